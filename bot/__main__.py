@@ -1,0 +1,142 @@
+"""`python -m bot`: run Lantern, run the offline demo, check a config, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("lantern")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Lantern: a Discord mentorship bot for mixed Asian heritage adults.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
+    run.add_argument("--config", default="config.toml", help="path to config.toml")
+
+    demo = sub.add_parser(
+        "demo", help="run Lantern's whole journey offline against a simulated Discord"
+    )
+    demo.add_argument("--database", default=None, help="SQLite file to use (default: a temp file)")
+
+    check = sub.add_parser("check-config", help="validate a config file and print a summary")
+    check.add_argument("path", help="path to the TOML file to check")
+
+    db = sub.add_parser("db", help="database schema: upgrade, check")
+    db.add_argument("action", choices=["upgrade", "check", "revision"])
+    db.add_argument("--config", default="config.toml", help="path to config.toml")
+    db.add_argument("-m", "--message", default="schema change", help="revision message")
+
+    rotate = sub.add_parser(
+        "rotate-key", help="re-encrypt stored free text with the first key in LANTERN_DATA_KEYS"
+    )
+    rotate.add_argument("--config", default="config.toml", help="path to config.toml")
+    return parser
+
+
+def _summary(config: Config) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database.url)
+    lines = [
+        f"{config.source}: OK",
+        f"  database:  {url.get_backend_name()} ({url.render_as_string(hide_password=True)})",
+        f"  log level: {config.bot.log_level}",
+        f"  time zone: {config.bot.default_timezone}",
+        f"  scheduler: {'on' if config.scheduler.enabled else 'off'}, "
+        f"catch-up {config.scheduler.catch_up_minutes} min",
+        "  data keys: "
+        + (
+            f"{len(config.data_keys)} from LANTERN_DATA_KEYS"
+            if config.data_keys
+            else f"key file {config.security.key_file}"
+        ),
+        "  token:     " + ("set" if config.token else "not set (needed for `run`)"),
+    ]
+    return "\n".join(lines)
+
+
+async def _db(config: Config, action: str, message: str) -> int:
+    from bot.db import migrate
+    from bot.db.engine import Database, create_engine
+
+    database = Database(create_engine(config.database.url))
+    try:
+        if action == "upgrade":
+            await migrate.upgrade(database)
+            print("database is up to date")
+        elif action == "check":
+            diff = await migrate.check(database)
+            if diff:
+                print(f"models and migrations differ: {diff}", file=sys.stderr)
+                return 1
+            print("migrations match the models")
+        else:
+            await migrate.revision(database, message)
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def _rotate(config: Config) -> int:
+    from bot.crypto import load_cipher
+    from bot.db.engine import Database, create_engine
+    from bot.db.registry import reencrypt_all
+
+    cipher = load_cipher([k.get_secret_value() for k in config.data_keys], config.security.key_file)
+    database = Database(create_engine(config.database.url))
+    try:
+        async with database.session() as session:
+            count = await reencrypt_all(session, cipher=cipher)
+    finally:
+        await database.dispose()
+    print(f"re-encrypted {count} stored values with the primary key")
+    return 0
+
+
+def _run(config: Config) -> int:
+    from bot.client import create_bot
+    from bot.db import migrate
+    from bot.logging_setup import configure_logging
+
+    token = config.require_token()
+    configure_logging(config.bot.log_level)
+    bot = create_bot(config)
+    asyncio.run(migrate.upgrade(bot.database))
+    bot.run(token.get_secret_value(), log_handler=None)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            print(_summary(load_config(args.path)))
+            return 0
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(database_path=args.database))
+        config = load_config(args.config)
+        if args.command == "db":
+            return asyncio.run(_db(config, args.action, args.message))
+        if args.command == "rotate-key":
+            return asyncio.run(_rotate(config))
+        return _run(config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

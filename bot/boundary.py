@@ -1,0 +1,127 @@
+"""The one error boundary: every error from a command, button, select or modal ends here.
+
+``UserFacingError`` becomes a kind private reply; check failures get fixed wording; database
+trouble gets "temporarily unavailable"; anything else is logged with ids and the person gets a
+short apology with a reference they can pass to moderators.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from bot.errors import DatabaseUnavailableError, NotInServerError, UserFacingError
+
+log = logging.getLogger("lantern.errors")
+
+_DB_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    PoolTimeoutError,
+    ConnectionRefusedError,
+    ConnectionResetError,
+)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    while isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return error
+
+
+def _is_database_trouble(error: BaseException) -> bool:
+    if isinstance(error, _DB_ERRORS):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    name = type(error).__module__
+    return name.startswith("asyncpg") and "Connection" in type(error).__name__
+
+
+def message_for(error: BaseException) -> tuple[str, str | None]:
+    """The text to show for ``error`` and, for unexpected errors, a reference to log."""
+    error = _unwrap(error)
+    if isinstance(error, UserFacingError):
+        return error.message, None
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return NotInServerError().message, None
+    if isinstance(error, app_commands.MissingPermissions):
+        return (
+            "This command is for this server's moderators, so nothing changed.",
+            None,
+        )
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return (
+            f"Lantern is missing a permission it needs here ({missing}). "
+            "Please ask a server admin to grant it.",
+            None,
+        )
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return (
+            f"Please wait {error.retry_after:.0f} seconds before trying that again.",
+            None,
+        )
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand {error.value!r} there. Please pick from the list.", None
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this here, so nothing changed.", None
+    if _is_database_trouble(error):
+        return DatabaseUnavailableError().message, None
+    reference = secrets.token_hex(3).upper()
+    return (
+        "Sorry, something went wrong on Lantern's side and nothing was changed. "
+        f"If it keeps happening, tell a moderator the reference **{reference}**.",
+        reference,
+    )
+
+
+async def send_private(interaction: discord.Interaction[Any], content: str, **kwargs: Any) -> None:
+    """Reply privately whether or not the interaction was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True, **kwargs)
+        else:
+            await interaction.response.send_message(content, ephemeral=True, **kwargs)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply interaction=%s", interaction.id)
+
+
+async def report_interaction_error(
+    interaction: discord.Interaction[Any], error: BaseException, *, where: str
+) -> None:
+    """Turn ``error`` into a private reply; log what is not the person's doing."""
+    text, reference = message_for(error)
+    original = _unwrap(error)
+    if reference is not None:
+        log.error(
+            "unhandled error ref=%s where=%s guild=%s user=%s",
+            reference,
+            where,
+            interaction.guild_id,
+            interaction.user.id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+    elif _is_database_trouble(original):
+        log.warning(
+            "database unavailable where=%s guild=%s error=%s",
+            where,
+            interaction.guild_id,
+            type(original).__name__,
+        )
+    await send_private(interaction, text)
+
+
+class LanternTree(app_commands.CommandTree[Any]):
+    """The command tree that owns Lantern's error boundary."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await report_interaction_error(interaction, error, where=f"/{command}")

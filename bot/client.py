@@ -1,0 +1,123 @@
+"""The Lantern bot: explicit extensions, one error boundary, no mass mentions."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.boundary import LanternTree, send_private
+from bot.config import Config
+from bot.crypto import Cipher, load_cipher
+from bot.db.engine import Database, create_engine
+from bot.errors import ExpiredComponentError
+from bot.ui import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
+
+log = logging.getLogger("lantern")
+
+EXTENSIONS: tuple[str, ...] = ("cogs.setup",)
+
+
+def lantern_intents() -> discord.Intents:
+    """Only what Lantern needs: members (welcomes, departures) and DMs; no message content.
+
+    DM text reaches bots without the privileged message-content intent, which is all the plain
+    words conversation needs; guild message events (without content) mark pair activity.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.members = True
+    intents.dm_messages = True
+    intents.guild_messages = True
+    return intents
+
+
+class LanternBot(commands.Bot):
+    """Lantern's Bot subclass: holds the config, database and cipher every cog uses."""
+
+    def __init__(self, config: Config, *, database: Database, cipher: Cipher) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=lantern_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=LanternTree,
+            max_messages=None,
+        )
+        self.config = config
+        self.database = database
+        self.cipher = cipher
+        self.component_templates: list[re.Pattern[str]] = []
+        self.extensions_to_load: tuple[str, ...] = EXTENSIONS
+
+    def register_components(self, *items: Any) -> None:
+        """Register persistent DynamicItems and remember their templates."""
+        self.add_dynamic_items(*items)
+        for item in items:
+            self.component_templates.append(item.__discord_ui_compiled_template__)
+
+    def now(self) -> datetime:
+        """The current UTC time (simulated time under simcord)."""
+        return discord.utils.utcnow()
+
+    async def setup_hook(self) -> None:
+        for name in self.extensions_to_load:
+            await self.load_extension(name)
+        await self.tree.sync()
+        log.info("ready to connect extensions=%d", len(self.extensions_to_load))
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer clicks on Lantern components that no longer exist, instead of failing."""
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        custom = str(data.get("custom_id", ""))
+        if interaction.type == discord.InteractionType.component:
+            if not custom.startswith(CUSTOM_ID_PREFIX):
+                return
+            if any(p.fullmatch(custom) for p in self.component_templates):
+                return
+            await send_private(interaction, ExpiredComponentError().message)
+        elif interaction.type == discord.InteractionType.modal_submit:
+            if custom.startswith(MODAL_PREFIX) and custom not in LanternModal.live:
+                await send_private(
+                    interaction,
+                    "This form was open too long or Lantern restarted, so it expired. "
+                    "Everything you saved before is kept: press **Continue** to pick up again.",
+                )
+
+    async def close(self) -> None:
+        """Stop cogs and background work, then close the connection and the database."""
+        try:
+            await super().close()
+        finally:
+            await self.database.dispose()
+
+
+def create_bot(
+    config: Config,
+    *,
+    database: Database | None = None,
+    cipher: Cipher | None = None,
+    extensions: Iterable[str] | None = None,
+) -> LanternBot:
+    """Build an unstarted Lantern bot. Tests and the demo inject their own database."""
+    if database is None:
+        database = Database(
+            create_engine(
+                config.database.url,
+                busy_timeout_ms=config.database.sqlite_busy_timeout_ms,
+                echo=config.database.echo,
+            )
+        )
+    if cipher is None:
+        cipher = load_cipher(
+            [k.get_secret_value() for k in config.data_keys], config.security.key_file
+        )
+    bot = LanternBot(config, database=database, cipher=cipher)
+    if extensions is not None:
+        bot.extensions_to_load = tuple(extensions)
+    return bot

@@ -1,0 +1,197 @@
+"""Lantern's configuration: one typed, frozen object read once from a TOML file.
+
+Secrets never live in the file: the Discord token and the data-encryption keys come from the
+environment. Every mistake becomes a ``ConfigError`` whose message is one line naming the file,
+the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+TOKEN_ENV = "DISCORD_TOKEN"
+KEYS_ENV = "LANTERN_DATA_KEYS"
+DATABASE_URL_ENV = "LANTERN_DATABASE_URL"
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_PLACEHOLDER_TOKENS = {"", "changeme", "your-token-here", "token", "xxx", "placeholder"}
+
+
+class ConfigError(Exception):
+    """A configuration mistake, with a one-line message meant for the person running Lantern."""
+
+
+def _check_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            f"a database URL such as sqlite+aiosqlite:///var/lantern.db, got {value!r}"
+        ) from None
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise ValueError(
+            "a URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+            f"got {url.drivername}://"
+        )
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"an IANA time zone such as 'Europe/London' or 'UTC', got {value!r}"
+        ) from None
+    return value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BotSection(_Section):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    default_timezone: TimeZoneName = "UTC"
+
+
+class DatabaseSection(_Section):
+    url: DatabaseUrl = "sqlite+aiosqlite:///var/lantern.db"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
+    echo: bool = False
+
+
+class SecuritySection(_Section):
+    key_file: str = "var/lantern.key"
+
+
+class SchedulerSection(_Section):
+    enabled: bool = True
+    catch_up_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    lease_seconds: int = Field(default=60, ge=10, le=3600)
+
+
+class Config(_Section):
+    """Everything Lantern reads from config.toml, plus secrets from the environment."""
+
+    bot: BotSection = BotSection()
+    database: DatabaseSection = DatabaseSection()
+    security: SecuritySection = SecuritySection()
+    scheduler: SchedulerSection = SchedulerSection()
+    token: SecretStr | None = None
+    data_keys: tuple[SecretStr, ...] = ()
+    source: str = "<defaults>"
+
+    def require_token(self) -> SecretStr:
+        """Return the Discord token, or explain exactly what to set."""
+        if self.token is None or self.token.get_secret_value().strip().lower() in (
+            _PLACEHOLDER_TOKENS
+        ):
+            raise ConfigError(
+                f"environment: {TOKEN_ENV}: expected your bot token from the Discord Developer "
+                "Portal (Bot > Reset Token); it is missing or still a placeholder"
+            )
+        return self.token
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if len(parts) == 1:
+        return f"[{parts[0]}]"
+    if len(parts) >= 2:
+        return f"[{parts[0]}] {'.'.join(parts[1:])}"
+    return parts[0] if parts else "<root>"
+
+
+def _explain(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    msg = str(error.get("msg", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden" and len(error["loc"]) == 1:
+        return "is not a section Lantern knows; check the spelling against config.example.toml"
+    if kind == "extra_forbidden":
+        return "is not a setting Lantern knows; check the spelling against config.example.toml"
+    if kind == "value_error":
+        return "expected " + msg.removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected', '')}, got {error.get('input')!r}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        wanted = kind.split("_")[0]
+        names = {
+            "int": "a whole number",
+            "bool": "true or false",
+            "string": "a quoted string",
+            "model": "a [section] table",
+            "dict": "a [section] table",
+        }
+        return f"expected {names.get(wanted, wanted)}, got {error.get('input')!r}"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        return f"expected a number that is {msg.removeprefix('Input should be ')}"
+    return f"expected a valid value ({msg})"
+
+
+def load_config(path: str | os.PathLike[str], *, env: dict[str, str] | None = None) -> Config:
+    """Read and validate ``path``; raise ``ConfigError`` with a one-line message on any mistake."""
+    environ = os.environ if env is None else env
+    file = Path(path)
+    name = str(file)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{name}: file not found; copy config.example.toml to {name} and edit it"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: expected a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: is not valid TOML ({exc})") from None
+    for forbidden in ("token", "data_keys", "source"):
+        if forbidden in data:
+            raise ConfigError(
+                f"{name}: {forbidden}: secrets and internal fields do not belong in the file; "
+                f"set {TOKEN_ENV} / {KEYS_ENV} in the environment instead"
+            )
+    if DATABASE_URL_ENV in environ:
+        data.setdefault("database", {})
+        if isinstance(data["database"], dict):
+            data["database"]["url"] = environ[DATABASE_URL_ENV]
+    token = environ.get(TOKEN_ENV)
+    keys = tuple(k.strip() for k in environ.get(KEYS_ENV, "").split(",") if k.strip())
+    try:
+        return Config.model_validate(
+            {
+                **data,
+                "token": SecretStr(token) if token is not None else None,
+                "data_keys": tuple(SecretStr(k) for k in keys),
+                "source": name,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first["loc"])
+        if where.startswith("[database] url") and DATABASE_URL_ENV in environ:
+            where = f"{DATABASE_URL_ENV} (environment, overrides [database] url)"
+        raise ConfigError(f"{name}: {where}: {_explain(dict(first))}") from None

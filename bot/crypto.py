@@ -1,0 +1,69 @@
+"""Encryption at rest for free text: Fernet keys from the environment or a key file.
+
+The first key encrypts; every key decrypts, so rotation is: put a new key first, keep the old
+ones, run ``python -m bot rotate-key`` to re-encrypt, then drop the old keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class DataKeyError(Exception):
+    """A data key is missing or malformed."""
+
+
+class Cipher:
+    """Encrypts and decrypts text with a primary key and any number of older keys."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise DataKeyError("no data keys")
+        try:
+            self._fernet = MultiFernet([Fernet(k) for k in keys])
+        except (ValueError, TypeError) as exc:
+            raise DataKeyError(str(exc)) from None
+
+    @staticmethod
+    def generate_key() -> bytes:
+        """A fresh random Fernet key."""
+        return Fernet.generate_key()
+
+    def encrypt(self, text: str | None) -> str | None:
+        """Ciphertext for ``text`` (``None`` stays ``None``)."""
+        if text is None:
+            return None
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str | None) -> str | None:
+        """Plain text for ``token`` (``None`` stays ``None``)."""
+        if token is None:
+            return None
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            raise DataKeyError(
+                "a stored value cannot be decrypted with the configured keys"
+            ) from None
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt ``token`` under the primary key."""
+        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def load_cipher(env_keys: Sequence[str], key_file: str | os.PathLike[str]) -> Cipher:
+    """Keys from the environment if given; otherwise the key file, created on first use."""
+    if env_keys:
+        return Cipher([k.encode("ascii") for k in env_keys])
+    path = Path(key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Cipher.generate_key() + b"\n")
+    keys = [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
+    return Cipher(keys)

@@ -1,0 +1,1 @@
+"""Lantern's persistence: the engine, SQLModel tables, query functions and migrations."""

@@ -1,0 +1,82 @@
+"""The one database recipe: an async engine, one session per interaction or job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def create_engine(
+    url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, **kwargs: Any
+) -> AsyncEngine:
+    """Build the async engine for ``url``: SQLite gets WAL and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.setdefault("poolclass", StaticPool)
+        connect_args = kwargs.pop("connect_args", {})
+        connect_args.setdefault("timeout", busy_timeout_ms / 1000)
+        engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, echo=echo, **kwargs)
+
+
+class Database:
+    """Owns the engine and hands out sessions; one session and transaction per unit of work."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def create_all(self) -> None:
+        """Create every table directly (tests and the demo; production uses migrations)."""
+        from sqlmodel import SQLModel
+
+        import bot.db.models  # noqa: F401  (registers every table)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

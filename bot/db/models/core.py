@@ -1,0 +1,57 @@
+"""Tables every feature relies on: per-guild settings, the moderators' audit trail, the
+scheduler lease."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlmodel import Field, SQLModel
+
+from bot.db.registry import NO_MEMBER_DATA, MemberData
+from bot.db.types import snowflake, timestamp
+
+
+class GuildSettings(SQLModel, table=True):
+    """What a server chose in /setup."""
+
+    __tablename__ = "guild_settings"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    guild_id: int = snowflake(primary_key=True)
+    moderator_role_id: int | None = snowflake(nullable=True)
+    intro_channel_id: int | None = snowflake(nullable=True)
+    pair_category_id: int | None = snowflake(nullable=True)
+    reflections_channel_id: int | None = snowflake(nullable=True)
+    welcome_channel_id: int | None = snowflake(nullable=True)
+    alerts_channel_id: int | None = snowflake(nullable=True)
+    moderators_see_pairs: bool = Field(default=False)
+    updated_at: datetime = timestamp()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One moderator action: who, what, on whom. Ids only, never content."""
+
+    __tablename__ = "audit_entry"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("actor_id", "target_user_id"), label="moderator_actions"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    actor_id: int = snowflake()
+    action: str = Field(max_length=64)
+    target_user_id: int | None = snowflake(nullable=True)
+    target_id: int | None = snowflake(nullable=True)
+    created_at: datetime = timestamp()
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which process owns the scheduler, until when. Exactly one process holds it."""
+
+    __tablename__ = "scheduler_lease"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    name: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=128)
+    expires_at: datetime = timestamp()

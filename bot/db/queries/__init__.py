@@ -1,0 +1,1 @@
+"""Query functions: the session first, keyword-only arguments after it."""

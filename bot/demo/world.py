@@ -1,0 +1,118 @@
+"""The demo's simulated community and the printer that narrates what people saw."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+import simcord
+
+from bot.client import LanternBot
+
+_MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text.strip() or "(empty)", "      ")
+
+
+@dataclass
+class World:
+    """The demo guild, its people and channels, and how to restart the bot."""
+
+    env: simcord.Env
+    build_bot: Callable[[], LanternBot]
+    guild: simcord.GuildHandle
+    general: simcord.ChannelHandle
+    moderator_role: simcord.RoleHandle
+    people: dict[str, simcord.MemberActor] = field(default_factory=dict)
+
+    @classmethod
+    async def create(cls, env: simcord.Env, build_bot: Callable[[], LanternBot]) -> World:
+        guild = env.create_guild("Hapa Circle")
+        general = guild.create_text_channel("general")
+        role = guild.create_role(
+            "Community Team", permissions=discord.Permissions(manage_guild=True)
+        )
+        world = cls(env, build_bot, guild, general, role)
+        world.people["Mei (moderator)"] = guild.add_member(env.create_user("mei"), roles=[role])
+        await env.settle()
+        return world
+
+    @property
+    def bot(self) -> LanternBot:
+        return self.env.bot  # type: ignore[return-value]
+
+    def heading(self, text: str) -> None:
+        print(f"\n== {text.strip().splitlines()[0]} ==")
+
+    def say(self, who: str, action: str) -> None:
+        print(f"  {who} {action}")
+
+    def show(self, who: str, where: str, text: str) -> None:
+        print(f"  -> {who} sees ({where}):\n{_indent(text)}")
+
+    def show_result(self, who: str, result: Any) -> None:
+        """Print what an interaction showed the person who made it."""
+        if result.modal:
+            title = result.modal.get("title", "")
+            print(f"  -> {who} sees a form: {title}")
+            return
+        response = result.response
+        if response is None:
+            return
+        where = "only visible to them" if result.ephemeral else "in the channel"
+        self.show(who, where, self.render(response))
+        for follow in getattr(result, "followups", []) or []:
+            self.show(who, where, self.render(follow))
+
+    def show_dm(self, who: str, actor: simcord.MemberActor) -> None:
+        """Print the newest direct message Lantern sent ``actor``."""
+        message = actor.user.dm_channel.last_message
+        if message is not None:
+            self.show(who, "direct message", self.render(message))
+
+    def show_channel(self, who: str, channel: simcord.ChannelHandle) -> None:
+        message = channel.last_message
+        if message is not None:
+            self.show(who, f"#{channel.name}", self.render(message))
+
+    def render(self, message: Any) -> str:
+        """A message as a person would read it: mentions shown as names."""
+        return _MENTION.sub(self._name_for, self._render(message))
+
+    def _name_for(self, match: re.Match[str]) -> str:
+        kind, ident = match.group(1), int(match.group(2))
+        guild = self.bot.get_guild(self.guild.id)
+        if kind == "#":
+            channel = self.bot.get_channel(ident)
+            return f"#{getattr(channel, 'name', ident)}"
+        if kind == "@&":
+            role = guild.get_role(ident) if guild else None
+            return f"@{role.name if role else ident}"
+        member = guild.get_member(ident) if guild else None
+        return f"@{member.display_name if member else ident}"
+
+    @staticmethod
+    def _render(message: Any) -> str:
+        parts = [getattr(message, "content", "") or ""]
+        for embed in getattr(message, "embeds", []) or []:
+            if embed.title:
+                parts.append(f"[{embed.title}]")
+            if embed.description:
+                parts.append(embed.description)
+            for f in embed.fields:
+                parts.append(f"{f.name}: {f.value}")
+        labels = []
+        for row in getattr(message, "components", []) or []:
+            for child in getattr(row, "children", []) or []:
+                label = getattr(child, "label", None) or getattr(child, "placeholder", None)
+                if label:
+                    labels.append(f"[{label}]")
+        if labels:
+            parts.append(" ".join(labels))
+        return "\n".join(p for p in parts if p)

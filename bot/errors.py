@@ -1,0 +1,56 @@
+"""Errors a member or moderator may see. Each carries the message written for them."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+
+class UserFacingError(Exception):
+    """An error whose message is safe and kind enough to show the person who acted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotModeratorError(UserFacingError, app_commands.CheckFailure):
+    """The person is not one of this server's Lantern moderators."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This command is for this server's Lantern moderators. "
+            "If you think you should have access, ask an admin to run `/setup` and pick your role."
+        )
+
+
+class NotInServerError(UserFacingError, app_commands.CheckFailure):
+    """A server-only command was used in a DM."""
+
+    def __init__(self) -> None:
+        super().__init__("Please use this command inside the server, not in a direct message.")
+
+
+class ExpiredComponentError(UserFacingError):
+    """A button or menu whose state no longer exists."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This has expired, so nothing changed. If you still need it, run the command again."
+        )
+
+
+class NotYourComponentError(UserFacingError):
+    """Someone clicked a button meant for another person."""
+
+    def __init__(self) -> None:
+        super().__init__("This button belongs to someone else, so nothing changed.")
+
+
+class DatabaseUnavailableError(UserFacingError):
+    """The database is busy or unreachable; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Lantern is temporarily unavailable, so nothing was changed. "
+            "Please try again in a minute."
+        )

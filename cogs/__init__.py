@@ -1,0 +1,1 @@
+"""Thin Discord glue, one module per feature."""

@@ -1,0 +1,227 @@
+"""/setup: choose or create the roles and channels Lantern needs, and check its permissions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.client import LanternBot
+from bot.db.models import GuildSettings
+from bot.db.queries.core import (
+    SETTING_FIELDS,
+    get_guild_settings,
+    record_audit,
+    save_guild_settings,
+)
+from bot.domain.permissions import REQUIRED, describe_missing, missing_permissions
+from bot.domain.setup import CREATABLE, LABELS, plan_setup
+
+log = logging.getLogger("lantern.setup")
+
+Place = discord.abc.GuildChannel | discord.Role
+
+
+def bot_permission_report(guild: discord.Guild) -> list[str]:
+    """Missing server-level permissions of Lantern in ``guild``."""
+    perms = guild.me.guild_permissions
+    granted = {flag: bool(getattr(perms, flag)) for flag in (*REQUIRED, "administrator")}
+    return missing_permissions(granted)
+
+
+def _private_overwrites(
+    guild: discord.Guild, moderator_role: discord.Role | None, *, moderators: bool
+) -> dict[Any, discord.PermissionOverwrite]:
+    overwrites: dict[Any, discord.PermissionOverwrite] = {
+        guild.default_role: discord.PermissionOverwrite(view_channel=False),
+        guild.me: discord.PermissionOverwrite(
+            view_channel=True,
+            send_messages=True,
+            embed_links=True,
+            read_message_history=True,
+            create_private_threads=True,
+            send_messages_in_threads=True,
+        ),
+    }
+    if moderators and moderator_role is not None:
+        overwrites[moderator_role] = discord.PermissionOverwrite(
+            view_channel=True, send_messages=True, read_message_history=True
+        )
+    return overwrites
+
+
+async def _create_place(
+    guild: discord.Guild, key: str, moderator_role: discord.Role | None, see_pairs: bool
+) -> discord.abc.GuildChannel:
+    name = CREATABLE[key]
+    reason = "Lantern /setup"
+    if key == "pair_category_id":
+        return await guild.create_category(
+            name,
+            overwrites=_private_overwrites(guild, moderator_role, moderators=see_pairs),
+            reason=reason,
+        )
+    if key in ("intro_channel_id", "alerts_channel_id"):
+        return await guild.create_text_channel(
+            name,
+            overwrites=_private_overwrites(guild, moderator_role, moderators=True),
+            reason=reason,
+        )
+    return await guild.create_text_channel(name, reason=reason)
+
+
+def _render_value(guild: discord.Guild, key: str, value: int | bool | None) -> str:
+    if value is None:
+        if key == "moderator_role_id":
+            return "not set (members with Manage Server count as moderators)"
+        return "not set"
+    if key == "moderator_role_id":
+        role = guild.get_role(int(value))
+        return role.mention if role else "a role that no longer exists"
+    channel = guild.get_channel(int(value))
+    return channel.mention if channel else "a channel that no longer exists"
+
+
+def render_settings(guild: discord.Guild, settings: GuildSettings) -> str:
+    """The saved setup as a short list for moderators."""
+    lines = [
+        f"- {label}: {_render_value(guild, key, getattr(settings, key))}"
+        for key, label in LABELS.items()
+    ]
+    see = "yes" if settings.moderators_see_pairs else "no (only the two members and Lantern)"
+    lines.append(f"- Moderators can see pair spaces: {see}")
+    return "\n".join(lines)
+
+
+class SetupCog(commands.Cog):
+    """Server set-up for moderators, and the start-up permission self-check."""
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self._checked: set[int] = set()
+
+    @app_commands.command(name="setup")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @moderator_only()
+    @app_commands.describe(
+        moderator_role="Members with this role can use Lantern's moderator commands",
+        intro_channel="Where mentors get introductions when their DMs are closed",
+        pair_category="The category that holds private pair spaces",
+        reflections_channel="Where community reflection prompts are posted",
+        welcome_channel="Where new members are greeted when their DMs are closed",
+        alerts_channel="Private channel where Lantern tells moderators what needs attention",
+        moderators_see_pairs="Let the moderator role see pair spaces (default: no)",
+    )
+    async def setup_command(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        moderator_role: discord.Role | None = None,
+        intro_channel: discord.TextChannel | None = None,
+        pair_category: discord.CategoryChannel | None = None,
+        reflections_channel: discord.TextChannel | None = None,
+        welcome_channel: discord.TextChannel | None = None,
+        alerts_channel: discord.TextChannel | None = None,
+        moderators_see_pairs: bool | None = None,
+    ) -> None:
+        """Choose or create the roles and channels Lantern uses in this server."""
+        guild = interaction.guild
+        assert guild is not None  # guild_only
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        picked: dict[str, int | bool | None] = {
+            "moderator_role_id": moderator_role.id if moderator_role else None,
+            "intro_channel_id": intro_channel.id if intro_channel else None,
+            "pair_category_id": pair_category.id if pair_category else None,
+            "reflections_channel_id": reflections_channel.id if reflections_channel else None,
+            "welcome_channel_id": welcome_channel.id if welcome_channel else None,
+            "alerts_channel_id": alerts_channel.id if alerts_channel else None,
+            "moderators_see_pairs": moderators_see_pairs,
+        }
+        async with self.bot.database.session() as session:
+            current = await get_guild_settings(session, guild_id=guild.id)
+        current_values = {k: getattr(current, k) for k in SETTING_FIELDS} if current else {}
+        existing = frozenset([c.id for c in guild.channels] + [r.id for r in guild.roles])
+        system = guild.system_channel
+        plan = plan_setup(
+            current_values,
+            picked,
+            existing_ids=existing,
+            system_channel_id=system.id if system else None,
+        )
+        role_id = plan.changes.get("moderator_role_id", current_values.get("moderator_role_id"))
+        mod_role = guild.get_role(int(role_id)) if isinstance(role_id, int) else None
+        see_pairs = bool(
+            plan.changes.get("moderators_see_pairs", current_values.get("moderators_see_pairs"))
+        )
+        changes = dict(plan.changes)
+        problems: list[str] = []
+        for key in plan.create:
+            try:
+                place = await _create_place(guild, key, mod_role, see_pairs)
+            except discord.Forbidden:
+                problems.append(
+                    f"I couldn't create the {LABELS[key].lower()} because I lack "
+                    "**Manage Channels**. Grant it, or pick an existing one, then run `/setup` "
+                    "again."
+                )
+                continue
+            except discord.HTTPException as exc:
+                reason = exc.text or exc.status
+                problems.append(f"Discord refused to create the {LABELS[key].lower()} ({reason}).")
+                continue
+            changes[key] = place.id
+            log.info("setup created guild=%s place=%s id=%s", guild.id, key, place.id)
+        async with self.bot.database.session() as session:
+            settings = await save_guild_settings(
+                session, guild_id=guild.id, now=self.bot.now(), changes=changes
+            )
+            await record_audit(
+                session,
+                guild_id=guild.id,
+                actor_id=interaction.user.id,
+                action="setup",
+                now=self.bot.now(),
+            )
+        log.info("setup saved guild=%s by=%s", guild.id, interaction.user.id)
+        parts = ["**Lantern is set up in this server.**", render_settings(guild, settings)]
+        if problems:
+            parts.append("\n".join(f"⚠️ {p}" for p in problems))
+        parts.append(describe_missing(bot_permission_report(guild)))
+        await interaction.followup.send("\n\n".join(parts), ephemeral=True)
+
+    async def _self_check(self, guild: discord.Guild) -> None:
+        missing = bot_permission_report(guild)
+        if not missing:
+            return
+        log.warning("missing permissions guild=%s missing=%s", guild.id, ",".join(missing))
+        async with self.bot.database.session() as session:
+            settings = await get_guild_settings(session, guild_id=guild.id)
+        channel = (
+            guild.get_channel(settings.alerts_channel_id)
+            if settings and settings.alerts_channel_id
+            else None
+        )
+        if isinstance(channel, discord.TextChannel):
+            try:
+                await channel.send(describe_missing(missing))
+            except discord.HTTPException:
+                log.warning("could not post permission report guild=%s", guild.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        for guild in self.bot.guilds:
+            if guild.id not in self._checked:
+                self._checked.add(guild.id)
+                await self._self_check(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._self_check(guild)
+
+
+async def setup(bot: LanternBot) -> None:
+    await bot.add_cog(SetupCog(bot))

@@ -1,0 +1,33 @@
+"""A simulated community: a guild with a moderator role, moderators, mentors and members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+import pytest_asyncio
+import simcord
+
+
+@dataclass
+class Community:
+    env: simcord.Env
+    guild: simcord.GuildHandle
+    general: simcord.ChannelHandle
+    moderator_role: simcord.RoleHandle
+    moderator: simcord.MemberActor
+    member: simcord.MemberActor
+
+
+@pytest_asyncio.fixture
+async def community(simcord_env: simcord.Env) -> Community:
+    env = simcord_env
+    guild = env.create_guild("Lantern Test Community")
+    general = guild.create_text_channel("general")
+    mod_role = guild.create_role(
+        "Community Team", permissions=discord.Permissions(manage_guild=True)
+    )
+    moderator = guild.add_member(env.create_user("mod_mei"), roles=[mod_role])
+    member = guild.add_member(env.create_user("member_kai"))
+    await env.settle()
+    return Community(env, guild, general, mod_role, moderator, member)

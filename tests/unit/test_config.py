@@ -1,0 +1,111 @@
+"""Configuration: the example parses; every mistake is one line naming file, field, expectation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_parses() -> None:
+    config = load_config(ROOT / "config.example.toml", env={})
+    assert config.database.url.startswith("sqlite+aiosqlite://")
+    assert config.token is None
+
+
+@pytest.mark.parametrize(
+    ("content", "field", "expected"),
+    [
+        ("[bot]\nlog_level = 'LOUD'\n", "[bot] log_level", "expected one of"),
+        ("[bot\n", "not valid TOML", "line 1"),
+        ("[bot]\nlog_levl = 'INFO'\n", "[bot] log_levl", "is not a setting"),
+        ("[botz]\n", "[botz]", "is not a section"),
+        ("[database]\nurl = 3\n", "[database] url", "a quoted string"),
+        ("[database]\nurl = 'mysql://x/y'\n", "[database] url", "postgresql+asyncpg"),
+        ("[database]\nurl = 'not a url'\n", "[database] url", "database URL"),
+        ("[bot]\ndefault_timezone = 'Mars/Base'\n", "default_timezone", "IANA time zone"),
+        ("[scheduler]\nenabled = 'yes'\n", "[scheduler] enabled", "true or false"),
+        ("[scheduler]\ncatch_up_minutes = -5\n", "catch_up_minutes", "greater than or equal"),
+        ("token = 'abc'\n", "token", "environment"),
+    ],
+)
+def test_each_mistake_is_one_line_naming_the_field(
+    tmp_path: Path, content: str, field: str, expected: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    assert field in message
+    assert expected in message
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="copy config.example.toml"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize("token", [None, "", "changeme", "your-token-here"])
+def test_missing_or_placeholder_token_is_refused(token: str | None) -> None:
+    env = {} if token is None else {"DISCORD_TOKEN": token}
+    config = load_config(ROOT / "config.example.toml", env=env)
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        config.require_token()
+
+
+def test_token_and_keys_come_from_the_environment_and_stay_secret() -> None:
+    env = {"DISCORD_TOKEN": "real-token-value", "LANTERN_DATA_KEYS": "k1, k2"}
+    config = load_config(ROOT / "config.example.toml", env=env)
+    assert config.require_token().get_secret_value() == "real-token-value"
+    assert len(config.data_keys) == 2
+    assert "real-token-value" not in repr(config)
+
+
+def test_database_url_from_environment_is_validated() -> None:
+    env = {"LANTERN_DATABASE_URL": "mysql://nope"}
+    with pytest.raises(ConfigError, match="LANTERN_DATABASE_URL"):
+        load_config(ROOT / "config.example.toml", env=env)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        timeout=60,
+    )
+
+
+def test_check_config_cli_succeeds_on_the_example() -> None:
+    result = _cli("check-config", "config.example.toml")
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
+def test_check_config_cli_fails_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[database]\nurl = 'mysql://x'\n")
+    result = _cli("check-config", str(bad))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "Traceback" not in result.stderr
+    assert str(bad) in lines[0] and "[database] url" in lines[0]
+
+
+def test_run_without_token_exits_with_instructions() -> None:
+    result = _cli("run", "--config", "config.example.toml")
+    assert result.returncode != 0
+    assert "DISCORD_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
