@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.crypto import Cipher, load_cipher
 from bot.db.engine import Database, create_engine
 from bot.errors import ExpiredComponentError
+from bot.scheduler import LanternScheduler, Sweep
 from bot.ui import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
 
 log = logging.getLogger("lantern")
@@ -54,6 +55,21 @@ class LanternBot(commands.Bot):
         self.cipher = cipher
         self.component_templates: list[re.Pattern[str]] = []
         self.extensions_to_load: tuple[str, ...] = EXTENSIONS
+        self.sweeps: list[Sweep] = []
+        self.scheduler = LanternScheduler(database, lease_seconds=config.scheduler.lease_seconds)
+
+    def register_sweep(
+        self, name: str, run: Callable[[datetime], Awaitable[Any]], *, every_seconds: int
+    ) -> None:
+        """Register idempotent due-work ``run(now)``; the scheduler calls it on a rhythm."""
+        sweep = Sweep(name=name, run=run, every_seconds=every_seconds)
+        self.sweeps.append(sweep)
+        self.scheduler.add_sweep(sweep)
+
+    async def run_sweeps(self, now: datetime) -> None:
+        """Run every registered sweep once at ``now`` (start-up catch-up, tests, the demo)."""
+        for sweep in self.sweeps:
+            await sweep.run(now)
 
     def register_components(self, *items: Any) -> None:
         """Register persistent DynamicItems and remember their templates."""
@@ -70,6 +86,11 @@ class LanternBot(commands.Bot):
             await self.load_extension(name)
         await self.tree.sync()
         log.info("ready to connect extensions=%d", len(self.extensions_to_load))
+
+    async def on_ready(self) -> None:
+        """Start scheduled work once the cache is ready (sweeps need guilds and channels)."""
+        if self.config.scheduler.enabled and not self.scheduler.started:
+            await self.scheduler.start()
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Answer clicks on Lantern components that no longer exist, instead of failing."""
@@ -92,6 +113,7 @@ class LanternBot(commands.Bot):
     async def close(self) -> None:
         """Stop cogs and background work, then close the connection and the database."""
         try:
+            await self.scheduler.stop()
             await super().close()
         finally:
             await self.database.dispose()

@@ -16,7 +16,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from bot.client import LanternBot, create_bot
-from bot.config import Config
+from bot.config import Config, SchedulerSection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
 
@@ -76,7 +76,8 @@ def cipher() -> Cipher:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(source="<tests>")
+    # Scheduled work is driven by tests with simcord's virtual clock (run_sweeps(env.now())).
+    return Config(scheduler=SchedulerSection(enabled=False), source="<tests>")
 
 
 @pytest.fixture

@@ -1,0 +1,102 @@
+"""Introductions (a mentee proposed to a mentor), pairs (an accepted match) and blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.db.registry import MemberData
+from bot.db.types import snowflake, timestamp
+
+
+class IntroStatus:
+    """Where an introduction stands. A pending one may move to exactly one other state."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class PairStatus:
+    """Where a pair stands.
+
+    ``opening``: accepted, pair space not created yet (or creation failed and can be retried);
+    ``active``: the space exists; ``paused``: contact paused after a report; ``ended``.
+    """
+
+    OPENING = "opening"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Introduction(SQLModel, table=True):
+    """Lantern proposed ``mentee_id`` to ``mentor_id``; the mentor accepts or declines."""
+
+    __tablename__ = "introduction"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("mentee_id", "mentor_id"), encrypted=("reasons_enc",), label="introductions"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    mentee_id: int = snowflake(index=True)
+    mentor_id: int = snowflake(index=True)
+    score: float = Field(default=0.0)
+    # JSON list of human-readable reasons, encrypted (they are built from profile answers).
+    reasons_enc: str | None = Field(default=None)
+    status: str = Field(default=IntroStatus.PENDING, max_length=16, index=True)
+    created_at: datetime = timestamp()
+    expires_at: datetime = timestamp(index=True)
+    reminded_at: datetime | None = timestamp(nullable=True)
+    decided_at: datetime | None = timestamp(nullable=True)
+    message_channel_id: int | None = snowflake(nullable=True)
+    message_id: int | None = snowflake(nullable=True)
+
+
+class Pair(SQLModel, table=True):
+    """An accepted match. Exactly one per accepted introduction."""
+
+    __tablename__ = "pair"
+    __table_args__ = (UniqueConstraint("introduction_id", name="uq_pair_introduction"),)
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("mentee_id", "mentor_id"), encrypted=("end_reason_enc",), label="pairs"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    introduction_id: int | None = Field(default=None, foreign_key="introduction.id")
+    mentee_id: int = snowflake(index=True)
+    mentor_id: int = snowflake(index=True)
+    status: str = Field(default=PairStatus.OPENING, max_length=16, index=True)
+    channel_id: int | None = snowflake(nullable=True)
+    thread_id: int | None = snowflake(nullable=True)
+    created_at: datetime = timestamp()
+    last_activity_at: datetime | None = timestamp(nullable=True)
+    next_checkin_at: datetime | None = timestamp(nullable=True, index=True)
+    ended_at: datetime | None = timestamp(nullable=True)
+    ended_by_id: int | None = snowflake(nullable=True)
+    end_reason_enc: str | None = Field(default=None)
+    delete_channel_at: datetime | None = timestamp(nullable=True, index=True)
+    space_error: str | None = Field(default=None, max_length=64)
+
+
+class Block(SQLModel, table=True):
+    """``blocker_id`` never wants to be paired with ``blocked_id`` again (either direction)."""
+
+    __tablename__ = "block"
+    __table_args__ = (UniqueConstraint("guild_id", "blocker_id", "blocked_id", name="uq_block"),)
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("blocker_id", "blocked_id"), label="blocks"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    blocker_id: int = snowflake()
+    blocked_id: int = snowflake()
+    created_at: datetime = timestamp()

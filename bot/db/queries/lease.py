@@ -1,0 +1,42 @@
+"""The scheduler lease: a compare-and-set row so exactly one process runs scheduled work."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import SchedulerLease
+
+
+async def claim_lease(
+    session: AsyncSession, *, name: str, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Take or renew the lease ``name`` for ``owner``; ``False`` if another process holds it."""
+    table = SchedulerLease.__table__  # type: ignore[attr-defined]
+    result = await session.execute(
+        update(table)
+        .where(table.c.name == name)
+        .where(or_(table.c.owner == owner, table.c.expires_at < now))
+        .values(owner=owner, expires_at=now + ttl)
+    )
+    if (getattr(result, "rowcount", 0) or 0) == 1:
+        return True
+    if await session.get(SchedulerLease, name) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(SchedulerLease(name=name, owner=owner, expires_at=now + ttl))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def release_lease(session: AsyncSession, *, name: str, owner: str, now: datetime) -> None:
+    """Give the lease up at shutdown so a successor can take it at once."""
+    table = SchedulerLease.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        update(table).where(table.c.name == name, table.c.owner == owner).values(expires_at=now)
+    )
