@@ -8,6 +8,7 @@ and a test fails for any table that declares nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ class MemberData:
     user_columns: tuple[str, ...]
     encrypted: tuple[str, ...] = ()
     label: str = ""
+    json_columns: tuple[str, ...] = ()  # encrypted columns whose plain text is JSON
 
 
 NO_MEMBER_DATA = MemberData(user_columns=())
@@ -76,6 +78,9 @@ async def export_member(session: AsyncSession, *, user_id: int, cipher: Cipher) 
             for column, value in row._mapping.items():
                 if column in spec.encrypted:
                     value = cipher.decrypt(value)
+                    if column in spec.json_columns and value is not None:
+                        value = json.loads(value)
+                    column = column.removesuffix("_enc")
                 item[column] = _jsonable(value)
             items.append(item)
         result[spec.label or table.name] = items

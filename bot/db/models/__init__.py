@@ -2,14 +2,24 @@
 
 from bot.db.models.core import AuditEntry, GuildSettings, SchedulerLease
 from bot.db.models.matching import Block, Introduction, IntroStatus, Pair, PairStatus
+from bot.db.models.members import (
+    ConsentStatus,
+    MemberProfile,
+    PromptSubscription,
+    SubscriptionStatus,
+)
 
 __all__ = [
     "AuditEntry",
     "Block",
+    "ConsentStatus",
     "GuildSettings",
     "IntroStatus",
     "Introduction",
+    "MemberProfile",
     "Pair",
     "PairStatus",
+    "PromptSubscription",
     "SchedulerLease",
+    "SubscriptionStatus",
 ]

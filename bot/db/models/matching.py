@@ -40,7 +40,10 @@ class Introduction(SQLModel, table=True):
 
     __tablename__ = "introduction"
     __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("mentee_id", "mentor_id"), encrypted=("reasons_enc",), label="introductions"
+        user_columns=("mentee_id", "mentor_id"),
+        encrypted=("reasons_enc",),
+        json_columns=("reasons_enc",),
+        label="introductions",
     )
 
     id: int | None = Field(default=None, primary_key=True)

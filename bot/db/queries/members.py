@@ -1,0 +1,132 @@
+"""Profiles and prompt subscriptions: reading, saving answers page by page, consent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
+from bot.domain.profile import Profile
+
+
+def read_answers(profile: MemberProfile, cipher: Cipher) -> dict[str, Any]:
+    """The decrypted answers of ``profile`` (empty when none were saved)."""
+    text = cipher.decrypt(profile.answers_enc)
+    return json.loads(text) if text else {}
+
+
+async def get_member_profile(
+    session: AsyncSession, *, guild_id: int, user_id: int, for_update: bool = False
+) -> MemberProfile | None:
+    """The stored profile row, or ``None`` before the member starts onboarding."""
+    return await session.get(MemberProfile, (guild_id, user_id), with_for_update=for_update or None)
+
+
+async def load_profile(
+    session: AsyncSession, *, guild_id: int, user_id: int, cipher: Cipher
+) -> Profile | None:
+    """The member's typed profile, or ``None`` if they have none."""
+    row = await get_member_profile(session, guild_id=guild_id, user_id=user_id)
+    if row is None:
+        return None
+    return Profile.from_answers(user_id, read_answers(row, cipher))
+
+
+async def ensure_member_profile(
+    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
+) -> MemberProfile:
+    """The member's profile row, created empty on first use (locked for this transaction)."""
+    row = await get_member_profile(session, guild_id=guild_id, user_id=user_id, for_update=True)
+    if row is None:
+        row = MemberProfile(guild_id=guild_id, user_id=user_id, started_at=now, updated_at=now)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def save_answers(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    answers: Mapping[str, Any],
+    cipher: Cipher,
+    now: datetime,
+    next_step: str | None = None,
+) -> MemberProfile:
+    """Merge ``answers`` (question id -> value; ``None`` clears) into the member's profile."""
+    row = await ensure_member_profile(session, guild_id=guild_id, user_id=user_id, now=now)
+    merged = read_answers(row, cipher)
+    for key, value in answers.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    row.answers_enc = cipher.encrypt(json.dumps(merged, ensure_ascii=False, sort_keys=True))
+    profile = Profile.from_answers(user_id, merged)
+    row.role = profile.role
+    row.capacity = profile.capacity if profile.is_mentor else 0
+    if next_step is not None:
+        row.step = next_step
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+async def record_consent(
+    session: AsyncSession, *, guild_id: int, user_id: int, status: str, version: str, now: datetime
+) -> MemberProfile:
+    """Record the member's consent decision with the version of the text they saw."""
+    row = await ensure_member_profile(session, guild_id=guild_id, user_id=user_id, now=now)
+    row.consent_status = status
+    row.consent_version = version
+    row.consent_at = now
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+async def set_prompt_subscription(
+    session: AsyncSession, *, guild_id: int, user_id: int, status: str, now: datetime
+) -> PromptSubscription:
+    """Subscribe, pause or unsubscribe a member from DM prompts; acting again clears DMs-closed."""
+    if status not in (
+        SubscriptionStatus.SUBSCRIBED,
+        SubscriptionStatus.PAUSED,
+        SubscriptionStatus.UNSUBSCRIBED,
+    ):
+        raise ValueError(f"unknown subscription status {status!r}")
+    row = await session.get(PromptSubscription, (guild_id, user_id), with_for_update=True)
+    if row is None:
+        row = PromptSubscription(guild_id=guild_id, user_id=user_id, status=status, updated_at=now)
+        session.add(row)
+    row.status = status
+    row.dm_closed_at = None
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+async def get_prompt_subscription(
+    session: AsyncSession, *, guild_id: int, user_id: int
+) -> PromptSubscription | None:
+    """The member's prompt subscription, if they ever chose."""
+    return await session.get(PromptSubscription, (guild_id, user_id))
+
+
+async def list_subscribed(session: AsyncSession, *, guild_id: int) -> list[PromptSubscription]:
+    """Members who receive DM prompts in ``guild_id`` and whose DMs are not known closed."""
+    result = await session.execute(
+        select(PromptSubscription)
+        .where(PromptSubscription.guild_id == guild_id)  # type: ignore[arg-type]
+        .where(PromptSubscription.status == SubscriptionStatus.SUBSCRIBED)  # type: ignore[arg-type]
+        .where(PromptSubscription.dm_closed_at.is_(None))  # type: ignore[union-attr]
+        .order_by(PromptSubscription.user_id)  # type: ignore[arg-type]
+    )
+    return list(result.scalars())
