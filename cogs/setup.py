@@ -146,11 +146,18 @@ class SetupCog(commands.Cog):
         current_values = {k: getattr(current, k) for k in SETTING_FIELDS} if current else {}
         existing = frozenset([c.id for c in guild.channels] + [r.id for r in guild.roles])
         system = guild.system_channel
+        by_name = {
+            c.name: c.id
+            for c in guild.channels
+            if (c.name == CREATABLE["pair_category_id"]) == isinstance(c, discord.CategoryChannel)
+            and c.name in CREATABLE.values()
+        }
         plan = plan_setup(
             current_values,
             picked,
             existing_ids=existing,
             system_channel_id=system.id if system else None,
+            by_name=by_name,
         )
         role_id = plan.changes.get("moderator_role_id", current_values.get("moderator_role_id"))
         mod_role = guild.get_role(int(role_id)) if isinstance(role_id, int) else None

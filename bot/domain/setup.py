@@ -38,8 +38,11 @@ def plan_setup(
     *,
     existing_ids: frozenset[int],
     system_channel_id: int | None = None,
+    by_name: Mapping[str, int] | None = None,
 ) -> SetupPlan:
-    """Keep what was picked, keep what still exists, create what is missing."""
+    """Keep what was picked, keep what still exists, reuse a place Lantern made earlier (same
+    name), create what is missing."""
+    by_name = by_name or {}
     changes: dict[str, int | bool | None] = {k: v for k, v in picked.items() if v is not None}
     create: list[str] = []
     for key in CREATABLE:
@@ -50,6 +53,9 @@ def plan_setup(
             continue
         if key == "welcome_channel_id" and system_channel_id is not None:
             changes[key] = system_channel_id
+            continue
+        if CREATABLE[key] in by_name:
+            changes[key] = by_name[CREATABLE[key]]
             continue
         create.append(key)
     role = current.get("moderator_role_id")

@@ -53,6 +53,12 @@ def test_plan_setup(current, picked, existing, system, create, changes) -> None:
     assert plan.changes == changes
 
 
+def test_plan_setup_reuses_places_lantern_made_before() -> None:
+    plan = plan_setup({}, {}, existing_ids=frozenset({4}), by_name={"lantern-alerts": 4})
+    assert plan.changes["alerts_channel_id"] == 4
+    assert "alerts_channel_id" not in plan.create
+
+
 @pytest.mark.parametrize(
     ("granted", "missing"),
     [
