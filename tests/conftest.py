@@ -50,13 +50,13 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-def make_database(url: str) -> Database:
+def make_database(url: str, *, busy_timeout_ms: int = 5000) -> Database:
     """A Database for ``url``; on PostgreSQL the per-test schema is the search path."""
     if url.startswith("postgresql") and "options=" in url:
         base, _, options = url.partition("?options=-csearch_path%3D")
         engine = create_engine(base, connect_args={"server_settings": {"search_path": options}})
         return Database(engine)
-    return Database(create_engine(url))
+    return Database(create_engine(url, busy_timeout_ms=busy_timeout_ms))
 
 
 @pytest_asyncio.fixture
