@@ -21,7 +21,11 @@ from bot.ui import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
 
 log = logging.getLogger("lantern")
 
-EXTENSIONS: tuple[str, ...] = ("cogs.setup",)
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.setup",
+    "cogs.matching",
+    "cogs.matching_admin",
+)
 
 
 def lantern_intents() -> discord.Intents:

@@ -112,3 +112,31 @@ class Profile:
             prompts_dm=bool(answers.get("prompts_dm", False)),
             share=frozenset(s for s in _strs(answers.get("share")) if s in SHAREABLE),
         )
+
+
+def shared_fields(profile: Profile) -> list[tuple[str, str]]:
+    """(label, raw value) for every answered field the member lets their match see.
+
+    Values are the member's own words: escape them (bot.domain.text) before echoing.
+    """
+    values: dict[str, str | None] = {
+        "heritage": "; ".join(
+            p
+            for p in (
+                ", ".join(profile.heritage_details or profile.heritage_regions),
+                profile.heritage_text or "",
+            )
+            if p
+        ),
+        "generation": profile.generation,
+        "languages": ", ".join(profile.languages),
+        "career": " · ".join(p for p in (profile.career_field, profile.career_stage) if p),
+        "timezone": profile.timezone,
+        "cadence": " · ".join(p for p in (profile.cadence, ", ".join(profile.meeting_times)) if p),
+        "about": profile.about,
+        "hopes": profile.hopes if profile.is_mentee else None,
+        "brings": profile.brings if profile.is_mentor else None,
+    }
+    return [
+        (SHAREABLE[key], value) for key, value in values.items() if value and profile.shares(key)
+    ]

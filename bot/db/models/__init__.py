@@ -1,7 +1,16 @@
 """Every Lantern table. Importing this package registers them all on SQLModel.metadata."""
 
 from bot.db.models.core import AuditEntry, GuildSettings, SchedulerLease
-from bot.db.models.matching import Block, Introduction, IntroStatus, Pair, PairStatus
+from bot.db.models.matching import (
+    Block,
+    Introduction,
+    IntroStatus,
+    MatchingSettings,
+    MatchRequest,
+    Pair,
+    PairStatus,
+    RequestStatus,
+)
 from bot.db.models.members import (
     ConsentStatus,
     MemberProfile,
@@ -16,10 +25,13 @@ __all__ = [
     "GuildSettings",
     "IntroStatus",
     "Introduction",
+    "MatchRequest",
+    "MatchingSettings",
     "MemberProfile",
     "Pair",
     "PairStatus",
     "PromptSubscription",
+    "RequestStatus",
     "SchedulerLease",
     "SubscriptionStatus",
 ]

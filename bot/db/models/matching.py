@@ -8,7 +8,7 @@ from typing import ClassVar
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.db.registry import MemberData
+from bot.db.registry import NO_MEMBER_DATA, MemberData
 from bot.db.types import snowflake, timestamp
 
 
@@ -33,6 +33,43 @@ class PairStatus:
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+class RequestStatus:
+    """Where a mentee's request for a mentor stands."""
+
+    WAITING = "waiting"
+    INTRODUCED = "introduced"
+    MATCHED = "matched"
+    CANCELLED = "cancelled"
+
+
+class MatchRequest(SQLModel, table=True):
+    """A mentee asked for a mentor. At most one open request per mentee and server."""
+
+    __tablename__ = "match_request"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("mentee_id",), label="match_requests"
+    )
+
+    guild_id: int = snowflake(primary_key=True)
+    mentee_id: int = snowflake(primary_key=True)
+    status: str = Field(default=RequestStatus.WAITING, max_length=16, index=True)
+    requested_at: datetime = timestamp(index=True)
+    updated_at: datetime = timestamp()
+    matched_at: datetime | None = timestamp(nullable=True)
+
+
+class MatchingSettings(SQLModel, table=True):
+    """A server's matching choices: introduction expiry and tuned weights."""
+
+    __tablename__ = "matching_settings"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    guild_id: int = snowflake(primary_key=True)
+    expiry_hours: int = Field(default=72)
+    weights_json: str | None = Field(default=None)
+    updated_at: datetime = timestamp()
 
 
 class Introduction(SQLModel, table=True):

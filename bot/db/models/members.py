@@ -42,6 +42,8 @@ class MemberProfile(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=8, index=True)
     capacity: int = Field(default=0)
     mentor_paused: bool = Field(default=False)
+    # Pairs this mentor has open; raised and lowered with compare-and-set, never above capacity.
+    active_mentees: int = Field(default=0)
     answers_enc: str | None = Field(default=None)
     step: str | None = Field(default=None, max_length=64)
     started_at: datetime = timestamp()

@@ -91,9 +91,7 @@ class _Scores:
         self.step = max(1, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
-        self.cache: dict[int, np.ndarray] | None = (
-            {} if self.m * self.n <= CACHE_CELLS else None
-        )
+        self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, scores) per chunk; forbidden and self pairs score −1."""
@@ -283,9 +281,7 @@ def _price(
         top = _top_along(sub, per_row, axis=1)
         rr = np.repeat(bad, top.shape[1])
         cc = top.ravel()
-        ok = (sub[np.repeat(np.arange(bad.size), top.shape[1]), cc] > uc[rr]) & (
-            s[rr, cc] > 0
-        )
+        ok = (sub[np.repeat(np.arange(bad.size), top.shape[1]), cc] > uc[rr]) & (s[rr, cc] > 0)
         rows.append(rr[ok] + start)
         cols.append(cc[ok])
     if not rows:

@@ -467,7 +467,9 @@ class Encoder:
         bias = 0
         # areas: one value per mentor area set
         wanted = tuple(dict.fromkeys(mentee.areas_wanted))
-        row[s[1] : s[1] + len(self._masks)] = self._cached("areas", wanted, lambda: self._areas(wanted))
+        row[s[1] : s[1] + len(self._masks)] = self._cached(
+            "areas", wanted, lambda: self._areas(wanted)
+        )
         # heritage
         half_h = b.heritage // 2
         if heritage_usable(mentee):
@@ -511,7 +513,9 @@ class Encoder:
         if offset is None:
             bias += b.timezone // 2
         else:
-            row[s[4] : s[4] + len(self._tz)] = self._cached("tz", offset, lambda: self._tzrow(offset))
+            row[s[4] : s[4] + len(self._tz)] = self._cached(
+                "tz", offset, lambda: self._tzrow(offset)
+            )
         # cadence
         cad = _cadence_key(mentee.cadence)
         if cad is None:

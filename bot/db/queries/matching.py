@@ -1,0 +1,434 @@
+"""Match requests, introductions, pairs and mentor capacity: every transition is a
+compare-and-set, so concurrent clicks and sweeps give exactly one outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Cipher
+from bot.db.models import (
+    Block,
+    ConsentStatus,
+    Introduction,
+    IntroStatus,
+    MatchingSettings,
+    MatchRequest,
+    MemberProfile,
+    Pair,
+    PairStatus,
+    RequestStatus,
+)
+from bot.db.queries.members import read_answers
+from bot.domain.profile import Profile
+
+OPEN_PAIR_STATUSES = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
+
+_intro = Introduction.__table__  # type: ignore[attr-defined]
+_request = MatchRequest.__table__  # type: ignore[attr-defined]
+_profile = MemberProfile.__table__  # type: ignore[attr-defined]
+_block = Block.__table__  # type: ignore[attr-defined]
+_pair = Pair.__table__  # type: ignore[attr-defined]
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+async def get_matching_settings(session: AsyncSession, *, guild_id: int) -> MatchingSettings | None:
+    """The server's matching settings, if it changed any."""
+    return await session.get(MatchingSettings, guild_id)
+
+
+async def save_matching_settings(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    now: datetime,
+    expiry_hours: int | None = None,
+    weights: dict[str, float] | None = None,
+) -> MatchingSettings:
+    """Change the server's introduction expiry or weights."""
+    row = await session.get(MatchingSettings, guild_id, with_for_update=True)
+    if row is None:
+        row = MatchingSettings(guild_id=guild_id, updated_at=now)
+        session.add(row)
+    if expiry_hours is not None:
+        row.expiry_hours = expiry_hours
+    if weights is not None:
+        row.weights_json = json.dumps(weights, sort_keys=True)
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+# --- who can be matched -----------------------------------------------------------------------
+
+
+def _eligible(row: MemberProfile) -> bool:
+    return row.consent_status == ConsentStatus.ACCEPTED and row.completed_at is not None
+
+
+async def load_matchable_profile(
+    session: AsyncSession, *, guild_id: int, user_id: int, cipher: Cipher
+) -> tuple[MemberProfile, Profile] | None:
+    """The member's row and typed profile if they consented and finished onboarding."""
+    row = await session.get(MemberProfile, (guild_id, user_id))
+    if row is None or not _eligible(row):
+        return None
+    return row, Profile.from_answers(user_id, read_answers(row, cipher))
+
+
+async def list_available_mentors(
+    session: AsyncSession, *, guild_id: int, cipher: Cipher
+) -> list[tuple[Profile, int]]:
+    """Consented, unpaused mentors with free capacity, with how many slots each has free."""
+    result = await session.execute(
+        select(MemberProfile)
+        .where(_profile.c.guild_id == guild_id)
+        .where(_profile.c.role.in_(("mentor", "both")))
+        .where(_profile.c.consent_status == ConsentStatus.ACCEPTED)
+        .where(_profile.c.completed_at.is_not(None))
+        .where(_profile.c.mentor_paused.is_(False))
+        .where(_profile.c.active_mentees < _profile.c.capacity)
+        .order_by(_profile.c.user_id)
+    )
+    mentors = []
+    for row in result.scalars():
+        profile = Profile.from_answers(row.user_id, read_answers(row, cipher))
+        mentors.append((profile, row.capacity - row.active_mentees))
+    return mentors
+
+
+async def forbidden_mentors(session: AsyncSession, *, guild_id: int, mentee_id: int) -> set[int]:
+    """Mentors never to propose to ``mentee_id``: blocks either way, earlier declines/expiries,
+    anyone already introduced or paired with them."""
+    blocked = await session.execute(
+        select(_block.c.blocker_id, _block.c.blocked_id).where(
+            _block.c.guild_id == guild_id,
+            or_(_block.c.blocker_id == mentee_id, _block.c.blocked_id == mentee_id),
+        )
+    )
+    out = {b if a == mentee_id else a for a, b in blocked.all()}
+    intros = await session.execute(
+        select(_intro.c.mentor_id).where(
+            _intro.c.guild_id == guild_id, _intro.c.mentee_id == mentee_id
+        )
+    )
+    out.update(intros.scalars())
+    out.add(mentee_id)
+    return out
+
+
+async def forbidden_pairs(session: AsyncSession, *, guild_id: int) -> set[tuple[int, int]]:
+    """(mentee, mentor) pairs never to propose in a batch round, both block directions."""
+    pairs: set[tuple[int, int]] = set()
+    blocks = await session.execute(
+        select(_block.c.blocker_id, _block.c.blocked_id).where(_block.c.guild_id == guild_id)
+    )
+    for a, b in blocks.all():
+        pairs.update({(a, b), (b, a)})
+    intros = await session.execute(
+        select(_intro.c.mentee_id, _intro.c.mentor_id).where(_intro.c.guild_id == guild_id)
+    )
+    for mentee, mentor in intros.all():
+        pairs.add((mentee, mentor))
+    return pairs
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+async def get_request(
+    session: AsyncSession, *, guild_id: int, mentee_id: int
+) -> MatchRequest | None:
+    """The mentee's request, whatever its state."""
+    return await session.get(MatchRequest, (guild_id, mentee_id))
+
+
+async def open_request(
+    session: AsyncSession, *, guild_id: int, mentee_id: int, now: datetime
+) -> tuple[MatchRequest, bool]:
+    """Put the mentee on the waiting list; returns the request and whether it is new."""
+    row = await session.get(MatchRequest, (guild_id, mentee_id), with_for_update=True)
+    if row is None:
+        row = MatchRequest(guild_id=guild_id, mentee_id=mentee_id, requested_at=now, updated_at=now)
+        session.add(row)
+        await session.flush()
+        return row, True
+    if row.status in (RequestStatus.CANCELLED, RequestStatus.MATCHED):
+        if row.status == RequestStatus.MATCHED and await active_pair_for_mentee(
+            session, guild_id=guild_id, mentee_id=mentee_id
+        ):
+            return row, False
+        row.status = RequestStatus.WAITING
+        row.requested_at = now
+        row.updated_at = now
+        row.matched_at = None
+        await session.flush()
+        return row, True
+    return row, False
+
+
+async def set_request_status(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    mentee_id: int,
+    status: str,
+    now: datetime,
+    expect: Sequence[str] | None = None,
+) -> bool:
+    """Move the request to ``status`` (only from ``expect`` states when given)."""
+    stmt = update(_request).where(
+        _request.c.guild_id == guild_id, _request.c.mentee_id == mentee_id
+    )
+    if expect is not None:
+        stmt = stmt.where(_request.c.status.in_(tuple(expect)))
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == RequestStatus.MATCHED:
+        values["matched_at"] = now
+    return _rowcount(await session.execute(stmt.values(**values))) == 1
+
+
+async def waiting_requests(session: AsyncSession, *, guild_id: int) -> list[MatchRequest]:
+    """Mentees waiting for an introduction, longest wait first."""
+    result = await session.execute(
+        select(MatchRequest)
+        .where(_request.c.guild_id == guild_id, _request.c.status == RequestStatus.WAITING)
+        .order_by(_request.c.requested_at, _request.c.mentee_id)
+    )
+    return list(result.scalars())
+
+
+async def recent_wait_times(
+    session: AsyncSession, *, guild_id: int, limit: int = 20
+) -> list[timedelta]:
+    """How long the most recently matched mentees waited."""
+    result = await session.execute(
+        select(_request.c.requested_at, _request.c.matched_at)
+        .where(_request.c.guild_id == guild_id, _request.c.matched_at.is_not(None))
+        .order_by(_request.c.matched_at.desc())
+        .limit(limit)
+    )
+    return [matched - requested for requested, matched in result.all()]
+
+
+# --- introductions ----------------------------------------------------------------------------
+
+
+async def create_introduction(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    mentee_id: int,
+    mentor_id: int,
+    score: float,
+    reasons: Sequence[str],
+    cipher: Cipher,
+    now: datetime,
+    expires_at: datetime,
+) -> Introduction | None:
+    """Introduce the mentee to the mentor if the mentee is still waiting; else ``None``."""
+    moved = await set_request_status(
+        session,
+        guild_id=guild_id,
+        mentee_id=mentee_id,
+        status=RequestStatus.INTRODUCED,
+        now=now,
+        expect=(RequestStatus.WAITING,),
+    )
+    if not moved:
+        return None
+    intro = Introduction(
+        guild_id=guild_id,
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        score=round(float(score), 2),
+        reasons_enc=cipher.encrypt(json.dumps(list(reasons), ensure_ascii=False)),
+        status=IntroStatus.PENDING,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(intro)
+    await session.flush()
+    return intro
+
+
+def read_reasons(intro: Introduction, cipher: Cipher) -> list[str]:
+    """The decrypted reasons of an introduction."""
+    text = cipher.decrypt(intro.reasons_enc)
+    return list(json.loads(text)) if text else []
+
+
+async def get_introduction(session: AsyncSession, *, intro_id: int) -> Introduction | None:
+    """One introduction by id."""
+    return await session.get(Introduction, intro_id)
+
+
+async def pending_introduction_for(
+    session: AsyncSession, *, guild_id: int, mentee_id: int
+) -> Introduction | None:
+    """The mentee's pending introduction, if any."""
+    result = await session.execute(
+        select(Introduction).where(
+            _intro.c.guild_id == guild_id,
+            _intro.c.mentee_id == mentee_id,
+            _intro.c.status == IntroStatus.PENDING,
+        )
+    )
+    return result.scalars().first()
+
+
+async def remember_intro_message(
+    session: AsyncSession, *, intro_id: int, channel_id: int, message_id: int
+) -> None:
+    """Where the introduction card was posted, so it can be updated later."""
+    await session.execute(
+        update(_intro)
+        .where(_intro.c.id == intro_id)
+        .values(message_channel_id=channel_id, message_id=message_id)
+    )
+
+
+async def decide_introduction(
+    session: AsyncSession, *, intro_id: int, status: str, now: datetime
+) -> bool:
+    """Move a pending introduction to ``status``; ``False`` if someone else already decided."""
+    result = await session.execute(
+        update(_intro)
+        .where(_intro.c.id == intro_id, _intro.c.status == IntroStatus.PENDING)
+        .values(status=status, decided_at=now)
+    )
+    return _rowcount(result) == 1
+
+
+async def take_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: int) -> bool:
+    """Claim one of the mentor's free slots; ``False`` when they are at capacity."""
+    result = await session.execute(
+        update(_profile)
+        .where(
+            _profile.c.guild_id == guild_id,
+            _profile.c.user_id == mentor_id,
+            _profile.c.active_mentees < _profile.c.capacity,
+        )
+        .values(active_mentees=_profile.c.active_mentees + 1)
+    )
+    return _rowcount(result) == 1
+
+
+async def release_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: int) -> None:
+    """Give a slot back when a pair ends."""
+    await session.execute(
+        update(_profile)
+        .where(
+            _profile.c.guild_id == guild_id,
+            _profile.c.user_id == mentor_id,
+            _profile.c.active_mentees > 0,
+        )
+        .values(active_mentees=_profile.c.active_mentees - 1)
+    )
+
+
+async def set_mentor_paused(
+    session: AsyncSession, *, guild_id: int, mentor_id: int, paused: bool, now: datetime
+) -> bool:
+    """Pause or resume a mentor's availability; ``False`` if they have no profile."""
+    result = await session.execute(
+        update(_profile)
+        .where(_profile.c.guild_id == guild_id, _profile.c.user_id == mentor_id)
+        .values(mentor_paused=paused, updated_at=now)
+    )
+    return _rowcount(result) == 1
+
+
+async def create_pair(session: AsyncSession, *, intro: Introduction, now: datetime) -> Pair:
+    """The pair for an accepted introduction (one per introduction, enforced by a unique key)."""
+    pair = Pair(
+        guild_id=intro.guild_id,
+        introduction_id=intro.id,
+        mentee_id=intro.mentee_id,
+        mentor_id=intro.mentor_id,
+        status=PairStatus.OPENING,
+        created_at=now,
+        last_activity_at=now,
+    )
+    session.add(pair)
+    await session.flush()
+    return pair
+
+
+async def active_pair_for_mentee(
+    session: AsyncSession, *, guild_id: int, mentee_id: int
+) -> Pair | None:
+    """The mentee's open pair, if they have one."""
+    result = await session.execute(
+        select(Pair).where(
+            _pair.c.guild_id == guild_id,
+            _pair.c.mentee_id == mentee_id,
+            _pair.c.status.in_(OPEN_PAIR_STATUSES),
+        )
+    )
+    return result.scalars().first()
+
+
+async def due_introductions(
+    session: AsyncSession, *, now: datetime
+) -> tuple[list[Introduction], list[Introduction]]:
+    """Pending introductions that have expired, and those due a halfway reminder."""
+    expired = await session.execute(
+        select(Introduction).where(
+            _intro.c.status == IntroStatus.PENDING, _intro.c.expires_at <= now
+        )
+    )
+    pending = await session.execute(
+        select(Introduction).where(
+            _intro.c.status == IntroStatus.PENDING,
+            _intro.c.reminded_at.is_(None),
+            _intro.c.expires_at > now,
+        )
+    )
+    reminders = [
+        i for i in pending.scalars() if i.created_at + (i.expires_at - i.created_at) / 2 <= now
+    ]
+    return list(expired.scalars()), reminders
+
+
+async def mark_reminded(session: AsyncSession, *, intro_id: int, now: datetime) -> bool:
+    """Claim the halfway reminder for an introduction (exactly once)."""
+    result = await session.execute(
+        update(_intro)
+        .where(
+            _intro.c.id == intro_id,
+            _intro.c.status == IntroStatus.PENDING,
+            _intro.c.reminded_at.is_(None),
+        )
+        .values(reminded_at=now)
+    )
+    return _rowcount(result) == 1
+
+
+async def count_waiting_ahead(
+    session: AsyncSession, *, guild_id: int, requested_at: datetime
+) -> int:
+    """How many mentees in this server have waited longer."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(_request)
+        .where(
+            and_(
+                _request.c.guild_id == guild_id,
+                _request.c.status == RequestStatus.WAITING,
+                _request.c.requested_at < requested_at,
+            )
+        )
+    )
+    return int(result.scalar_one())

@@ -1,0 +1,267 @@
+"""Matching end to end: request → introduction → accept/decline/expiry, who may click,
+concurrent accepts, constraints, capacity, and the moderators' batch round."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import discord
+import pytest
+import pytest_asyncio
+import simcord
+from discord import app_commands
+from sqlalchemy import func, select
+
+from bot.db.models import Block, Introduction, IntroStatus, MemberProfile, Pair
+from tests.e2e.conftest import Community
+from tests.factories import onboarded
+
+
+@dataclass
+class Matchable:
+    c: Community
+    mentee: simcord.MemberActor
+    mentor_a: simcord.MemberActor
+    mentor_b: simcord.MemberActor
+
+
+@pytest_asyncio.fixture
+async def world(community: Community) -> Matchable:
+    env, guild = community.env, community.guild
+    mentee = guild.add_member(env.create_user("hana"))
+    mentor_a = guild.add_member(env.create_user("marco"))
+    mentor_b = guild.add_member(env.create_user("noor"))
+    await env.settle()
+    bot = env.bot
+    now = env.now()
+    await onboarded(bot.database, bot.cipher, guild_id=guild.id, user_id=mentee.id, now=now)
+    # marco fits better (shares both areas, language, near time zone) than noor.
+    await onboarded(
+        bot.database, bot.cipher, guild_id=guild.id, user_id=mentor_a.id, now=now, mentor=True
+    )
+    await onboarded(
+        bot.database,
+        bot.cipher,
+        guild_id=guild.id,
+        user_id=mentor_b.id,
+        now=now,
+        mentor=True,
+        areas_offered=["identity"],
+        languages=["English"],
+        timezone="Europe/London",
+    )
+    return Matchable(community, mentee, mentor_a, mentor_b)
+
+
+def _card(actor: simcord.MemberActor) -> discord.Message:
+    message = actor.user.dm_channel.last_message
+    assert message is not None, "no DM"
+    return message
+
+
+async def _count(env: simcord.Env, model: type, **where: object) -> int:
+    async with env.bot.database.session() as session:
+        stmt = select(func.count()).select_from(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def test_request_intro_accept(world: Matchable) -> None:
+    env = world.c.env
+    accepted: list[int] = []
+
+    async def on_lantern_pair_accepted(pair_id: int) -> None:
+        accepted.append(pair_id)
+
+    env.bot.add_listener(on_lantern_pair_accepted)
+    result = await world.mentee.slash(world.c.general, "match request")
+    assert result.ephemeral
+    assert "introduced" in result.response.content
+    card = _card(world.mentor_a)
+    assert "hana" in card.content
+    assert "Tagalog" in card.content  # a reason from a field both shared
+    assert "Why you two" in card.content
+    assert world.mentor_b.user.dm_channel.last_message is None
+    mentee_dm = _card(world.mentee)
+    assert "introduced you to a mentor" in mentee_dm.content
+
+    await world.mentor_a.user.click(card, label="Accept")
+    await env.settle()
+    assert await _count(env, Pair) == 1
+    assert len(accepted) == 1
+    assert "accepted" in _card(world.mentee).content
+    updated = _card(world.mentor_a)
+    assert "You accepted" in updated.content and not updated.components
+    status = await world.mentee.slash(world.c.general, "match status")
+    assert "matched with marco" in status.response.content
+    async with env.bot.database.session() as session:
+        row = await session.get(MemberProfile, (world.c.guild.id, world.mentor_a.id))
+    assert row is not None and row.active_mentees == 1
+
+
+async def test_decline_rolls_to_the_next_mentor(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    await world.mentor_a.user.click(_card(world.mentor_a), label="Decline")
+    await env.settle()
+    assert "introduced you to another mentor" in _card(world.mentee).content
+    card_b = _card(world.mentor_b)
+    assert "would like a mentor" in card_b.content
+    # the declined pair is never proposed again
+    await world.mentor_b.user.click(card_b, label="Decline and pause me")
+    await env.settle()
+    assert "waiting list" in _card(world.mentee).content
+    assert await _count(env, Introduction) == 2
+    async with env.bot.database.session() as session:
+        row = await session.get(MemberProfile, (world.c.guild.id, world.mentor_b.id))
+    assert row is not None and row.mentor_paused
+
+
+async def test_unanswered_introduction_reminds_then_expires_and_rolls_on(world: Matchable) -> None:
+    env = world.c.env
+    bot = env.bot
+    await world.mentee.slash(world.c.general, "match request")
+    await env.advance_time(37 * 3600)
+    await bot.run_sweeps(env.now())
+    assert "gentle reminder" in _card(world.mentor_a).content
+    await bot.run_sweeps(env.now())  # the reminder is sent once
+    reminders = [m for m in world.mentor_a.user.dm_channel.history() if "reminder" in m.content]
+    assert len(reminders) == 1
+    await env.advance_time(36 * 3600)
+    await bot.run_sweeps(env.now())
+    await env.settle()
+    assert await _count(env, Introduction, status=IntroStatus.EXPIRED) == 1
+    assert "would like a mentor" in _card(world.mentor_b).content
+    assert "wasn't answered in time" in _card(world.mentee).content
+
+
+async def test_only_the_introduced_mentor_may_click(world: Matchable) -> None:
+    env = world.c.env
+    await world.c.moderator.slash(world.c.general, "setup", moderator_role=world.c.moderator_role)
+    # A moderator who can see private threads (Manage Threads) sees the fallback card.
+    thread_role = world.c.guild.create_role(
+        "Thread Keeper", permissions=discord.Permissions(manage_threads=True)
+    )
+    keeper = world.c.guild.add_member(
+        env.create_user("keeper"), roles=[world.c.moderator_role, thread_role]
+    )
+    await env.settle()
+    dm = world.mentor_a.user.dm_channel
+    env.inject_error(
+        "POST",
+        f"/channels/{dm.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+    )
+    await world.mentee.slash(world.c.general, "match request")
+    intro_channel = world.c.guild.channels["mentor-introductions"]
+    threads = intro_channel.threads
+    assert len(threads) == 1
+    card = threads[0].last_message
+    assert card is not None and f"<@{world.mentor_a.id}>" in card.content
+    result = await keeper.click(card, label="Accept")
+    assert result.ephemeral
+    assert "belongs to someone else" in result.response.content
+    assert await _count(env, Pair) == 0
+    await world.mentor_a.click(card, label="Accept")
+    assert await _count(env, Pair) == 1
+
+
+async def test_ten_concurrent_accepts_make_one_match(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    card = _card(world.mentor_a)
+    results = await asyncio.gather(
+        *(world.mentor_a.user.click(card, label="Accept") for _ in range(10)),
+        return_exceptions=True,
+    )
+    await env.settle()
+    assert not [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, simcord.SetupError)
+    ]
+    assert await _count(env, Pair) == 1
+    assert await _count(env, Introduction, status=IntroStatus.ACCEPTED) == 1
+    async with env.bot.database.session() as session:
+        row = await session.get(MemberProfile, (world.c.guild.id, world.mentor_a.id))
+    assert row is not None and row.active_mentees == 1
+
+
+async def test_blocked_pair_is_never_proposed(world: Matchable) -> None:
+    env = world.c.env
+    async with env.bot.database.session() as session:
+        session.add(
+            Block(
+                guild_id=world.c.guild.id,
+                blocker_id=world.mentor_a.id,
+                blocked_id=world.mentee.id,
+                created_at=env.now(),
+            )
+        )
+    await world.mentee.slash(world.c.general, "match request")
+    assert world.mentor_a.user.dm_channel.last_message is None
+    assert "would like a mentor" in _card(world.mentor_b).content
+
+
+async def test_not_onboarded_member_is_told_kindly(world: Matchable) -> None:
+    result = await world.c.member.slash(world.c.general, "match request")
+    assert result.ephemeral
+    assert "/onboard" in result.response.content
+
+
+async def test_batch_round_respects_capacity_and_needs_confirmation(world: Matchable) -> None:
+    env = world.c.env
+    bot = env.bot
+    guild = world.c.guild
+    # Five more mentees wait; mentors have 2 + 2 slots.
+    extra = []
+    for i in range(5):
+        m = guild.add_member(env.create_user(f"mentee{i}"))
+        extra.append(m)
+    await env.settle()
+    for m in [world.mentee, *extra]:
+        await onboarded(bot.database, bot.cipher, guild_id=guild.id, user_id=m.id, now=env.now())
+    from bot.db.queries.matching import open_request
+
+    async with bot.database.session() as session:
+        for m in [world.mentee, *extra]:
+            await open_request(session, guild_id=guild.id, mentee_id=m.id, now=env.now())
+    preview = await world.c.moderator.slash(world.c.general, "matching round")
+    text = preview.response.content
+    assert "4 introductions" in text
+    assert "Staying on the waiting list (2)" in text
+    assert await _count(env, Introduction) == 0  # nothing sent before confirming
+    await world.c.moderator.click(preview.response.message, label="Send introductions")
+    await env.settle()
+    assert await _count(env, Introduction) == 4
+    async with bot.database.session() as session:
+        per_mentor = (
+            await session.execute(
+                select(Introduction.mentor_id, func.count()).group_by(Introduction.mentor_id)
+            )
+        ).all()
+    assert sorted(n for _, n in per_mentor) == [2, 2]
+
+
+async def test_matching_commands_are_for_moderators(world: Matchable) -> None:
+    assert "matching round" not in world.mentee.available_commands(world.c.general)
+    env = world.c.env
+    env.bot.tree.get_command("matching").default_permissions = None
+    await env.bot.tree.sync()
+    result = await world.mentee.slash(world.c.general, "matching queue")
+    simcord.assert_error(env, app_commands.CheckFailure)
+    assert "moderators" in result.response.content
+
+
+@pytest.mark.parametrize("label", ["Accept", "Decline"])
+async def test_buttons_work_after_a_restart(world: Matchable, bot_factory, label: str) -> None:  # type: ignore[no-untyped-def]
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    card = _card(world.mentor_a)
+    await env.restart_bot(bot_factory())
+    await world.mentor_a.user.click(card, label=label)
+    await env.settle()
+    status = IntroStatus.ACCEPTED if label == "Accept" else IntroStatus.DECLINED
+    assert await _count(env, Introduction, status=status) == 1
