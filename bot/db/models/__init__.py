@@ -8,6 +8,15 @@ from bot.db.models.members import (
     PromptSubscription,
     SubscriptionStatus,
 )
+from bot.db.models.pairs import (
+    PairCategory,
+    PairCheckin,
+    PairCheckinAnswer,
+    PairReport,
+    PairSettings,
+    PairSpace,
+    ReportStatus,
+)
 
 __all__ = [
     "AuditEntry",
@@ -18,8 +27,15 @@ __all__ = [
     "Introduction",
     "MemberProfile",
     "Pair",
+    "PairCategory",
+    "PairCheckin",
+    "PairCheckinAnswer",
+    "PairReport",
+    "PairSettings",
+    "PairSpace",
     "PairStatus",
     "PromptSubscription",
+    "ReportStatus",
     "SchedulerLease",
     "SubscriptionStatus",
 ]
