@@ -152,6 +152,7 @@ class EndReasonModal(LanternModal):
 
     reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="A note for moderators (optional)",
+        custom_id="reason",
         style=discord.TextStyle.paragraph,
         required=False,
         max_length=500,

@@ -349,10 +349,10 @@ def visibility_notice(
     who = ["the two of you", "Lantern"]
     if moderators_see and moderator_role:
         who.append(f"members of the **{safe_inline(moderator_role, limit=80)}** role")
-    who.append("the server owner and anyone with the Administrator permission")
+    who.append("the server's owner and administrators")
     if thread:
         who.append("people with the Manage Threads permission")
-    listed = ", ".join(who[:-1]) + " and " + who[-1]
+    listed = ", ".join(who[:-1]) + ", and " + who[-1]
     return (
         f"🔒 **Who can see this {'thread' if thread else 'channel'}:** {listed}. "
         "Nobody else in the server can. Lantern doesn't read your messages; it only notes "
