@@ -678,8 +678,8 @@ class PairsCog(commands.Cog):
             try:
                 message = await space.send(
                     f"{_mention(pair.mentee_id)} {_mention(pair.mentor_id)} 🌱 **Check-in:** "
-                    "how is your mentorship going? Each of you can answer; only moderators see "
-                    "the answers, and only if you ask for help.",
+                    "how is your mentorship going? Each of you can answer. Your answers stay with "
+                    "Lantern; moderators are told only if you ask for help.",
                     view=checkin_view(checkin.id),
                     allowed_mentions=discord.AllowedMentions(
                         users=[discord.Object(pair.mentee_id), discord.Object(pair.mentor_id)]
@@ -1068,7 +1068,6 @@ class PairsCog(commands.Cog):
             )
             return
         if paused:
-            self.spaces.pop(0, None)
             space = self._space(pair)
             if space is not None:
                 await self._set_member_access(
