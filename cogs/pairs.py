@@ -39,6 +39,14 @@ CHECKIN_ANSWERS = {
 }
 
 
+class SpacePendingError(Exception):
+    """The space can't be made right now; ``error`` says why (a key of SPACE_ERRORS)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 def _cog(interaction: discord.Interaction[Any]) -> PairsCog:
     cog = interaction.client.get_cog("PairsCog")
     assert isinstance(cog, PairsCog)
@@ -361,6 +369,8 @@ class PairsCog(commands.Cog):
         assert pair is not None
         try:
             return await self._create(pair)
+        except SpacePendingError as pending:
+            return await self._space_failed(pair, pending.error)
         except discord.Forbidden:
             return await self._space_failed(pair, "missing_permissions")
         except discord.HTTPException as exc:
@@ -393,11 +403,11 @@ class PairsCog(commands.Cog):
         assert pair.id is not None
         guild = self.bot.get_guild(pair.guild_id)
         if guild is None:
-            return await self._space_failed(pair, "guild_unavailable")
+            raise SpacePendingError("guild_unavailable")
         mentee = guild.get_member(pair.mentee_id)
         mentor = guild.get_member(pair.mentor_id)
         if mentee is None or mentor is None:
-            return await self._space_failed(pair, "member_missing")
+            raise SpacePendingError("member_missing")
         settings, pset = await self._settings(guild.id)
         rhythm = d.rhythm_from(pset.model_dump() if pset else None)
         moderator_role = (
@@ -421,8 +431,6 @@ class PairsCog(commands.Cog):
             space, is_thread = await self._make_space(
                 guild, pair, settings, pset, overwrites, moderators_see, moderator_role
             )
-        if space is None:
-            return "pending"
         now = self.bot.now()
         async with self.bot.database.session() as session:
             done = await q.complete_space(
@@ -452,7 +460,7 @@ class PairsCog(commands.Cog):
         overwrites: dict[Any, discord.PermissionOverwrite],
         moderators_see: bool,
         moderator_role: discord.Role | None,
-    ) -> tuple[discord.TextChannel | discord.Thread | None, bool]:
+    ) -> tuple[discord.TextChannel | discord.Thread, bool]:
         assert pair.id is not None
         mentee = guild.get_member(pair.mentee_id)
         mentor = guild.get_member(pair.mentor_id)
@@ -479,8 +487,7 @@ class PairsCog(commands.Cog):
         if isinstance(primary, discord.CategoryChannel):
             categories.insert(0, primary)
         elif not (pset and pset.use_threads and thread_parent):
-            await self._space_failed(pair, "no_category")
-            return None, False
+            raise SpacePendingError("no_category")
         for _attempt in range(3):
             counts = [
                 (c.id, d.CATEGORY_CAP if c.id in self._full_categories else len(c.channels))
@@ -497,8 +504,7 @@ class PairsCog(commands.Cog):
             taken = {c.name for c in guild.channels}
             name = d.pair_channel_name(mentee.display_name, mentor.display_name, taken)
             if placement.kind == "full":
-                await self._space_failed(pair, "guild_full")
-                return None, False
+                raise SpacePendingError("guild_full")
             if placement.kind == "thread":
                 assert thread_parent is not None
                 thread = await thread_parent.create_thread(
@@ -553,8 +559,7 @@ class PairsCog(commands.Cog):
                     continue
                 raise
             return channel, False
-        await self._space_failed(pair, "category_full")
-        return None, False
+        raise SpacePendingError("category_full")
 
     async def _warn_cap(self, guild: discord.Guild) -> None:
         async with self.bot.database.session() as session:

@@ -126,6 +126,7 @@ async def play_pair_space(world: World) -> None:
     world.say(mentor.name, "runs /pair end with a private note for moderators")
     shown = await mentor.slash(handle, "pair end", reason="Moving abroad, sadly")
     world.show_result(mentor.name, shown)
+    assert shown.response is not None
     done = await mentor.click(shown.response.message, label="Yes, end the mentorship")
     world.show_result(mentor.name, done)
     world.show("both", f"#{handle.name}", world.render(handle.history()[-1]))

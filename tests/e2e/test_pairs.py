@@ -107,6 +107,11 @@ async def test_moderator_role_sees_the_space_only_when_the_guild_chose_so(
     await community.moderator.send(handle, "hello from the community team")
     opening = handle.history()[0]
     assert "Community Team" in opening.content and "Who can see this channel" in opening.content
+    # seeing the space is not being in the pair: the buttons refuse, nothing changes
+    refused = await community.moderator.click(opening, label="End mentorship")
+    assert refused.ephemeral and refused.modal is None
+    assert "someone else" in refused.response.content
+    assert (await load_pair(w.bot, pair.id)).status == PairStatus.ACTIVE
 
 
 async def test_concurrent_accepted_events_give_one_channel(community: Community) -> None:
@@ -463,3 +468,66 @@ async def test_moderators_list_pairs_without_content_and_members_cannot(
     assert refused.ephemeral and (await load_pair(w.bot, pair_id)).status == PairStatus.ACTIVE
     ended = await community.moderator.slash(community.general, "pairs end", pair=pair_id)
     assert "has ended" in ended.response.content
+
+
+async def test_private_threads_are_the_configured_alternative(community: Community) -> None:
+    w = await pair_world(community)
+    holder = community.guild.create_text_channel("pair-threads")
+    await w.env.settle()
+    result = await community.moderator.slash(
+        community.general, "pairs settings", use_threads=True, thread_channel=holder
+    )
+    assert "private threads" in result.response.content
+    pair = await load_pair(w.bot, await w.accept())
+    assert pair.status == PairStatus.ACTIVE and pair.thread_id is not None
+    assert pair.channel_id is None
+    created = next(r for r in w.env.http_requests if r.path == f"/channels/{holder.id}/threads")
+    assert created.json["type"] == discord.ChannelType.private_thread.value
+    assert created.json["invitable"] is False
+    thread = next(t for t in holder.threads if t.id == pair.thread_id)
+    await w.mentee.send(thread, "hello in our thread")
+    with pytest.raises(simcord.BackendError) as denied:
+        await w.third.send(thread, "let me in")
+    assert denied.value.code == 50001
+    opening = thread.history()[0]
+    assert "Who can see this thread" in opening.content and "Manage Threads" in opening.content
+
+
+async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Community) -> None:
+    w = await pair_world(community)
+    w.env.inject_error(
+        "POST",
+        f"/guilds/{community.guild.id}/channels",
+        status=400,
+        code=30013,
+        message="Maximum number of guild channels reached (500)",
+        times=None,
+    )
+    before = len(w.alerts())
+    pair_id = await w.accept()
+    cog: Any = w.bot.get_cog("PairsCog")
+    await cog.run_pending_spaces(w.env.now())
+    pair = await load_pair(w.bot, pair_id)
+    assert pair.status == PairStatus.OPENING and pair.space_error == "guild_full"
+    alerts = w.alerts()[before:]
+    assert len(alerts) == 1 and "500 channels" in alerts[0].content
+    assert "use_threads" in alerts[0].content
+
+
+async def test_pause_reminders_holds_checkins_until_resumed(community: Community) -> None:
+    w = await pair_world(community)
+    pair = await load_pair(w.bot, await w.accept())
+    handle = w.channel(pair.channel_id)
+    opening = handle.history()[0]
+    paused = await w.mentor.click(opening, label="Pause reminders")
+    assert paused.ephemeral and "paused" in paused.response.content
+    with pytest.raises(simcord.SetupError):
+        await w.third.click(opening, label="Pause reminders")
+    cog: Any = w.bot.get_cog("PairsCog")
+    await w.env.advance_time(15 * DAY)
+    await cog.run_due_checkins(w.env.now())
+    assert not [m for m in handle.history() if "Check-in" in m.content]
+    resumed = await w.mentee.click(opening, label="Pause reminders")
+    assert "back on" in resumed.response.content
+    await cog.run_due_checkins(w.env.now())
+    assert len([m for m in handle.history() if "Check-in" in m.content]) == 1
