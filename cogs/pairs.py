@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_moderator, is_moderator, moderator_only
+from bot.checks import ensure_moderator, moderator_only
 from bot.client import LanternBot
 from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
 from bot.db.queries import pairs as q
@@ -1267,6 +1267,3 @@ class PairsCog(commands.Cog):
 
 async def setup(bot: LanternBot) -> None:
     await bot.add_cog(PairsCog(bot))
-
-
-__all__ = ["PairsCog", "is_moderator"]

@@ -13,6 +13,7 @@ from discord import app_commands
 from sqlalchemy import func, select
 
 from bot.db.models import Block, PairCheckin, PairReport, PairStatus
+from bot.db.registry import export_member
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
@@ -442,7 +443,10 @@ async def test_report_pauses_contact_blocks_and_is_idempotent(community: Communi
     await w.mentee.send(handle, "I can still write here")
     async with w.bot.database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Block)) == 1
-        assert await session.scalar(select(func.count()).select_from(PairReport)) == 1
+        report = (await session.execute(select(PairReport))).scalar_one()
+        assert "everyone-ing" not in (report.reason_enc or "")  # encrypted at rest
+        exported = await export_member(session, user_id=w.mentee.id, cipher=w.bot.cipher)
+    assert exported["pair_reports"][0]["reason"] == "He keeps @everyone-ing me"
     resumed = await community.moderator.slash(community.general, "pairs resume", pair=pair_id)
     assert "can talk again" in resumed.response.content
     await w.mentor.send(handle, "thanks for the space")
