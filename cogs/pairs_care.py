@@ -51,7 +51,7 @@ class CareMixin(SpacesMixin):
                 )
             if checkin is None or checkin.id is None:
                 continue
-            space = self._space(pair)
+            space = await self.confirm_space(pair)
             if space is None:
                 log.warning("check-in skipped, no space pair=%s", pair.id)
                 continue
@@ -216,7 +216,7 @@ class CareMixin(SpacesMixin):
             button: discord.ui.Button[Any] = discord.ui.Button(label=label)
 
             async def callback(interaction: discord.Interaction[Any], answer: str = key) -> None:
-                await interaction.response.defer(ephemeral=True)
+                await interaction.response.defer(ephemeral=True, thinking=True)
                 async with cog.bot.database.session() as session:
                     pair = await q.get_pair(session, pair_id=pair_id)
                 assert pair is not None

@@ -101,6 +101,25 @@ class SpacesMixin:
             return channel
         return None
 
+    async def confirm_space(self, pair: Pair) -> discord.abc.Messageable | None:
+        """The pair's space, asking Discord when the cache lacks it.
+
+        Only Discord's own "Unknown Channel" (10003) counts as gone: the match then ends as if
+        the space had been deleted by hand. Any other trouble just skips this round.
+        """
+        space = self._space(pair)
+        space_id = pair.channel_id or pair.thread_id
+        if space is not None or space_id is None:
+            return space
+        try:
+            fetched = await self.bot.fetch_channel(space_id)
+        except discord.NotFound:
+            await self._space_vanished(space_id)
+            return None
+        except discord.HTTPException:
+            return None
+        return fetched if isinstance(fetched, discord.TextChannel | discord.Thread) else None
+
     async def _set_member_access(
         self, channel: Any, user_id: int, overwrite: discord.PermissionOverwrite | None
     ) -> None:

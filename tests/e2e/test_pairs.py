@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import Block, PairCheckin, PairReport, PairStatus
 from bot.db.registry import export_member
+from bot.errors import UserFacingError
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
@@ -535,3 +536,59 @@ async def test_pause_reminders_holds_checkins_until_resumed(community: Community
     assert "back on" in resumed.response.content
     await cog.run_due_checkins(w.env.now())
     assert len([m for m in handle.history() if "Check-in" in m.content]) == 1
+
+
+async def test_a_space_deleted_while_lantern_was_away_ends_the_match_at_the_checkin(
+    community: Community, bot_factory: Any
+) -> None:
+    w = await pair_world(community)
+    ended = _ended_events(w)
+    pair_id = await w.accept()
+    pair = await load_pair(w.bot, pair_id)
+    # the channel vanishes without Lantern seeing the event (e.g. it was offline)
+    guild = w.env.backend.guilds[community.guild.id]
+    guild.channel_ids.remove(pair.channel_id)
+    del w.env.backend.channels[pair.channel_id]
+    await w.env.restart_bot(bot_factory())
+    ended = _ended_events(w)
+    await w.env.advance_time(15 * DAY)
+    await w.bot.run_sweeps(w.env.now())
+    await w.env.settle()
+    after = await load_pair(w.bot, pair_id)
+    assert after.status == PairStatus.ENDED and after.channel_id is None
+    assert ended == [pair_id]
+    assert "removed" in w.mentee.user.dm_channel.last_message.content
+
+
+async def test_how_its_going_button_lets_a_member_ask_for_help_any_time(
+    community: Community,
+) -> None:
+    w = await pair_world(community)
+    pair_id = await w.accept()
+    pair = await load_pair(w.bot, pair_id)
+    opening = w.channel(pair.channel_id).history()[0]
+    shown = await w.mentee.click(opening, label="How it's going")
+    assert shown.ephemeral
+    before = len(w.alerts())
+    answered = await w.mentee.click(shown.response.message, label="We need help")
+    assert answered.ephemeral
+    alerts = w.alerts()[before:]
+    assert len(alerts) == 1 and f"#{pair_id}" in alerts[0].content
+
+
+async def test_reports_are_rate_limited_per_person(community: Community) -> None:
+    w = await pair_world(community)
+    channels = []
+    for n in range(4):
+        mentor = community.guild.add_member(w.env.create_user(f"mentor_{n}"))
+        await w.env.settle()
+        pair = await load_pair(w.bot, await w.accept(mentor=mentor))
+        channels.append(w.channel(pair.channel_id))
+    for handle in channels[:3]:
+        sent = await w.mentee.slash(handle, "pair report", reason="not ok")
+        assert "privately to the moderators" in sent.response.content
+    held = await w.mentee.slash(channels[3], "pair report", reason="not ok")
+    simcord.assert_error(w.env, UserFacingError)
+    assert held.ephemeral and "several reports today" in held.response.content
+    async with w.bot.database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(PairReport)) == 3
