@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from bot.db.models import Block, PairCheckin, PairReport, PairStatus
 from bot.db.registry import export_member
-from bot.errors import UserFacingError
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
+from bot.errors import UserFacingError
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
     MENTEE_ANSWERS,
