@@ -25,6 +25,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
     "cogs.matching",
     "cogs.matching_admin",
+    "cogs.pairs",
 )
 
 

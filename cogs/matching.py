@@ -686,12 +686,14 @@ class MatchingCog(commands.Cog):
             if pair is None:
                 return
             await q.release_mentor_slot(session, guild_id=pair.guild_id, mentor_id=pair.mentor_id)
-        await self._dm(
-            pair.mentee_id,
-            "Your mentorship space has closed. Whenever you're ready, Lantern can introduce you "
-            "to a new mentor.",
-            view=request_view(pair.guild_id, "Find me a new mentor"),
-        )
+        guild = self.bot.get_guild(pair.guild_id)
+        if guild is not None and guild.get_member(pair.mentee_id) is not None:
+            await self._dm(
+                pair.mentee_id,
+                "Whenever you're ready, Lantern can introduce you to a new mentor — just press "
+                "the button below. There's no rush.",
+                view=request_view(pair.guild_id, "Find me a new mentor"),
+            )
         await self.try_waiting(pair.guild_id)
 
     @commands.Cog.listener("on_lantern_onboarding_completed")

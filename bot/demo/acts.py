@@ -23,4 +23,15 @@ async def act_members_join(world: World) -> None:
     await world.env.settle()
 
 
-ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (act_setup, act_members_join)
+async def act_pair_space(world: World) -> None:
+    """A matched pair gets a private space: the opening message, a check-in, an ending"""
+    from bot.demo.pairs import play_pair_space
+
+    await play_pair_space(world)
+
+
+ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
+    act_setup,
+    act_members_join,
+    act_pair_space,
+)

@@ -29,6 +29,9 @@ class Matchable:
 @pytest_asyncio.fixture
 async def world(community: Community) -> Matchable:
     env, guild = community.env, community.guild
+    await community.moderator.slash(
+        community.general, "setup", moderator_role=community.moderator_role
+    )
     mentee = guild.add_member(env.create_user("hana"))
     mentor_a = guild.add_member(env.create_user("marco"))
     mentor_b = guild.add_member(env.create_user("noor"))
@@ -91,7 +94,12 @@ async def test_request_intro_accept(world: Matchable) -> None:
     await env.settle()
     assert await _count(env, Pair) == 1
     assert len(accepted) == 1
-    assert "accepted" in _card(world.mentee).content
+    dms = [m.content for m in world.mentee.user.dm_channel.history()]
+    assert any("marco accepted" in text for text in dms)
+    # The pair space opened for the two of them.
+    async with env.bot.database.session() as session:
+        pair = (await session.execute(select(Pair))).scalar_one()
+    assert pair.channel_id is not None
     updated = _card(world.mentor_a)
     assert "You accepted" in updated.content and not updated.components
     status = await world.mentee.slash(world.c.general, "match status")
@@ -139,7 +147,6 @@ async def test_unanswered_introduction_reminds_then_expires_and_rolls_on(world: 
 
 async def test_only_the_introduced_mentor_may_click(world: Matchable) -> None:
     env = world.c.env
-    await world.c.moderator.slash(world.c.general, "setup", moderator_role=world.c.moderator_role)
     # A moderator who can see private threads (Manage Threads) sees the fallback card.
     thread_role = world.c.guild.create_role(
         "Thread Keeper", permissions=discord.Permissions(manage_threads=True)

@@ -17,6 +17,15 @@ from bot.db.models.members import (
     PromptSubscription,
     SubscriptionStatus,
 )
+from bot.db.models.pairs import (
+    PairCategory,
+    PairCheckin,
+    PairCheckinAnswer,
+    PairReport,
+    PairSettings,
+    PairSpace,
+    ReportStatus,
+)
 
 __all__ = [
     "AuditEntry",
@@ -29,8 +38,15 @@ __all__ = [
     "MatchingSettings",
     "MemberProfile",
     "Pair",
+    "PairCategory",
+    "PairCheckin",
+    "PairCheckinAnswer",
+    "PairReport",
+    "PairSettings",
+    "PairSpace",
     "PairStatus",
     "PromptSubscription",
+    "ReportStatus",
     "RequestStatus",
     "SchedulerLease",
     "SubscriptionStatus",

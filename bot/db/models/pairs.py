@@ -1,0 +1,127 @@
+"""Pair spaces: per-server timings, overflow categories, each space's bookkeeping, check-ins
+and reports. The pair itself (``Pair``) lives in the matching models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.db.registry import NO_MEMBER_DATA, MemberData
+from bot.db.types import snowflake, timestamp
+
+
+class PairSettings(SQLModel, table=True):
+    """A server's pair-space choices (defaults apply until a moderator changes them)."""
+
+    __tablename__ = "pair_settings"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    guild_id: int = snowflake(primary_key=True)
+    first_checkin_days: int = Field(default=14)
+    checkin_every_days: int = Field(default=30)
+    silence_days: int = Field(default=21)
+    silence_alert_after: int = Field(default=2)
+    retention_days: int = Field(default=30)
+    use_threads: bool = Field(default=False)
+    thread_channel_id: int | None = snowflake(nullable=True)
+    cap_warned_at: datetime | None = timestamp(nullable=True)
+    updated_at: datetime = timestamp()
+
+
+class PairCategory(SQLModel, table=True):
+    """An overflow category Lantern created when the pair category was full."""
+
+    __tablename__ = "pair_category"
+    __table_args__ = (UniqueConstraint("guild_id", "number", name="uq_pair_category_number"),)
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    category_id: int = snowflake(primary_key=True)
+    guild_id: int = snowflake(index=True)
+    number: int
+    created_at: datetime = timestamp()
+
+
+class PairSpace(SQLModel, table=True):
+    """Bookkeeping of one pair's space; created by whoever claimed the space's creation.
+
+    Holds no member id (the pair row does); ``pair_id`` is the pair's primary key.
+    """
+
+    __tablename__ = "pair_space"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    pair_id: int = snowflake(primary_key=True)
+    claimed_at: datetime | None = timestamp(nullable=True)
+    error_alerted: str | None = Field(default=None, max_length=64)
+    opening_message_id: int | None = snowflake(nullable=True)
+    reminders_paused: bool = Field(default=False)
+    nudges_sent: int = Field(default=0)
+    last_nudge_at: datetime | None = timestamp(nullable=True)
+    silence_alerted_at: datetime | None = timestamp(nullable=True)
+    end_cause: str | None = Field(default=None, max_length=32)
+    paused_member: str | None = Field(default=None, max_length=8)  # "mentee"/"mentor"
+
+
+class PairCheckin(SQLModel, table=True):
+    """One check-in occurrence: written (claimed) before it is sent, so it is sent once."""
+
+    __tablename__ = "pair_checkin"
+    __table_args__ = (UniqueConstraint("pair_id", "due_at", name="uq_pair_checkin_due"),)
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = snowflake(index=True)
+    due_at: datetime = timestamp()
+    claimed_at: datetime = timestamp()
+    sent_at: datetime | None = timestamp(nullable=True)
+    message_id: int | None = snowflake(nullable=True)
+
+
+class PairCheckinAnswer(SQLModel, table=True):
+    """One person's answer to one check-in (the latest click counts)."""
+
+    __tablename__ = "pair_checkin_answer"
+    __table_args__ = (UniqueConstraint("checkin_id", "user_id", name="uq_checkin_answer"),)
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("user_id",), label="pair_checkin_answers"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = snowflake(index=True)
+    user_id: int = snowflake()
+    answer: str = Field(max_length=16)
+    answered_at: datetime = timestamp()
+
+
+class ReportStatus:
+    """Where a report stands."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class PairReport(SQLModel, table=True):
+    """A private report about a pair, for moderators only. One per reporter and pair."""
+
+    __tablename__ = "pair_report"
+    __table_args__ = (UniqueConstraint("pair_id", "reporter_id", name="uq_pair_report"),)
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("reporter_id", "reported_id"),
+        encrypted=("reason_enc",),
+        label="pair_reports",
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    pair_id: int = snowflake(index=True)
+    reporter_id: int = snowflake(index=True)
+    reported_id: int = snowflake()
+    reason_enc: str | None = Field(default=None)
+    pause_contact: bool = Field(default=False)
+    block: bool = Field(default=False)
+    status: str = Field(default=ReportStatus.OPEN, max_length=16)
+    created_at: datetime = timestamp()
+    alerted_at: datetime | None = timestamp(nullable=True)

@@ -1,0 +1,641 @@
+"""Pair spaces: claiming creation, check-ins, silence, endings, reports. Every state change is
+a compare-and-set (``UPDATE ... WHERE <expected state>``, rowcount checked), never read-check-
+write, so concurrent events and clicks give exactly one outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Block,
+    Introduction,
+    Pair,
+    PairCategory,
+    PairCheckin,
+    PairCheckinAnswer,
+    PairReport,
+    PairSettings,
+    PairSpace,
+    PairStatus,
+)
+
+CREATING = "creating"
+LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
+NOT_ENDED = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
+
+P: Any = Pair  # column expressions on SQLModel classes confuse mypy; one alias keeps it quiet
+S: Any = PairSpace
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def get_pair(session: AsyncSession, *, pair_id: int) -> Pair | None:
+    """The pair row, fresh from the database."""
+    result = await session.execute(select(Pair).where(P.id == pair_id))
+    return result.scalar_one_or_none()
+
+
+async def get_space(session: AsyncSession, *, pair_id: int) -> PairSpace | None:
+    """The pair space's bookkeeping row, if the space was ever claimed."""
+    result = await session.execute(select(PairSpace).where(S.pair_id == pair_id))
+    return result.scalar_one_or_none()
+
+
+async def get_reasons_enc(session: AsyncSession, *, introduction_id: int | None) -> str | None:
+    """The encrypted reasons of the introduction behind a pair."""
+    if introduction_id is None:
+        return None
+    intro = await session.get(Introduction, introduction_id)
+    return intro.reasons_enc if intro else None
+
+
+async def pair_for_channel(session: AsyncSession, *, channel_id: int) -> Pair | None:
+    """The pair whose space is ``channel_id`` (channel or thread)."""
+    result = await session.execute(
+        select(Pair).where(or_(P.channel_id == channel_id, P.thread_id == channel_id))
+    )
+    return result.scalars().first()
+
+
+async def pairs_of_member(
+    session: AsyncSession, *, guild_id: int, user_id: int, statuses: Sequence[str] = NOT_ENDED
+) -> list[Pair]:
+    """The member's pairs in ``guild_id`` in one of ``statuses``."""
+    result = await session.execute(
+        select(Pair)
+        .where(P.guild_id == guild_id)
+        .where(or_(P.mentee_id == user_id, P.mentor_id == user_id))
+        .where(P.status.in_(statuses))
+        .order_by(P.id)
+    )
+    return list(result.scalars())
+
+
+async def list_pairs(
+    session: AsyncSession, *, guild_id: int, statuses: Sequence[str] = NOT_ENDED
+) -> list[Pair]:
+    """Pairs of a server, oldest first."""
+    result = await session.execute(
+        select(Pair).where(P.guild_id == guild_id).where(P.status.in_(statuses)).order_by(P.id)
+    )
+    return list(result.scalars())
+
+
+async def live_spaces(session: AsyncSession) -> dict[int, int]:
+    """channel or thread id -> pair id for every active or paused pair (the activity map)."""
+    result = await session.execute(
+        select(P.id, P.channel_id, P.thread_id).where(P.status.in_(LIVE))
+    )
+    spaces: dict[int, int] = {}
+    for pair_id, channel_id, thread_id in result.all():
+        for space in (channel_id, thread_id):
+            if space is not None:
+                spaces[int(space)] = int(pair_id)
+    return spaces
+
+
+# ---------------------------------------------------------------- settings and categories
+
+
+async def get_pair_settings(session: AsyncSession, *, guild_id: int) -> PairSettings | None:
+    """The server's pair-space settings, or ``None`` while the defaults apply."""
+    return await session.get(PairSettings, guild_id)
+
+
+async def save_pair_settings(
+    session: AsyncSession, *, guild_id: int, now: datetime, changes: dict[str, Any]
+) -> PairSettings:
+    """Apply ``changes`` to the server's pair-space settings."""
+    settings = await session.get(PairSettings, guild_id, with_for_update=True)
+    if settings is None:
+        settings = PairSettings(guild_id=guild_id, updated_at=now)
+        session.add(settings)
+    for key, value in changes.items():
+        if not hasattr(settings, key) or key in ("guild_id", "updated_at"):
+            raise ValueError(f"unknown pair setting {key!r}")
+        setattr(settings, key, value)
+    settings.updated_at = now
+    await session.flush()
+    return settings
+
+
+async def claim_cap_warning(session: AsyncSession, *, guild_id: int, now: datetime) -> bool:
+    """True for exactly one caller the first time the server nears the channel cap."""
+    if await session.get(PairSettings, guild_id) is None:
+        await save_pair_settings(session, guild_id=guild_id, now=now, changes={})
+    result = await session.execute(
+        update(PairSettings)
+        .where(PairSettings.guild_id == guild_id)  # type: ignore[arg-type]
+        .where(PairSettings.cap_warned_at.is_(None))  # type: ignore[union-attr]
+        .values(cap_warned_at=now)
+    )
+    return _count(result) == 1
+
+
+async def overflow_categories(session: AsyncSession, *, guild_id: int) -> list[PairCategory]:
+    """Categories Lantern added after the first filled up, in roll-over order."""
+    result = await session.execute(
+        select(PairCategory)
+        .where(PairCategory.guild_id == guild_id)  # type: ignore[arg-type]
+        .order_by(PairCategory.number)  # type: ignore[arg-type]
+    )
+    return list(result.scalars())
+
+
+async def add_overflow_category(
+    session: AsyncSession, *, guild_id: int, category_id: int, number: int, now: datetime
+) -> None:
+    """Remember an overflow category."""
+    session.add(
+        PairCategory(category_id=category_id, guild_id=guild_id, number=number, created_at=now)
+    )
+    await session.flush()
+
+
+async def forget_overflow_category(session: AsyncSession, *, category_id: int) -> None:
+    """Drop an overflow category that no longer exists."""
+    row = await session.get(PairCategory, category_id)
+    if row is not None:
+        await session.delete(row)
+
+
+# ---------------------------------------------------------------- creating a space
+
+
+async def claim_space(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
+    """Claim the creation of a pair's space: true for exactly one concurrent caller."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.OPENING)
+        .where(P.channel_id.is_(None))
+        .where(P.thread_id.is_(None))
+        .where(or_(P.space_error.is_(None), P.space_error != CREATING))
+        .values(space_error=CREATING)
+    )
+    if _count(result) != 1:
+        return False
+    space = await session.get(PairSpace, pair_id)
+    if space is None:
+        session.add(PairSpace(pair_id=pair_id, claimed_at=now))
+    else:
+        space.claimed_at = now
+    await session.flush()
+    return True
+
+
+async def complete_space(
+    session: AsyncSession,
+    *,
+    pair_id: int,
+    channel_id: int | None,
+    thread_id: int | None,
+    now: datetime,
+    next_checkin_at: datetime,
+) -> bool:
+    """Record the created space and make the pair active (only from the claimed state)."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.OPENING)
+        .where(P.space_error == CREATING)
+        .values(
+            status=PairStatus.ACTIVE,
+            channel_id=channel_id,
+            thread_id=thread_id,
+            space_error=None,
+            last_activity_at=now,
+            next_checkin_at=next_checkin_at,
+        )
+    )
+    return _count(result) == 1
+
+
+async def set_opening_message(session: AsyncSession, *, pair_id: int, message_id: int) -> None:
+    """Remember the opening message (its buttons are persistent)."""
+    await session.execute(
+        update(PairSpace).where(S.pair_id == pair_id).values(opening_message_id=message_id)
+    )
+
+
+async def fail_space(session: AsyncSession, *, pair_id: int, error: str) -> bool:
+    """Leave the pair ``opening`` with ``error`` so it can be retried."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.OPENING)
+        .where(P.space_error == CREATING)
+        .values(space_error=error[:64])
+    )
+    return _count(result) == 1
+
+
+async def claim_error_alert(session: AsyncSession, *, pair_id: int, error: str) -> bool:
+    """True once per pair and kind of failure: moderators and members are told once."""
+    result = await session.execute(
+        update(PairSpace)
+        .where(S.pair_id == pair_id)
+        .where(or_(S.error_alerted.is_(None), S.error_alerted != error))
+        .values(error_alerted=error[:64])
+    )
+    return _count(result) == 1
+
+
+async def pairs_to_open(
+    session: AsyncSession, *, now: datetime, grace: timedelta, stale: timedelta
+) -> list[int]:
+    """Pairs still waiting for a space: never tried (past ``grace``), failed, or stuck claims.
+
+    Stuck claims (older than ``stale``, e.g. a crash mid-creation) are released first.
+    """
+    stuck = await session.execute(
+        select(P.id)
+        .join(PairSpace, S.pair_id == P.id)
+        .where(P.status == PairStatus.OPENING)
+        .where(P.space_error == CREATING)
+        .where(S.claimed_at < now - stale)
+    )
+    for (pair_id,) in stuck.all():
+        await session.execute(
+            update(Pair)
+            .where(P.id == pair_id)
+            .where(P.space_error == CREATING)
+            .values(space_error="interrupted")
+        )
+    result = await session.execute(
+        select(P.id)
+        .where(P.status == PairStatus.OPENING)
+        .where(
+            or_(
+                and_(P.space_error.is_(None), P.created_at < now - grace),
+                and_(P.space_error.is_not(None), P.space_error != CREATING),
+            )
+        )
+        .order_by(P.id)
+    )
+    return [int(row[0]) for row in result.all()]
+
+
+# ---------------------------------------------------------------- check-ins and silence
+
+
+async def due_checkins(session: AsyncSession, *, now: datetime) -> list[Pair]:
+    """Active pairs whose check-in is due and whose reminders are not paused."""
+    result = await session.execute(
+        select(Pair)
+        .outerjoin(PairSpace, S.pair_id == P.id)
+        .where(P.status == PairStatus.ACTIVE)
+        .where(P.next_checkin_at <= now)
+        .where(or_(S.reminders_paused.is_(None), S.reminders_paused.is_(False)))
+        .order_by(P.next_checkin_at)
+    )
+    return list(result.scalars())
+
+
+async def claim_checkin(
+    session: AsyncSession, *, pair_id: int, due_at: datetime, next_at: datetime, now: datetime
+) -> PairCheckin | None:
+    """Move the pair's check-in from ``due_at`` to ``next_at`` and write the occurrence.
+
+    Only one caller wins the move; the unique (pair, due) row is the delivery record.
+    """
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.ACTIVE)
+        .where(P.next_checkin_at == due_at)
+        .values(next_checkin_at=next_at)
+    )
+    if _count(result) != 1:
+        return None
+    checkin = PairCheckin(pair_id=pair_id, due_at=due_at, claimed_at=now)
+    session.add(checkin)
+    await session.flush()
+    return checkin
+
+
+async def mark_checkin_sent(
+    session: AsyncSession, *, checkin_id: int, message_id: int, now: datetime
+) -> None:
+    """Record that the check-in message went out."""
+    await session.execute(
+        update(PairCheckin)
+        .where(PairCheckin.id == checkin_id)  # type: ignore[arg-type]
+        .values(sent_at=now, message_id=message_id)
+    )
+
+
+async def get_checkin(session: AsyncSession, *, checkin_id: int) -> PairCheckin | None:
+    """One check-in occurrence."""
+    return await session.get(PairCheckin, checkin_id)
+
+
+async def record_checkin_answer(
+    session: AsyncSession, *, checkin_id: int, user_id: int, answer: str, now: datetime
+) -> tuple[bool, str | None]:
+    """Save a person's answer; returns (first time this person answered, previous answer)."""
+    existing = (
+        await session.execute(
+            select(PairCheckinAnswer)
+            .where(PairCheckinAnswer.checkin_id == checkin_id)  # type: ignore[arg-type]
+            .where(PairCheckinAnswer.user_id == user_id)  # type: ignore[arg-type]
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    PairCheckinAnswer(
+                        checkin_id=checkin_id, user_id=user_id, answer=answer, answered_at=now
+                    )
+                )
+            return True, None
+        except IntegrityError:
+            return await record_checkin_answer(
+                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=now
+            )
+    previous = existing.answer
+    result = await session.execute(
+        update(PairCheckinAnswer)
+        .where(PairCheckinAnswer.id == existing.id)  # type: ignore[arg-type]
+        .where(PairCheckinAnswer.answer == previous)  # type: ignore[arg-type]
+        .values(answer=answer, answered_at=now)
+    )
+    return False, previous if _count(result) == 1 else answer
+
+
+async def touch_activity(session: AsyncSession, *, pair_id: int, now: datetime) -> None:
+    """A message was posted in the pair's space: silence counting starts over."""
+    await session.execute(
+        update(Pair).where(P.id == pair_id).where(P.status.in_(LIVE)).values(last_activity_at=now)
+    )
+    await session.execute(
+        update(PairSpace)
+        .where(S.pair_id == pair_id)
+        .where(or_(S.nudges_sent != 0, S.silence_alerted_at.is_not(None)))
+        .values(nudges_sent=0, silence_alerted_at=None)
+    )
+
+
+async def quiet_pairs(session: AsyncSession, *, before: datetime) -> list[tuple[Pair, PairSpace]]:
+    """Active pairs (reminders on) with no activity since ``before``."""
+    result = await session.execute(
+        select(Pair, PairSpace)
+        .join(PairSpace, S.pair_id == P.id)
+        .where(P.status == PairStatus.ACTIVE)
+        .where(P.last_activity_at < before)
+        .where(S.reminders_paused.is_(False))
+        .order_by(P.id)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def claim_nudge(
+    session: AsyncSession, *, pair_id: int, nudges_seen: int, now: datetime
+) -> bool:
+    """Count one more nudge, for exactly one caller who saw ``nudges_seen``."""
+    result = await session.execute(
+        update(PairSpace)
+        .where(S.pair_id == pair_id)
+        .where(S.nudges_sent == nudges_seen)
+        .values(nudges_sent=nudges_seen + 1, last_nudge_at=now)
+    )
+    return _count(result) == 1
+
+
+async def claim_silence_alert(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
+    """True once per silent stretch: moderators are told once."""
+    result = await session.execute(
+        update(PairSpace)
+        .where(S.pair_id == pair_id)
+        .where(S.silence_alerted_at.is_(None))
+        .values(silence_alerted_at=now)
+    )
+    return _count(result) == 1
+
+
+async def set_reminders_paused(session: AsyncSession, *, pair_id: int, paused: bool) -> bool:
+    """Pause or resume check-ins and nudges; true if this changed anything."""
+    result = await session.execute(
+        update(PairSpace)
+        .where(S.pair_id == pair_id)
+        .where(S.reminders_paused.is_(not paused))
+        .values(reminders_paused=paused)
+    )
+    return _count(result) == 1
+
+
+# ---------------------------------------------------------------- endings
+
+
+async def end_pair(
+    session: AsyncSession,
+    *,
+    pair_id: int,
+    ended_by_id: int | None,
+    reason_enc: str | None,
+    now: datetime,
+    delete_at: datetime,
+    cause: str,
+) -> Pair | None:
+    """End a pair (once): returns the ended pair for the one caller who ended it."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status.in_(NOT_ENDED))
+        .values(
+            status=PairStatus.ENDED,
+            ended_at=now,
+            ended_by_id=ended_by_id,
+            end_reason_enc=reason_enc,
+            delete_channel_at=delete_at,
+            next_checkin_at=None,
+        )
+    )
+    if _count(result) != 1:
+        return None
+    space = await session.get(PairSpace, pair_id)
+    if space is None:
+        session.add(PairSpace(pair_id=pair_id, end_cause=cause))
+    else:
+        space.end_cause = cause
+    await session.flush()
+    return await get_pair(session, pair_id=pair_id)
+
+
+async def forget_space(session: AsyncSession, *, pair_id: int, space_id: int) -> bool:
+    """Unlink a deleted channel or thread from the pair; true for the one caller who did."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(or_(P.channel_id == space_id, P.thread_id == space_id))
+        .values(channel_id=None, thread_id=None, delete_channel_at=None)
+    )
+    return _count(result) == 1
+
+
+async def due_deletions(session: AsyncSession, *, now: datetime) -> list[Pair]:
+    """Ended pairs whose retention period is over and whose space still exists."""
+    result = await session.execute(
+        select(Pair)
+        .where(P.status == PairStatus.ENDED)
+        .where(P.delete_channel_at <= now)
+        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+        .order_by(P.id)
+    )
+    return list(result.scalars())
+
+
+async def delete_sooner(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
+    """An ended pair's member asked for deletion now."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.ENDED)
+        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+        .values(delete_channel_at=now)
+    )
+    return _count(result) == 1
+
+
+async def reopen_pair(session: AsyncSession, *, pair_id: int) -> bool:
+    """A moderator restores a pair whose space was deleted by hand: back to ``opening``."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.ENDED)
+        .where(P.channel_id.is_(None))
+        .where(P.thread_id.is_(None))
+        .where(P.id.in_(select(S.pair_id).where(S.end_cause == "channel_deleted")))
+        .values(
+            status=PairStatus.OPENING,
+            ended_at=None,
+            ended_by_id=None,
+            delete_channel_at=None,
+            space_error="deleted",
+        )
+    )
+    if _count(result) != 1:
+        return False
+    await session.execute(
+        update(PairSpace).where(S.pair_id == pair_id).values(end_cause=None, error_alerted=None)
+    )
+    return True
+
+
+async def release_active_space(session: AsyncSession, *, pair_id: int) -> bool:
+    """An active pair whose space vanished goes back to ``opening`` so it can be recreated."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status.in_(LIVE))
+        .values(status=PairStatus.OPENING, channel_id=None, thread_id=None, space_error="deleted")
+    )
+    return _count(result) == 1
+
+
+# ---------------------------------------------------------------- care and safety
+
+
+async def recent_reports(session: AsyncSession, *, reporter_id: int, since: datetime) -> int:
+    """How many reports ``reporter_id`` filed since ``since`` (the rate limit)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(PairReport)
+        .where(PairReport.reporter_id == reporter_id)  # type: ignore[arg-type]
+        .where(PairReport.created_at >= since)  # type: ignore[arg-type]
+    )
+    return int(result.scalar_one())
+
+
+async def file_report(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    pair_id: int,
+    reporter_id: int,
+    reported_id: int,
+    reason_enc: str | None,
+    pause_contact: bool,
+    block: bool,
+    now: datetime,
+) -> PairReport | None:
+    """File the report; ``None`` if this person already reported this pair."""
+    try:
+        async with session.begin_nested():
+            report = PairReport(
+                guild_id=guild_id,
+                pair_id=pair_id,
+                reporter_id=reporter_id,
+                reported_id=reported_id,
+                reason_enc=reason_enc,
+                pause_contact=pause_contact,
+                block=block,
+                created_at=now,
+            )
+            session.add(report)
+            await session.flush()
+    except IntegrityError:
+        return None
+    return report
+
+
+async def pause_contact(session: AsyncSession, *, pair_id: int, paused_member: str) -> bool:
+    """Pause contact after a report (one caller wins); ``paused_member`` loses access."""
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.ACTIVE)
+        .values(status=PairStatus.PAUSED)
+    )
+    if _count(result) != 1:
+        return False
+    await session.execute(
+        update(PairSpace).where(S.pair_id == pair_id).values(paused_member=paused_member)
+    )
+    return True
+
+
+async def resume_contact(session: AsyncSession, *, pair_id: int) -> str | None:
+    """A moderator lifts a pause; returns who had lost access, or ``None`` if not paused."""
+    space = await get_space(session, pair_id=pair_id)
+    result = await session.execute(
+        update(Pair)
+        .where(P.id == pair_id)
+        .where(P.status == PairStatus.PAUSED)
+        .values(status=PairStatus.ACTIVE)
+    )
+    if _count(result) != 1:
+        return None
+    paused = space.paused_member if space else None
+    await session.execute(update(PairSpace).where(S.pair_id == pair_id).values(paused_member=None))
+    return paused or ""
+
+
+async def add_block(
+    session: AsyncSession, *, guild_id: int, blocker_id: int, blocked_id: int, now: datetime
+) -> bool:
+    """Never pair these two again; true if the block is new."""
+    try:
+        async with session.begin_nested():
+            session.add(
+                Block(
+                    guild_id=guild_id, blocker_id=blocker_id, blocked_id=blocked_id, created_at=now
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True

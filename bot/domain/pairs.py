@@ -1,0 +1,479 @@
+"""Pair spaces, decided without Discord or SQL: names, where a space goes, when to check in,
+and what the opening message says.
+
+Everything a member wrote is echoed through ``safe_inline``/``safe_block``; the only pings in an
+opening message are the two members' mentions, which the cog allows explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.profile import SHAREABLE, Profile
+from bot.domain.text import safe_block, safe_inline
+
+CATEGORY_CAP = 50  # channels a Discord category holds
+GUILD_CAP = 500  # channels (categories included) a Discord server holds
+GUILD_WARN_AT = 480  # tell moderators before the server is full
+MAX_CHANNEL_NAME = 100
+STARTERS_PER_PAIR = 3
+MAX_STARTER = 200
+
+# What each party of a pair space may do. Never a manage_* permission: the space belongs to
+# the pair, and Lantern keeps its own powers at server level.
+MEMBER_ALLOW: tuple[str, ...] = (
+    "view_channel",
+    "send_messages",
+    "read_message_history",
+    "attach_files",
+)
+BOT_ALLOW: tuple[str, ...] = (*MEMBER_ALLOW, "embed_links")
+MODERATOR_ALLOW: tuple[str, ...] = ("view_channel", "send_messages", "read_message_history")
+# After an ending: the two can still read (until deletion), never write.
+READ_ONLY_ALLOW: tuple[str, ...] = ("view_channel", "read_message_history")
+READ_ONLY_DENY: tuple[str, ...] = ("send_messages", "attach_files", "add_reactions")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One overwrite: permission flags allowed and denied for one target."""
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+
+def space_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
+    """The complete overwrite set of a pair space, keyed by target kind.
+
+    Kinds: ``everyone``, ``mentee``, ``mentor``, ``bot`` and (only if chosen) ``moderators``.
+    """
+    grants = {
+        "everyone": Grant(deny=("view_channel",)),
+        "mentee": Grant(allow=MEMBER_ALLOW),
+        "mentor": Grant(allow=MEMBER_ALLOW),
+        "bot": Grant(allow=BOT_ALLOW),
+    }
+    if moderators_see and has_moderator_role:
+        grants["moderators"] = Grant(allow=MODERATOR_ALLOW)
+    return grants
+
+
+def category_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
+    """Overwrites of an overflow category: private like the first one."""
+    grants = space_grants(moderators_see=moderators_see, has_moderator_role=has_moderator_role)
+    return {k: v for k, v in grants.items() if k not in ("mentee", "mentor")}
+
+
+# ---------------------------------------------------------------- names
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str, *, limit: int = 40) -> str:
+    """A channel-safe slug of a display name: ascii, lower case, dashes; ``member`` if empty."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    value = _NON_SLUG.sub("-", ascii_name.lower()).strip("-")
+    value = value[:limit].strip("-")
+    return value or "member"
+
+
+def pair_channel_name(mentee_name: str, mentor_name: str, taken: Iterable[str]) -> str:
+    """``mentee-and-mentor``, with ``-2``, ``-3``... when a channel already has that name."""
+    base = f"{slug(mentee_name)}-and-{slug(mentor_name)}"[: MAX_CHANNEL_NAME - 4]
+    used = set(taken)
+    if base not in used:
+        return base
+    number = 2
+    while f"{base}-{number}" in used:
+        number += 1
+    return f"{base}-{number}"
+
+
+# ---------------------------------------------------------------- placement
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the next pair space goes.
+
+    ``kind``: ``channel`` (in ``category_id``), ``new_category`` (create category ``number``
+    first), ``thread`` (a private thread in the configured channel) or ``full`` (nowhere).
+    ``warn_moderators``: the server is close to Discord's channel limit.
+    """
+
+    kind: str
+    category_id: int | None = None
+    number: int = 0
+    warn_moderators: bool = False
+
+
+def place_space(
+    categories: Sequence[tuple[int, int]],
+    *,
+    guild_channels: int,
+    prefer_threads: bool,
+    thread_parent: bool,
+    category_cap: int = CATEGORY_CAP,
+    guild_cap: int = GUILD_CAP,
+    warn_at: int = GUILD_WARN_AT,
+) -> Placement:
+    """Pick the first category (in order) with room, roll over to a new one, or use a thread.
+
+    ``categories`` is ``(category_id, channels_in_it)`` in roll-over order.
+    """
+    warn = guild_channels >= warn_at
+    if prefer_threads and thread_parent:
+        return Placement("thread", warn_moderators=warn)
+    for category_id, count in categories:
+        if count < category_cap:
+            if guild_channels + 1 > guild_cap:
+                break
+            return Placement("channel", category_id=category_id, warn_moderators=warn)
+    else:
+        # every category is full: a new category and its first channel need two slots
+        if guild_channels + 2 <= guild_cap:
+            return Placement("new_category", number=len(categories) + 1, warn_moderators=warn)
+    if thread_parent:
+        return Placement("thread", warn_moderators=True)
+    return Placement("full", warn_moderators=True)
+
+
+def overflow_category_name(base: str, number: int) -> str:
+    """``Mentorship 2``, ``Mentorship 3``, ... named after the first category."""
+    return f"{base} {number}"[:MAX_CHANNEL_NAME]
+
+
+# ---------------------------------------------------------------- rhythm
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """A server's pair-space timings, in days."""
+
+    first_checkin_days: int = 14
+    checkin_every_days: int = 30
+    silence_days: int = 21
+    silence_alert_after: int = 2  # nudges without activity before moderators are told
+    retention_days: int = 30
+
+
+def first_checkin(start: datetime, rhythm: Rhythm) -> datetime:
+    """When the first check-in is due for a pair whose space opened at ``start``."""
+    return start + timedelta(days=rhythm.first_checkin_days)
+
+
+def following_checkin(due: datetime, now: datetime, rhythm: Rhythm) -> datetime:
+    """The next check-in after one due at ``due`` ran at ``now``; missed ones collapse."""
+    step = timedelta(days=rhythm.checkin_every_days)
+    following = due + step
+    while following <= now:
+        following += step
+    return following
+
+
+def silence_action(
+    *,
+    last_activity: datetime,
+    nudges_sent: int,
+    alerted: bool,
+    now: datetime,
+    rhythm: Rhythm,
+) -> str | None:
+    """``nudge``, ``alert`` or ``None`` for a pair silent since ``last_activity``.
+
+    A nudge goes out once per silent period; after ``silence_alert_after`` nudges the next
+    silent period tells moderators, once.
+    """
+    silent_periods = (now - last_activity) // timedelta(days=rhythm.silence_days)
+    if silent_periods <= nudges_sent:
+        return None
+    if nudges_sent < rhythm.silence_alert_after:
+        return "nudge"
+    return None if alerted else "alert"
+
+
+# ---------------------------------------------------------------- starters
+
+
+class StartersError(ValueError):
+    """The starters file has problems; the message lists all of them."""
+
+
+def parse_starters(data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Validate a starters table (``[area] starters = [...]``), reporting every problem at once."""
+    problems: list[str] = []
+    library: dict[str, tuple[str, ...]] = {}
+    for key in data:
+        if key not in AREA_KEYS:
+            problems.append(f"unknown area {key!r}")
+    for area in AREA_KEYS:
+        entry = data.get(area)
+        items = entry.get("starters") if isinstance(entry, Mapping) else None
+        if not isinstance(items, list):
+            problems.append(f"{area}: missing 'starters' list")
+            continue
+        texts = [t.strip() for t in items if isinstance(t, str) and t.strip()]
+        if len(texts) != len(items):
+            problems.append(f"{area}: every starter must be non-empty text")
+        if len(texts) < STARTERS_PER_PAIR:
+            problems.append(f"{area}: needs at least {STARTERS_PER_PAIR} starters")
+        if len(set(texts)) != len(texts):
+            problems.append(f"{area}: duplicate starters")
+        for text in texts:
+            if len(text) > MAX_STARTER:
+                problems.append(f"{area}: starter longer than {MAX_STARTER} characters")
+        library[area] = tuple(texts)
+    if problems:
+        raise StartersError("; ".join(problems))
+    return library
+
+
+def prompts_by_area(data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Best-effort read of a prompt library: any list of tables with ``area`` and ``text``."""
+    found: dict[str, list[str]] = {}
+    for value in data.values():
+        if not isinstance(value, list):
+            continue
+        for item in value:
+            if not isinstance(item, Mapping):
+                continue
+            area, text = item.get("area"), item.get("text")
+            if area in AREA_KEYS and isinstance(text, str) and 0 < len(text) <= MAX_STARTER:
+                found.setdefault(str(area), []).append(text.strip())
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def load_starter_library(data_dir: Path) -> dict[str, tuple[str, ...]]:
+    """Shipped starters, topped with prompts from ``prompts.toml`` when that file exists."""
+    with (data_dir / "starters.toml").open("rb") as handle:
+        library = parse_starters(tomllib.load(handle))
+    prompts_file = data_dir / "prompts.toml"
+    if prompts_file.exists():
+        try:
+            with prompts_file.open("rb") as handle:
+                extra = prompts_by_area(tomllib.load(handle))
+        except (OSError, tomllib.TOMLDecodeError):
+            extra = {}
+        for area, texts in extra.items():
+            library[area] = tuple(dict.fromkeys((*library.get(area, ()), *texts)))
+    return library
+
+
+def shared_areas(mentee: Profile, mentor: Profile) -> tuple[str, ...]:
+    """Areas the mentee wants and the mentor offers, in the mentee's order."""
+    return tuple(a for a in mentee.areas_wanted if a in mentor.areas_offered)
+
+
+def pick_starters(
+    areas: Sequence[str], library: Mapping[str, Sequence[str]], *, seed: int
+) -> list[tuple[str, str]]:
+    """Three ``(area, starter)`` drawn round-robin from ``areas`` (all areas if none shared)."""
+    pool = [a for a in areas if library.get(a)] or [a for a in AREA_KEYS if library.get(a)]
+    picked: list[tuple[str, str]] = []
+    round_no = 0
+    while len(picked) < STARTERS_PER_PAIR and pool:
+        progressed = False
+        for index, area in enumerate(pool):
+            options = list(library[area])
+            if round_no >= len(options):
+                continue
+            choice = options[(seed + index + round_no * 7) % len(options)]
+            if (area, choice) in picked:
+                choice = next((o for o in options if (area, o) not in picked), choice)
+            if (area, choice) not in picked:
+                picked.append((area, choice))
+                progressed = True
+            if len(picked) == STARTERS_PER_PAIR:
+                break
+        if not progressed:
+            break
+        round_no += 1
+    return picked
+
+
+# ---------------------------------------------------------------- the opening message
+
+
+@dataclass(frozen=True)
+class Card:
+    """One person's introduction: a title and (label, value) fields."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The opening message: text and one card per person."""
+
+    content: str
+    cards: tuple[Card, ...] = field(default_factory=tuple)
+
+
+def shared_fields(profile: Profile) -> list[tuple[str, str]]:
+    """The fields ``profile`` chose to show their match, safe to echo, in a stable order."""
+    out: list[tuple[str, str]] = []
+
+    def add(key: str, value: str | None, *, block: bool = False) -> None:
+        if value and profile.shares(key):
+            out.append((SHAREABLE[key], safe_block(value) if block else safe_inline(value)))
+
+    heritage = profile.heritage_text or ", ".join(
+        (*profile.heritage_regions, *profile.heritage_details)
+    )
+    add("heritage", heritage)
+    add("generation", profile.generation)
+    add("languages", ", ".join(profile.languages))
+    career = " · ".join(p for p in (profile.career_field, profile.career_stage) if p)
+    add("career", career)
+    add("timezone", profile.timezone)
+    add("cadence", profile.cadence)
+    add("about", profile.about, block=True)
+    add("hopes", profile.hopes, block=True)
+    add("brings", profile.brings, block=True)
+    return [(label, value) for label, value in out if value]
+
+
+def visibility_notice(
+    *, moderators_see: bool, moderator_role: str | None, thread: bool = False
+) -> str:
+    """Who can really see this space, in plain words."""
+    who = ["the two of you", "Lantern"]
+    if moderators_see and moderator_role:
+        who.append(f"members of the **{safe_inline(moderator_role, limit=80)}** role")
+    who.append("the server's owner and administrators")
+    if thread:
+        who.append("people with the Manage Threads permission")
+    listed = ", ".join(who[:-1]) + ", and " + who[-1]
+    return (
+        f"🔒 **Who can see this {'thread' if thread else 'channel'}:** {listed}. "
+        "Nobody else in the server can. Lantern doesn't read your messages; it only notes "
+        "when the space was last active, so it knows when to check in."
+    )
+
+
+def render_opening(
+    *,
+    mentee: Profile,
+    mentor: Profile,
+    mentee_name: str,
+    mentor_name: str,
+    mentee_mention: str,
+    mentor_mention: str,
+    reasons: Sequence[str],
+    starters: Sequence[tuple[str, str]],
+    notice: str,
+    first_checkin_days: int,
+) -> Opening:
+    """The warm start of a pair space: who they are, why they were matched, how to begin."""
+    lines = [
+        f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
+        "to know each other.",
+        "",
+    ]
+    clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
+    if clean_reasons:
+        lines.append("**Why Lantern introduced you**")
+        lines.extend(f"• {r}" for r in clean_reasons[:6])
+        lines.append("")
+    if starters:
+        lines.append("**A few ways to start**")
+        lines.extend(
+            f"{i}. {safe_inline(text, limit=MAX_STARTER)}"
+            for i, (_, text) in enumerate(starters, 1)
+        )
+        lines.append("")
+    lines.append(notice)
+    lines.append("")
+    lines.append(
+        f"Lantern will check in after {first_checkin_days} days. Use the buttons below any time "
+        "to tell us how it's going, pause reminders, or end the mentorship privately "
+        "(`/pair end` works too; `/pair report` reaches moderators privately)."
+    )
+    content = "\n".join(lines)
+    cards = []
+    for role, profile, name in (("Mentee", mentee, mentee_name), ("Mentor", mentor, mentor_name)):
+        fields: list[tuple[str, str]] = []
+        areas = profile.areas_wanted if role == "Mentee" else profile.areas_offered
+        if areas:
+            label = "Hopes to grow in" if role == "Mentee" else "Can offer"
+            fields.append((label, ", ".join(area_label(a) for a in areas)))
+        fields.extend(shared_fields(profile))
+        cards.append(Card(title=f"{role}: {safe_inline(name, limit=80)}", fields=tuple(fields)))
+    return Opening(content=content[:2000], cards=tuple(cards))
+
+
+def kind_departure_text(*, left: bool) -> str:
+    """What the remaining person is told when the other left or the space vanished."""
+    if left:
+        return (
+            "Your mentorship partner has left the server, so Lantern has closed your pair space. "
+            "This isn't about you: people move on for many reasons. Thank you for showing up. "
+            "If you'd like a new match, Lantern will be glad to help."
+        )
+    return (
+        "Your pair space was removed from the server, so Lantern has closed this match. "
+        "Nothing you did caused this. If it was a mistake, a moderator can restore the space."
+    )
+
+
+# ---------------------------------------------------------------- failures, told plainly
+
+SPACE_ERRORS: dict[str, str] = {
+    "missing_permissions": (
+        "Lantern is missing **Manage Channels** (or **Manage Roles**, or can't see the pair "
+        "category). Grant them to Lantern's role"
+    ),
+    "guild_full": (
+        "The server has reached Discord's limit of 500 channels. Remove unused channels, or let "
+        "Lantern use private threads with `/pairs settings use_threads:True thread_channel:#...`"
+    ),
+    "category_full": (
+        "Every pair category is full (Discord allows 50 channels per category) and Lantern "
+        "could not add another. Make room"
+    ),
+    "no_category": "No pair-spaces category is set or it was deleted. Run `/setup`",
+    "member_missing": "One of the two members is no longer in the server; end the pair",
+    "guild_unavailable": "Lantern can't reach this server right now; it will retry",
+    "deleted": "The pair's space was deleted",
+    "interrupted": "Lantern was interrupted while opening the space",
+}
+
+
+def space_error_help(error: str, pair_id: int) -> str:
+    """What moderators should do about a pair space that could not be opened."""
+    base = SPACE_ERRORS.get(error, f"Discord refused to create the space ({error})")
+    return (
+        f"⚠️ Lantern couldn't open the private space for pair **#{pair_id}**. {base}, then run "
+        f"`/pairs recreate pair:{pair_id}`. Lantern also retries on its own; both members have "
+        "been told their space is on its way."
+    )
+
+
+PENDING_TEXT = (
+    "Good news: your mentorship match is confirmed! 🌱 Your private space is taking a little "
+    "longer to open; the moderators have been told and Lantern will let you know when it's "
+    "ready. There's nothing you need to do."
+)
+
+
+def rhythm_from(values: Mapping[str, Any] | None) -> Rhythm:
+    """A server's rhythm from its saved settings (defaults for anything missing)."""
+    if not values:
+        return Rhythm()
+    defaults = Rhythm()
+    return Rhythm(
+        first_checkin_days=int(values.get("first_checkin_days") or defaults.first_checkin_days),
+        checkin_every_days=int(values.get("checkin_every_days") or defaults.checkin_every_days),
+        silence_days=int(values.get("silence_days") or defaults.silence_days),
+        silence_alert_after=int(values.get("silence_alert_after") or defaults.silence_alert_after),
+        retention_days=int(values.get("retention_days") or defaults.retention_days),
+    )

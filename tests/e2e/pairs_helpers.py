@@ -1,0 +1,168 @@
+"""Test helpers for pair spaces: profiles, an accepted introduction + pair (as matching makes
+them), and a community that ran /setup."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import discord
+import simcord
+
+from bot.client import LanternBot
+from bot.db.models import ConsentStatus, Introduction, IntroStatus, Pair, PairStatus
+from bot.db.queries.core import get_guild_settings
+from bot.db.queries.members import record_consent, save_answers
+from tests.e2e.conftest import Community
+
+MENTEE_ANSWERS: dict[str, Any] = {
+    "role": "mentee",
+    "areas_wanted": ["identity", "culture"],
+    "languages": ["English", "Tagalog"],
+    "about": "Half Filipino, half Irish, learning to cook my lola's adobo.",
+    "timezone": "Europe/Dublin",
+    "share": ["languages", "about", "timezone"],
+}
+MENTOR_ANSWERS: dict[str, Any] = {
+    "role": "mentor",
+    "capacity": 3,
+    "areas_offered": ["identity", "culture", "networking"],
+    "career_field": "Design",
+    "about": "Twenty years in design; I grew up between Osaka and Leeds.",
+    "hopes": "Not shared with the match",
+    "share": ["career", "about"],
+}
+REASONS = ["You both chose identity exploration and cultural connection", "2 hours apart"]
+
+
+async def dispatch(env: simcord.Env, event: str, *args: Any) -> None:
+    """Dispatch a Lantern event the way matching does: from inside the bot's own work.
+
+    simcord joins only bot-owned tasks on ``settle()``; matching dispatches from an interaction
+    handler (bot work), so the test enters the same scope (simcord's ``_bot_scope``).
+    """
+    with env._bot_scope():
+        env.bot.dispatch(event, *args)
+    await env.settle()
+
+
+async def give_profile(
+    bot: LanternBot, guild_id: int, user_id: int, answers: dict[str, Any]
+) -> None:
+    """Consent and questionnaire answers, as onboarding would save them."""
+    async with bot.database.session() as session:
+        await record_consent(
+            session,
+            guild_id=guild_id,
+            user_id=user_id,
+            status=ConsentStatus.ACCEPTED,
+            version="v1",
+            now=bot.now(),
+        )
+        await save_answers(
+            session,
+            guild_id=guild_id,
+            user_id=user_id,
+            answers=answers,
+            cipher=bot.cipher,
+            now=bot.now(),
+        )
+
+
+async def make_pair(
+    bot: LanternBot,
+    guild_id: int,
+    mentee_id: int,
+    mentor_id: int,
+    reasons: list[str] | None = None,
+) -> int:
+    """What matching does on accept: an accepted Introduction and one ``opening`` Pair."""
+    now = bot.now()
+    async with bot.database.session() as session:
+        intro = Introduction(
+            guild_id=guild_id,
+            mentee_id=mentee_id,
+            mentor_id=mentor_id,
+            score=0.9,
+            reasons_enc=bot.cipher.encrypt(json.dumps(reasons if reasons is not None else REASONS)),
+            status=IntroStatus.ACCEPTED,
+            created_at=now,
+            expires_at=now + timedelta(days=3),
+            decided_at=now,
+        )
+        session.add(intro)
+        await session.flush()
+        pair = Pair(
+            guild_id=guild_id,
+            introduction_id=intro.id,
+            mentee_id=mentee_id,
+            mentor_id=mentor_id,
+            status=PairStatus.OPENING,
+            created_at=now,
+        )
+        session.add(pair)
+        await session.flush()
+        assert pair.id is not None
+        return pair.id
+
+
+async def load_pair(bot: LanternBot, pair_id: int) -> Pair:
+    async with bot.database.session() as session:
+        pair = await session.get(Pair, pair_id, populate_existing=True)
+    assert pair is not None
+    return pair
+
+
+@dataclass
+class PairWorld:
+    """A set-up community with a mentee and a mentor who have profiles."""
+
+    c: Community
+    mentee: simcord.MemberActor
+    mentor: simcord.MemberActor
+    third: simcord.MemberActor
+
+    @property
+    def env(self) -> simcord.Env:
+        return self.c.env
+
+    @property
+    def bot(self) -> LanternBot:
+        return self.c.env.bot  # type: ignore[return-value]
+
+    async def settings(self) -> Any:
+        async with self.bot.database.session() as session:
+            return await get_guild_settings(session, guild_id=self.c.guild.id)
+
+    async def accept(self, mentee: simcord.MemberActor | None = None, mentor: Any = None) -> int:
+        """Make an accepted pair and dispatch the agreed event; returns the pair id."""
+        pair_id = await make_pair(
+            self.bot, self.c.guild.id, (mentee or self.mentee).id, (mentor or self.mentor).id
+        )
+        await dispatch(self.env, "lantern_pair_accepted", pair_id)
+        return pair_id
+
+    def channel(self, channel_id: int | None) -> simcord.ChannelHandle:
+        assert channel_id is not None
+        return next(h for h in self.c.guild.channels.values() if h.id == channel_id)
+
+    def alerts(self) -> list[discord.Message]:
+        return self.c.guild.channels["lantern-alerts"].history()
+
+
+async def pair_world(community: Community, *, moderators_see: bool = False) -> PairWorld:
+    env = community.env
+    options: dict[str, Any] = {"moderator_role": community.moderator_role}
+    if moderators_see:
+        options["moderators_see_pairs"] = True
+    await community.moderator.slash(community.general, "setup", **options)
+    mentee = community.guild.add_member(env.create_user("ana_mentee"), nick="Ana Reyes")
+    mentor = community.guild.add_member(env.create_user("kenji_mentor"), nick="Kenji Sato")
+    third = community.guild.add_member(env.create_user("zed_third"))
+    await env.settle()
+    bot: LanternBot = env.bot  # type: ignore[assignment]
+    await give_profile(bot, community.guild.id, mentee.id, MENTEE_ANSWERS)
+    await give_profile(bot, community.guild.id, mentor.id, MENTOR_ANSWERS)
+    return PairWorld(community, mentee, mentor, third)
