@@ -223,7 +223,7 @@ class PromptsButton(
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         cog = onboarding_cog(interaction.client)
-        cog.require_member(self.guild_id, interaction.user.id)
+        await cog.require_member(self.guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
         status = (
             SubscriptionStatus.SUBSCRIBED
@@ -392,10 +392,18 @@ class OnboardingCog(commands.Cog):
 
     # ------------------------------------------------------------ helpers
 
-    def require_member(self, guild_id: int, user_id: int) -> discord.Guild:
-        """The server, if the member is still in it (otherwise a kind refusal)."""
+    async def require_member(self, guild_id: int, user_id: int) -> discord.Guild:
+        """The server, if the member is still in it (otherwise a kind refusal).
+
+        The member cache can be cold right after a restart, so a miss is checked with Discord.
+        """
         guild = self.bot.get_guild(guild_id)
-        if guild is None or guild.get_member(user_id) is None:
+        if guild is not None and guild.get_member(user_id) is None:
+            try:
+                await guild.fetch_member(user_id)
+            except discord.NotFound:
+                guild = None
+        if guild is None:
             raise UserFacingError(
                 "You're no longer in that server, so there's nothing to fill in there."
             )
@@ -442,7 +450,7 @@ class OnboardingCog(commands.Cog):
         self, interaction: discord.Interaction[Any], guild_id: int
     ) -> None:
         """Consent first; then the page they stopped at; or the 'all done' note."""
-        guild = self.require_member(guild_id, interaction.user.id)
+        guild = await self.require_member(guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
         row, answers = await self._state(guild_id, interaction.user.id)
         if row is None or row.consent_status != ConsentStatus.ACCEPTED:
@@ -466,7 +474,7 @@ class OnboardingCog(commands.Cog):
     async def decide_consent(
         self, interaction: discord.Interaction[Any], guild_id: int, *, accepted: bool
     ) -> None:
-        self.require_member(guild_id, interaction.user.id)
+        await self.require_member(guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
         status = ConsentStatus.ACCEPTED if accepted else ConsentStatus.DECLINED
         async with self.bot.database.session() as session:
@@ -543,7 +551,7 @@ class OnboardingCog(commands.Cog):
         editing: bool = False,
     ) -> None:
         """Open the form for ``page_id`` pre-filled with the member's saved answers."""
-        self.require_member(guild_id, interaction.user.id)
+        await self.require_member(guild_id, interaction.user.id)
         if not self.q.has_page(page_id):
             raise UserFacingError(
                 "That part of the questions has changed. Run `/onboard` to carry on."
@@ -574,7 +582,7 @@ class OnboardingCog(commands.Cog):
         guild_id = modal.guild_id
         page = modal.page
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
-        self.require_member(guild_id, user_id)
+        await self.require_member(guild_id, user_id)
         row, answers = await self._state(guild_id, user_id)
         if row is None or row.consent_status != ConsentStatus.ACCEPTED:
             raise UserFacingError(
@@ -739,7 +747,7 @@ class OnboardingCog(commands.Cog):
     async def skip_page(
         self, interaction: discord.Interaction[Any], guild_id: int, page_id: str
     ) -> None:
-        self.require_member(guild_id, interaction.user.id)
+        await self.require_member(guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
         row, answers = await self._state(guild_id, interaction.user.id)
         role = answers.get("role")
@@ -777,7 +785,7 @@ class OnboardingCog(commands.Cog):
     async def go_back(
         self, interaction: discord.Interaction[Any], guild_id: int, page_id: str
     ) -> None:
-        self.require_member(guild_id, interaction.user.id)
+        await self.require_member(guild_id, interaction.user.id)
         await interaction.response.defer(ephemeral=_private(interaction), thinking=True)
         row, answers = await self._state(guild_id, interaction.user.id)
         role = answers.get("role")
