@@ -23,6 +23,9 @@ log = logging.getLogger("lantern")
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
+    "cogs.onboarding",
+    "cogs.profile",
+    "cogs.mydata",
     "cogs.matching",
     "cogs.matching_admin",
     "cogs.pairs",
@@ -108,12 +111,19 @@ class LanternBot(commands.Bot):
                 return
             await send_private(interaction, ExpiredComponentError().message)
         elif interaction.type == discord.InteractionType.modal_submit:
-            if custom.startswith(MODAL_PREFIX) and custom not in LanternModal.live:
+            if custom.startswith(MODAL_PREFIX) and not self._modal_is_open(custom):
                 await send_private(
                     interaction,
                     "This form was open too long or Lantern restarted, so it expired. "
                     "Everything you saved before is kept: press **Continue** to pick up again.",
                 )
+
+    def _modal_is_open(self, custom: str) -> bool:
+        """Whether this bot (not an earlier one in the same process) is waiting for the modal."""
+        modals = getattr(getattr(self._connection, "_view_store", None), "_modals", None)
+        if isinstance(modals, dict):
+            return custom in modals
+        return custom in LanternModal.live
 
     async def close(self) -> None:
         """Stop cogs and background work, then close the connection and the database."""

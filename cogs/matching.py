@@ -20,6 +20,7 @@ from bot.db.queries.core import get_guild_settings
 from bot.domain.introductions import DEFAULT_EXPIRY, expected_wait, format_hours, intro_card
 from bot.domain.matching import DEFAULT_WEIGHTS, MentorPool, MentorSlot, Weights, load_weights
 from bot.errors import ExpiredComponentError, UserFacingError
+from bot.members import display_name, find_member
 from bot.ui import GuardedItem, custom_id
 
 log = logging.getLogger("lantern.matching")
@@ -208,10 +209,8 @@ class MatchingCog(commands.Cog):
             settings = await q.get_matching_settings(session, guild_id=guild_id)
         return timedelta(hours=settings.expiry_hours) if settings else DEFAULT_EXPIRY
 
-    def _name(self, guild_id: int, user_id: int) -> str:
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(user_id) if guild else None
-        return member.display_name if member else "A member"
+    async def _name(self, guild_id: int, user_id: int) -> str:
+        return await display_name(self.bot.get_guild(guild_id), user_id)
 
     async def _dm(self, user_id: int, content: str, **kwargs: Any) -> discord.Message | None:
         """DM a member; ``None`` when their DMs are closed or they are unknown."""
@@ -312,7 +311,7 @@ class MatchingCog(commands.Cog):
         if found is None:
             return
         card = intro_card(
-            self._name(intro.guild_id, intro.mentee_id),
+            await self._name(intro.guild_id, intro.mentee_id),
             found[1],
             mentee_reasons,
             expires_in=expiry,
@@ -343,7 +342,7 @@ class MatchingCog(commands.Cog):
             if guild and settings and settings.intro_channel_id
             else None
         )
-        mentor = guild.get_member(intro.mentor_id) if guild else None
+        mentor = await find_member(guild, intro.mentor_id) if guild else None
         if not isinstance(channel, discord.TextChannel) or mentor is None:
             log.warning("introduction undeliverable intro=%s", intro.id)
             return None
@@ -408,14 +407,15 @@ class MatchingCog(commands.Cog):
             )
             pair = await q.create_pair(session, intro=intro, now=now)
         log.info("matched guild=%s intro=%s pair=%s", intro.guild_id, intro_id, pair.id)
-        mentee_name = self._name(intro.guild_id, intro.mentee_id)
+        mentee_name = await self._name(intro.guild_id, intro.mentee_id)
         await _close_card(
             interaction,
             f"✅ You accepted. Lantern is opening a private space for you and {mentee_name}.",
         )
+        mentor_name = await self._name(intro.guild_id, intro.mentor_id)
         await self._dm(
             intro.mentee_id,
-            f"🎉 {self._name(intro.guild_id, intro.mentor_id)} accepted! Lantern is opening a "
+            f"🎉 {mentor_name} accepted! Lantern is opening a "
             "private space just for the two of you; you'll get a link in a moment.",
         )
         self.bot.dispatch("lantern_pair_accepted", pair.id)
@@ -495,9 +495,10 @@ class MatchingCog(commands.Cog):
                 if not await q.mark_reminded(session, intro_id=intro.id, now=now):
                     continue
             left = format_hours(intro.expires_at - now)
+            mentee_name = await self._name(intro.guild_id, intro.mentee_id)
             await self._dm(
                 intro.mentor_id,
-                f"A gentle reminder: {self._name(intro.guild_id, intro.mentee_id)} is waiting to "
+                f"A gentle reminder: {mentee_name} is waiting to "
                 f"hear from you. The introduction expires in {left}.",
             )
 
@@ -523,8 +524,9 @@ class MatchingCog(commands.Cog):
         async with self.bot.database.session() as session:
             pair = await q.active_pair_for_mentee(session, guild_id=guild_id, mentee_id=user_id)
             if pair is not None:
+                mentor_name = await self._name(guild_id, pair.mentor_id)
                 return (
-                    f"You're matched with {self._name(guild_id, pair.mentor_id)} since "
+                    f"You're matched with {mentor_name} since "
                     f"{discord.utils.format_dt(pair.created_at, 'D')}."
                 )
             intro = await q.pending_introduction_for(session, guild_id=guild_id, mentee_id=user_id)

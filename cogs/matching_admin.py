@@ -27,6 +27,7 @@ from bot.domain.matching import (
     load_weights,
 )
 from bot.errors import UserFacingError
+from bot.members import display_name
 from bot.ui import OwnedView
 from cogs.matching import MatchingCog, MatchingError
 
@@ -84,10 +85,8 @@ class MatchingAdminCog(commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
 
-    def _name(self, guild_id: int, user_id: int) -> str:
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(user_id) if guild else None
-        return member.display_name if member else f"member {user_id}"
+    async def _name(self, guild_id: int, user_id: int) -> str:
+        return await display_name(self.bot.get_guild(guild_id), user_id, f"member {user_id}")
 
     async def _audit(
         self, interaction: discord.Interaction[Any], action: str, target: int | None = None
@@ -186,7 +185,7 @@ class MatchingAdminCog(commands.Cog):
         if result.unmatched:
             lines.append(f"\n**Staying on the waiting list ({len(result.unmatched)})**")
             for mentee_id, why in list(result.unmatched.items())[:15]:
-                lines.append(f"- {self._name(interaction.guild_id, mentee_id)}: {why}")
+                lines.append(f"- {await self._name(interaction.guild_id, mentee_id)}: {why}")
             if len(result.unmatched) > 15:
                 lines.append(f"- …and {len(result.unmatched) - 15} more")
         lines.append("\nNothing is sent until you press **Send introductions**.")
@@ -299,7 +298,7 @@ class MatchingAdminCog(commands.Cog):
         for index, request in enumerate(waiting[:25], start=1):
             waited = format_hours(now - request.requested_at)
             lines.append(
-                f"{index}. {self._name(interaction.guild_id, request.mentee_id)} — {waited}"
+                f"{index}. {await self._name(interaction.guild_id, request.mentee_id)} — {waited}"
             )
         if len(waiting) > 25:
             lines.append(f"…and {len(waiting) - 25} more")

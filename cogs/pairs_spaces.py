@@ -19,6 +19,7 @@ from bot.db.queries.members import load_profile
 from bot.domain import pairs as d
 from bot.domain.profile import Profile
 from bot.domain.text import safe_block
+from bot.members import find_member
 from cogs.pairs_components import PairActionButton, opening_view
 
 log = logging.getLogger("lantern.pairs")
@@ -192,8 +193,8 @@ class SpacesMixin:
         guild = self.bot.get_guild(pair.guild_id)
         if guild is None:
             raise SpacePendingError("guild_unavailable")
-        mentee = guild.get_member(pair.mentee_id)
-        mentor = guild.get_member(pair.mentor_id)
+        mentee = await find_member(guild, pair.mentee_id)
+        mentor = await find_member(guild, pair.mentor_id)
         if mentee is None or mentor is None:
             raise SpacePendingError("member_missing")
         settings, pset = await self._settings(guild.id)
@@ -250,8 +251,8 @@ class SpacesMixin:
         moderator_role: discord.Role | None,
     ) -> tuple[discord.TextChannel | discord.Thread, bool]:
         assert pair.id is not None
-        mentee = guild.get_member(pair.mentee_id)
-        mentor = guild.get_member(pair.mentor_id)
+        mentee = await find_member(guild, pair.mentee_id)
+        mentor = await find_member(guild, pair.mentor_id)
         assert mentee is not None and mentor is not None
         primary = (
             guild.get_channel(settings.pair_category_id)
@@ -468,7 +469,7 @@ class SpacesMixin:
             paused = space_row.paused_member if space_row else None
             for role, user_id in (("mentee", pair.mentee_id), ("mentor", pair.mentor_id)):
                 guild = self.bot.get_guild(pair.guild_id)
-                present = guild is not None and guild.get_member(user_id) is not None
+                present = guild is not None and await find_member(guild, user_id) is not None
                 access = read_only_overwrite() if present and paused != role else None
                 try:
                     await self._set_member_access(space, user_id, access)

@@ -80,14 +80,22 @@ def config(tmp_path: Path) -> Config:
     return Config(scheduler=SchedulerSection(enabled=False), source="<tests>")
 
 
-@pytest.fixture
-def bot_factory(config: Config, database_url: str, cipher: Cipher):  # type: ignore[no-untyped-def]
-    """Builds a new, unstarted bot on this test's database (also used to restart)."""
+@pytest_asyncio.fixture
+async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # type: ignore[no-untyped-def]
+    """Builds a new, unstarted bot on this test's database (also used to restart).
+
+    simcord never closes the bots it ran, so their engines are disposed here.
+    """
+    built: list[LanternBot] = []
 
     def build() -> LanternBot:
-        return create_bot(config, database=make_database(database_url), cipher=cipher)
+        bot = create_bot(config, database=make_database(database_url), cipher=cipher)
+        built.append(bot)
+        return bot
 
-    return build
+    yield build
+    for bot in built:
+        await bot.database.dispose()
 
 
 @pytest_asyncio.fixture

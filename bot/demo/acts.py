@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+import simcord
 
 from bot.demo.world import World
 
@@ -23,6 +26,126 @@ async def act_members_join(world: World) -> None:
     await world.env.settle()
 
 
+_ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
+    "Aiko": {
+        "you": {"role": ["mentee"], "languages": ["english", "japanese"], "career_stage": ["mid"]},
+        "areas": {"areas_wanted:1": ["identity"], "areas_wanted:2": ["confidence"]},
+        "heritage": {
+            "heritage_regions": ["east_asia", "europe"],
+            "heritage_preference": ["similar"],
+        },
+        "heritage_more": {"heritage_details:east_asia": ["japanese"]},
+        "rhythm": {"timezone": "Vancouver", "cadence": ["fortnightly"]},
+        "story": {
+            "about": "Nurse in Vancouver, Japanese and Irish, learning to cook my oba's food."
+        },
+        "privacy": {"prompts_dm": ["yes"], "share": ["heritage", "about", "timezone"]},
+    },
+    "Ben": {
+        "you": {"role": ["mentee"], "career_field": "Software"},
+        "areas": {"areas_wanted:1": ["networking"], "areas_wanted:2": ["culture"]},
+        "heritage": {},
+        "heritage_more": {},
+        "rhythm": {"timezone": "Manila"},
+        "story": {"about": "Developer, Filipino and Danish."},
+        "privacy": {"prompts_dm": ["no"], "share": ["about"]},
+    },
+    "Grace": {
+        "you": {"role": ["mentor"], "languages": ["english", "cantonese"]},
+        "areas": {"areas_offered": ["identity", "resilience"], "capacity": ["2"]},
+        "heritage": {"heritage_regions": ["east_asia"]},
+        "heritage_more": {"heritage_details:east_asia": ["hong_kong"]},
+        "rhythm": {"timezone": "London", "cadence": ["monthly"]},
+        "story": {"about": "Architect in London.", "brings": "Twenty years of finding my place."},
+        "privacy": {"prompts_dm": ["yes"], "share": ["about", "heritage"]},
+    },
+    "Tomas": {
+        "you": {"role": ["both"]},
+        "areas": {
+            "areas_wanted:1": ["growth"],
+            "areas_offered": ["networking"],
+            "capacity": ["1"],
+        },
+        "heritage": {},
+        "heritage_more": {},
+        "rhythm": {"timezone": "São Paulo"},
+        "story": {"about": "Teacher, Brazilian and Korean."},
+        "privacy": {"prompts_dm": ["no"]},
+    },
+}
+
+
+async def _answer(world: World, name: str, card: Any, page_id: str, *, verbose: bool) -> Any:
+    person = world.people[name]
+    form = await person.user.click(card, label="Continue")
+    if verbose:
+        world.show_result(name, form)
+    result = await person.user.submit_modal(form, _ANSWERS[name][page_id])
+    if verbose:
+        world.show(name, "direct message", world.render(result.response))
+    return result.response
+
+
+async def _start(world: World, name: str, *, verbose: bool) -> Any:
+    person: simcord.MemberActor = world.people[name]
+    if verbose:
+        world.show_dm(name, person)
+    world.say(name, "presses Start, reads what Lantern keeps and why, and agrees")
+    consent = await person.user.click(person.user.dm_channel.last_message, label="Start")
+    if verbose:
+        world.show(name, "direct message", world.render(consent.response))
+    agreed = await person.user.click(consent.response, label="I agree")
+    return agreed.response
+
+
+async def act_onboarding(world: World) -> None:
+    """Two mentees and two mentors onboard; Grace resumes after Lantern restarts"""
+    card = await _start(world, "Aiko", verbose=True)
+    world.show("Aiko", "direct message", world.render(card))
+    for page_id in _ANSWERS["Aiko"]:
+        world.say("Aiko", f"fills in the '{page_id}' page")
+        card = await _answer(world, "Aiko", card, page_id, verbose=page_id in ("rhythm", "privacy"))
+    for name in ("Ben", "Tomas"):
+        card = await _start(world, name, verbose=False)
+        for page_id in _ANSWERS[name]:
+            card = await _answer(world, name, card, page_id, verbose=False)
+        world.say(name, "answers every page")
+        world.show(name, "direct message", world.render(card).splitlines()[0])
+    card = await _start(world, "Grace", verbose=False)
+    for page_id in ("you", "areas", "heritage"):
+        card = await _answer(world, "Grace", card, page_id, verbose=False)
+    world.say("Grace", "answers three pages, then Lantern restarts")
+    await world.env.restart_bot(world.build_bot())
+    world.say("Grace", "presses Continue on the message from before the restart")
+    for page_id in ("heritage_more", "rhythm", "story", "privacy"):
+        card = await _answer(world, "Grace", card, page_id, verbose=False)
+    world.show("Grace", "direct message", world.render(card))
+    mei = world.people["Mei (moderator)"]
+    world.say("Mei (moderator)", "checks /onboarding status")
+    world.show_result("Mei", await mei.slash(world.general, "onboarding status"))
+
+
+async def act_matching(world: World) -> None:
+    """A mentee asks for a mentor; the best fit gets an introduction and accepts"""
+    aiko, grace = world.people["Aiko"], world.people["Grace"]
+    world.say("Aiko", "runs /match request")
+    result = await aiko.slash(world.general, "match request")
+    world.show_result("Aiko", result)
+    cards = [m for m in grace.user.dm_channel.history() if "would like a mentor" in m.content]
+    if not cards:
+        raise RuntimeError("Grace should have received an introduction")
+    world.show("Grace (mentor)", "direct message", world.render(cards[-1]))
+    world.say("Grace", "presses Accept")
+    await grace.user.click(cards[-1], label="Accept")
+    await world.env.settle()
+    world.show_dm("Aiko", aiko)
+    status = await aiko.slash(world.general, "match status")
+    world.show_result("Aiko", status)
+    mei = world.people["Mei (moderator)"]
+    world.say("Mei (moderator)", "checks /matching queue")
+    world.show_result("Mei", await mei.slash(world.general, "matching queue"))
+
+
 async def act_pair_space(world: World) -> None:
     """A matched pair gets a private space: the opening message, a check-in, an ending"""
     from bot.demo.pairs import play_pair_space
@@ -33,5 +156,7 @@ async def act_pair_space(world: World) -> None:
 ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_setup,
     act_members_join,
+    act_onboarding,
+    act_matching,
     act_pair_space,
 )

@@ -95,7 +95,10 @@ class World:
             role = guild.get_role(ident) if guild else None
             return f"@{role.name if role else ident}"
         member = guild.get_member(ident) if guild else None
-        return f"@{member.display_name if member else ident}"
+        if member is not None:
+            return f"@{member.display_name}"
+        known = next((p for p in self.people.values() if p.id == ident), None)
+        return f"@{known.name if known else ident}"
 
     @staticmethod
     def _render(message: Any) -> str:

@@ -38,6 +38,34 @@ def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value if str(v))
 
 
+_LABELLED = (
+    "heritage_regions",
+    "heritage_details",
+    "languages",
+    "career_field",
+    "career_stage",
+    "cadence",
+    "meeting_times",
+    "generation",
+)
+
+
+def _labelled(
+    answers: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    out = dict(answers)
+    for key in _LABELLED:
+        names = labels.get(key)
+        value = out.get(key)
+        if not names or value is None:
+            continue
+        if isinstance(value, str):
+            out[key] = names.get(value, value)
+        elif isinstance(value, (list, tuple)):
+            out[key] = [names.get(str(v), str(v)) for v in value]
+    return out
+
+
 def _str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
@@ -81,8 +109,19 @@ class Profile:
         return field_name in self.share
 
     @classmethod
-    def from_answers(cls, user_id: int, answers: Mapping[str, Any]) -> Profile:
-        """Build a profile from stored answers, ignoring anything unknown or malformed."""
+    def from_answers(
+        cls,
+        user_id: int,
+        answers: Mapping[str, Any],
+        labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Profile:
+        """Build a profile from stored answers, ignoring anything unknown or malformed.
+
+        ``labels`` (question id -> option value -> label) turns coded answers from selects into
+        the words people read ("east_asia" -> "East Asia"); free text is kept as typed.
+        """
+        if labels:
+            answers = _labelled(answers, labels)
         role = answers.get("role")
         pref = answers.get("heritage_preference")
         try:

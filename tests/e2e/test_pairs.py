@@ -188,7 +188,7 @@ async def test_bot_without_manage_channels_leaves_a_pending_pair_and_one_alert(
     assert "Manage Channels" in alerts[0].content and f"pair:{pair_id}" in alerts[0].content
     for person in (w.mentee, w.mentor):
         dms = person.user.dm_channel.history()
-        assert len(dms) == 1 and "taking a little longer" in dms[0].content
+        assert len([d for d in dms if "taking a little longer" in d.content]) == 1
     # a moderator fixes the permission and retries
     backend = w.env.backend
     guild = backend.guilds[community.guild.id]

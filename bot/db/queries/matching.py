@@ -24,7 +24,7 @@ from bot.db.models import (
     PairStatus,
     RequestStatus,
 )
-from bot.db.queries.members import read_answers
+from bot.db.queries.members import to_profile
 from bot.domain.profile import Profile
 
 OPEN_PAIR_STATUSES = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -84,7 +84,7 @@ async def load_matchable_profile(
     row = await session.get(MemberProfile, (guild_id, user_id))
     if row is None or not _eligible(row):
         return None
-    return row, Profile.from_answers(user_id, read_answers(row, cipher))
+    return row, to_profile(row, cipher)
 
 
 async def list_available_mentors(
@@ -103,7 +103,7 @@ async def list_available_mentors(
     )
     mentors = []
     for row in result.scalars():
-        profile = Profile.from_answers(row.user_id, read_answers(row, cipher))
+        profile = to_profile(row, cipher)
         mentors.append((profile, row.capacity - row.active_mentees))
     return mentors
 

@@ -13,12 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import Cipher
 from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
 from bot.domain.profile import Profile
+from bot.domain.questionnaire import shipped_labels
 
 
 def read_answers(profile: MemberProfile, cipher: Cipher) -> dict[str, Any]:
     """The decrypted answers of ``profile`` (empty when none were saved)."""
     text = cipher.decrypt(profile.answers_enc)
     return json.loads(text) if text else {}
+
+
+def to_profile(row: MemberProfile, cipher: Cipher) -> Profile:
+    """The typed profile of ``row``, with coded answers shown as their labels."""
+    return Profile.from_answers(row.user_id, read_answers(row, cipher), shipped_labels())
 
 
 async def get_member_profile(
@@ -35,7 +41,7 @@ async def load_profile(
     row = await get_member_profile(session, guild_id=guild_id, user_id=user_id)
     if row is None:
         return None
-    return Profile.from_answers(user_id, read_answers(row, cipher))
+    return to_profile(row, cipher)
 
 
 async def ensure_member_profile(

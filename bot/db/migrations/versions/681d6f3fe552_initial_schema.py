@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2cb16d68d7b5
+Revision ID: 681d6f3fe552
 Revises:
-Create Date: 2026-11-28 00:32:31.396305
+Create Date: 2026-11-28 01:06:58.628968
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.db.types
 
-revision: str = "2cb16d68d7b5"
+revision: str = "681d6f3fe552"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -88,6 +88,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_introduction_status"), ["status"], unique=False)
 
     op.create_table(
+        "match_request",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("mentee_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("requested_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("matched_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("guild_id", "mentee_id"),
+    )
+    with op.batch_alter_table("match_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_match_request_requested_at"), ["requested_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_match_request_status"), ["status"], unique=False)
+
+    op.create_table(
+        "matching_settings",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("expiry_hours", sa.Integer(), nullable=False),
+        sa.Column("weights_json", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id"),
+    )
+    op.create_table(
         "member_profile",
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -97,6 +121,7 @@ def upgrade() -> None:
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("mentor_paused", sa.Boolean(), nullable=False),
+        sa.Column("active_mentees", sa.Integer(), nullable=False),
         sa.Column("answers_enc", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("step", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("started_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -107,6 +132,98 @@ def upgrade() -> None:
     with op.batch_alter_table("member_profile", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_member_profile_role"), ["role"], unique=False)
 
+    op.create_table(
+        "pair_category",
+        sa.Column("category_id", sa.BigInteger(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("category_id"),
+        sa.UniqueConstraint("guild_id", "number", name="uq_pair_category_number"),
+    )
+    with op.batch_alter_table("pair_category", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pair_category_guild_id"), ["guild_id"], unique=False)
+
+    op.create_table(
+        "pair_checkin",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pair_id", sa.BigInteger(), nullable=False),
+        sa.Column("due_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("pair_id", "due_at", name="uq_pair_checkin_due"),
+    )
+    with op.batch_alter_table("pair_checkin", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pair_checkin_pair_id"), ["pair_id"], unique=False)
+
+    op.create_table(
+        "pair_checkin_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("checkin_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("answer", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("answered_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("checkin_id", "user_id", name="uq_checkin_answer"),
+    )
+    with op.batch_alter_table("pair_checkin_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pair_checkin_answer_checkin_id"), ["checkin_id"], unique=False
+        )
+
+    op.create_table(
+        "pair_report",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("pair_id", sa.BigInteger(), nullable=False),
+        sa.Column("reporter_id", sa.BigInteger(), nullable=False),
+        sa.Column("reported_id", sa.BigInteger(), nullable=False),
+        sa.Column("reason_enc", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("pause_contact", sa.Boolean(), nullable=False),
+        sa.Column("block", sa.Boolean(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("alerted_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("pair_id", "reporter_id", name="uq_pair_report"),
+    )
+    with op.batch_alter_table("pair_report", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_pair_report_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_pair_report_pair_id"), ["pair_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_pair_report_reporter_id"), ["reporter_id"], unique=False
+        )
+
+    op.create_table(
+        "pair_settings",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("first_checkin_days", sa.Integer(), nullable=False),
+        sa.Column("checkin_every_days", sa.Integer(), nullable=False),
+        sa.Column("silence_days", sa.Integer(), nullable=False),
+        sa.Column("silence_alert_after", sa.Integer(), nullable=False),
+        sa.Column("retention_days", sa.Integer(), nullable=False),
+        sa.Column("use_threads", sa.Boolean(), nullable=False),
+        sa.Column("thread_channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("cap_warned_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id"),
+    )
+    op.create_table(
+        "pair_space",
+        sa.Column("pair_id", sa.BigInteger(), nullable=False),
+        sa.Column("claimed_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error_alerted", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("opening_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("reminders_paused", sa.Boolean(), nullable=False),
+        sa.Column("nudges_sent", sa.Integer(), nullable=False),
+        sa.Column("last_nudge_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("silence_alerted_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("end_cause", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("paused_member", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.PrimaryKeyConstraint("pair_id"),
+    )
     op.create_table(
         "prompt_subscription",
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
@@ -183,10 +300,36 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_prompt_subscription_status"))
 
     op.drop_table("prompt_subscription")
+    op.drop_table("pair_space")
+    op.drop_table("pair_settings")
+    with op.batch_alter_table("pair_report", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pair_report_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_pair_report_pair_id"))
+        batch_op.drop_index(batch_op.f("ix_pair_report_guild_id"))
+
+    op.drop_table("pair_report")
+    with op.batch_alter_table("pair_checkin_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pair_checkin_answer_checkin_id"))
+
+    op.drop_table("pair_checkin_answer")
+    with op.batch_alter_table("pair_checkin", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pair_checkin_pair_id"))
+
+    op.drop_table("pair_checkin")
+    with op.batch_alter_table("pair_category", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pair_category_guild_id"))
+
+    op.drop_table("pair_category")
     with op.batch_alter_table("member_profile", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_member_profile_role"))
 
     op.drop_table("member_profile")
+    op.drop_table("matching_settings")
+    with op.batch_alter_table("match_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_match_request_status"))
+        batch_op.drop_index(batch_op.f("ix_match_request_requested_at"))
+
+    op.drop_table("match_request")
     with op.batch_alter_table("introduction", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_introduction_status"))
         batch_op.drop_index(batch_op.f("ix_introduction_mentor_id"))

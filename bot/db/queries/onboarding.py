@@ -1,0 +1,59 @@
+"""Onboarding state: finishing once, moving between pages, moderators' totals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.db.models.members import ConsentStatus, MemberProfile
+from bot.domain.onboarding import DONE, OnboardingCounts
+
+
+async def mark_completed(
+    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
+) -> bool:
+    """Mark onboarding finished; ``True`` only for the one call that finished it."""
+    outcome = await session.execute(
+        update(MemberProfile)
+        .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
+        .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
+        .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
+        .values(completed_at=now, step=DONE, updated_at=now)
+    )
+    return bool(getattr(outcome, "rowcount", 0))
+
+
+async def set_step(
+    session: AsyncSession, *, guild_id: int, user_id: int, step: str, now: datetime
+) -> bool:
+    """Move an unfinished onboarding to ``step`` (Skip and Back); finished profiles stay put."""
+    outcome = await session.execute(
+        update(MemberProfile)
+        .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
+        .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
+        .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
+        .values(step=step, updated_at=now)
+    )
+    return bool(getattr(outcome, "rowcount", 0))
+
+
+async def onboarding_counts(session: AsyncSession, *, guild_id: int) -> OnboardingCounts:
+    """How many members of ``guild_id`` started, completed, agreed, declined and withdrew."""
+    consent = col(MemberProfile.consent_status)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count(col(MemberProfile.completed_at)),
+                func.count().filter(consent == ConsentStatus.ACCEPTED),
+                func.count().filter(consent == ConsentStatus.DECLINED),
+                func.count().filter(consent == ConsentStatus.WITHDRAWN),
+            ).where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
+        )
+    ).one()
+    return OnboardingCounts(
+        started=row[0], completed=row[1], consented=row[2], declined=row[3], withdrawn=row[4]
+    )

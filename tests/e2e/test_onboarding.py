@@ -1,0 +1,464 @@
+"""Onboarding end to end: welcome, consent, the questionnaire, restarts, bad input, privacy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simcord
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from bot.db.models import ConsentStatus, SubscriptionStatus
+from bot.db.queries.members import get_member_profile, get_prompt_subscription, load_profile
+from bot.db.queries.onboarding import mark_completed
+from tests.e2e.conftest import Community
+from tests.e2e.onboarding_flow import (
+    ABOUT_ANN,
+    HERITAGE_ANN,
+    MENTEE_PAGES,
+    MENTOR_PAGES,
+    answer_in_guild,
+    answer_page_in_dm,
+    consent_in_guild,
+    labels,
+    onboard_in_dm,
+    start_in_dm,
+)
+
+
+async def _profile(env: simcord.Env, guild_id: int, user_id: int) -> Any:
+    async with env.bot.database.session() as session:
+        return await load_profile(
+            session, guild_id=guild_id, user_id=user_id, cipher=env.bot.cipher
+        )
+
+
+async def _row(env: simcord.Env, guild_id: int, user_id: int) -> Any:
+    async with env.bot.database.session() as session:
+        return await get_member_profile(session, guild_id=guild_id, user_id=user_id)
+
+
+def _completions(env: simcord.Env) -> list[tuple[int, int]]:
+    seen: list[tuple[int, int]] = []
+
+    async def on_done(guild_id: int, user_id: int) -> None:
+        seen.append((guild_id, user_id))
+
+    env.bot.add_listener(on_done, "on_lantern_onboarding_completed")
+    return seen
+
+
+async def test_joining_member_is_welcomed_and_completes_onboarding(community: Community) -> None:
+    env = community.env
+    completed = _completions(env)
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    welcome = ann.user.dm_channel.last_message
+    assert "Welcome to" in welcome.content and labels(welcome) == ["Start"]
+    last = await onboard_in_dm(ann, MENTEE_PAGES)
+    assert "All done" in last.response.content
+    profile = await _profile(env, community.guild.id, ann.id)
+    assert profile.role == "mentee"
+    assert profile.areas_wanted == ("identity", "culture")
+    assert profile.heritage_regions == ("East Asia", "Europe")  # shown as their labels
+    assert profile.heritage_details == ("Chinese", "British or Irish")
+    assert profile.heritage_text == HERITAGE_ANN
+    assert profile.heritage_preference == "similar"
+    assert profile.timezone == "America/Vancouver"
+    assert profile.about == ABOUT_ANN
+    assert profile.prompts_dm is True
+    assert profile.share == {"heritage", "about", "timezone"}
+    row = await _row(env, community.guild.id, ann.id)
+    assert row.consent_status == ConsentStatus.ACCEPTED and row.consent_version == "2026-01"
+    assert row.completed_at is not None and row.step == "done"
+    async with env.bot.database.session() as session:
+        sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
+    assert sub is not None and sub.status == SubscriptionStatus.SUBSCRIBED
+    assert completed == [(community.guild.id, ann.id)]
+
+
+async def test_progress_line_and_time_zone_confirmation(community: Community) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    card = await start_in_dm(ann)
+    assert "Step 1 of 7" in card.content
+    assert labels(card) == ["Continue"]  # first page: nothing to skip, nowhere to go back
+    for page_id in ("you", "areas", "heritage", "heritage_more"):
+        card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
+    assert "Step 5 of 7" in card.content
+    assert labels(card) == ["Continue", "Skip", "Back"]
+    result = await answer_page_in_dm(ann, card, {"timezone": "São Paulo"})
+    assert "America/Sao_Paulo" in result.response.content
+    assert "Step 6 of 7" in result.response.content
+
+
+async def test_dms_closed_gets_a_welcome_in_the_channel(community: Community) -> None:
+    env = community.env
+    await community.moderator.slash(community.general, "setup")
+    user = env.create_user("cho")
+    dm = user.dm_channel
+    env.inject_error(
+        "POST",
+        f"/channels/{dm.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+    )
+    community.guild.add_member(user)
+    await env.settle()
+    posts = [
+        r
+        for r in env.http_requests
+        if r.method == "POST" and r.path.endswith("/messages") and str(user.id) in str(r.json)
+    ]
+    assert len(posts) == 1
+    assert [str(u) for u in posts[0].json["allowed_mentions"]["users"]] == [str(user.id)]
+    assert posts[0].json["allowed_mentions"].get("parse", []) == []
+    assert "/onboard" in posts[0].json["content"]
+    assert posts[0].path == f"/channels/{community.guild.channels['welcome'].id}/messages"
+
+
+async def test_restart_between_pages_loses_nothing(community: Community, bot_factory) -> None:  # type: ignore[no-untyped-def]
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    card = await start_in_dm(ann)
+    for page_id in ("you", "areas", "heritage"):
+        card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
+    await env.restart_bot(bot_factory())
+    completed = _completions(env)
+    for page_id in ("heritage_more", "rhythm", "story", "privacy"):
+        result = await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])
+        card = result.response
+    assert "All done" in card.content
+    profile = await _profile(env, community.guild.id, ann.id)
+    assert profile.languages == ("English", "Hokkien / Taiwanese")  # saved before the restart
+    assert profile.areas_wanted == ("identity", "culture")
+    assert profile.about == ABOUT_ANN  # saved after it
+    assert completed == [(community.guild.id, ann.id)]
+
+
+async def test_form_open_during_restart_says_how_to_resume(
+    community: Community, bot_factory
+) -> None:  # type: ignore[no-untyped-def]
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    card = await start_in_dm(ann)
+    shown = await ann.user.click(card, label="Continue")
+    await env.restart_bot(bot_factory())
+    result = await ann.user.submit_modal(shown, MENTEE_PAGES["you"])
+    assert "Continue" in result.response.content
+    shown = await ann.user.click(card, label="Continue")  # the old card still works
+    result = await ann.user.submit_modal(shown, MENTEE_PAGES["you"])
+    assert "Step 2 of 7" in result.response.content
+
+
+async def test_two_members_onboarding_at_once_keep_their_own_answers(
+    community: Community,
+) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    ben = community.guild.add_member(env.create_user("ben"))
+    await env.settle()
+    # simcord runs one operation at a time, so "at once" means both forms are open together
+    # and the submissions interleave, page after page.
+    cards = [await start_in_dm(ann), await start_in_dm(ben)]
+    for page_id in MENTEE_PAGES:
+        ann_form = await ann.user.click(cards[0], label="Continue")
+        ben_form = await ben.user.click(cards[1], label="Continue")
+        ben_done = await ben.user.submit_modal(ben_form, MENTOR_PAGES[page_id])
+        ann_done = await ann.user.submit_modal(ann_form, MENTEE_PAGES[page_id])
+        cards = [ann_done.response, ben_done.response]
+    ann_profile = await _profile(env, community.guild.id, ann.id)
+    ben_profile = await _profile(env, community.guild.id, ben.id)
+    assert ann_profile.role == "mentee" and ann_profile.about == ABOUT_ANN
+    assert ben_profile.role == "mentor" and ben_profile.capacity == 2
+    assert ben_profile.timezone == "Asia/Manila" and ben_profile.heritage_text is None
+    ann_dm = " ".join(m.content for m in ann.user.dm_channel.history())
+    assert "Asia/Manila" not in ann_dm and "Twenty years" not in ann_dm
+    assert "America/Vancouver" in ann_dm
+
+
+async def test_same_button_for_two_members_opens_each_their_own_answers(
+    community: Community,
+) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    ann_card = await start_in_dm(ann)
+    await answer_page_in_dm(ann, ann_card, MENTEE_PAGES["you"])
+    kai_card = await consent_in_guild(community.member, community.general)
+    assert kai_card.ephemeral
+    # Both cards carry the same custom id (server and page only): the clicker decides whose.
+    assert kai_card.components == ann_card.components
+    kai_form = await community.member.click(kai_card, label="Continue")
+    ann_form = await ann.user.click(ann_card, label="Continue")
+    assert "Nursing" not in json.dumps(kai_form.modal)
+    assert "Nursing" in json.dumps(ann_form.modal)
+    await community.member.submit_modal(kai_form, MENTOR_PAGES["you"])
+    assert (await _profile(env, community.guild.id, ann.id)).role == "mentee"
+    assert (await _profile(env, community.guild.id, community.member.id)).role == "mentor"
+
+
+LONG = "x" * 4000
+
+
+@pytest.mark.parametrize(
+    ("about", "expected"),
+    [
+        ("   ", "needs an answer"),
+        ("\u202e\u200b\u2066", "needs an answer"),
+        (LONG, "4,000 characters"),
+        ("Hi @everyone, I'm new", "leave @everyone"),
+        ("Ask the <@&123456789012345678> folks", "role, member or channel mentions"),
+    ],
+)
+async def test_bad_free_text_is_refused_kindly_and_nothing_is_lost(
+    community: Community, about: str, expected: str
+) -> None:
+    env = community.env
+    m, ch = community.member, community.general
+    await consent_in_guild(m, ch)
+    for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm"):
+        await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
+    before = await _row(env, community.guild.id, m.id)
+    result = await answer_in_guild(m, ch, {"about": about, "hopes": "A guide"})
+    assert result.ephemeral
+    text = result.response.content
+    assert expected in text
+    assert "@everyone" not in text.replace("leave @everyone", "")
+    assert "<@&" not in text
+    after = await _row(env, community.guild.id, m.id)
+    assert after.step == before.step == "story"
+    assert after.answers_enc is not None
+    assert (await _profile(env, community.guild.id, m.id)).languages == (
+        "English",
+        "Hokkien / Taiwanese",
+    )
+    # Try again reopens the form with what was typed, so nothing typed is lost.
+    retry = await m.click(result.response, label="Try again")
+    assert retry.modal is not None
+    defaults = json.dumps(retry.modal)
+    assert "A guide" in defaults
+    fixed = await m.submit_modal(
+        retry, {"about": "Nurse, parent, learning Hokkien", "hopes": "A guide"}
+    )
+    assert "Step 7 of 7" in fixed.response.content
+    for request in env.http_requests:
+        mentions = (
+            (request.json or {}).get("allowed_mentions") if isinstance(request.json, dict) else None
+        )
+        if mentions is not None:
+            assert not mentions.get("parse") and not mentions.get("roles")
+
+
+async def test_unknown_time_zone_is_refused_and_bidi_zalgo_text_is_cleaned(
+    community: Community,
+) -> None:
+    env = community.env
+    m, ch = community.member, community.general
+    await consent_in_guild(m, ch)
+    for page_id in ("you", "areas", "heritage", "heritage_more"):
+        await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
+    result = await answer_in_guild(m, ch, {"timezone": "Atlantis", "cadence": ["weekly"]})
+    assert "couldn't find a time zone" in result.response.content
+    assert (await _row(env, community.guild.id, m.id)).step == "rhythm"
+    await answer_in_guild(m, ch, {"timezone": "manila", "cadence": ["weekly"]})
+    zalgo = "Ka\u0301\u0302\u0303\u0304\u0305i \u202eis here"
+    result = await answer_in_guild(m, ch, {"about": zalgo})
+    assert "removed some invisible or stacked characters" in result.response.content
+    profile = await _profile(env, community.guild.id, m.id)
+    assert profile.timezone == "Asia/Manila"
+    assert profile.about == unicodedata.normalize("NFC", "Ka\u0301\u0302i is here")
+
+
+async def test_skip_and_back(community: Community) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    card = await start_in_dm(ann)
+    card = (await answer_page_in_dm(ann, card, MENTEE_PAGES["you"])).response
+    card = (await answer_page_in_dm(ann, card, MENTEE_PAGES["areas"])).response
+    assert "Your heritage" in card.content
+    skipped = await ann.user.click(card, label="Skip")
+    assert (
+        "Skipped" in skipped.response.content
+        and "heritage, in more detail" in skipped.response.content
+    )
+    back = await ann.user.click(skipped.response, label="Back")
+    assert "Step 3 of 7" in back.response.content
+    assert (await _row(env, community.guild.id, ann.id)).step == "heritage"
+    with pytest.raises(simcord.SetupError):  # a page with a required question has no Skip
+        await ann.user.click((await start_in_dm(ann)), label="Skip")
+
+
+async def test_declining_consent_offers_prompts_and_asks_nothing(
+    community: Community,
+) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    consent = await ann.user.click(ann.user.dm_channel.last_message, label="Start")
+    declined = await ann.user.click(consent.response, label="No thanks")
+    assert "won't be matched" in declined.response.content
+    await ann.user.click(declined.response, label="Send me prompts")
+    row = await _row(env, community.guild.id, ann.id)
+    assert row.consent_status == ConsentStatus.DECLINED and row.answers_enc is None
+    async with env.bot.database.session() as session:
+        sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
+    assert sub is not None and sub.status == SubscriptionStatus.SUBSCRIBED
+    again = await ann.slash(community.general, "onboard")
+    assert "changed your mind" in again.response.content
+
+
+async def test_withdrawing_consent_stops_matching_and_offers_deletion(community: Community) -> None:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    await onboard_in_dm(ann, MENTEE_PAGES)
+    result = await ann.slash(community.general, "mydata withdraw")
+    assert result.ephemeral and "won't match you" in result.response.content
+    row = await _row(env, community.guild.id, ann.id)
+    assert row.consent_status == ConsentStatus.WITHDRAWN
+    await ann.click(result.response, label="Yes, delete everything")
+    assert await _row(env, community.guild.id, ann.id) is None
+
+
+async def test_concurrent_final_submissions_complete_once(community: Community) -> None:
+    env = community.env
+    completed = _completions(env)
+    m, ch = community.member, community.general
+    await consent_in_guild(m, ch)
+    for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm", "story"):
+        await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
+    forms = [await m.slash(ch, "onboard") for _ in range(4)]  # four open copies of the form
+    results = [await m.submit_modal(f, MENTEE_PAGES["privacy"]) for f in forms]
+    assert "All done" in results[0].response.content
+    assert completed == [(community.guild.id, m.id)]
+
+
+async def test_racing_completions_finish_exactly_once(community: Community) -> None:
+    env = community.env
+    await consent_in_guild(community.member, community.general)
+
+    async def finish() -> bool:
+        async with env.bot.database.session() as session:
+            return await mark_completed(
+                session, guild_id=community.guild.id, user_id=community.member.id, now=env.now()
+            )
+
+    outcomes = await asyncio.gather(*(finish() for _ in range(8)))
+    assert sorted(outcomes) == [False] * 7 + [True]
+
+
+async def _two_onboarded(community: Community) -> tuple[simcord.MemberActor, simcord.MemberActor]:
+    env = community.env
+    ann = community.guild.add_member(env.create_user("ann"))
+    ben = community.guild.add_member(env.create_user("ben"))
+    await env.settle()
+    await onboard_in_dm(ann, MENTEE_PAGES)
+    await onboard_in_dm(ben, MENTOR_PAGES)
+    return ann, ben
+
+
+async def test_export_holds_exactly_the_callers_data(community: Community) -> None:
+    ann, ben = await _two_onboarded(community)
+    result = await ann.slash(community.general, "mydata export")
+    assert result.ephemeral
+    files = result.response.attachments
+    assert len(files) == 1
+    data = json.loads(await files[0].read())
+    text = json.dumps(data, ensure_ascii=False)
+    assert ABOUT_ANN in text and HERITAGE_ANN in text
+    assert "Twenty years" not in text and str(ben.id) not in text
+    assert data["data"]["profile"][0]["answers"]["about"] == ABOUT_ANN
+    assert data["data"]["prompt_subscription"][0]["status"] == "subscribed"
+
+
+async def _tables_naming(env: simcord.Env, user_id: int) -> list[str]:
+    found = []
+    async with env.bot.database.session() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                if user_id in tuple(row) or str(user_id) in repr(tuple(row)):
+                    found.append(table.name)
+    return found
+
+
+async def test_delete_leaves_no_trace_in_any_table(community: Community) -> None:
+    env = community.env
+    ann, ben = await _two_onboarded(community)
+    assert await _tables_naming(env, ann.id)
+    asked = await ann.slash(community.general, "mydata delete")
+    assert asked.ephemeral and labels(asked.response) == ["Yes, delete everything", "Keep my data"]
+    done = await ann.click(asked.response, label="Yes, delete everything")
+    assert "deleted" in (done.response.content if done.response else asked.response.content)
+    assert await _tables_naming(env, ann.id) == []
+    assert (await _profile(env, community.guild.id, ben.id)).capacity == 2
+
+
+async def test_keep_my_data_deletes_nothing(community: Community) -> None:
+    env = community.env
+    ann, _ = await _two_onboarded(community)
+    asked = await ann.slash(community.general, "mydata delete")
+    await ann.click(asked.response, label="Keep my data")
+    assert (await _profile(env, community.guild.id, ann.id)).about == ABOUT_ANN
+
+
+async def test_database_holds_no_plaintext_answer(
+    community: Community, tmp_path: Path, backend_name: str
+) -> None:
+    env = community.env
+    await _two_onboarded(community)
+    if backend_name == "sqlite":
+        await env.bot.database.engine.dispose()
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("lantern.db*"))
+        assert b"member_profile" in raw
+        for secret in (ABOUT_ANN, HERITAGE_ANN, "Twenty years in design", "Nursing"):
+            assert secret.encode() not in raw
+    else:
+        async with env.bot.database.session() as session:
+            for table in SQLModel.metadata.sorted_tables:
+                for row in (await session.execute(select(table))).all():
+                    assert "Hokkien at the market" not in repr(tuple(row))
+
+
+async def test_logs_hold_no_answer_text(
+    community: Community, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logging_setup import configure_logging
+
+    configure_logging("DEBUG")  # the production configuration at its most verbose
+    root = logging.getLogger()
+    root.addHandler(caplog.handler)  # configure_logging replaced the root handlers
+    caplog.handler.setLevel(logging.DEBUG)
+    try:
+        ann, _ = await _two_onboarded(community)
+        await consent_in_guild(community.member, community.general)
+        refused = await answer_in_guild(
+            community.member, community.general, {"career_field": "Secret Career Nine"}
+        )
+        assert "needs an answer" in refused.response.content  # the role was left out
+        await ann.user.send_dm("my profile")
+    finally:
+        root.removeHandler(caplog.handler)
+        configure_logging("WARNING")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "onboarded guild=" in logged  # the logs really were captured
+    for secret in (
+        ABOUT_ANN,
+        HERITAGE_ANN,
+        "Twenty years",
+        "Nursing",
+        "Secret Career",
+        "Vancouver",
+    ):
+        assert secret not in logged
