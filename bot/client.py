@@ -21,7 +21,7 @@ from bot.ui import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
 
 log = logging.getLogger("lantern")
 
-EXTENSIONS: tuple[str, ...] = ("cogs.setup",)
+EXTENSIONS: tuple[str, ...] = ("cogs.setup", "cogs.prompts")
 
 
 def lantern_intents() -> discord.Intents:

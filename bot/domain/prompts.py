@@ -192,3 +192,50 @@ def next_prompt(eligible: Sequence[str], history: Sequence[str], *, salt: str) -
 def shared_areas(wanted: Sequence[str], offered: Sequence[str]) -> list[str]:
     """Areas a mentee wants and their mentor offers, in the mentee's order of priority."""
     return [a for a in wanted if a in set(offered)]
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render_prompt(prompt: Prompt, area_label: str, *, footer: str = "") -> str:
+    """A prompt as members read it; the caller defuses mentions in moderator text."""
+    lines = [f"**A reflection prompt · {area_label}**", prompt.text]
+    if prompt.follow_ups:
+        lines.append("")
+        lines.append("*If you'd like to go further:*")
+        lines.extend(f"• {f}" for f in prompt.follow_ups)
+    if footer:
+        lines.append("")
+        lines.append(footer)
+    return "\n".join(lines)[:2000]
+
+
+def render_summary(counts: Mapping[str, int]) -> str:
+    """Moderators' delivery summary: numbers only, never who or what was written."""
+
+    def n(key: str) -> int:
+        return counts.get(key, 0)
+
+    parts = []
+    if any(k.startswith("channel:") for k in counts):
+        posted = n("channel:sent")
+        parts.append("posted in the reflections channel" if posted else "channel post failed")
+    dm_total = sum(v for k, v in counts.items() if k.startswith("dm:"))
+    if dm_total:
+        parts.append(
+            f"DMs: {n('dm:sent')} sent, {n('dm:dm_closed')} DMs closed, "
+            f"{n('dm:failed') + n('dm:sending')} failed, {n('dm:retry') + n('dm:pending')} "
+            "waiting to retry"
+        )
+    pair_total = sum(v for k, v in counts.items() if k.startswith("pair:"))
+    if pair_total:
+        parts.append(f"pair spaces: {n('pair:sent')} sent, {n('pair:failed')} failed")
+    return "; ".join(parts) if parts else "nothing to deliver (no channel, subscribers or pairs)"
+
+
+def excerpt(text: str, limit: int = 500) -> str:
+    """The start of a reflection, cut at a word boundary, for the member to trim and share."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
