@@ -21,13 +21,13 @@ from typing import Any, Protocol
 import discord
 
 from bot.db.engine import Database
-from bot.db.models.prompts import DeliveryKind, DeliveryStatus, PromptDelivery
+from bot.db.models.prompts import DeliveryKind, DeliveryStatus
 from bot.db.queries.prompts import (
     claim_deliveries,
+    known_dm_channels,
     mark_dms_closed,
     record_outcomes,
     remember_dm_channels,
-    subscriptions_for,
 )
 
 log = logging.getLogger("lantern.fanout")
@@ -36,6 +36,8 @@ DMS_CLOSED = 50007
 UNKNOWN_CHANNEL = 10003
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
+# Below Discord's 50 requests/s global limit, with room for scheduling jitter (see bench/).
+DEFAULT_RATE_PER_S = 47.0
 
 
 class Pacer:
@@ -91,7 +93,7 @@ class FanoutResult:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-PayloadFor = Callable[[PromptDelivery], dict[str, Any]]
+PayloadFor = Callable[[Any], dict[str, Any]]
 
 
 async def fan_out_dms(
@@ -104,12 +106,17 @@ async def fan_out_dms(
     now: datetime,
     pacer: Pacer,
     concurrency: int = 8,
-    batch_size: int = 50,
+    batch_size: int = 100,
 ) -> FanoutResult:
-    """Send every waiting DM delivery of ``occurrence_id``; safe to run again after a crash."""
+    """Send every waiting DM delivery of ``occurrence_id``; safe to run again after a crash.
+
+    The next batch is claimed, and the previous batch's outcomes written, while the current
+    batch is being sent, so the database never leaves the pacer idle.
+    """
     result = FanoutResult()
     limit = asyncio.Semaphore(concurrency)
-    while True:
+
+    async def claim() -> tuple[list[Any], dict[int, int]]:
         async with database.session() as session:
             batch = await claim_deliveries(
                 session,
@@ -118,51 +125,98 @@ async def fan_out_dms(
                 now=now,
                 limit=batch_size,
             )
-            subs = await subscriptions_for(
+            known = await known_dm_channels(
                 session, guild_id=guild_id, user_ids=[d.recipient_id for d in batch]
             )
-        if not batch:
-            return result
-        known = {uid: sub.dm_channel_id for uid, sub in subs.items() if sub.dm_channel_id}
-        outcomes: dict[int, dict[str, Any]] = {}
-        learnt: dict[int, int] = {}
-        closed: list[int] = []
+        return batch, known
 
-        attempted: set[int] = set()
-
-        async def deliver(delivery: PromptDelivery) -> None:
-            async with limit:
-                outcome = await _deliver_one(
-                    sender, delivery, known, learnt, closed, attempted, payload_for, pacer, result
-                )
-            outcome["updated_at"] = now
-            outcomes[delivery.id or 0] = outcome
-
-        try:
-            await asyncio.gather(*(deliver(d) for d in batch))
-        finally:
-            # Record what happened; recipients never attempted go back to pending. Rows whose
-            # request may have gone out stay ``sending`` and are never resent.
-            for delivery in batch:
-                if delivery.id not in outcomes and delivery.id not in attempted:
-                    outcomes[delivery.id or 0] = {
-                        "status": DeliveryStatus.PENDING,
-                        "attempts": max(0, delivery.attempts - 1),
-                    }
-            async with database.session() as session:
-                await record_outcomes(
-                    session, outcomes=[{"id": k, **v} for k, v in outcomes.items()]
-                )
-                await remember_dm_channels(session, guild_id=guild_id, channels=learnt)
-                await mark_dms_closed(session, guild_id=guild_id, user_ids=closed, now=now)
+    async def record(
+        outcomes: dict[int, dict[str, Any]], learnt: dict[int, int], closed: list[int]
+    ) -> None:
+        async with database.session() as session:
+            await record_outcomes(session, outcomes=[{"id": k, **v} for k, v in outcomes.items()])
+            await remember_dm_channels(session, guild_id=guild_id, channels=learnt)
+            await mark_dms_closed(session, guild_id=guild_id, user_ids=closed, now=now)
         for outcome in outcomes.values():
             status = str(outcome["status"])
             result.outcomes[status] = result.outcomes.get(status, 0) + 1
 
+    next_claim: asyncio.Task[tuple[list[Any], dict[int, int]]] | None = asyncio.create_task(claim())
+    recording: asyncio.Task[None] | None = None
+    try:
+        while next_claim is not None:
+            batch, known = await next_claim
+            next_claim = None
+            if not batch:
+                break
+            next_claim = asyncio.create_task(claim())
+            outcomes: dict[int, dict[str, Any]] = {}
+            learnt: dict[int, int] = {}
+            closed: list[int] = []
+            attempted: set[int] = set()
+
+            async def deliver(
+                delivery: Any,
+                known: dict[int, int] = known,
+                learnt: dict[int, int] = learnt,
+                closed: list[int] = closed,
+                attempted: set[int] = attempted,
+                outcomes: dict[int, dict[str, Any]] = outcomes,
+            ) -> None:
+                async with limit:
+                    outcome = await _deliver_one(
+                        sender,
+                        delivery,
+                        known,
+                        learnt,
+                        closed,
+                        attempted,
+                        payload_for,
+                        pacer,
+                        result,
+                    )
+                outcome["updated_at"] = now
+                outcomes[delivery.id] = outcome
+
+            try:
+                await asyncio.gather(*(deliver(d) for d in batch))
+            except BaseException:
+                # Recipients never attempted go back to pending; rows whose request may have
+                # gone out stay ``sending`` and are never resent (at most once).
+                for delivery in batch:
+                    if delivery.id not in outcomes and delivery.id not in attempted:
+                        outcomes[delivery.id] = {
+                            "status": DeliveryStatus.PENDING,
+                            "attempts": max(0, delivery.attempts - 1),
+                        }
+                await record(outcomes, learnt, closed)
+                raise
+            if recording is not None:
+                await recording
+            recording = asyncio.create_task(record(outcomes, learnt, closed))
+        if recording is not None:
+            await recording
+            recording = None
+    finally:
+        if recording is not None:
+            await recording
+        if next_claim is not None:
+            prefetched, _ = await next_claim
+            if prefetched:
+                await record(
+                    {
+                        d.id: {"status": DeliveryStatus.PENDING, "attempts": d.attempts - 1}
+                        for d in prefetched
+                    },
+                    {},
+                    [],
+                )
+    return result
+
 
 async def _deliver_one(
     sender: DmSender,
-    delivery: PromptDelivery,
+    delivery: Any,
     known: dict[int, int],
     learnt: dict[int, int],
     closed: list[int],
@@ -205,7 +259,7 @@ async def _deliver_one(
 
 
 def _retry_or_fail(
-    delivery: PromptDelivery, error: discord.HTTPException, result: FanoutResult
+    delivery: Any, error: discord.HTTPException, result: FanoutResult
 ) -> dict[str, Any]:
     code = error.code or error.status
     if delivery.attempts >= MAX_ATTEMPTS:

@@ -57,7 +57,7 @@ from bot.domain.schedule import (
 )
 from bot.domain.text import clean_input, defuse_mentions, safe_block, safe_inline, strip_controls
 from bot.errors import UserFacingError
-from bot.fanout import FanoutResult, HttpDmSender, Pacer, fan_out_dms
+from bot.fanout import DEFAULT_RATE_PER_S, FanoutResult, HttpDmSender, Pacer, fan_out_dms
 from bot.ui import LanternModal, OwnedView, custom_id
 
 log = logging.getLogger("lantern.prompts")
@@ -68,7 +68,7 @@ DM_FOOTER = (
     "Only you can read it unless you choose to share it. Say `pause prompts` to pause."
 )
 JOURNAL_PAGE = 3
-DM_RATE_PER_S = 45.0  # below Discord's 50/s global limit, leaving room for everything else
+DM_RATE_PER_S = DEFAULT_RATE_PER_S
 NO_MENTIONS = {"parse": []}
 
 

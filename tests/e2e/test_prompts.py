@@ -3,7 +3,7 @@ moderator gating, @everyone, DMs closed, an interrupted fan-out, private reflect
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import simcord
@@ -19,8 +19,6 @@ from bot.db.models import (
     PromptSchedule,
     Reflection,
 )
-from bot.db.queries.core import save_guild_settings
-from bot.db.queries.members import save_answers, set_prompt_subscription
 from tests.e2e.conftest import Community
 
 
@@ -54,7 +52,9 @@ def _prompt_posts(channel: simcord.ChannelHandle) -> list[object]:
 
 
 def _prompt_dms(member: simcord.MemberActor) -> list[object]:
-    return [m for m in member.user.dm_channel.history() if "A reflection prompt" in (m.content or "")]
+    return [
+        m for m in member.user.dm_channel.history() if "A reflection prompt" in (m.content or "")
+    ]
 
 
 async def _occurrences(env: simcord.Env) -> list[PromptOccurrence]:
@@ -72,9 +72,7 @@ async def test_weekly_schedule_delivers_once_per_occurrence_in_its_zone_across_d
     env = community.env
     reflections = await _setup(community)
     await _subscribe(community, community.member)
-    await _schedule(
-        community, when="every Monday 09:00", timezone="America/New_York", dm=True
-    )
+    await _schedule(community, when="every Monday 09:00", timezone="America/New_York", dm=True)
     # 2026-01-05 is a Monday: 09:00 EST is 14:00 UTC.
     await _advance_to(env, datetime(2026, 1, 5, 13, 59, tzinfo=UTC))
     await env.bot.run_sweeps(env.now())
@@ -139,14 +137,14 @@ async def test_catch_up_sends_a_recent_miss_once_and_skips_older(community: Comm
 
 async def test_non_moderator_cannot_see_or_use_prompts(community: Community) -> None:
     env = community.env
-    assert not any(c.startswith("prompts") for c in community.member.available_commands(community.general))
+    assert not any(
+        c.startswith("prompts") for c in community.member.available_commands(community.general)
+    )
     with pytest.raises(simcord.SetupError):
         await community.member.slash(community.general, "prompts schedule", when="daily 09:00")
     env.bot.tree.get_command("prompts").default_permissions = None
     await env.bot.tree.sync()
-    result = await community.member.slash(
-        community.general, "prompts schedule", when="daily 09:00"
-    )
+    result = await community.member.slash(community.general, "prompts schedule", when="daily 09:00")
     simcord.assert_error(env, app_commands.CheckFailure)
     assert "moderators" in result.response.content
     async with env.bot.database.session() as session:
@@ -158,12 +156,16 @@ async def test_moderator_everyone_text_pings_no_one_and_is_audited(community: Co
     reflections = await _setup(community)
     await _subscribe(community, community.member)
     result = await community.moderator.slash(
-        community.general, "prompts add", area="identity",
+        community.general,
+        "prompts add",
+        area="identity",
         text="@everyone what does home mean to you? <@&123>",
     )
     key = result.response.content.split("`")[1]
     schedule_id = await _schedule(community, when="daily 09:00", prompt=key, dm=True)
-    sent = await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
+    sent = await community.moderator.slash(
+        community.general, "prompts send-now", schedule=schedule_id
+    )
     assert "1 sent" in sent.response.content and "posted" in sent.response.content
     post = _prompt_posts(reflections)[-1]
     dm = _prompt_dms(community.member)[-1]
@@ -188,17 +190,24 @@ async def test_dms_closed_member_is_skipped_and_recorded_while_others_receive(
     await _subscribe(community, community.member, *others)
     closed = others[1]
     env.inject_error(
-        "POST", f"/channels/{closed.user.dm_channel.id}/messages", status=403, code=50007,
+        "POST",
+        f"/channels/{closed.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
         message="Cannot send messages to this user",
     )
     schedule_id = await _schedule(community, when="daily 09:00", dm=True, channel=False)
-    result = await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
+    result = await community.moderator.slash(
+        community.general, "prompts send-now", schedule=schedule_id
+    )
     assert "3 sent, 1 DMs closed, 0 failed" in result.response.content
     assert _prompt_dms(closed) == []
     for member in (community.member, others[0], others[2]):
         assert len(_prompt_dms(member)) == 1
     # The member is marked and not retried next time.
-    result = await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
+    result = await community.moderator.slash(
+        community.general, "prompts send-now", schedule=schedule_id
+    )
     assert "3 sent, 0 DMs closed" in result.response.content
 
 
@@ -248,8 +257,12 @@ async def test_reflection_is_encrypted_private_and_shared_only_by_its_author(
     async with env.bot.database.session() as session:
         session.add(
             Pair(
-                guild_id=community.guild.id, mentee_id=community.member.id, mentor_id=mentor.id,
-                status=PairStatus.ACTIVE, channel_id=pair_channel.id, created_at=env.now(),
+                guild_id=community.guild.id,
+                mentee_id=community.member.id,
+                mentor_id=mentor.id,
+                status=PairStatus.ACTIVE,
+                channel_id=pair_channel.id,
+                created_at=env.now(),
             )
         )
     await _subscribe(community, community.member)
@@ -285,7 +298,9 @@ async def test_reflection_is_encrypted_private_and_shared_only_by_its_author(
     field = shown.modal["components"][0]["components"][0]["custom_id"]
     done = await community.member.user.submit_modal(shown, {field: "adobo and stew on one table"})
     assert "Shared" in done.followups[-1].content
-    posted = [m.content for m in pair_channel.history() if "shared from their reflection" in m.content]
+    posted = [
+        m.content for m in pair_channel.history() if "shared from their reflection" in m.content
+    ]
     assert len(posted) == 1 and "adobo and stew" in posted[0] and "Lola" not in posted[0]
 
 
@@ -298,7 +313,8 @@ async def test_crisis_words_show_private_resources_and_alert_no_one(community: C
     dm = _prompt_dms(community.member)[-1]
     before = len(env.http_requests)
     await community.member.send_dm(
-        "Some days I want to die", reference={"channel_id": str(dm.channel.id), "message_id": str(dm.id)}
+        "Some days I want to die",
+        reference={"channel_id": str(dm.channel.id), "message_id": str(dm.id)},
     )
     reply = community.member.user.dm_channel.last_message
     assert "findahelpline" in reply.content and "Nobody has been alerted" in reply.content
@@ -311,8 +327,11 @@ async def test_crisis_words_show_private_resources_and_alert_no_one(community: C
 async def test_suggestion_queue_approves_once(community: Community) -> None:
     env = community.env
     await community.member.slash(
-        community.general, "reflections suggest", area="culture",
-        text="Which family recipe would you save first?", anonymous=True,
+        community.general,
+        "reflections suggest",
+        area="culture",
+        text="Which family recipe would you save first?",
+        anonymous=True,
     )
     queue = await community.moderator.slash(community.general, "prompts suggestions")
     message = queue.followups[0] if queue.followups else queue.response.message
@@ -333,16 +352,22 @@ async def test_concurrent_decisions_give_one_outcome(community: Community) -> No
 
     async with env.bot.database.session() as session:
         row = await add_suggestion(
-            session, guild_id=community.guild.id, user_id=community.member.id, area="growth",
-            text="What would rest look like?", anonymous=False, cipher=env.bot.cipher,
+            session,
+            guild_id=community.guild.id,
+            user_id=community.member.id,
+            area="growth",
+            text="What would rest look like?",
+            anonymous=False,
+            cipher=env.bot.cipher,
             now=env.now(),
         )
 
     async def decide(status: str) -> bool:
         async with env.bot.database.session() as session:
-            return await decide_suggestion(
-                session, suggestion_id=row.id, status=status, now=env.now()
-            ) is not None
+            return (
+                await decide_suggestion(session, suggestion_id=row.id, status=status, now=env.now())
+                is not None
+            )
 
     import asyncio
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -364,20 +364,24 @@ async def add_deliveries(session: AsyncSession, *, rows: Sequence[dict[str, Any]
 
 async def claim_deliveries(
     session: AsyncSession, *, occurrence_id: int, kind: str, now: datetime, limit: int
-) -> list[PromptDelivery]:
-    """Move up to ``limit`` pending (or due retry) deliveries to ``sending`` and return them."""
+) -> list[Any]:
+    """Move up to ``limit`` pending (or due retry) deliveries to ``sending`` and return them.
+
+    Rows come back as light records (id, recipient_id, user_id, prompt_key, attempts,
+    updated_at): the fan-out handles thousands and needs no ORM objects.
+    """
+    table = PromptDelivery.__table__  # type: ignore[attr-defined]
     waiting = or_(
-        PromptDelivery.status == DeliveryStatus.PENDING,  # type: ignore[arg-type]
-        (PromptDelivery.status == DeliveryStatus.RETRY)  # type: ignore[arg-type]
-        & (PromptDelivery.next_attempt_at <= now),  # type: ignore[operator]
+        table.c.status == DeliveryStatus.PENDING,
+        (table.c.status == DeliveryStatus.RETRY) & (table.c.next_attempt_at <= now),
     )
     ids = list(
         (
             await session.execute(
-                select(PromptDelivery.id)
-                .where(PromptDelivery.occurrence_id == occurrence_id, PromptDelivery.kind == kind)  # type: ignore[arg-type]
+                select(table.c.id)
+                .where(table.c.occurrence_id == occurrence_id, table.c.kind == kind)
                 .where(waiting)
-                .order_by(PromptDelivery.id)  # type: ignore[arg-type]
+                .order_by(table.c.id)
                 .limit(limit)
             )
         ).scalars()
@@ -385,23 +389,41 @@ async def claim_deliveries(
     if not ids:
         return []
     result = await session.execute(
-        update(PromptDelivery)
-        .where(PromptDelivery.id.in_(ids))  # type: ignore[union-attr]
+        update(table)
+        .where(table.c.id.in_(ids))
         .where(waiting)
-        .values(status=DeliveryStatus.SENDING, updated_at=now, attempts=PromptDelivery.attempts + 1)
-        .returning(PromptDelivery)
-        .execution_options(synchronize_session=False)
+        .values(status=DeliveryStatus.SENDING, updated_at=now, attempts=table.c.attempts + 1)
+        .returning(
+            table.c.id,
+            table.c.recipient_id,
+            table.c.user_id,
+            table.c.prompt_key,
+            table.c.attempts,
+            table.c.updated_at,
+        )
     )
-    return sorted(result.scalars(), key=lambda d: d.id or 0)
+    return sorted(result.all(), key=lambda d: d.id)
 
 
 async def record_outcomes(session: AsyncSession, *, outcomes: Sequence[dict[str, Any]]) -> None:
-    """Write each recipient's outcome (dicts with ``id`` and the changed columns)."""
+    """Write each recipient's outcome (dicts with ``id`` and the changed columns).
+
+    Outcomes with the same set of columns go in one executemany statement.
+    """
+    table = PromptDelivery.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for outcome in outcomes:
-        values = {k: v for k, v in outcome.items() if k != "id"}
-        await session.execute(
-            update(PromptDelivery).where(PromptDelivery.id == outcome["id"]).values(**values)  # type: ignore[arg-type]
+        columns = tuple(sorted(k for k in outcome if k != "id"))
+        groups.setdefault(columns, []).append(
+            {"b_id": outcome["id"], **{f"b_{c}": outcome[c] for c in columns}}
         )
+    for columns, params in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns})
+        )
+        await session.execute(statement, params)
 
 
 async def delivery_counts(session: AsyncSession, *, occurrence_id: int) -> dict[str, int]:
@@ -439,18 +461,20 @@ async def find_dm_delivery(
     return result.scalars().first()
 
 
-async def subscriptions_for(
+async def known_dm_channels(
     session: AsyncSession, *, guild_id: int, user_ids: Sequence[int]
-) -> dict[int, PromptSubscription]:
-    """Subscriptions of ``user_ids`` in ``guild_id`` by user id."""
+) -> dict[int, int]:
+    """The DM channel ids Lantern already knows for ``user_ids``."""
     if not user_ids:
         return {}
+    table = PromptSubscription.__table__  # type: ignore[attr-defined]
     result = await session.execute(
-        select(PromptSubscription)
-        .where(PromptSubscription.guild_id == guild_id)  # type: ignore[arg-type]
-        .where(PromptSubscription.user_id.in_(list(user_ids)))  # type: ignore[attr-defined]
+        select(table.c.user_id, table.c.dm_channel_id)
+        .where(table.c.guild_id == guild_id)
+        .where(table.c.user_id.in_(list(user_ids)))
+        .where(table.c.dm_channel_id.is_not(None))
     )
-    return {row.user_id: row for row in result.scalars()}
+    return {int(u): int(c) for u, c in result.all()}
 
 
 async def remember_dm_channels(
