@@ -69,11 +69,11 @@ DM_FOOTER = (
 )
 JOURNAL_PAGE = 3
 DM_RATE_PER_S = DEFAULT_RATE_PER_S
-NO_MENTIONS = {"parse": []}
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 
 
 def _bot(interaction: discord.Interaction[Any]) -> LanternBot:
-    return interaction.client  # type: ignore[return-value]
+    return interaction.client
 
 
 def _cog(interaction: discord.Interaction[Any]) -> PromptsCog:

@@ -325,7 +325,6 @@ async def test_crisis_words_show_private_resources_and_alert_no_one(community: C
 
 
 async def test_suggestion_queue_approves_once(community: Community) -> None:
-    env = community.env
     await community.member.slash(
         community.general,
         "reflections suggest",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.crypto import Cipher
 from bot.db.models.matching import Pair, PairStatus
@@ -188,8 +189,8 @@ async def all_live_schedules(session: AsyncSession) -> list[PromptSchedule]:
     """Every schedule that is neither paused nor deleted (to rebuild in-memory jobs)."""
     result = await session.execute(
         select(PromptSchedule).where(
-            PromptSchedule.deleted.is_(False),
-            PromptSchedule.paused.is_(False),  # type: ignore[attr-defined]
+            col(PromptSchedule.deleted).is_(False),
+            col(PromptSchedule.paused).is_(False),
         )
     )
     return list(result.scalars())
@@ -285,10 +286,10 @@ async def claim_occurrence(
 async def schedule_history(session: AsyncSession, *, schedule_id: int) -> list[str]:
     """Prompt keys this schedule sent, oldest first (for rotation)."""
     result = await session.execute(
-        select(PromptOccurrence.prompt_key)
-        .where(PromptOccurrence.schedule_id == schedule_id)  # type: ignore[arg-type]
-        .where(PromptOccurrence.status != OccurrenceStatus.SKIPPED)  # type: ignore[arg-type]
-        .order_by(PromptOccurrence.due_at)  # type: ignore[arg-type]
+        select(col(PromptOccurrence.prompt_key))
+        .where(col(PromptOccurrence.schedule_id) == schedule_id)
+        .where(col(PromptOccurrence.status) != OccurrenceStatus.SKIPPED)
+        .order_by(col(PromptOccurrence.due_at))
         .limit(2000)
     )
     return [k for k in result.scalars() if k]
@@ -297,9 +298,9 @@ async def schedule_history(session: AsyncSession, *, schedule_id: int) -> list[s
 async def pair_history(session: AsyncSession, *, pair_id: int) -> list[str]:
     """Prompt keys sent to a pair space, oldest first."""
     result = await session.execute(
-        select(PromptDelivery.prompt_key)
-        .where(PromptDelivery.kind == "pair", PromptDelivery.recipient_id == pair_id)  # type: ignore[arg-type]
-        .order_by(PromptDelivery.id)  # type: ignore[arg-type]
+        select(col(PromptDelivery.prompt_key))
+        .where(col(PromptDelivery.kind) == "pair", col(PromptDelivery.recipient_id) == pair_id)
+        .order_by(col(PromptDelivery.id))
         .limit(2000)
     )
     return [k for k in result.scalars() if k]
@@ -429,9 +430,9 @@ async def record_outcomes(session: AsyncSession, *, outcomes: Sequence[dict[str,
 async def delivery_counts(session: AsyncSession, *, occurrence_id: int) -> dict[str, int]:
     """How many deliveries of an occurrence ended in each status, by kind:status."""
     result = await session.execute(
-        select(PromptDelivery.kind, PromptDelivery.status, func.count())
-        .where(PromptDelivery.occurrence_id == occurrence_id)  # type: ignore[arg-type]
-        .group_by(PromptDelivery.kind, PromptDelivery.status)
+        select(col(PromptDelivery.kind), col(PromptDelivery.status), func.count())
+        .where(col(PromptDelivery.occurrence_id) == occurrence_id)
+        .group_by(col(PromptDelivery.kind), col(PromptDelivery.status))
     )
     return {f"{kind}:{status}": int(n) for kind, status, n in result.all()}
 
