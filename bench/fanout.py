@@ -71,6 +71,8 @@ def serve(port_queue: multiprocessing.Queue, limit: int) -> None:  # type: ignor
                 "Retry-After": f"{wait:.3f}",
                 "X-RateLimit-Global": "true",
                 "X-RateLimit-Scope": "global",
+                # Real Discord sends Via; discord.py treats a 429 without it as a Cloudflare ban.
+                "Via": "1.1 google",
             },
         )
 

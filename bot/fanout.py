@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,24 +38,40 @@ UNKNOWN_CHANNEL = 10003
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
 # Below Discord's 50 requests/s global limit, with room for scheduling jitter (see bench/).
-DEFAULT_RATE_PER_S = 47.0
+DEFAULT_RATE_PER_S = 46.5
 
 
 class Pacer:
-    """Spaces requests evenly at ``rate`` per second across every task that shares it."""
+    """Spaces requests evenly at ``rate`` per second across every task that shares it.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    A stalled event loop would otherwise release several late slots at once, so actual send
+    times are also kept under ``cap`` in any one-second window (Discord counts arrivals).
+    """
+
+    def __init__(
+        self, rate: float, *, cap: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = 1.0 / rate
+        self.cap = cap if cap is not None else int(rate) + 1
         self.clock = clock
         self._next = 0.0
+        self._sent: deque[float] = deque()
 
     async def wait(self) -> None:
-        """Reserve the next slot and sleep until it comes."""
+        """Reserve the next slot, sleep until it comes, then respect the one-second cap."""
         now = self.clock()
         slot = max(now, self._next)
         self._next = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
+        while True:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= 1.0:
+                self._sent.popleft()
+            if len(self._sent) < self.cap:
+                break
+            await asyncio.sleep(self._sent[0] + 1.0 - now)
+        self._sent.append(now)
 
 
 class DmSender(Protocol):
@@ -65,6 +82,12 @@ class DmSender(Protocol):
     async def send(self, channel_id: int, payload: dict[str, Any]) -> int: ...
 
 
+# discord.py keeps one rate-limit bucket per DM channel and, once it holds 256 of them, scans
+# every bucket on every request (they expire after 5 minutes): a 10,000-member fan-out would
+# cost O(n) CPU per message. The sender drops idle buckets itself, staying under that threshold.
+BUCKET_PRUNE_AT = 200
+
+
 class HttpDmSender:
     """A ``DmSender`` on discord.py's HTTP client: raw payloads, no object building."""
 
@@ -73,12 +96,29 @@ class HttpDmSender:
 
     async def open_dm(self, user_id: int) -> int:
         data = await self.http.start_private_message(user_id)
+        self.prune_buckets()
         return int(data["id"])
 
     async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
         params = discord.http.MultipartParameters(payload=payload, multipart=None, files=None)
         data = await self.http.send_message(channel_id, params=params)
+        self.prune_buckets()
         return int(data["id"])
+
+    def prune_buckets(self) -> None:
+        """Forget per-channel rate-limit buckets nobody is waiting on (global limits stay)."""
+        buckets = getattr(self.http, "_buckets", None)
+        if not isinstance(buckets, dict) or len(buckets) < BUCKET_PRUNE_AT:
+            return
+        idle = [
+            key
+            for key, bucket in buckets.items()
+            if getattr(bucket, "outgoing", 1) == 0
+            and not getattr(bucket, "_pending_requests", True)
+            and getattr(bucket, "remaining", 0) > 0
+        ]
+        for key in idle:
+            del buckets[key]
 
 
 @dataclass

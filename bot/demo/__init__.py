@@ -43,6 +43,8 @@ async def run_demo(*, database_path: str | None = None) -> int:
 
         first = build()
         await migrate.upgrade(first.database)
+        # Tables a feature branch added before its migration exists (a no-op afterwards).
+        await first.database.create_all()
         print("Lantern demo: a simulated community on a simulated Discord (no token, no network)")
         print(f"Database: {db_file}\n")
         async with simcord.run(first) as env:
