@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import discord
+
 from bot.demo.world import World
 
 
@@ -58,6 +60,7 @@ async def act_reflection_prompts(world: World) -> None:
         world.show("Everyone", "#reflections, with a thread for answers", world.render(posts[-1]))
     world.show_dm("Aiko", aiko)
     dm = aiko.user.dm_channel.last_message
+    assert dm is not None
     world.say("Aiko", "replies to the DM (only Aiko will see this)")
     await aiko.send_dm(
         "My mum's side never talked about why they left Penang. I want to ask her this spring, "
@@ -79,9 +82,10 @@ async def act_reflection_prompts(world: World) -> None:
             .scalars()
             .first()
         )
-    thread = world.bot.get_channel(occurrence.thread_id) if occurrence else None
-    if thread is not None:
-        last = [m async for m in thread.history(limit=1)]  # type: ignore[union-attr]
+    thread_id = occurrence.thread_id if occurrence else None
+    thread = world.bot.get_channel(thread_id) if thread_id else None
+    if isinstance(thread, discord.Thread):
+        last = [m async for m in thread.history(limit=1)]
         if last:
             world.show("Everyone", f"thread {thread.name[:40]}…", world.render(last[0]))
     world.say("Mei (moderator)", "checks /prompts schedules")
