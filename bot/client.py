@@ -29,6 +29,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.matching",
     "cogs.matching_admin",
     "cogs.pairs",
+    "cogs.prompts",
 )
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 681d6f3fe552
+Revision ID: d5288bb646e2
 Revises:
-Create Date: 2026-11-28 01:06:58.628968
+Create Date: 2026-11-28 01:07:23.098775
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.db.types
 
-revision: str = "681d6f3fe552"
+revision: str = "d5288bb646e2"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -225,6 +225,60 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pair_id"),
     )
     op.create_table(
+        "prompt_entry",
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("follow_ups", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("retired", sa.Boolean(), nullable=False),
+        sa.Column("custom", sa.Boolean(), nullable=False),
+        sa.Column("suggested_by_id", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", "key"),
+    )
+    op.create_table(
+        "prompt_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("follow_ups", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("retired", sa.Boolean(), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("prompt_revision", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prompt_revision_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_prompt_revision_key"), ["key"], unique=False)
+
+    op.create_table(
+        "prompt_schedule",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("areas", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("prompt_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("expression", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("to_channel", sa.Boolean(), nullable=False),
+        sa.Column("to_dm", sa.Boolean(), nullable=False),
+        sa.Column("to_pairs", sa.Boolean(), nullable=False),
+        sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("next_run_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("prompt_schedule", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prompt_schedule_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prompt_schedule_next_run_at"), ["next_run_at"], unique=False
+        )
+
+    op.create_table(
         "prompt_subscription",
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
@@ -236,6 +290,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("prompt_subscription", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_prompt_subscription_status"), ["status"], unique=False)
+
+    op.create_table(
+        "prompt_suggestion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("text_enc", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("prompt_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("prompt_suggestion", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prompt_suggestion_guild_id"), ["guild_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_prompt_suggestion_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_prompt_suggestion_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "scheduler_lease",
@@ -281,11 +356,116 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_pair_status"), ["status"], unique=False)
 
+    op.create_table(
+        "prompt_occurrence",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("schedule_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("prompt_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("manual", sa.Boolean(), nullable=False),
+        sa.Column("channel_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("thread_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["schedule_id"],
+            ["prompt_schedule.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("schedule_id", "due_at", name="uq_occurrence_due"),
+    )
+    with op.batch_alter_table("prompt_occurrence", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prompt_occurrence_guild_id"), ["guild_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_prompt_occurrence_schedule_id"), ["schedule_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_prompt_occurrence_status"), ["status"], unique=False)
+
+    op.create_table(
+        "prompt_delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("recipient_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("prompt_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["prompt_occurrence.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("occurrence_id", "kind", "recipient_id", name="uq_delivery_recipient"),
+    )
+    with op.batch_alter_table("prompt_delivery", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_work", ["occurrence_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_prompt_delivery_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_prompt_delivery_message_id"), ["message_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_prompt_delivery_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "reflection",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("prompt_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("occurrence_id", sa.Integer(), nullable=True),
+        sa.Column("delivery_id", sa.Integer(), nullable=True),
+        sa.Column("text_enc", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("created_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shared_pair_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("shared_thread_at", bot.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["prompt_delivery.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["prompt_occurrence.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("reflection", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_reflection_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reflection_user_id"), ["user_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("reflection", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reflection_user_id"))
+        batch_op.drop_index(batch_op.f("ix_reflection_guild_id"))
+
+    op.drop_table("reflection")
+    with op.batch_alter_table("prompt_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prompt_delivery_user_id"))
+        batch_op.drop_index(batch_op.f("ix_prompt_delivery_message_id"))
+        batch_op.drop_index(batch_op.f("ix_prompt_delivery_guild_id"))
+        batch_op.drop_index("ix_delivery_work")
+
+    op.drop_table("prompt_delivery")
+    with op.batch_alter_table("prompt_occurrence", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prompt_occurrence_status"))
+        batch_op.drop_index(batch_op.f("ix_prompt_occurrence_schedule_id"))
+        batch_op.drop_index(batch_op.f("ix_prompt_occurrence_guild_id"))
+
+    op.drop_table("prompt_occurrence")
     with op.batch_alter_table("pair", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pair_status"))
         batch_op.drop_index(batch_op.f("ix_pair_next_checkin_at"))
@@ -296,10 +476,27 @@ def downgrade() -> None:
 
     op.drop_table("pair")
     op.drop_table("scheduler_lease")
+    with op.batch_alter_table("prompt_suggestion", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prompt_suggestion_user_id"))
+        batch_op.drop_index(batch_op.f("ix_prompt_suggestion_status"))
+        batch_op.drop_index(batch_op.f("ix_prompt_suggestion_guild_id"))
+
+    op.drop_table("prompt_suggestion")
     with op.batch_alter_table("prompt_subscription", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prompt_subscription_status"))
 
     op.drop_table("prompt_subscription")
+    with op.batch_alter_table("prompt_schedule", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prompt_schedule_next_run_at"))
+        batch_op.drop_index(batch_op.f("ix_prompt_schedule_guild_id"))
+
+    op.drop_table("prompt_schedule")
+    with op.batch_alter_table("prompt_revision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prompt_revision_key"))
+        batch_op.drop_index(batch_op.f("ix_prompt_revision_guild_id"))
+
+    op.drop_table("prompt_revision")
+    op.drop_table("prompt_entry")
     op.drop_table("pair_space")
     op.drop_table("pair_settings")
     with op.batch_alter_table("pair_report", schema=None) as batch_op:

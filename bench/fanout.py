@@ -1,0 +1,288 @@
+"""Fan-out benchmark: Lantern's real DM fan-out against a loopback fake Discord.
+
+A fake Discord HTTP server (aiohttp, in its own process so its CPU is not counted) enforces a
+global limit of 50 requests per second over a sliding one-second window and answers 429 beyond
+it. Lantern's ``fan_out_dms`` runs on a real SQLite database with discord.py's own HTTP client
+pointed at the fake server, delivering one prompt to N subscribed members whose DM channels
+are already known (so one request each: 10,000 members take at least 200 s by design).
+
+    python bench/fanout.py                    # 10,000 recipients (about 3.5 minutes)
+    python bench/fanout.py --recipients 500 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+LIMIT_PER_S = 50
+CHANNEL_BASE = 10**17
+USER_BASE = 2 * 10**17
+
+
+def serve(port_queue: multiprocessing.Queue, limit: int) -> None:  # type: ignore[type-arg]
+    """The fake Discord: a sliding-window global limit, messages counted per channel."""
+    from aiohttp import web
+
+    window: deque[float] = deque()
+    counts: dict[str, int] = {}
+    stats = {"requests": 0, "n_429": 0, "first": 0.0, "last": 0.0}
+    next_id = [CHANNEL_BASE * 3]
+
+    def admit() -> float:
+        now = time.monotonic()
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= limit:
+            return 1.0 - (now - window[0])
+        window.append(now)
+        stats["requests"] += 1
+        stats["first"] = stats["first"] or now
+        stats["last"] = now
+        return 0.0
+
+    def reply(
+        data: object, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        # discord.py decodes JSON only when the content type is exactly application/json.
+        return web.Response(
+            body=json.dumps(data).encode(),
+            status=status,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def limited(wait: float) -> web.Response:
+        stats["n_429"] += 1
+        return reply(
+            {"message": "You are being rate limited.", "retry_after": wait, "global": True},
+            status=429,
+            headers={
+                "Retry-After": f"{wait:.3f}",
+                "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global",
+                # Real Discord sends Via; discord.py treats a 429 without it as a Cloudflare ban.
+                "Via": "1.1 google",
+            },
+        )
+
+    async def me(request: web.Request) -> web.Response:
+        return reply(
+            {"id": "1", "username": "lantern", "discriminator": "0", "avatar": None, "bot": True}
+        )
+
+    async def open_dm(request: web.Request) -> web.Response:
+        wait = admit()
+        if wait:
+            return limited(wait)
+        body = await request.json()
+        user = int(body["recipient_id"])
+        return reply({"id": str(user - USER_BASE + CHANNEL_BASE), "type": 1})
+
+    async def message(request: web.Request) -> web.Response:
+        wait = admit()
+        if wait:
+            return limited(wait)
+        channel = request.match_info["channel"]
+        await request.read()
+        counts[channel] = counts.get(channel, 0) + 1
+        next_id[0] += 1
+        return reply({"id": str(next_id[0]), "channel_id": channel})
+
+    async def report(request: web.Request) -> web.Response:
+        return reply(
+            {
+                **stats,
+                "delivered": len(counts),
+                "duplicates": sum(n - 1 for n in counts.values() if n > 1),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v10/users/@me", me)
+    app.router.add_post("/api/v10/users/@me/channels", open_dm)
+    app.router.add_post("/api/v10/channels/{channel}/messages", message)
+    app.router.add_get("/stats", report)
+
+    async def main() -> None:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port_queue.put(port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignore[no-untyped-def]
+    """Subscribed members, a schedule, one claimed occurrence and its pending deliveries."""
+    from bot.db.models import PromptOccurrence, PromptSchedule, PromptSubscription
+    from bot.db.queries.prompts import add_deliveries
+
+    now = datetime(2026, 1, 5, 14, tzinfo=UTC)
+    guild = 9 * 10**17
+    async with database.session() as session:
+        await session.execute(
+            PromptSubscription.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "guild_id": guild,
+                    "user_id": USER_BASE + i,
+                    "status": "subscribed",
+                    "dm_channel_id": CHANNEL_BASE + i if known_dm else None,
+                    "updated_at": now,
+                }
+                for i in range(recipients)
+            ],
+        )
+        schedule = PromptSchedule(
+            guild_id=guild,
+            expression="every Monday 09:00",
+            timezone="America/New_York",
+            to_dm=True,
+            to_channel=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(schedule)
+        await session.flush()
+        occurrence = PromptOccurrence(
+            guild_id=guild,
+            schedule_id=schedule.id,
+            due_at=now,
+            prompt_key="identity-01",
+            created_at=now,
+        )
+        session.add(occurrence)
+        await session.flush()
+        await add_deliveries(
+            session,
+            rows=[
+                {
+                    "occurrence_id": occurrence.id,
+                    "guild_id": guild,
+                    "kind": "dm",
+                    "recipient_id": USER_BASE + i,
+                    "user_id": USER_BASE + i,
+                    "prompt_key": "identity-01",
+                    "status": "pending",
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for i in range(recipients)
+            ],
+        )
+        return int(occurrence.id or 0)
+
+
+async def run(recipients: int, known_dm: bool) -> dict[str, object]:
+    import aiohttp
+    import discord
+
+    from bot.db.engine import Database, create_engine
+    from bot.domain.prompts import load_library, render_prompt
+    from bot.fanout import DEFAULT_RATE_PER_S, HttpDmSender, Pacer, fan_out_dms
+
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
+    server.start()
+    port = ports.get(timeout=30)
+    base = f"http://127.0.0.1:{port}"
+    discord.http.Route.BASE = f"{base}/api/v10"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            database = Database(create_engine(f"sqlite+aiosqlite:///{tmp}/bench.db"))
+            await database.create_all()
+            occurrence_id = await seed(database, recipients, known_dm)
+            http = discord.http.HTTPClient(asyncio.get_running_loop())
+            await http.static_login("bench-token")
+            prompt = load_library().get("identity-01")
+            assert prompt is not None
+            content = render_prompt(prompt, "Identity exploration", footer="Reply to reflect.")
+
+            def payload_for(delivery):  # type: ignore[no-untyped-def]
+                return {
+                    "content": content,
+                    "allowed_mentions": {"parse": []},
+                    "components": [
+                        {
+                            "type": 1,
+                            "components": [
+                                {
+                                    "type": 2,
+                                    "style": 1,
+                                    "label": "Reflect",
+                                    "custom_id": f"lantern:prompts:reflect:{delivery.id}",
+                                }
+                            ],
+                        }
+                    ],
+                }
+
+            cpu0 = time.process_time()
+            wall0 = time.monotonic()
+            result = await fan_out_dms(
+                database,
+                HttpDmSender(http),
+                occurrence_id=occurrence_id,
+                guild_id=9 * 10**17,
+                payload_for=payload_for,
+                now=datetime(2026, 1, 5, 14, tzinfo=UTC),
+                pacer=Pacer(DEFAULT_RATE_PER_S),
+            )
+            wall = time.monotonic() - wall0
+            cpu = time.process_time() - cpu0
+            await http.close()
+            await database.dispose()
+        async with aiohttp.ClientSession() as client, client.get(f"{base}/stats") as response:
+            stats = await response.json()
+    finally:
+        server.terminate()
+        server.join(5)
+    served_span = max(stats["last"] - stats["first"], 1e-9)
+    requests_per_s = stats["requests"] / served_span if stats["requests"] > 1 else 0.0
+    return {
+        "recipients": recipients,
+        "delivered": stats["delivered"],
+        "sent": result.sent,
+        "requests": stats["requests"],
+        "wall_s": round(wall, 1),
+        "requests_per_s": round(requests_per_s, 2),
+        "limit_per_s": LIMIT_PER_S,
+        "fraction_of_limit": round(requests_per_s / LIMIT_PER_S, 3),
+        "n_429": stats["n_429"],
+        "duplicates": stats["duplicates"],
+        "cpu_ms_per_delivery": round(cpu * 1000 / max(result.sent, 1), 3),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--unknown-dm", action="store_true", help="open every DM first (2 req)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    figures = asyncio.run(run(args.recipients, not args.unknown_dm))
+    if args.json:
+        print(json.dumps(figures))
+        return
+    for key, value in figures.items():
+        print(f"{key:>22}: {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""The reflection prompt library: loading and validating prompts, merging moderators' edits,
+and the rotation that never repeats a prompt until every eligible one has been used."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.domain.areas import AREA_KEYS
+
+DEFAULT_LIBRARY = Path(__file__).resolve().parents[2] / "data" / "prompts.toml"
+
+# Discord limits, checked when the library loads (a DM carries the prompt, its follow-ups and
+# a short footer within 2,000 characters; a thread name is at most 100).
+MAX_TEXT = 1000
+MAX_FOLLOW_UP = 300
+MAX_FOLLOW_UPS = 3
+MIN_PER_AREA = 10
+_ID = re.compile(r"^[a-z][a-z0-9_]*-[0-9a-z]{1,12}$")
+
+
+class LibraryError(ValueError):
+    """The prompt library has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One reflection prompt."""
+
+    key: str
+    area: str
+    text: str
+    follow_ups: tuple[str, ...] = ()
+    retired: bool = False
+    custom: bool = False
+    edited: bool = False
+    suggested_by: int | None = None
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every prompt by key, shipped ones overridden by moderators' edits."""
+
+    prompts: Mapping[str, Prompt] = field(default_factory=dict)
+
+    def get(self, key: str) -> Prompt | None:
+        """The prompt ``key`` (retired ones included), or ``None``."""
+        return self.prompts.get(key)
+
+    def active(self, areas: Iterable[str] | None = None) -> list[Prompt]:
+        """Prompts that are not retired, in ``areas`` if given, in key order."""
+        wanted = set(areas) if areas is not None else None
+        return sorted(
+            (
+                p
+                for p in self.prompts.values()
+                if not p.retired and (wanted is None or p.area in wanted)
+            ),
+            key=lambda p: p.key,
+        )
+
+
+def check_prompt_text(text: str, follow_ups: Sequence[str] = ()) -> list[str]:
+    """Problems with a prompt's text and follow-ups (empty when it is fine)."""
+    problems = []
+    if not text.strip():
+        problems.append("the prompt text is empty")
+    if len(text) > MAX_TEXT:
+        problems.append(f"the prompt text is {len(text)} characters (at most {MAX_TEXT})")
+    if len(follow_ups) > MAX_FOLLOW_UPS:
+        problems.append(f"{len(follow_ups)} follow-ups (at most {MAX_FOLLOW_UPS})")
+    for i, follow in enumerate(follow_ups, 1):
+        if not follow.strip():
+            problems.append(f"follow-up {i} is empty")
+        if len(follow) > MAX_FOLLOW_UP:
+            problems.append(f"follow-up {i} is {len(follow)} characters (at most {MAX_FOLLOW_UP})")
+    return problems
+
+
+def parse_library(data: Mapping[str, Any], *, source: str = "prompts.toml") -> Library:
+    """Validate a parsed library; raise LibraryError listing every problem at once."""
+    problems: list[str] = []
+    entries = data.get("prompt")
+    unknown_top = set(data) - {"prompt"}
+    if unknown_top:
+        problems.append(f"{source}: unknown top-level keys {sorted(unknown_top)}")
+    if not isinstance(entries, list):
+        raise LibraryError([f"{source}: expected [[prompt]] entries"])
+    prompts: dict[str, Prompt] = {}
+    for index, entry in enumerate(entries, 1):
+        where = f"{source}: prompt #{index}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        key = entry.get("id")
+        if isinstance(key, str):
+            where = f"{source}: {key}"
+        extra = set(entry) - {"id", "area", "text", "follow_ups"}
+        if extra:
+            problems.append(f"{where}: unknown keys {sorted(extra)}")
+        if not isinstance(key, str) or not _ID.match(key):
+            problems.append(f"{where}: id must look like 'identity-01', got {key!r}")
+            continue
+        if key in prompts:
+            problems.append(f"{where}: duplicate id")
+        area = entry.get("area")
+        if area not in AREA_KEYS:
+            problems.append(f"{where}: area must be one of {', '.join(AREA_KEYS)}, got {area!r}")
+        elif not key.startswith(f"{area}-"):
+            problems.append(f"{where}: id should start with its area '{area}-'")
+        text = entry.get("text")
+        follow_ups = entry.get("follow_ups", [])
+        if not isinstance(text, str):
+            problems.append(f"{where}: text must be a string")
+            continue
+        if not isinstance(follow_ups, list) or not all(isinstance(f, str) for f in follow_ups):
+            problems.append(f"{where}: follow_ups must be a list of strings")
+            continue
+        problems.extend(f"{where}: {p}" for p in check_prompt_text(text, follow_ups))
+        prompts[key] = Prompt(
+            key=key, area=str(area), text=text.strip(), follow_ups=tuple(follow_ups)
+        )
+    for area in AREA_KEYS:
+        count = sum(1 for p in prompts.values() if p.area == area)
+        if count < MIN_PER_AREA:
+            problems.append(f"{source}: area {area} has {count} prompts (at least {MIN_PER_AREA})")
+    if problems:
+        raise LibraryError(problems)
+    return Library(prompts)
+
+
+def load_library(path: Path = DEFAULT_LIBRARY) -> Library:
+    """Read and validate the shipped library file (never written at run time)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LibraryError([f"{path}: file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LibraryError([f"{path}: is not valid TOML ({exc})"]) from None
+    return parse_library(data, source=path.name)
+
+
+def merge_library(shipped: Library, overrides: Iterable[Prompt]) -> Library:
+    """Shipped prompts with moderators' edits and custom prompts laid over them by key."""
+    merged = dict(shipped.prompts)
+    for prompt in overrides:
+        merged[prompt.key] = prompt
+    return Library(merged)
+
+
+# ----------------------------------------------------------------------------- rotation
+
+
+def _rank(salt: str, cycle: int, key: str) -> str:
+    return hashlib.sha256(f"{salt}:{cycle}:{key}".encode()).hexdigest()
+
+
+def next_prompt(eligible: Sequence[str], history: Sequence[str], *, salt: str) -> str | None:
+    """The next prompt key: never one already used in the current cycle over ``eligible``.
+
+    ``history`` lists keys sent before, oldest first. A cycle ends once every eligible key has
+    been used; the order inside a cycle is shuffled but reproducible (``salt``, cycle number).
+    """
+    pool = set(eligible)
+    if not pool:
+        return None
+    used: set[str] = set()
+    cycle = 0
+    for key in history:
+        if key not in pool:
+            continue
+        if key in used:  # the pool changed under us: start a fresh cycle from here
+            used = set()
+            cycle += 1
+        used.add(key)
+        if used >= pool:
+            used = set()
+            cycle += 1
+    remaining = sorted(pool - used)
+    return min(remaining, key=lambda k: _rank(salt, cycle, k))
+
+
+def shared_areas(wanted: Sequence[str], offered: Sequence[str]) -> list[str]:
+    """Areas a mentee wants and their mentor offers, in the mentee's order of priority."""
+    return [a for a in wanted if a in set(offered)]
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render_prompt(prompt: Prompt, area_label: str, *, footer: str = "") -> str:
+    """A prompt as members read it; the caller defuses mentions in moderator text."""
+    lines = [f"**A reflection prompt · {area_label}**", prompt.text]
+    if prompt.follow_ups:
+        lines.append("")
+        lines.append("*If you'd like to go further:*")
+        lines.extend(f"• {f}" for f in prompt.follow_ups)
+    if footer:
+        lines.append("")
+        lines.append(footer)
+    return "\n".join(lines)[:2000]
+
+
+def render_summary(counts: Mapping[str, int]) -> str:
+    """Moderators' delivery summary: numbers only, never who or what was written."""
+
+    def n(key: str) -> int:
+        return counts.get(key, 0)
+
+    parts = []
+    if any(k.startswith("channel:") for k in counts):
+        posted = n("channel:sent")
+        parts.append("posted in the reflections channel" if posted else "channel post failed")
+    dm_total = sum(v for k, v in counts.items() if k.startswith("dm:"))
+    if dm_total:
+        parts.append(
+            f"DMs: {n('dm:sent')} sent, {n('dm:dm_closed')} DMs closed, "
+            f"{n('dm:failed') + n('dm:sending')} failed, {n('dm:retry') + n('dm:pending')} "
+            "waiting to retry"
+        )
+    pair_total = sum(v for k, v in counts.items() if k.startswith("pair:"))
+    if pair_total:
+        parts.append(f"pair spaces: {n('pair:sent')} sent, {n('pair:failed')} failed")
+    return "; ".join(parts) if parts else "nothing to deliver (no channel, subscribers or pairs)"
+
+
+def excerpt(text: str, limit: int = 500) -> str:
+    """The start of a reflection, cut at a word boundary, for the member to trim and share."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"

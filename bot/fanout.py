@@ -1,0 +1,313 @@
+"""DM fan-out: deliver one prompt to many members at Discord's pace, at most once each.
+
+Recipients are rows in ``prompt_delivery``. A batch is claimed (``pending`` -> ``sending``) in
+one statement before its messages go out, and each outcome is written when the batch ends, so
+a crash never resends: rows left in ``sending`` by a killed process are not retried. Requests
+are paced below the global limit by a shared ``Pacer`` and run with bounded concurrency;
+discord.py itself honours 429s. 50007 (DMs closed) marks the member and is never retried; 503
+and exhausted 5xx are retried by a later sweep; anything else is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import discord
+
+from bot.db.engine import Database
+from bot.db.models.prompts import DeliveryKind, DeliveryStatus
+from bot.db.queries.prompts import (
+    claim_deliveries,
+    known_dm_channels,
+    mark_dms_closed,
+    record_outcomes,
+    remember_dm_channels,
+)
+
+log = logging.getLogger("lantern.fanout")
+
+DMS_CLOSED = 50007
+UNKNOWN_CHANNEL = 10003
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=10)
+# Below Discord's 50 requests/s global limit, with room for scheduling jitter (see bench/).
+DEFAULT_RATE_PER_S = 46.5
+
+
+class Pacer:
+    """Spaces requests evenly at ``rate`` per second across every task that shares it.
+
+    A stalled event loop would otherwise release several late slots at once, so actual send
+    times are also kept under ``cap`` in any one-second window (Discord counts arrivals).
+    """
+
+    def __init__(
+        self, rate: float, *, cap: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.cap = cap if cap is not None else int(rate) + 1
+        self.clock = clock
+        self._next = 0.0
+        self._sent: deque[float] = deque()
+
+    async def wait(self) -> None:
+        """Reserve the next slot, sleep until it comes, then respect the one-second cap."""
+        now = self.clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        while True:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= 1.0:
+                self._sent.popleft()
+            if len(self._sent) < self.cap:
+                break
+            await asyncio.sleep(self._sent[0] + 1.0 - now)
+        self._sent.append(now)
+
+
+class DmSender(Protocol):
+    """What the fan-out needs from Discord: open a DM channel, post a message in it."""
+
+    async def open_dm(self, user_id: int) -> int: ...
+
+    async def send(self, channel_id: int, payload: dict[str, Any]) -> int: ...
+
+
+# discord.py keeps one rate-limit bucket per DM channel and, once it holds 256 of them, scans
+# every bucket on every request (they expire after 5 minutes): a 10,000-member fan-out would
+# cost O(n) CPU per message. The sender drops idle buckets itself, staying under that threshold.
+BUCKET_PRUNE_AT = 200
+
+
+class HttpDmSender:
+    """A ``DmSender`` on discord.py's HTTP client: raw payloads, no object building."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+
+    async def open_dm(self, user_id: int) -> int:
+        data = await self.http.start_private_message(user_id)
+        self.prune_buckets()
+        return int(data["id"])
+
+    async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
+        params = discord.http.MultipartParameters(payload=payload, multipart=None, files=None)
+        data = await self.http.send_message(channel_id, params=params)
+        self.prune_buckets()
+        return int(data["id"])
+
+    def prune_buckets(self) -> None:
+        """Forget per-channel rate-limit buckets nobody is waiting on (global limits stay)."""
+        buckets = getattr(self.http, "_buckets", None)
+        if not isinstance(buckets, dict) or len(buckets) < BUCKET_PRUNE_AT:
+            return
+        idle = [
+            key
+            for key, bucket in buckets.items()
+            if getattr(bucket, "outgoing", 1) == 0
+            and not getattr(bucket, "_pending_requests", True)
+            and getattr(bucket, "remaining", 0) > 0
+        ]
+        for key in idle:
+            del buckets[key]
+
+
+@dataclass
+class FanoutResult:
+    """What one fan-out run did."""
+
+    sent: int = 0
+    dm_closed: int = 0
+    failed: int = 0
+    retry: int = 0
+    requests: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+PayloadFor = Callable[[Any], dict[str, Any]]
+
+
+async def fan_out_dms(
+    database: Database,
+    sender: DmSender,
+    *,
+    occurrence_id: int,
+    guild_id: int,
+    payload_for: PayloadFor,
+    now: datetime,
+    pacer: Pacer,
+    concurrency: int = 8,
+    batch_size: int = 100,
+) -> FanoutResult:
+    """Send every waiting DM delivery of ``occurrence_id``; safe to run again after a crash.
+
+    The next batch is claimed, and the previous batch's outcomes written, while the current
+    batch is being sent, so the database never leaves the pacer idle.
+    """
+    result = FanoutResult()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def claim() -> tuple[list[Any], dict[int, int]]:
+        async with database.session() as session:
+            batch = await claim_deliveries(
+                session,
+                occurrence_id=occurrence_id,
+                kind=DeliveryKind.DM,
+                now=now,
+                limit=batch_size,
+            )
+            known = await known_dm_channels(
+                session, guild_id=guild_id, user_ids=[d.recipient_id for d in batch]
+            )
+        return batch, known
+
+    async def record(
+        outcomes: dict[int, dict[str, Any]], learnt: dict[int, int], closed: list[int]
+    ) -> None:
+        async with database.session() as session:
+            await record_outcomes(session, outcomes=[{"id": k, **v} for k, v in outcomes.items()])
+            await remember_dm_channels(session, guild_id=guild_id, channels=learnt)
+            await mark_dms_closed(session, guild_id=guild_id, user_ids=closed, now=now)
+        for outcome in outcomes.values():
+            status = str(outcome["status"])
+            result.outcomes[status] = result.outcomes.get(status, 0) + 1
+
+    next_claim: asyncio.Task[tuple[list[Any], dict[int, int]]] | None = asyncio.create_task(claim())
+    recording: asyncio.Task[None] | None = None
+    try:
+        while next_claim is not None:
+            batch, known = await next_claim
+            next_claim = None
+            if not batch:
+                break
+            next_claim = asyncio.create_task(claim())
+            outcomes: dict[int, dict[str, Any]] = {}
+            learnt: dict[int, int] = {}
+            closed: list[int] = []
+            attempted: set[int] = set()
+
+            async def deliver(
+                delivery: Any,
+                known: dict[int, int] = known,
+                learnt: dict[int, int] = learnt,
+                closed: list[int] = closed,
+                attempted: set[int] = attempted,
+                outcomes: dict[int, dict[str, Any]] = outcomes,
+            ) -> None:
+                async with limit:
+                    outcome = await _deliver_one(
+                        sender,
+                        delivery,
+                        known,
+                        learnt,
+                        closed,
+                        attempted,
+                        payload_for,
+                        pacer,
+                        result,
+                    )
+                outcome["updated_at"] = now
+                outcomes[delivery.id] = outcome
+
+            try:
+                await asyncio.gather(*(deliver(d) for d in batch))
+            except BaseException:
+                # Recipients never attempted go back to pending; rows whose request may have
+                # gone out stay ``sending`` and are never resent (at most once).
+                for delivery in batch:
+                    if delivery.id not in outcomes and delivery.id not in attempted:
+                        outcomes[delivery.id] = {
+                            "status": DeliveryStatus.PENDING,
+                            "attempts": max(0, delivery.attempts - 1),
+                        }
+                await record(outcomes, learnt, closed)
+                raise
+            if recording is not None:
+                await recording
+            recording = asyncio.create_task(record(outcomes, learnt, closed))
+        if recording is not None:
+            await recording
+            recording = None
+    finally:
+        if recording is not None:
+            await recording
+        if next_claim is not None:
+            prefetched, _ = await next_claim
+            if prefetched:
+                await record(
+                    {
+                        d.id: {"status": DeliveryStatus.PENDING, "attempts": d.attempts - 1}
+                        for d in prefetched
+                    },
+                    {},
+                    [],
+                )
+    return result
+
+
+async def _deliver_one(
+    sender: DmSender,
+    delivery: Any,
+    known: dict[int, int],
+    learnt: dict[int, int],
+    closed: list[int],
+    attempted: set[int],
+    payload_for: PayloadFor,
+    pacer: Pacer,
+    result: FanoutResult,
+) -> dict[str, Any]:
+    user_id = delivery.recipient_id
+    channel_id = known.get(user_id)
+    try:
+        if channel_id is None:
+            await pacer.wait()
+            attempted.add(delivery.id or 0)
+            result.requests += 1
+            channel_id = await sender.open_dm(user_id)
+            learnt[user_id] = channel_id
+        await pacer.wait()
+        attempted.add(delivery.id or 0)
+        result.requests += 1
+        message_id = await sender.send(channel_id, payload_for(delivery))
+    except discord.Forbidden as error:
+        if error.code == DMS_CLOSED:
+            closed.append(user_id)
+            result.dm_closed += 1
+            return {"status": DeliveryStatus.DM_CLOSED, "error_code": error.code}
+        result.failed += 1
+        return {"status": DeliveryStatus.FAILED, "error_code": error.code}
+    except discord.NotFound as error:
+        if error.code == UNKNOWN_CHANNEL:
+            learnt[user_id] = 0  # forget a stale DM channel; reopened on the retry
+        return _retry_or_fail(delivery, error, result)
+    except discord.DiscordServerError as error:
+        return _retry_or_fail(delivery, error, result)
+    except discord.HTTPException as error:
+        result.failed += 1
+        return {"status": DeliveryStatus.FAILED, "error_code": error.code or error.status}
+    result.sent += 1
+    return {"status": DeliveryStatus.SENT, "channel_id": channel_id, "message_id": message_id}
+
+
+def _retry_or_fail(
+    delivery: Any, error: discord.HTTPException, result: FanoutResult
+) -> dict[str, Any]:
+    code = error.code or error.status
+    if delivery.attempts >= MAX_ATTEMPTS:
+        result.failed += 1
+        return {"status": DeliveryStatus.FAILED, "error_code": code}
+    result.retry += 1
+    return {
+        "status": DeliveryStatus.RETRY,
+        "error_code": code,
+        "next_attempt_at": delivery.updated_at + RETRY_AFTER,
+    }
