@@ -376,36 +376,25 @@ class MatchingCog(commands.Cog):
 
     async def accept(self, interaction: discord.Interaction[Any], intro_id: int) -> None:
         """Mentor accepted: exactly one pair, capacity never exceeded, both told."""
-        now = self.bot.now()
         async with self.bot.database.session() as session:
-            intro = await q.get_introduction(session, intro_id=intro_id)
-            if intro is None:
-                raise ExpiredComponentError()
-            if intro.expires_at <= now and intro.status == IntroStatus.PENDING:
-                raise MatchingError(
-                    "This introduction has expired, so the mentee has been introduced to "
-                    "someone else. Thank you for looking!"
-                )
-            if not await q.decide_introduction(
-                session, intro_id=intro_id, status=IntroStatus.ACCEPTED, now=now
-            ):
-                await session.refresh(intro)
-                raise MatchingError(_already(intro.status))
-            if not await q.take_mentor_slot(
-                session, guild_id=intro.guild_id, mentor_id=intro.mentor_id
-            ):
-                raise MatchingError(
-                    "You're already mentoring as many people as your capacity allows, so "
-                    "nothing changed. Raise it with `/mentor capacity`, or decline this one."
-                )
-            await q.set_request_status(
-                session,
-                guild_id=intro.guild_id,
-                mentee_id=intro.mentee_id,
-                status=RequestStatus.MATCHED,
-                now=now,
+            outcome, intro, pair = await q.accept_introduction(
+                session, intro_id=intro_id, now=self.bot.now()
             )
-            pair = await q.create_pair(session, intro=intro, now=now)
+        if outcome == q.AcceptOutcome.MISSING or intro is None:
+            raise ExpiredComponentError()
+        if outcome == q.AcceptOutcome.EXPIRED:
+            raise MatchingError(
+                "This introduction has expired, so the mentee is being introduced to someone "
+                "else. Thank you for looking!"
+            )
+        if outcome == q.AcceptOutcome.DECIDED:
+            raise MatchingError(_already(intro.status))
+        if outcome == q.AcceptOutcome.FULL:
+            raise MatchingError(
+                "You're already mentoring as many people as your capacity allows, so nothing "
+                "changed. Raise it with `/mentor capacity`, or decline this one."
+            )
+        assert pair is not None
         log.info("matched guild=%s intro=%s pair=%s", intro.guild_id, intro_id, pair.id)
         mentee_name = await self._name(intro.guild_id, intro.mentee_id)
         await _close_card(

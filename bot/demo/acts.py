@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import simcord
-
 import discord
+import simcord
 
 from bot.demo.world import World
 

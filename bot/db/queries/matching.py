@@ -311,6 +311,60 @@ async def decide_introduction(
     return _rowcount(result) == 1
 
 
+class AcceptOutcome:
+    """What happened when a mentor pressed Accept."""
+
+    ACCEPTED = "accepted"
+    MISSING = "missing"
+    EXPIRED = "expired"
+    DECIDED = "decided"
+    FULL = "full"
+
+
+async def accept_introduction(
+    session: AsyncSession, *, intro_id: int, now: datetime
+) -> tuple[str, Introduction | None, Pair | None]:
+    """Accept a pending introduction: claim a mentor slot, mark it accepted, create the pair.
+
+    All or nothing, and race-safe: of any number of concurrent calls exactly one returns
+    ``accepted``; a mentor at capacity leaves the introduction pending.
+    """
+    # Write first (the compare-and-set), read after: no stale snapshot to upgrade from.
+    savepoint = await session.begin_nested()
+    claimed = await session.execute(
+        update(_intro)
+        .where(
+            _intro.c.id == intro_id,
+            _intro.c.status == IntroStatus.PENDING,
+            _intro.c.expires_at > now,
+        )
+        .values(status=IntroStatus.ACCEPTED, decided_at=now)
+    )
+    intro = await session.get(Introduction, intro_id, populate_existing=True)
+    if _rowcount(claimed) != 1:
+        await savepoint.rollback()
+        if intro is None:
+            return AcceptOutcome.MISSING, None, None
+        if intro.status == IntroStatus.PENDING:
+            return AcceptOutcome.EXPIRED, intro, None
+        return AcceptOutcome.DECIDED, intro, None
+    assert intro is not None
+    if not await take_mentor_slot(session, guild_id=intro.guild_id, mentor_id=intro.mentor_id):
+        await savepoint.rollback()
+        await session.refresh(intro)
+        return AcceptOutcome.FULL, intro, None
+    await set_request_status(
+        session,
+        guild_id=intro.guild_id,
+        mentee_id=intro.mentee_id,
+        status=RequestStatus.MATCHED,
+        now=now,
+    )
+    pair = await create_pair(session, intro=intro, now=now)
+    await savepoint.commit()
+    return AcceptOutcome.ACCEPTED, intro, pair
+
+
 async def take_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: int) -> bool:
     """Claim one of the mentor's free slots; ``False`` when they are at capacity."""
     result = await session.execute(
