@@ -91,6 +91,7 @@ def _budget(weights: Weights) -> Budget:
     return Budget(**parts)
 
 
+@lru_cache(maxsize=65_536)
 def norm(value: str | None) -> str | None:
     """Case- and space-insensitive key for a free-ish answer (language, career field...)."""
     if value is None:
@@ -99,7 +100,8 @@ def norm(value: str | None) -> str | None:
     return key or None
 
 
-def _unique(values: Sequence[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=65_536)
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in (norm(v) for v in values) if k))
 
 
@@ -234,6 +236,7 @@ def cadence_points_between(a: str | None, b: str | None, budget: int) -> int:
     return 0
 
 
+@lru_cache(maxsize=1024)
 def _cadence_key(value: str | None) -> str | None:
     key = norm(value)
     return key.replace(" ", "_").replace("-", "_") if key else None
