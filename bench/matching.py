@@ -32,15 +32,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.domain.areas import AREA_KEYS  # noqa: E402
-from bot.domain.matching import (  # noqa: E402
+from bot.domain.areas import AREA_KEYS
+from bot.domain.matching import (
     DEFAULT_WEIGHTS,
     MentorPool,
     MentorSlot,
     assign_round,
     score_pair,
 )
-from bot.domain.profile import Profile  # noqa: E402
+from bot.domain.profile import Profile
 
 SEED = 20240404
 

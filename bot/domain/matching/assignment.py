@@ -115,9 +115,7 @@ class _Scores:
         self.step = max(1, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
-        self.cache: dict[int, np.ndarray] | None = (
-            {} if self.m * self.n <= CACHE_CELLS else None
-        )
+        self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, scores) per chunk; forbidden and self pairs score −1."""
@@ -174,7 +172,7 @@ class _Pairs:
 
 def _sparse_nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero`` for a 2-D C-contiguous boolean mask that is mostly False (8 at a time)."""
-    b, n = mask.shape
+    n = mask.shape[1]
     flat = mask.reshape(-1)
     whole = flat.shape[0] // 8 * 8
     words = np.flatnonzero(flat[:whole].view(np.uint64))
@@ -195,7 +193,7 @@ def _row_best(
     k in ``ks`` a mask of the entries among the row's best k of those). Candidates need not be
     exact: the pricing check proves the result whatever they are.
     """
-    b, n = s.shape
+    n = s.shape[1]
     kmax = max(ks)
     sample = s if n <= 2 * SAMPLE_COLUMNS else s[:, :: n // SAMPLE_COLUMNS]
     ns = sample.shape[1]
@@ -521,10 +519,10 @@ def assign_round(
             brows.append(i)
             bcols.append(j)
     for mentee_id, mentor_id in forbidden:
-        i, j = index.get(mentee_id), pool.position(mentor_id)
-        if i is not None and j is not None:
-            brows.append(i)
-            bcols.append(j)
+        fi, fj = index.get(mentee_id), pool.position(mentor_id)
+        if fi is not None and fj is not None:
+            brows.append(fi)
+            bcols.append(fj)
     scores = _Scores(
         features, g, np.asarray(brows, dtype=np.int64), np.asarray(bcols, dtype=np.int64)
     )

@@ -29,6 +29,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -198,7 +199,7 @@ def utc_offset_minutes(name: str | None) -> int | None:
         (instant.astimezone(zone).utcoffset() or _ZERO).total_seconds()
         for instant in _REFERENCE_INSTANTS
     ]
-    return int(round(sum(seconds) / len(seconds) / 900)) * 15
+    return round(sum(seconds) / len(seconds) / 900) * 15
 
 
 def minutes_apart(a: int, b: int) -> int:
@@ -432,11 +433,21 @@ class Encoder:
             cols[:, 1:] = np.asarray(onehot, dtype=np.int64)
         #: absolute one-hot column of each mentor per block, shape (blocks, mentors)
         self.mentor_onehot = np.ascontiguousarray((cols + self._starts[None, :]).T)
-        self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32)
+        self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32, order="F")
         for j, row in enumerate(multi):
             for kind, c in row:
                 self.mentor_multi[j, self._multi_start[kind] + c] = 1.0
         self._cache: dict[tuple[str, Hashable], np.ndarray] = {}
+
+    def warm(self) -> None:
+        """Precompute the area rows of every possible priority list (≤ 3 of the 7 areas)."""
+        from itertools import permutations
+
+        from bot.domain.areas import AREA_KEYS
+
+        for n in range(4):
+            for wanted in permutations(AREA_KEYS, n):
+                self._cached("areas", wanted, lambda w=wanted: self._areas(w))  # type: ignore[misc]
 
     # -- mentor side
 
@@ -470,7 +481,9 @@ class Encoder:
         bias = 0
         # areas: one value per mentor area set
         wanted = tuple(dict.fromkeys(mentee.areas_wanted))
-        row[s[1] : s[1] + len(self._masks)] = self._cached("areas", wanted, lambda: self._areas(wanted))
+        row[s[1] : s[1] + len(self._masks)] = self._cached(
+            "areas", wanted, lambda: self._areas(wanted)
+        )
         # heritage
         half_h = b.heritage // 2
         if heritage_usable(mentee):
@@ -514,7 +527,9 @@ class Encoder:
         if offset is None:
             bias += b.timezone // 2
         else:
-            row[s[4] : s[4] + len(self._tz)] = self._cached("tz", offset, lambda: self._tzrow(offset))
+            row[s[4] : s[4] + len(self._tz)] = self._cached(
+                "tz", offset, lambda: self._tzrow(offset)
+            )
         # cadence
         cad = _cadence_key(mentee.cadence)
         if cad is None:
@@ -533,11 +548,18 @@ class Encoder:
         return f
 
     def _areas(self, wanted: tuple[str, ...]) -> np.ndarray:
-        out = np.empty(len(self._masks), dtype=np.float32)
-        for mask, c in self._masks.index.items():
-            p = area_points(wanted, mask, self._b.areas)  # type: ignore[arg-type]
-            out[c] = INCOMPATIBLE if p is None else p
-        return out
+        # vectorised area_points over every mentor area set (same integer arithmetic)
+        n = len(wanted)
+        if n == 0:
+            return np.full(len(self._masks), self._b.areas // 2, dtype=np.float32)
+        triangle = n * (n + 1) // 2
+        per = np.array([self._b.areas * (n - i) // triangle for i in range(n)], dtype=np.int64)
+        mask_sets = cast(list[frozenset[str]], list(self._masks.index))
+        covered = np.array(
+            [[a in mask for a in wanted] for mask in mask_sets], dtype=np.int64
+        ).reshape(len(mask_sets), n)
+        pts = covered @ per
+        return np.where(covered.any(axis=1), pts, INCOMPATIBLE).astype(np.float32)
 
     def _tzrow(self, offset: int) -> np.ndarray:
         out = np.empty(len(self._tz), dtype=np.float32)
@@ -554,7 +576,13 @@ class Encoder:
         return out
 
     def score_row(self, row: np.ndarray) -> np.ndarray:
-        """Scores (float32 points, negative = incompatible) of one mentee row against all mentors."""
-        out = row[self.mentor_onehot].sum(axis=0, dtype=np.float32)
-        out += self.mentor_multi @ row[self.onehot_width :]
+        """Points (float32; negative = incompatible) of one mentee row against every mentor."""
+        blocks = self.mentor_onehot
+        out = row[blocks[0]]
+        for block in blocks[1:]:
+            out += row[block]
+        multi = row[self.onehot_width :]
+        used = np.flatnonzero(multi)
+        if used.size:
+            out += self.mentor_multi[:, used] @ multi[used]
         return out
