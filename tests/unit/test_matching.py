@@ -26,6 +26,7 @@ from bot.domain.matching import (
     read_default_weights,
     score_pair,
 )
+from bot.domain.matching import assignment
 from bot.domain.matching.scoring import Encoder, utc_offset_minutes
 from bot.domain.profile import Profile
 
@@ -390,8 +391,25 @@ def test_round_is_optimal_even_when_candidates_are_pruned_hard(seed: int) -> Non
     check_round(people, slots, forbidden, k=1)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_larger_round_matches_an_independent_exact_solver(seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "chunk_cells", "cache_cells", "sample_columns"),
+    [
+        (0, 16_000_000, 40_000_000, 256),  # one chunk, cached between passes
+        (1, 16_000_000, 40_000_000, 256),
+        (2, 400, 0, 8),  # many chunks, sampled thresholds, recomputed (fused) pricing
+        (3, 1_000, 0, 4),
+    ],
+)
+def test_larger_round_matches_an_independent_exact_solver(
+    seed: int,
+    chunk_cells: int,
+    cache_cells: int,
+    sample_columns: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(assignment, "CHUNK_CELLS", chunk_cells)
+    monkeypatch.setattr(assignment, "CACHE_CELLS", cache_cells)
+    monkeypatch.setattr(assignment, "SAMPLE_COLUMNS", sample_columns)
     people, slots, forbidden = random_instance(200 + seed, 120, 40, max_free=3)
     for k in (1, 8):
         result = assign_round(people, slots, forbidden=forbidden, k=k)

@@ -49,6 +49,7 @@ PRICING_MARGIN = 300.0  # points (3 score points): near-violators kept for the c
 CHUNK_CELLS = 16_000_000  # pairs scored at once (64 MB of float32)
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
+_BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
 
 
 class _Clock:
@@ -118,18 +119,44 @@ class _Scores:
         self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, scores) per chunk; forbidden and self pairs score −1."""
+        """(first row, scores) per chunk; forbidden and self pairs score ``_BLOCKED``."""
         for start in range(0, self.m, self.step):
             if self.cache is not None and start in self.cache:
                 yield start, self.cache[start]
                 continue
             stop = min(self.m, start + self.step)
             s = self.f[start:stop] @ self.g
-            lo, hi = np.searchsorted(self.brows, [start, stop])
-            s[self.brows[lo:hi] - start, self.bcols[lo:hi]] = -1.0
+            self._block(start, stop, s)
             if self.cache is not None:
                 self.cache[start] = s
             yield start, s
+
+    def _block(self, start: int, stop: int, s: np.ndarray) -> None:
+        lo, hi = np.searchsorted(self.brows, [start, stop])
+        s[self.brows[lo:hi] - start, self.bcols[lo:hi]] = _BLOCKED
+
+    def reduced_chunks(self, u: np.ndarray, v: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, ``score − u − v``) per chunk, exact; blocked pairs far below zero.
+
+        Without a cache the duals ride along in the matrix product (two extra columns), so
+        no second full-size array is needed.
+        """
+        uf, vf = u.astype(np.float32), v.astype(np.float32)
+        if self.cache is not None:
+            for start, s in self.chunks():
+                r = s - vf[None, :]
+                r -= uf[start : start + s.shape[0], None]
+                yield start, r
+            return
+        g = np.vstack([self.g, np.ones((1, self.n), np.float32), -vf[None, :]])
+        for start in range(0, self.m, self.step):
+            stop = min(self.m, start + self.step)
+            f = np.hstack(
+                [self.f[start:stop], -uf[start:stop, None], np.ones((stop - start, 1), np.float32)]
+            )
+            r = f @ g
+            self._block(start, stop, r)
+            yield start, r
 
 
 def _top_along(s: np.ndarray, k: int, axis: int) -> np.ndarray:
@@ -424,16 +451,13 @@ def _duals(
 def _price(scores: _Scores, u: np.ndarray, v: np.ndarray, per_row: int, margin: float) -> _Pairs:
     """Pairs whose reduced cost ``score − u − v`` exceeds ``-margin`` (best ``per_row`` per
     mentee). Those above 0 are the violations; the others are likely to matter next."""
-    vf = v.astype(np.float32)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for start, s in scores.chunks():
-        r = s - vf[None, :]
-        r -= u[start : start + s.shape[0]].astype(np.float32)[:, None]
+    for start, r in scores.reduced_chunks(u, v):
         rows, cols = _sparse_nonzero(r > -margin)
-        pts = s[rows, cols]
+        reduced = r[rows, cols].astype(np.int64)
+        pts = reduced + u[rows + start] + v[cols]
         ok = pts > 0
-        rows, cols, pts = rows[ok], cols[ok], pts[ok]
-        reduced = r[rows, cols]
+        rows, cols, pts, reduced = rows[ok], cols[ok], pts[ok], reduced[ok]
         order = np.lexsort((cols, -reduced, rows))
         rows, cols, pts = rows[order], cols[order], pts[order]
         rank = np.arange(rows.shape[0]) - np.searchsorted(rows, rows, side="left")
