@@ -20,13 +20,13 @@ from bot.domain.matching import (
     Weights,
     WeightsError,
     assign_round,
+    assignment,
     explain,
     is_compatible,
     load_weights,
     read_default_weights,
     score_pair,
 )
-from bot.domain.matching import assignment
 from bot.domain.matching.scoring import Encoder, utc_offset_minutes
 from bot.domain.profile import Profile
 
@@ -461,3 +461,25 @@ def test_empty_rounds() -> None:
     assert assign_round([], [MentorSlot(mentor(), 2)]).assignments == ()
     alone = assign_round([mentee()], [])
     assert alone.unmatched == {1: "no mentor has free capacity right now"}
+
+
+def test_without_a_proof_the_round_is_still_safe_and_fills_free_places(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # no pricing allowed: the result is not claimed optimal, but the hard rules still hold
+    monkeypatch.setattr(assignment, "MAX_PRICING_ROUNDS", 0)
+    people, slots, forbidden = random_instance(11, 60, 25, max_free=3)
+    result = assign_round(people, slots, forbidden=forbidden, k=1)
+    assert not result.proven_optimal and result.upper_bound == float("inf")
+    s = allowed_points(people, slots, forbidden)
+    col = {sl.profile.user_id: j for j, sl in enumerate(slots)}
+    row = {p.user_id: i for i, p in enumerate(people)}
+    used = [0] * len(slots)
+    for a in result.assignments:
+        points = s[row[a.mentee_id], col[a.mentor_id]]
+        assert points > 0 and points == pytest.approx(a.score * 100)
+        used[col[a.mentor_id]] += 1
+    assert all(u <= sl.free for u, sl in zip(used, slots, strict=True))
+    for uid in result.unmatched:
+        i = row[uid]
+        assert not any(s[i, j] > 0 and used[j] < sl.free for j, sl in enumerate(slots))

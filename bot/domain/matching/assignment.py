@@ -108,10 +108,19 @@ class _Scores:
         self,
         features: np.ndarray,
         mentor_matrix: np.ndarray,
+        area_columns: slice,
+        mentor_area_column: np.ndarray,
         blocked_rows: np.ndarray,
         blocked_cols: np.ndarray,
     ) -> None:
-        self.f, self.g = features, mentor_matrix
+        # The area block is one-hot on the mentor side: a gather of the mentee's row is far
+        # cheaper than multiplying ~100 mostly-zero columns, so it is split off the product.
+        self.f_area = np.ascontiguousarray(features[:, area_columns])
+        self.area_col = mentor_area_column
+        rest = np.ones(features.shape[1], dtype=bool)
+        rest[area_columns] = False
+        self.f = np.ascontiguousarray(features[:, rest])
+        self.g = np.ascontiguousarray(mentor_matrix[rest])
         self.m, self.n = features.shape[0], mentor_matrix.shape[1]
         self.step = max(1, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
@@ -126,6 +135,7 @@ class _Scores:
                 continue
             stop = min(self.m, start + self.step)
             s = self.f[start:stop] @ self.g
+            s += np.take(self.f_area[start:stop], self.area_col, axis=1)
             self._block(start, stop, s)
             if self.cache is not None:
                 self.cache[start] = s
@@ -155,6 +165,7 @@ class _Scores:
                 [self.f[start:stop], -uf[start:stop, None], np.ones((stop - start, 1), np.float32)]
             )
             r = f @ g
+            r += np.take(self.f_area[start:stop], self.area_col, axis=1)
             self._block(start, stop, r)
             yield start, r
 
@@ -333,6 +344,7 @@ def _pair_points(scores: _Scores, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     for lo in range(0, rows.shape[0], step):
         r, c = rows[lo : lo + step], cols[lo : lo + step]
         out[lo : lo + step] = np.einsum("ij,ij->i", scores.f[r], gt[c])
+        out[lo : lo + step] += scores.f_area[r, scores.area_col[c]].astype(np.int64)
     return out
 
 
@@ -467,9 +479,7 @@ def _price(scores: _Scores, u: np.ndarray, v: np.ndarray, per_row: int, margin: 
     return _Pairs.of(scores.n, rows, cols, pts)
 
 
-def _fill(
-    scores: _Scores, match: np.ndarray, free: np.ndarray
-) -> np.ndarray:  # pragma: no cover - only reached when the proof failed
+def _fill(scores: _Scores, match: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Greedily place unmatched mentees with compatible mentors that still have room."""
     used = np.bincount(match[match >= 0], minlength=scores.n)
     for start, s in scores.chunks():
@@ -548,7 +558,12 @@ def assign_round(
             brows.append(fi)
             bcols.append(fj)
     scores = _Scores(
-        features, g, np.asarray(brows, dtype=np.int64), np.asarray(bcols, dtype=np.int64)
+        features,
+        g,
+        enc.area_columns,
+        enc.mentor_area_column,
+        np.asarray(brows, dtype=np.int64),
+        np.asarray(bcols, dtype=np.int64),
     )
     free = pool.free
     with clock("candidates"):

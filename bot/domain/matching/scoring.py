@@ -449,6 +449,17 @@ class Encoder:
             for wanted in permutations(AREA_KEYS, n):
                 self._cached("areas", wanted, lambda w=wanted: self._areas(w))  # type: ignore[misc]
 
+    @property
+    def area_columns(self) -> slice:
+        """The columns of the area block (one per distinct mentor area set)."""
+        start = int(self._starts[1])
+        return slice(start, start + len(self._masks))
+
+    @property
+    def mentor_area_column(self) -> np.ndarray:
+        """Each mentor's column within the area block."""
+        return self.mentor_onehot[1] - self._starts[1]
+
     # -- mentor side
 
     def mentor_matrix(self) -> np.ndarray:
