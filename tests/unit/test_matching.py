@@ -264,7 +264,7 @@ def test_closer_timezones_score_higher_and_unknown_is_neutral() -> None:
 
 
 FIELDS = {
-    "heritage": ({**HOME, "heritage_preference": "similar"}, HOME, "Both have roots in Filipino"),
+    "heritage": ({**HOME, "heritage_preference": "similar"}, HOME, "Both have Filipino roots"),
     "languages": ({"languages": ("English", "Tagalog")}, {"languages": ("tagalog",)},
                   "Both speak Tagalog"),
     "career": ({"career_field": "Nursing"}, {"career_field": "nursing"}, "Both work in Nursing"),
@@ -289,6 +289,22 @@ def test_reasons_only_from_fields_both_shared(
     assert (reason in reasons) is (mentee_shares and mentor_shares)
     if not (mentee_shares and mentor_shares):
         assert reasons == ("You both chose resilience development and cultural connection",)
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "preference", "reason"),
+    [
+        (HOME, HOME, "similar", "Both have Filipino roots"),
+        (HOME, {"heritage_regions": ("southeast_asia",)}, "none", "Both have roots in Southeast Asia"),
+        (HOME, AWAY, "different", "Different heritage backgrounds to learn from"),
+        (HOME, AWAY, "similar", None),
+        (HOME, HOME, "different", None),
+    ],
+)  # fmt: skip
+def test_heritage_reasons(mine: dict, theirs: dict, preference: str, reason: str | None) -> None:
+    reasons = explain(mentee(heritage_preference=preference, **mine), mentor(**theirs))
+    heritage = [r for r in reasons if "roots" in r or "heritage" in r]
+    assert heritage == ([reason] if reason else [])
 
 
 def test_reasons_say_what_both_have_in_common_only() -> None:

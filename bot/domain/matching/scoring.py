@@ -318,13 +318,16 @@ def explain(mentee: Profile, mentor: Profile) -> tuple[str, ...]:
         return mentee.shares(field) and mentor.shares(field)
 
     if both("heritage"):
-        details = _originals(
-            mentee.heritage_details, set(_unique(mentor.heritage_details))
-        ) or _originals(mentee.heritage_regions, set(_unique(mentor.heritage_regions)))
-        if details and mentee.heritage_preference != "different":
-            reasons.append("Both have roots in " + _join(details[:3]))
+        details = _originals(mentee.heritage_details, set(_unique(mentor.heritage_details)))
+        regions = _originals(mentee.heritage_regions, set(_unique(mentor.heritage_regions)))
+        if mentee.heritage_preference != "different" and (details or regions):
+            if details:
+                reasons.append(f"Both have {_join(details[:3])} roots")
+            else:
+                places = [r.replace("_", " ").title() for r in regions[:3]]
+                reasons.append("Both have roots in " + _join(places))
         elif (
-            not details
+            not (details or regions)
             and mentee.heritage_preference == "different"
             and heritage_usable(mentee)
             and heritage_visible(mentor)
