@@ -295,7 +295,8 @@ def test_reasons_only_from_fields_both_shared(
     ("mine", "theirs", "preference", "reason"),
     [
         (HOME, HOME, "similar", "Both have Filipino roots"),
-        (HOME, {"heritage_regions": ("southeast_asia",)}, "none", "Both have roots in Southeast Asia"),
+        (HOME, {"heritage_regions": ("southeast_asia",)}, "none",
+         "Both have roots in Southeast Asia"),
         (HOME, AWAY, "different", "Different heritage backgrounds to learn from"),
         (HOME, AWAY, "similar", None),
         (HOME, HOME, "different", None),
