@@ -237,9 +237,9 @@ def run_size(name: str) -> dict[str, Any]:
             "unmatched_with_capacity": 0,
             "capacity_violations": 0,
         }
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     result = assign_round(people, slots, forbidden=blocked)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # independent checks of the hard constraints
     free = {s.profile.user_id: s.free for s in slots if s.free > 0}
@@ -269,7 +269,14 @@ def run_size(name: str) -> dict[str, Any]:
         "capacity_violations": violations,
         "total_score": result.total_score,
         "candidates": int(result.stats.get("candidates", 0)),
+        "flows": int(result.stats.get("flows", 0)),
         "pricing_rounds": int(result.stats.get("pricing_rounds", 0)),
+        "cpu_seconds": cpu,
+        "phases": {
+            k.removeprefix("seconds_"): round(v, 3)
+            for k, v in result.stats.items()
+            if k.startswith("seconds_") and not k.startswith("seconds_cpu_")
+        },
     }
     if mentees * mentors <= EXACT_LIMIT:
         s, pooled = dense_scores(people, slots, blocked)
