@@ -6,8 +6,9 @@
 
 Each size runs in its own process so that ``peak_mb`` (the process's peak resident memory,
 including the Python interpreter, numpy and the generated profiles) belongs to that size alone.
-``seconds`` is wall time of ``assign_round`` including encoding and scoring (for the single
-mentee: the 99th percentile of 200 ``MentorPool.suggest`` calls on a built pool).
+``seconds`` is wall time of ``assign_round`` including encoding and scoring, after a warm-up
+round of 100 × 30 (as in a running bot); for the single mentee, the 99th percentile of 200
+``MentorPool.suggest`` calls on a built pool.
 
 ``optimality`` is the round's total as a fraction of the exact optimum: up to 10,000 × 3,000
 the optimum comes from an independent solver (scipy's ``linear_sum_assignment`` on the dense
@@ -237,6 +238,8 @@ def run_size(name: str) -> dict[str, Any]:
             "unmatched_with_capacity": 0,
             "capacity_violations": 0,
         }
+    # warm up a long-running process's caches (zoneinfo, OR-Tools) on a tiny round first
+    assign_round(*population(100, 30)[:2])
     t, c = time.perf_counter(), time.process_time()
     result = assign_round(people, slots, forbidden=blocked)
     seconds, cpu = time.perf_counter() - t, time.process_time() - c

@@ -47,6 +47,7 @@ VIOLATORS_PER_MENTEE = 16
 SAMPLE_COLUMNS = 256  # columns sampled per row to find a row's candidate threshold
 PRICING_MARGIN = 300.0  # points (3 score points): near-violators kept for the cheap pricing
 CHUNK_CELLS = 2_000_000  # pairs scored at once (8 MB of float32: reused, not page-faulted)
+MIN_CHUNK_ROWS = 512
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
 _BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
@@ -122,7 +123,8 @@ class _Scores:
         self.f = np.ascontiguousarray(features[:, rest])
         self.g = np.ascontiguousarray(mentor_matrix[rest])
         self.m, self.n = features.shape[0], mentor_matrix.shape[1]
-        self.step = max(1, CHUNK_CELLS // max(1, self.n))
+        # at least a few hundred rows per chunk: a thin chunk wastes the matrix product
+        self.step = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
         self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
@@ -267,7 +269,10 @@ class _ColumnBest:
     def offer(self, start: int, s: np.ndarray) -> None:
         """Consider a chunk of rows (starting at row ``start``)."""
         if not self.parts and s.shape[0] <= 2 * SAMPLE_COLUMNS:
-            top = _top_along(s, self.k, axis=0)
+            if self.k == 1:
+                top = s.argmax(axis=0)[None, :]
+            else:  # partitioning rows of the transpose is far faster than strided columns
+                top = _top_along(np.ascontiguousarray(s.T), self.k, axis=1).T
             cols = np.broadcast_to(np.arange(self.n)[None, :], top.shape).ravel()
             rows = top.ravel()
             vals = s[rows, cols]

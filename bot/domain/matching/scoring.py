@@ -391,29 +391,35 @@ class Encoder:
         masks, hv, career, tz, cadence = _Vocab(), _Vocab(), _Vocab(), _Vocab(), _Vocab()
         regions, details, langs = _Vocab(), _Vocab(), _Vocab()
         hv.add(False), hv.add(True)
-        onehot: list[list[int]] = []
-        multi: list[list[tuple[str, int]]] = []
-        for m in mentors:
-            visible = heritage_visible(m)
-            row_multi: list[tuple[str, int]] = []
+        onehot: list[tuple[int, int, int, int, int]] = []
+        # multi-hot cells as parallel lists: mentor, kind (0 region, 1 detail, 2 language,
+        # 3 "no languages"), column within the kind
+        cell_j: list[int] = []
+        cell_kind: list[int] = []
+        cell_c: list[int] = []
+        for j, m in enumerate(mentors):
+            mine_r, mine_d = _unique(m.heritage_regions), _unique(m.heritage_details)
+            visible = m.shares("heritage") and bool(mine_r or mine_d)
             if visible:
-                row_multi += [("r", regions.add(r)) for r in _unique(m.heritage_regions)]
-                row_multi += [("d", details.add(d)) for d in _unique(m.heritage_details)]
+                for r in mine_r:
+                    cell_j.append(j), cell_kind.append(0), cell_c.append(regions.add(r))
+                for d in mine_d:
+                    cell_j.append(j), cell_kind.append(1), cell_c.append(details.add(d))
             mine = _unique(m.languages)
-            row_multi += [("l", langs.add(lang)) for lang in mine]
+            for lang in mine:
+                cell_j.append(j), cell_kind.append(2), cell_c.append(langs.add(lang))
             if not mine:
-                row_multi.append(("n", 0))
+                cell_j.append(j), cell_kind.append(3), cell_c.append(0)
             offset = utc_offset_minutes(m.timezone)
             onehot.append(
-                [
+                (
                     masks.add(frozenset(m.areas_offered)),
-                    hv.index[visible],
+                    1 if visible else 0,
                     career.add(norm(m.career_field) or _UNKNOWN),
                     tz.add(_UNKNOWN if offset is None else offset),
                     cadence.add(_cadence_key(m.cadence) or _UNKNOWN),
-                ]
+                )
             )
-            multi.append(row_multi)
         for v in (career, tz, cadence):
             v.add(_UNKNOWN)
         self._masks, self._career, self._tz, self._cadence = masks, career, tz, cadence
@@ -437,9 +443,11 @@ class Encoder:
         #: absolute one-hot column of each mentor per block, shape (blocks, mentors)
         self.mentor_onehot = np.ascontiguousarray((cols + self._starts[None, :]).T)
         self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32, order="F")
-        for j, row in enumerate(multi):
-            for kind, c in row:
-                self.mentor_multi[j, self._multi_start[kind] + c] = 1.0
+        kind_start = np.array([self._multi_start[k] for k in "rdln"], dtype=np.int64)
+        self.mentor_multi[
+            np.asarray(cell_j, dtype=np.int64),
+            kind_start[np.asarray(cell_kind, dtype=np.int64)] + np.asarray(cell_c, dtype=np.int64),
+        ] = 1.0
         self._cache: dict[tuple[str, Hashable], np.ndarray] = {}
 
     def warm(self) -> None:
