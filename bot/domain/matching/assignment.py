@@ -131,16 +131,24 @@ class _Scores:
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, scores) per chunk; forbidden and self pairs score ``_BLOCKED``."""
+        if self.cache is not None and not self.cache:
+            # small enough to keep: one product for everything (BLAS is at its best on it)
+            whole = self.f @ self.g
+            for lo in range(0, self.m, self.step):  # small temporaries, reused
+                whole[lo : lo + self.step] += np.take(
+                    self.f_area[lo : lo + self.step], self.area_col, axis=1
+                )
+            self._block(0, self.m, whole)
+            for start in range(0, self.m, self.step):
+                self.cache[start] = whole[start : start + self.step]
         for start in range(0, self.m, self.step):
-            if self.cache is not None and start in self.cache:
+            if self.cache is not None:
                 yield start, self.cache[start]
                 continue
             stop = min(self.m, start + self.step)
             s = self.f[start:stop] @ self.g
             s += np.take(self.f_area[start:stop], self.area_col, axis=1)
             self._block(start, stop, s)
-            if self.cache is not None:
-                self.cache[start] = s
             yield start, s
 
     def _block(self, start: int, stop: int, s: np.ndarray) -> None:

@@ -394,22 +394,20 @@ class Encoder:
         onehot: list[tuple[int, int, int, int, int]] = []
         # multi-hot cells as parallel lists: mentor, kind (0 region, 1 detail, 2 language,
         # 3 "no languages"), column within the kind
-        cell_j: list[int] = []
-        cell_kind: list[int] = []
-        cell_c: list[int] = []
+        cells: list[tuple[int, int, int]] = []
         for j, m in enumerate(mentors):
             mine_r, mine_d = _unique(m.heritage_regions), _unique(m.heritage_details)
             visible = m.shares("heritage") and bool(mine_r or mine_d)
             if visible:
                 for r in mine_r:
-                    cell_j.append(j), cell_kind.append(0), cell_c.append(regions.add(r))
+                    cells.append((j, 0, regions.add(r)))
                 for d in mine_d:
-                    cell_j.append(j), cell_kind.append(1), cell_c.append(details.add(d))
+                    cells.append((j, 1, details.add(d)))
             mine = _unique(m.languages)
             for lang in mine:
-                cell_j.append(j), cell_kind.append(2), cell_c.append(langs.add(lang))
+                cells.append((j, 2, langs.add(lang)))
             if not mine:
-                cell_j.append(j), cell_kind.append(3), cell_c.append(0)
+                cells.append((j, 3, 0))
             offset = utc_offset_minutes(m.timezone)
             onehot.append(
                 (
@@ -444,10 +442,8 @@ class Encoder:
         self.mentor_onehot = np.ascontiguousarray((cols + self._starts[None, :]).T)
         self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32, order="F")
         kind_start = np.array([self._multi_start[k] for k in "rdln"], dtype=np.int64)
-        self.mentor_multi[
-            np.asarray(cell_j, dtype=np.int64),
-            kind_start[np.asarray(cell_kind, dtype=np.int64)] + np.asarray(cell_c, dtype=np.int64),
-        ] = 1.0
+        at = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+        self.mentor_multi[at[:, 0], kind_start[at[:, 1]] + at[:, 2]] = 1.0
         self._cache: dict[tuple[str, Hashable], np.ndarray] = {}
 
     def warm(self) -> None:
