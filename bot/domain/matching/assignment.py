@@ -25,7 +25,10 @@ the proof could not be completed within the round limit.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,11 +41,34 @@ from bot.domain.matching.weights import DEFAULT_WEIGHTS, Weights
 from bot.domain.profile import Profile
 
 DEFAULT_K = 8
+RESERVE_K = 24
 MAX_PRICING_ROUNDS = 8
-VIOLATORS_PER_MENTEE = 4
-CHUNK_CELLS = 16_000_000  # pairs scored at once (64 MB of float32)
+VIOLATORS_PER_MENTEE = 16
+SAMPLE_COLUMNS = 256  # columns sampled per row to find a row's candidate threshold
+PRICING_MARGIN = 300.0  # points (3 score points): near-violators kept for the cheap pricing
+CHUNK_CELLS = 2_000_000  # pairs scored at once (8 MB of float32: reused, not page-faulted)
+MIN_CHUNK_ROWS = 512
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
+_BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
+
+
+class _Clock:
+    """Wall time per phase, for the round's stats."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - t
+            self.totals["cpu_" + name] = (
+                self.totals.get("cpu_" + name, 0.0) + time.process_time() - c
+            )
 
 
 @dataclass(frozen=True)
@@ -83,29 +109,75 @@ class _Scores:
         self,
         features: np.ndarray,
         mentor_matrix: np.ndarray,
+        area_columns: slice,
+        mentor_area_column: np.ndarray,
         blocked_rows: np.ndarray,
         blocked_cols: np.ndarray,
     ) -> None:
-        self.f, self.g = features, mentor_matrix
+        # The area block is one-hot on the mentor side: a gather of the mentee's row is far
+        # cheaper than multiplying ~100 mostly-zero columns, so it is split off the product.
+        self.f_area = np.ascontiguousarray(features[:, area_columns])
+        self.area_col = mentor_area_column
+        rest = np.ones(features.shape[1], dtype=bool)
+        rest[area_columns] = False
+        self.f = np.ascontiguousarray(features[:, rest])
+        self.g = np.ascontiguousarray(mentor_matrix[rest])
         self.m, self.n = features.shape[0], mentor_matrix.shape[1]
-        self.step = max(1, CHUNK_CELLS // max(1, self.n))
+        # at least a few hundred rows per chunk: a thin chunk wastes the matrix product
+        self.step = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
         self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, scores) per chunk; forbidden and self pairs score −1."""
+        """(first row, scores) per chunk; forbidden and self pairs score ``_BLOCKED``."""
+        if self.cache is not None and not self.cache:
+            # small enough to keep: one product for everything (BLAS is at its best on it)
+            whole = self.f @ self.g
+            for lo in range(0, self.m, self.step):  # small temporaries, reused
+                whole[lo : lo + self.step] += np.take(
+                    self.f_area[lo : lo + self.step], self.area_col, axis=1
+                )
+            self._block(0, self.m, whole)
+            for start in range(0, self.m, self.step):
+                self.cache[start] = whole[start : start + self.step]
         for start in range(0, self.m, self.step):
-            if self.cache is not None and start in self.cache:
+            if self.cache is not None:
                 yield start, self.cache[start]
                 continue
             stop = min(self.m, start + self.step)
             s = self.f[start:stop] @ self.g
-            lo, hi = np.searchsorted(self.brows, [start, stop])
-            s[self.brows[lo:hi] - start, self.bcols[lo:hi]] = -1.0
-            if self.cache is not None:
-                self.cache[start] = s
+            s += np.take(self.f_area[start:stop], self.area_col, axis=1)
+            self._block(start, stop, s)
             yield start, s
+
+    def _block(self, start: int, stop: int, s: np.ndarray) -> None:
+        lo, hi = np.searchsorted(self.brows, [start, stop])
+        s[self.brows[lo:hi] - start, self.bcols[lo:hi]] = _BLOCKED
+
+    def reduced_chunks(self, u: np.ndarray, v: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, ``score − u − v``) per chunk, exact; blocked pairs far below zero.
+
+        Without a cache the duals ride along in the matrix product (two extra columns), so
+        no second full-size array is needed.
+        """
+        uf, vf = u.astype(np.float32), v.astype(np.float32)
+        if self.cache is not None:
+            for start, s in self.chunks():
+                r = s - vf[None, :]
+                r -= uf[start : start + s.shape[0], None]
+                yield start, r
+            return
+        g = np.vstack([self.g, np.ones((1, self.n), np.float32), -vf[None, :]])
+        for start in range(0, self.m, self.step):
+            stop = min(self.m, start + self.step)
+            f = np.hstack(
+                [self.f[start:stop], -uf[start:stop, None], np.ones((stop - start, 1), np.float32)]
+            )
+            r = f @ g
+            r += np.take(self.f_area[start:stop], self.area_col, axis=1)
+            self._block(start, stop, r)
+            yield start, r
 
 
 def _top_along(s: np.ndarray, k: int, axis: int) -> np.ndarray:
@@ -114,55 +186,178 @@ def _top_along(s: np.ndarray, k: int, axis: int) -> np.ndarray:
     if k >= size:
         shape = [1, 1]
         shape[axis] = size
-        idx = np.arange(size).reshape(shape)
-        return np.broadcast_to(idx, s.shape if axis == 1 else s.shape).copy()
+        return np.broadcast_to(np.arange(size).reshape(shape), s.shape).copy()
     return np.argpartition(s, size - k, axis=axis).take(range(size - k, size), axis=axis)
 
 
-def _candidates(scores: _Scores, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate pairs (rows, cols, points) plus whether each mentee has any compatible mentor."""
+@dataclass
+class _Pairs:
+    """A set of mentee–mentor pairs with their points, kept sorted and without duplicates."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    pts: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, rows: np.ndarray, cols: np.ndarray, pts: np.ndarray) -> _Pairs:
+        key, first = np.unique(rows * n + cols, return_index=True)
+        return cls(key // n, key % n, pts[first].astype(np.int64))
+
+    def merge(self, n: int, other: _Pairs) -> _Pairs:
+        return _Pairs.of(
+            n,
+            np.concatenate([self.rows, other.rows]),
+            np.concatenate([self.cols, other.cols]),
+            np.concatenate([self.pts, other.pts]),
+        )
+
+    def take(self, mask: np.ndarray) -> _Pairs:
+        return _Pairs(self.rows[mask], self.cols[mask], self.pts[mask])
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+
+def _sparse_nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` for a 2-D C-contiguous boolean mask that is mostly False (8 at a time)."""
+    n = mask.shape[1]
+    flat = mask.reshape(-1)
+    whole = flat.shape[0] // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    cells = (words[:, None] * 8 + np.arange(8)).ravel()
+    cells = cells[flat[cells]]
+    if whole < flat.shape[0]:
+        cells = np.concatenate([cells, whole + np.flatnonzero(flat[whole:])])
+    return cells // n, cells % n
+
+
+def _row_best(
+    s: np.ndarray, ks: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Roughly each row's best ``max(ks)`` positive entries, without a full partition per row.
+
+    A per-row threshold comes from a partition of a sample of columns; rows that let far too
+    many entries through (large ties) are cut exactly. Returns (local rows, cols, and for each
+    k in ``ks`` a mask of the entries among the row's best k of those). Candidates need not be
+    exact: the pricing check proves the result whatever they are.
+    """
+    n = s.shape[1]
+    kmax = max(ks)
+    sample = s if n <= 2 * SAMPLE_COLUMNS else s[:, :: n // SAMPLE_COLUMNS]
+    ns = sample.shape[1]
+    order = min(ns, max(1, -(-kmax * ns // n)))
+    t = np.maximum(np.partition(sample, ns - order, axis=1)[:, ns - order], 0.5)
+    mask = s >= t[:, None]
+    counts = np.count_nonzero(mask, axis=1)
+    crowded = np.flatnonzero(counts > 4 * kmax)
+    if crowded.size:
+        sub = s[crowded]
+        exact = np.partition(sub, n - kmax, axis=1)[:, n - kmax]
+        t[crowded] = np.maximum(exact, 0.5)
+        mask[crowded] = sub > t[crowded, None]
+    rows, cols = _sparse_nonzero(mask)
+    vals = s[rows, cols]
+    # exact ranks within each row's candidates (rows come out sorted)
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(rows.shape[0]) - np.searchsorted(rows, rows, side="left")
+    return rows, cols, [rank < k for k in ks]
+
+
+class _ColumnBest:
+    """Each mentor's best ``k`` mentees so far (by points), fed chunk by chunk."""
+
+    def __init__(self, n: int, k: int) -> None:
+        self.n, self.k = n, k
+        self.kth = np.full(n, 0.5, dtype=np.float32)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+        self.rank = np.empty(0, dtype=np.int64)
+
+    def offer(self, start: int, s: np.ndarray) -> None:
+        """Consider a chunk of rows (starting at row ``start``)."""
+        if not self.parts and s.shape[0] <= 2 * SAMPLE_COLUMNS:
+            if self.k == 1:
+                top = s.argmax(axis=0)[None, :]
+            else:  # partitioning rows of the transpose is far faster than strided columns
+                top = _top_along(np.ascontiguousarray(s.T), self.k, axis=1).T
+            cols = np.broadcast_to(np.arange(self.n)[None, :], top.shape).ravel()
+            rows = top.ravel()
+            vals = s[rows, cols]
+            keep = vals > 0
+            self._add(rows[keep] + start, cols[keep], vals[keep])
+            self.compact()
+            return
+        if not self.parts:
+            # a first cut from a sample of rows, generous (twice k) so little is lost
+            sample = s[:: s.shape[0] // SAMPLE_COLUMNS]
+            ns = sample.shape[0]
+            order = min(ns, max(1, -(-2 * self.k * ns // s.shape[0])))
+            self.kth = np.maximum(np.partition(sample, ns - order, axis=0)[ns - order], 0.5)
+            self.kth = np.nextafter(self.kth, np.float32(-np.inf))
+        rows, cols = _sparse_nonzero(s > self.kth[None, :])
+        self._add(rows + start, cols, s[rows, cols])
+        if self.size > 3 * self.k * self.n:
+            self.compact()
+
+    def _add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        self.parts.append((rows, cols, vals))
+        self.size += rows.shape[0]
+
+    def compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keep the best ``k`` per column; returns (rows, cols, points), ranks in ``rank``."""
+        rows, cols, vals = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        order = np.lexsort((rows, -vals, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        rank = np.arange(cols.shape[0]) - np.searchsorted(cols, cols, side="left")
+        keep = rank < self.k
+        rows, cols, vals, rank = rows[keep], cols[keep], vals[keep], rank[keep]
+        full = rank == self.k - 1
+        self.kth[cols[full]] = vals[full]
+        self.parts = [(rows, cols, vals)]
+        self.size = rows.shape[0]
+        self.rank = rank
+        return rows, cols, vals
+
+
+def _candidates(
+    scores: _Scores, k: int, reserve: int, total_free: int
+) -> tuple[_Pairs, _Pairs, np.ndarray]:
+    """Candidate pairs: about each mentee's best ``k`` mentors and each mentor's best ``k``
+    mentees, a larger reserve (best ``reserve`` both ways) for cheap pricing, and whether each
+    mentee has any compatible mentor at all."""
     m, n = scores.m, scores.n
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
+    kr = max(k, reserve)
+    # Mentor-side lists matter when mentees outnumber places; with places to spare, a short
+    # list per mentor is enough (and keeps rounds of a few mentees against many mentors fast).
+    scale = min(1.0, 2.0 * m / max(1, total_free))
+    kc, kcr = max(1, math.ceil(k * scale)), max(1, math.ceil(kr * scale))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     any_compatible = np.zeros(m, dtype=bool)
-    best_val = np.full((0, n), -np.inf, dtype=np.float32)
-    best_row = np.zeros((0, n), dtype=np.int64)
-    colidx = np.arange(n)
+    columns = _ColumnBest(n, kcr)
     for start, s in scores.chunks():
         b = s.shape[0]
-        any_compatible[start : start + b] = s.max(axis=1) > 0
-        top = _top_along(s, k, axis=1)
-        r = np.repeat(np.arange(start, start + b), top.shape[1])
-        c = top.ravel()
-        keep = s[r - start, c] > 0
-        rows.append(r[keep])
-        cols.append(c[keep])
-        # mentor side: merge this chunk's best k per column into the running best
-        ctop = _top_along(s, k, axis=0)
-        val = np.concatenate([best_val, s[ctop, colidx[None, :]]], axis=0)
-        idx = np.concatenate([best_row, ctop + start], axis=0)
-        if val.shape[0] > k:
-            pick = np.argpartition(val, val.shape[0] - k, axis=0)[-k:]
-            val = np.take_along_axis(val, pick, axis=0)
-            idx = np.take_along_axis(idx, pick, axis=0)
-        best_val, best_row = val, idx
-    keep = best_val > 0
-    rows.append(best_row[keep])
-    cols.append(np.broadcast_to(colidx[None, :], best_val.shape)[keep])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    key = np.unique(r * n + c)
-    return key // n, key % n, any_compatible
+        rows, cols, (active, _) = _row_best(s, (k, kr))
+        any_compatible[start : start + b] = np.bincount(rows, minlength=b) > 0
+        parts.append((rows + start, cols, s[rows, cols], active))
+        columns.offer(start, s)
+    crow, ccol, cval = columns.compact()
+    parts.append((crow, ccol, cval, columns.rank < kc))
+    rows, cols, pts, active = (np.concatenate(x) for x in zip(*parts, strict=True))
+    everything = _Pairs.of(n, rows, cols, pts)
+    chosen = _Pairs.of(n, rows[active], cols[active], pts[active])
+    return chosen, everything, any_compatible
 
 
 def _pair_points(scores: _Scores, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Exact points of chosen pairs (recomputed row by row from the encodings)."""
+    """Exact points of chosen pairs, recomputed from the encodings."""
     out = np.empty(rows.shape[0], dtype=np.int64)
     gt = scores.g.T
     step = 65_536
     for lo in range(0, rows.shape[0], step):
         r, c = rows[lo : lo + step], cols[lo : lo + step]
         out[lo : lo + step] = np.einsum("ij,ij->i", scores.f[r], gt[c])
+        out[lo : lo + step] += scores.f_area[r, scores.area_col[c]].astype(np.int64)
     return out
 
 
@@ -191,6 +386,26 @@ def _solve_flow(
     match = np.full(m, -1, dtype=np.int64)
     match[rows[used]] = cols[used]
     return match
+
+
+def _shortest_from_zero(
+    nodes: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray
+) -> np.ndarray | None:
+    """Bellman–Ford distances from node 0 (vectorised rounds), or None on a negative cycle."""
+    d = np.full(nodes, _INF, dtype=np.int64)
+    d[0] = 0
+    for _ in range(nodes + 1):
+        live = d[src] < _INF
+        new = d.copy()
+        np.minimum.at(new, dst[live], d[src[live]] + w[live])
+        if np.array_equal(new, d):
+            break
+        d = new
+    else:
+        return None
+    if d[0] != 0 or (d >= _INF).any():
+        return None
+    return d
 
 
 def _duals(
@@ -243,20 +458,12 @@ def _duals(
             np.zeros(n, dtype=np.int64),
         ]
     )
-    d = np.full(n + 1, _INF, dtype=np.int64)
-    d[0] = 0
-    for _ in range(n + 2):
-        live = d[src] < _INF
-        new = d.copy()
-        np.minimum.at(new, dst[live], d[src[live]] + w[live])
-        if np.array_equal(new, d):
-            break
-        d = new
-    else:
+    # The largest prices: unmatched mentees (who need high prices to be priced out) are the
+    # usual source of improvements a pruned pair could bring.
+    high = _shortest_from_zero(n + 1, src, dst, w)
+    if high is None:
         return None  # a negative cycle: the flow was not optimal on its candidates
-    if d[0] != 0 or (d[1:] >= _INF).any():
-        return None
-    v = d[1:]
+    v = high[1:]
     u = np.zeros(m, dtype=np.int64)
     np.maximum.at(u, rows, pts - v[cols])
     if (u[matched] != matched_pts[matched] - v[match[matched]]).any():
@@ -264,34 +471,26 @@ def _duals(
     return u, v
 
 
-def _price(
-    scores: _Scores, u: np.ndarray, v: np.ndarray, per_row: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs with positive reduced cost ``score − u − v`` (up to ``per_row`` per mentee)."""
-    vf = v.astype(np.float32)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    for start, s in scores.chunks():
-        r = s - vf[None, :]
-        uc = u[start : start + s.shape[0]].astype(np.float32)
-        bad = np.flatnonzero(r.max(axis=1) > uc)
-        if bad.size == 0:
-            continue
-        sub = r[bad]
-        top = _top_along(sub, per_row, axis=1)
-        rr = np.repeat(bad, top.shape[1])
-        cc = top.ravel()
-        ok = (sub[np.repeat(np.arange(bad.size), top.shape[1]), cc] > uc[rr]) & (s[rr, cc] > 0)
-        rows.append(rr[ok] + start)
-        cols.append(cc[ok])
-    if not rows:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+def _price(scores: _Scores, u: np.ndarray, v: np.ndarray, per_row: int, margin: float) -> _Pairs:
+    """Pairs whose reduced cost ``score − u − v`` exceeds ``-margin`` (best ``per_row`` per
+    mentee). Those above 0 are the violations; the others are likely to matter next."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start, r in scores.reduced_chunks(u, v):
+        rows, cols = _sparse_nonzero(r > -margin)
+        reduced = r[rows, cols].astype(np.int64)
+        pts = reduced + u[rows + start] + v[cols]
+        ok = pts > 0
+        rows, cols, pts, reduced = rows[ok], cols[ok], pts[ok], reduced[ok]
+        order = np.lexsort((cols, -reduced, rows))
+        rows, cols, pts = rows[order], cols[order], pts[order]
+        rank = np.arange(rows.shape[0]) - np.searchsorted(rows, rows, side="left")
+        keep = rank < per_row
+        parts.append((rows[keep] + start, cols[keep], pts[keep]))
+    rows, cols, pts = (np.concatenate(x) for x in zip(*parts, strict=True))
+    return _Pairs.of(scores.n, rows, cols, pts)
 
 
-def _fill(
-    scores: _Scores, match: np.ndarray, free: np.ndarray
-) -> np.ndarray:  # pragma: no cover - only reached when the proof failed
+def _fill(scores: _Scores, match: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Greedily place unmatched mentees with compatible mentors that still have room."""
     used = np.bincount(match[match >= 0], minlength=scores.n)
     for start, s in scores.chunks():
@@ -351,9 +550,11 @@ def assign_round(
             True,
             0.0,
         )
+    clock = _Clock()
     enc = pool.encoder
-    features = enc.mentee_matrix(people)
-    g = enc.mentor_matrix()
+    with clock("encode"):
+        features = enc.mentee_matrix(people)
+        g = enc.mentor_matrix()
     brows: list[int] = []
     bcols: list[int] = []
     index = {p.user_id: i for i, p in enumerate(people)}
@@ -363,50 +564,63 @@ def assign_round(
             brows.append(i)
             bcols.append(j)
     for mentee_id, mentor_id in forbidden:
-        i, j = index.get(mentee_id), pool.position(mentor_id)
-        if i is not None and j is not None:
-            brows.append(i)
-            bcols.append(j)
+        fi, fj = index.get(mentee_id), pool.position(mentor_id)
+        if fi is not None and fj is not None:
+            brows.append(fi)
+            bcols.append(fj)
     scores = _Scores(
-        features, g, np.asarray(brows, dtype=np.int64), np.asarray(bcols, dtype=np.int64)
+        features,
+        g,
+        enc.area_columns,
+        enc.mentor_area_column,
+        np.asarray(brows, dtype=np.int64),
+        np.asarray(bcols, dtype=np.int64),
     )
     free = pool.free
-    rows, cols, any_compatible = _candidates(scores, k)
-    pts = _pair_points(scores, rows, cols)
+    with clock("candidates"):
+        active, reserve, any_compatible = _candidates(scores, k, RESERVE_K, int(free.sum()))
     proven = False
     bound_points = -1
-    pricing_rounds = 0
+    full_passes = flows = 0
     while True:
-        match = _solve_flow(m, n, free, rows, cols, pts)
-        duals = _duals(m, n, free, rows, cols, pts, match)
-        if duals is None or pricing_rounds >= MAX_PRICING_ROUNDS:
+        flows += 1
+        with clock("flow"):
+            match = _solve_flow(m, n, free, active.rows, active.cols, active.pts)
+        with clock("duals"):
+            duals = _duals(m, n, free, active.rows, active.cols, active.pts, match)
+        if duals is None:
             break
-        pricing_rounds += 1
         u, v = duals
-        new_r, new_c = _price(scores, u, v, VIOLATORS_PER_MENTEE)
-        if new_r.size == 0:
+        # cheap pricing first: the reserve of near-candidates kept from the scoring pass
+        reduced = reserve.pts - u[reserve.rows] - v[reserve.cols]
+        if (reduced > 0).any():
+            active = active.merge(n, reserve.take(reduced > -PRICING_MARGIN))
+            continue
+        if full_passes >= MAX_PRICING_ROUNDS:
+            break
+        full_passes += 1
+        with clock("pricing"):
+            near = _price(scores, u, v, VIOLATORS_PER_MENTEE, PRICING_MARGIN)
+        better = near.take(near.pts - u[near.rows] - v[near.cols] > 0)
+        if not len(better):
             proven = True
             bound_points = int(u.sum() + (free * v).sum())
             break
-        key = np.unique(np.concatenate([rows * n + cols, new_r * n + new_c]))
-        rows, cols = key // n, key % n
-        pts = _pair_points(scores, rows, cols)
+        active = active.merge(n, better)
+        reserve = reserve.merge(n, near)
+    matched = np.flatnonzero(match >= 0)
     if not proven:
         match = _fill(scores, match, free)
-    matched = np.flatnonzero(match >= 0)
-    matched_pts = _pair_points(scores, matched, match[matched])
+        matched = np.flatnonzero(match >= 0)
+        matched_pts = _pair_points(scores, matched, match[matched])
+    else:
+        pos = np.searchsorted(active.rows * n + active.cols, matched * n + match[matched])
+        matched_pts = active.pts[pos]
     total = int(matched_pts.sum())
     if proven and bound_points != total:  # pragma: no cover - duality says they are equal
         proven = False
-    assignments = tuple(
-        Assignment(
-            mentee_id=people[i].user_id,
-            mentor_id=int(pool.ids[match[i]]),
-            score=int(p) / 100,
-            reasons=explain(people[i], pool.slots[match[i]].profile),
-        )
-        for i, p in zip(matched.tolist(), matched_pts.tolist(), strict=True)
-    )
+    with clock("reasons"):
+        assignments = _assignments(people, pool, match, matched, matched_pts)
     unmatched = {
         people[i].user_id: _unmatched_reason(people[i], bool(any_compatible[i]), True)
         for i in np.flatnonzero(match < 0).tolist()
@@ -418,7 +632,28 @@ def assign_round(
         proven_optimal=proven,
         upper_bound=bound_points / 100 if proven else float("inf"),
         stats={
-            "candidates": float(rows.shape[0]),
-            "pricing_rounds": float(pricing_rounds),
+            "candidates": float(len(active)),
+            "reserve": float(len(reserve)),
+            "flows": float(flows),
+            "pricing_rounds": float(full_passes),
+            **{f"seconds_{k}": v for k, v in clock.totals.items()},
         },
+    )
+
+
+def _assignments(
+    people: Sequence[Profile],
+    pool: MentorPool,
+    match: np.ndarray,
+    matched: np.ndarray,
+    matched_pts: np.ndarray,
+) -> tuple[Assignment, ...]:
+    return tuple(
+        Assignment(
+            mentee_id=people[i].user_id,
+            mentor_id=int(pool.ids[match[i]]),
+            score=int(p) / 100,
+            reasons=explain(people[i], pool.slots[match[i]].profile),
+        )
+        for i, p in zip(matched.tolist(), matched_pts.tolist(), strict=True)
     )

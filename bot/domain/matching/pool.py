@@ -55,7 +55,9 @@ class MentorPool:
     def build(cls, mentors: Sequence[MentorSlot], weights: Weights) -> MentorPool:
         """Encode the mentors that have free capacity (duplicates keep the first)."""
         slots = available(mentors)
-        return cls(slots, Encoder([s.profile for s in slots], weights))
+        encoder = Encoder([s.profile for s in slots], weights)
+        encoder.warm()
+        return cls(slots, encoder)
 
     def __len__(self) -> int:
         return len(self.slots)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -91,6 +92,7 @@ def _budget(weights: Weights) -> Budget:
     return Budget(**parts)
 
 
+@lru_cache(maxsize=65_536)
 def norm(value: str | None) -> str | None:
     """Case- and space-insensitive key for a free-ish answer (language, career field...)."""
     if value is None:
@@ -99,7 +101,8 @@ def norm(value: str | None) -> str | None:
     return key or None
 
 
-def _unique(values: Sequence[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=65_536)
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in (norm(v) for v in values) if k))
 
 
@@ -196,7 +199,7 @@ def utc_offset_minutes(name: str | None) -> int | None:
         (instant.astimezone(zone).utcoffset() or _ZERO).total_seconds()
         for instant in _REFERENCE_INSTANTS
     ]
-    return int(round(sum(seconds) / len(seconds) / 900)) * 15
+    return round(sum(seconds) / len(seconds) / 900) * 15
 
 
 def minutes_apart(a: int, b: int) -> int:
@@ -234,6 +237,7 @@ def cadence_points_between(a: str | None, b: str | None, budget: int) -> int:
     return 0
 
 
+@lru_cache(maxsize=1024)
 def _cadence_key(value: str | None) -> str | None:
     key = norm(value)
     return key.replace(" ", "_").replace("-", "_") if key else None
@@ -314,13 +318,16 @@ def explain(mentee: Profile, mentor: Profile) -> tuple[str, ...]:
         return mentee.shares(field) and mentor.shares(field)
 
     if both("heritage"):
-        details = _originals(
-            mentee.heritage_details, set(_unique(mentor.heritage_details))
-        ) or _originals(mentee.heritage_regions, set(_unique(mentor.heritage_regions)))
-        if details and mentee.heritage_preference != "different":
-            reasons.append("Both have roots in " + _join(details[:3]))
+        details = _originals(mentee.heritage_details, set(_unique(mentor.heritage_details)))
+        regions = _originals(mentee.heritage_regions, set(_unique(mentor.heritage_regions)))
+        if mentee.heritage_preference != "different" and (details or regions):
+            if details:
+                reasons.append(f"Both have {_join(details[:3])} roots")
+            else:
+                places = [r.replace("_", " ").title() for r in regions[:3]]
+                reasons.append("Both have roots in " + _join(places))
         elif (
-            not details
+            not (details or regions)
             and mentee.heritage_preference == "different"
             and heritage_usable(mentee)
             and heritage_visible(mentor)
@@ -384,29 +391,33 @@ class Encoder:
         masks, hv, career, tz, cadence = _Vocab(), _Vocab(), _Vocab(), _Vocab(), _Vocab()
         regions, details, langs = _Vocab(), _Vocab(), _Vocab()
         hv.add(False), hv.add(True)
-        onehot: list[list[int]] = []
-        multi: list[list[tuple[str, int]]] = []
-        for m in mentors:
-            visible = heritage_visible(m)
-            row_multi: list[tuple[str, int]] = []
+        onehot: list[tuple[int, int, int, int, int]] = []
+        # multi-hot cells as parallel lists: mentor, kind (0 region, 1 detail, 2 language,
+        # 3 "no languages"), column within the kind
+        cells: list[tuple[int, int, int]] = []
+        for j, m in enumerate(mentors):
+            mine_r, mine_d = _unique(m.heritage_regions), _unique(m.heritage_details)
+            visible = m.shares("heritage") and bool(mine_r or mine_d)
             if visible:
-                row_multi += [("r", regions.add(r)) for r in _unique(m.heritage_regions)]
-                row_multi += [("d", details.add(d)) for d in _unique(m.heritage_details)]
+                for r in mine_r:
+                    cells.append((j, 0, regions.add(r)))
+                for d in mine_d:
+                    cells.append((j, 1, details.add(d)))
             mine = _unique(m.languages)
-            row_multi += [("l", langs.add(lang)) for lang in mine]
+            for lang in mine:
+                cells.append((j, 2, langs.add(lang)))
             if not mine:
-                row_multi.append(("n", 0))
+                cells.append((j, 3, 0))
             offset = utc_offset_minutes(m.timezone)
             onehot.append(
-                [
+                (
                     masks.add(frozenset(m.areas_offered)),
-                    hv.index[visible],
+                    1 if visible else 0,
                     career.add(norm(m.career_field) or _UNKNOWN),
                     tz.add(_UNKNOWN if offset is None else offset),
                     cadence.add(_cadence_key(m.cadence) or _UNKNOWN),
-                ]
+                )
             )
-            multi.append(row_multi)
         for v in (career, tz, cadence):
             v.add(_UNKNOWN)
         self._masks, self._career, self._tz, self._cadence = masks, career, tz, cadence
@@ -429,11 +440,32 @@ class Encoder:
             cols[:, 1:] = np.asarray(onehot, dtype=np.int64)
         #: absolute one-hot column of each mentor per block, shape (blocks, mentors)
         self.mentor_onehot = np.ascontiguousarray((cols + self._starts[None, :]).T)
-        self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32)
-        for j, row in enumerate(multi):
-            for kind, c in row:
-                self.mentor_multi[j, self._multi_start[kind] + c] = 1.0
+        self.mentor_multi = np.zeros((n, self.multi_width), dtype=np.float32, order="F")
+        kind_start = np.array([self._multi_start[k] for k in "rdln"], dtype=np.int64)
+        at = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+        self.mentor_multi[at[:, 0], kind_start[at[:, 1]] + at[:, 2]] = 1.0
         self._cache: dict[tuple[str, Hashable], np.ndarray] = {}
+
+    def warm(self) -> None:
+        """Precompute the area rows of every possible priority list (≤ 3 of the 7 areas)."""
+        from itertools import permutations
+
+        from bot.domain.areas import AREA_KEYS
+
+        for n in range(4):
+            for wanted in permutations(AREA_KEYS, n):
+                self._cached("areas", wanted, lambda w=wanted: self._areas(w))  # type: ignore[misc]
+
+    @property
+    def area_columns(self) -> slice:
+        """The columns of the area block (one per distinct mentor area set)."""
+        start = int(self._starts[1])
+        return slice(start, start + len(self._masks))
+
+    @property
+    def mentor_area_column(self) -> np.ndarray:
+        """Each mentor's column within the area block."""
+        return self.mentor_onehot[1] - self._starts[1]
 
     # -- mentor side
 
@@ -534,11 +566,18 @@ class Encoder:
         return f
 
     def _areas(self, wanted: tuple[str, ...]) -> np.ndarray:
-        out = np.empty(len(self._masks), dtype=np.float32)
-        for mask, c in self._masks.index.items():
-            p = area_points(wanted, mask, self._b.areas)  # type: ignore[arg-type]
-            out[c] = INCOMPATIBLE if p is None else p
-        return out
+        # vectorised area_points over every mentor area set (same integer arithmetic)
+        n = len(wanted)
+        if n == 0:
+            return np.full(len(self._masks), self._b.areas // 2, dtype=np.float32)
+        triangle = n * (n + 1) // 2
+        per = np.array([self._b.areas * (n - i) // triangle for i in range(n)], dtype=np.int64)
+        mask_sets = cast(list[frozenset[str]], list(self._masks.index))
+        covered = np.array(
+            [[a in mask for a in wanted] for mask in mask_sets], dtype=np.int64
+        ).reshape(len(mask_sets), n)
+        pts = covered @ per
+        return np.where(covered.any(axis=1), pts, INCOMPATIBLE).astype(np.float32)
 
     def _tzrow(self, offset: int) -> np.ndarray:
         out = np.empty(len(self._tz), dtype=np.float32)
@@ -555,7 +594,13 @@ class Encoder:
         return out
 
     def score_row(self, row: np.ndarray) -> np.ndarray:
-        """Scores (float32 points, negative = incompatible) of one mentee row against all mentors."""
-        out = row[self.mentor_onehot].sum(axis=0, dtype=np.float32)
-        out += self.mentor_multi @ row[self.onehot_width :]
+        """Points (float32; negative = incompatible) of one mentee row against every mentor."""
+        blocks = self.mentor_onehot
+        out = row[blocks[0]]
+        for block in blocks[1:]:
+            out += row[block]
+        multi = row[self.onehot_width :]
+        used = np.flatnonzero(multi)
+        if used.size:
+            out += self.mentor_multi[:, used] @ multi[used]
         return out
