@@ -29,6 +29,7 @@ from bot.db.queries.members import (
     set_prompt_subscription,
 )
 from bot.db.queries.onboarding import mark_completed, onboarding_counts, set_step
+from bot.domain.crisis import load_resources, mentions_crisis, resources_for, support_message
 from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 from bot.domain.onboarding import (
     DONE,
@@ -386,6 +387,7 @@ class OnboardingCog(commands.Cog):
     )
 
     def __init__(self, bot: LanternBot, questionnaire: Questionnaire) -> None:
+        self.crisis_regions = load_resources()
         self.bot = bot
         self.q = questionnaire
         self.zones = TimezoneResolver(available_timezones(), load_aliases())
@@ -643,6 +645,11 @@ class OnboardingCog(commands.Cog):
             next_id or DONE,
         )
         notes = list(outcome.notes)
+        if any(isinstance(v, str) and mentions_crisis(v) for v in outcome.answers.values()):
+            # Only this member sees it; nobody is alerted (RELIABILITY.md promise 17).
+            notes.append(
+                support_message(resources_for(self.crisis_regions, merged.get("timezone")))
+            )
         zone = outcome.answers.get("timezone")
         if zone:
             notes.append(

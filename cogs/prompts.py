@@ -35,7 +35,13 @@ from bot.db.queries.members import (
     set_prompt_subscription,
 )
 from bot.domain.areas import AREA_KEYS, AREAS, area_label
-from bot.domain.crisis import Region, load_resources, mentions_crisis, resources_for
+from bot.domain.crisis import (
+    Region,
+    load_resources,
+    mentions_crisis,
+    resources_for,
+    support_message,
+)
 from bot.domain.prompts import (
     Library,
     Prompt,
@@ -1066,13 +1072,7 @@ class PromptsCog(commands.Cog):
         ]
         if crisis:
             region = resources_for(self.regions, profile.timezone if profile else None)
-            lines = "\n".join(f"• {line}" for line in region.lines)
-            parts.append(
-                "It sounds like things may be really hard right now. You don't have to carry "
-                f"this alone. If you are in danger or thinking of ending your life:\n{lines}\n"
-                "Nobody has been alerted; this message is only for you. If you'd like someone "
-                "here to check in, you can message a moderator whenever you choose."
-            )
+            parts.append(support_message(region))
         view = share_view(
             row.id or 0,
             pair=pair is not None,

@@ -54,7 +54,8 @@ def make_database(url: str, *, busy_timeout_ms: int = 5000) -> Database:
     """A Database for ``url``; on PostgreSQL the per-test schema is the search path."""
     if url.startswith("postgresql") and "options=" in url:
         base, _, options = url.partition("?options=-csearch_path%3D")
-        engine = create_engine(base, connect_args={"server_settings": {"search_path": options}})
+        settings = {"search_path": options, "application_name": options}
+        engine = create_engine(base, connect_args={"server_settings": settings})
         return Database(engine)
     return Database(create_engine(url, busy_timeout_ms=busy_timeout_ms))
 

@@ -65,3 +65,14 @@ def resources_for(regions: Sequence[Region], timezone: str | None) -> Region:
                 if best is None or len(prefix) > best[0]:
                     best = (len(prefix), region)
     return best[1] if best else fallback
+
+
+def support_message(region: Region) -> str:
+    """What the member alone is shown when their own words suggest they may be in danger."""
+    lines = "\n".join(f"• {line}" for line in region.lines)
+    return (
+        "It sounds like things may be really hard right now. You don't have to carry "
+        f"this alone. If you are in danger or thinking of ending your life:\n{lines}\n"
+        "Nobody has been alerted; this message is only for you. If you'd like someone "
+        "here to check in, you can message a moderator whenever you choose."
+    )

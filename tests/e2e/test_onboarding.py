@@ -462,3 +462,22 @@ async def test_logs_hold_no_answer_text(
         "Vancouver",
     ):
         assert secret not in logged
+
+
+async def test_crisis_words_in_an_answer_show_resources_only_to_that_member(
+    community: Community, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = community.env
+    await community.moderator.slash(community.general, "setup")
+    ann = community.guild.add_member(env.create_user("ann"))
+    await env.settle()
+    pages = dict(MENTEE_PAGES)
+    pages["story"] = {"about": ABOUT_ANN, "hopes": "Some days I don't want to be here anymore"}
+    result = await onboard_in_dm(ann, pages, stop_after="story")
+    text = result.response.content
+    assert "You don't have to carry this alone" in text
+    assert "Nobody has been alerted" in text
+    assert "Step 7 of 7" in text  # the questionnaire carries on as normal
+    alerts = community.guild.channels["lantern-alerts"]
+    assert all("carry this alone" not in m.content for m in alerts.history())
+    assert "want to be here" not in caplog.text

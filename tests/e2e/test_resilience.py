@@ -52,14 +52,18 @@ async def test_locked_database_is_temporarily_unavailable_then_recovers(
     else:
         first = await community.moderator.slash(community.general, "setup")
         assert "Lantern is set up" in first.response.content
+        # This test's connections carry its schema as application_name (tests/conftest.py),
+        # so nothing else using the database is touched.
+        schema = database_url.rpartition("search_path%3D")[2]
         admin = make_database(database_url)
         async with admin.engine.begin() as conn:
             killed = await conn.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                    "WHERE pid <> pg_backend_pid() AND application_name = :name "
                     "AND state = 'idle'"
-                )
+                ),
+                {"name": schema},
             )
             assert killed.scalar_one() >= 1, "Lantern's pooled connection should be killed"
         await admin.dispose()
