@@ -23,6 +23,7 @@ from bot.domain.matching import (
     MentorSlot,
     RoundResult,
     Weights,
+    WeightsError,
     assign_round,
     load_weights,
 )
@@ -341,7 +342,14 @@ class MatchingAdminCog(commands.Cog):
         }
         changes = {k: float(v) for k, v in given.items() if v is not None}
         if changes or expiry_hours is not None:
-            new = load_weights({**current, **changes})
+            try:
+                new = load_weights({**current, **changes})
+            except WeightsError as exc:
+                raise MatchingError(
+                    "Those weights can't be used, so nothing changed: "
+                    + "; ".join(exc.problems)
+                    + "."
+                ) from None
             async with self.bot.database.session() as session:
                 await q.save_matching_settings(
                     session,

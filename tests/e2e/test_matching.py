@@ -327,3 +327,16 @@ async def test_capacity_holds_when_two_introductions_are_accepted_at_once(world:
     assert sorted(outcomes) == sorted([AcceptOutcome.ACCEPTED] * 2 + [AcceptOutcome.FULL])
     assert await _count(env, Pair) == 2
     assert await _count(env, Introduction, status=IntroStatus.PENDING) == 1
+
+
+async def test_weights_can_be_tuned_and_bad_ones_are_refused_kindly(world: Matchable) -> None:
+    env = world.c.env
+    shown = await world.c.moderator.slash(world.c.general, "matching weights", languages=9.0)
+    assert shown.ephemeral and "languages: 9" in shown.response.content
+    bad = await world.c.moderator.slash(
+        world.c.general, "matching weights", areas=0.0, heritage=10.0
+    )
+    simcord.assert_error(env, Exception, contains="nothing changed")
+    assert "nothing changed" in bad.response.content
+    again = await world.c.moderator.slash(world.c.general, "matching weights")
+    assert "languages: 9" in again.response.content and "areas: 40" in again.response.content

@@ -372,3 +372,29 @@ async def test_concurrent_decisions_give_one_outcome(community: Community) -> No
 
     outcomes = await asyncio.gather(*(decide(s) for s in ["approved", "declined"] * 4))
     assert sum(outcomes) == 1
+
+
+async def test_pair_target_posts_a_prompt_from_the_pairs_shared_areas_once(
+    community: Community,
+) -> None:
+    from bot.domain.prompts import load_library
+    from tests.e2e.pairs_helpers import load_pair, pair_world
+
+    env = community.env
+    w = await pair_world(community)
+    pair_id = await w.accept()
+    pair = await load_pair(w.bot, pair_id)
+    space = w.channel(pair.channel_id)
+    opening = len(space.history())
+    await _schedule(community, when="daily 18:00", timezone="UTC", channel=False, pairs=True)
+    await _advance_to(env, datetime(2026, 1, 1, 18, 0, 30, tzinfo=UTC))
+    await env.bot.run_sweeps(env.now())
+    await env.bot.run_sweeps(env.now())  # an overlapping run sends nothing more
+    posted = space.history()[opening:]
+    assert len(posted) == 1
+    # The mentee wants identity and culture; the mentor offers identity, culture, networking.
+    library = {p.text: p.area for p in load_library().prompts.values()}
+    area = next(a for text, a in library.items() if text in posted[0].content)
+    assert area in {"identity", "culture"}
+    # Nobody outside the pair saw it.
+    assert _prompt_posts(community.guild.channels["reflections"]) == []
