@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 from discord import app_commands
@@ -42,9 +42,29 @@ def _cog(interaction: discord.Interaction[Any]) -> MatchingCog:
 
 
 class _IntroButton(GuardedItem):
-    """Shared state for the three buttons on an introduction card."""
+    """What the three buttons on an introduction card share: only its mentor may press them,
+    and the card's state is read back from the database, so they work after a restart."""
 
-    intro_id: int
+    action: ClassVar[str]
+    label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.secondary
+
+    def __init__(self, intro_id: int) -> None:
+        self.intro_id = intro_id
+        # super() is DynamicItem in every concrete subclass; mypy only sees the mixin's object.
+        super().__init__(  # type: ignore[call-arg]
+            discord.ui.Button(
+                label=self.label,
+                style=self.style,
+                custom_id=custom_id("match", self.action, intro_id),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["id"]))
 
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         async with interaction.client.database.session() as session:
@@ -59,21 +79,7 @@ class AcceptButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"lantern:match:accept:(?P<id>\d+)",
 ):
-    def __init__(self, intro_id: int) -> None:
-        self.intro_id = intro_id
-        super().__init__(
-            discord.ui.Button(
-                label="Accept",
-                style=discord.ButtonStyle.success,
-                custom_id=custom_id("match", "accept", intro_id),
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> AcceptButton:
-        return cls(int(match["id"]))
+    action, label, style = "accept", "Accept", discord.ButtonStyle.success
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -85,21 +91,7 @@ class DeclineButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"lantern:match:decline:(?P<id>\d+)",
 ):
-    def __init__(self, intro_id: int) -> None:
-        self.intro_id = intro_id
-        super().__init__(
-            discord.ui.Button(
-                label="Decline",
-                style=discord.ButtonStyle.secondary,
-                custom_id=custom_id("match", "decline", intro_id),
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeclineButton:
-        return cls(int(match["id"]))
+    action, label = "decline", "Decline"
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
@@ -111,21 +103,7 @@ class DeclinePauseButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"lantern:match:decline-pause:(?P<id>\d+)",
 ):
-    def __init__(self, intro_id: int) -> None:
-        self.intro_id = intro_id
-        super().__init__(
-            discord.ui.Button(
-                label="Decline and pause me",
-                style=discord.ButtonStyle.secondary,
-                custom_id=custom_id("match", "decline-pause", intro_id),
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DeclinePauseButton:
-        return cls(int(match["id"]))
+    action, label = "decline-pause", "Decline and pause me"
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer()
