@@ -12,6 +12,10 @@ REQUIRED: dict[str, tuple[str, str]] = {
     "read_message_history": ("Read Message History", "to keep pair spaces tidy"),
     "manage_channels": ("Manage Channels", "to open a private space for each matched pair"),
     "manage_roles": ("Manage Roles", "to set who can see each private pair space"),
+    "create_public_threads": (
+        "Create Public Threads",
+        "to open a thread for answers under each community reflection prompt",
+    ),
     "create_private_threads": (
         "Create Private Threads",
         "to open reflection threads and private fallbacks",
