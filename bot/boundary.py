@@ -20,13 +20,6 @@ from bot.errors import DatabaseUnavailableError, NotInServerError, UserFacingErr
 
 log = logging.getLogger("lantern.errors")
 
-_DB_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    PoolTimeoutError,
-    ConnectionRefusedError,
-    ConnectionResetError,
-)
-
 
 def _unwrap(error: BaseException) -> BaseException:
     while isinstance(error, app_commands.CommandInvokeError):
@@ -34,10 +27,19 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
+_TRANSIENT_SQLITE = ("database is locked", "database table is locked", "unable to open database")
+
+
 def _is_database_trouble(error: BaseException) -> bool:
-    if isinstance(error, _DB_ERRORS):
+    """A passing database problem (busy, locked, unreachable), not a bug such as a bad schema."""
+    if isinstance(error, (PoolTimeoutError, ConnectionRefusedError, ConnectionResetError)):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        text = str(error.orig) if error.orig is not None else str(error)
+        if "sqlite" in type(error.orig).__module__:
+            return any(marker in text for marker in _TRANSIENT_SQLITE)
         return True
     name = type(error).__module__
     return name.startswith("asyncpg") and "Connection" in type(error).__name__

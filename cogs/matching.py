@@ -19,6 +19,7 @@ from bot.db.queries import matching as q
 from bot.db.queries.core import get_guild_settings
 from bot.domain.introductions import DEFAULT_EXPIRY, expected_wait, format_hours, intro_card
 from bot.domain.matching import DEFAULT_WEIGHTS, MentorPool, MentorSlot, Weights, load_weights
+from bot.domain.text import safe_inline
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.members import display_name, find_member
 from bot.ui import GuardedItem, custom_id
@@ -182,6 +183,12 @@ class MatchingCog(commands.Cog):
             return DEFAULT_WEIGHTS
         return load_weights(json.loads(settings.weights_json))
 
+    async def rounds_only(self, guild_id: int) -> bool:
+        """Whether this server introduces people only in moderators' batch rounds."""
+        async with self.bot.database.session() as session:
+            settings = await q.get_matching_settings(session, guild_id=guild_id)
+        return bool(settings and settings.rounds_only)
+
     async def expiry_for(self, guild_id: int) -> timedelta:
         async with self.bot.database.session() as session:
             settings = await q.get_matching_settings(session, guild_id=guild_id)
@@ -192,10 +199,8 @@ class MatchingCog(commands.Cog):
 
     async def _dm(self, user_id: int, content: str, **kwargs: Any) -> discord.Message | None:
         """DM a member; ``None`` when their DMs are closed or they are unknown."""
-        user = self.bot.get_user(user_id)
-        if user is None:
-            return None
         try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
             return await user.send(content, **kwargs)
         except discord.Forbidden:
             log.info("dm closed user=%s", user_id)
@@ -227,7 +232,8 @@ class MatchingCog(commands.Cog):
             )
         if is_new:
             log.info("match requested guild=%s mentee=%s", guild_id, user_id)
-            await self.introduce_next(guild_id, user_id)
+            if not await self.rounds_only(guild_id):
+                await self.introduce_next(guild_id, user_id)
         return await self.status_text(guild_id, user_id)
 
     async def request_from_dm(self, user: discord.abc.User) -> str:
@@ -511,6 +517,12 @@ class MatchingCog(commands.Cog):
             )
             waits = await q.recent_wait_times(session, guild_id=guild_id)
         position = ahead + 1
+        if await self.rounds_only(guild_id):
+            return (
+                f"You're on the waiting list, number {position}. This server's moderators "
+                "introduce people in rounds, so that everyone gets the best possible fit; "
+                "I'll message you as soon as you're introduced."
+            )
         return (
             f"You're on the waiting list, number {position}. No mentor with free time matches "
             f"what you're looking for right now; {expected_wait(ahead, waits)}. "
@@ -525,6 +537,43 @@ class MatchingCog(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.request_for(interaction.guild_id, interaction.user.id)
+        await interaction.followup.send(text, ephemeral=True)
+
+    @match.command(name="block")
+    @app_commands.describe(member="Someone you never want to be matched with")
+    async def match_block(
+        self, interaction: discord.Interaction[LanternBot], member: discord.Member
+    ) -> None:
+        """Never be matched with this member. Private: they are not told."""
+        assert interaction.guild_id is not None
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        if member.id == user_id:
+            raise MatchingError("You can't block yourself, so nothing changed.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.now()
+        async with self.bot.database.session() as session:
+            new = await q.block_member(
+                session, guild_id=guild_id, blocker_id=user_id, blocked_id=member.id, now=now
+            )
+            cancelled = await q.cancel_pending_between(
+                session, guild_id=guild_id, a=user_id, b=member.id, now=now
+            )
+            paired = await q.open_pair_between(session, guild_id=guild_id, a=user_id, b=member.id)
+        log.info("blocked guild=%s new=%s cancelled=%d", guild_id, new, len(cancelled))
+        for intro in cancelled:
+            await self._edit_card(intro, "This introduction was withdrawn. Nothing else to do.")
+            await self._roll_on(intro, "The mentor we introduced you to isn't available after all")
+        name = safe_inline(member.display_name, limit=80)
+        text = (
+            f"Done. Lantern will never match you with {name}, and they are not told."
+            if new
+            else f"You had already blocked {name}, so nothing changed."
+        )
+        if paired:
+            text += (
+                " You're paired with them right now: `/pair end` ends it privately, and "
+                "`/pair report` reaches the moderators."
+            )
         await interaction.followup.send(text, ephemeral=True)
 
     @match.command(name="status")
@@ -637,7 +686,10 @@ class MatchingCog(commands.Cog):
         await self.try_waiting(interaction.guild_id)
 
     async def try_waiting(self, guild_id: int) -> None:
-        """A mentor became available: introduce waiting mentees, longest wait first."""
+        """A mentor became available: introduce waiting mentees, longest wait first (unless the
+        server gathers requests for batch rounds)."""
+        if await self.rounds_only(guild_id):
+            return
         async with self.bot.database.session() as session:
             waiting = await q.waiting_requests(session, guild_id=guild_id)
         for request in waiting:

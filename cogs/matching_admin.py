@@ -305,6 +305,39 @@ class MatchingAdminCog(commands.Cog):
             lines.append(f"…and {len(waiting) - 25} more")
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
+    @matching.command(name="mode")
+    @moderator_only()
+    @app_commands.describe(introductions="Introduce at once when someone asks, or only in rounds")
+    @app_commands.choices(
+        introductions=[
+            app_commands.Choice(name="at once, when someone asks (default)", value="instant"),
+            app_commands.Choice(name="only in moderators' batch rounds", value="rounds"),
+        ]
+    )
+    async def mode_command(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        introductions: app_commands.Choice[str],
+    ) -> None:
+        """Choose whether requests are introduced at once or gathered for batch rounds."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rounds = introductions.value == "rounds"
+        async with self.bot.database.session() as session:
+            await q.save_matching_settings(
+                session, guild_id=interaction.guild_id, now=self.bot.now(), rounds_only=rounds
+            )
+        await self._audit(interaction, "matching_mode")
+        text = (
+            "Requests now wait for your batch rounds: run `/matching round` to preview and send "
+            "the best set of introductions for everyone waiting."
+            if rounds
+            else "Requests are now introduced at once, to the best available mentor."
+        )
+        await interaction.followup.send(text, ephemeral=True)
+        if not rounds:
+            await _matching(self.bot).try_waiting(interaction.guild_id)
+
     @matching.command(name="weights")
     @moderator_only()
     @app_commands.describe(

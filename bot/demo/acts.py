@@ -127,7 +127,7 @@ async def act_onboarding(world: World) -> None:
 
 
 async def act_matching(world: World) -> None:
-    """A mentee asks for a mentor; the best fit gets an introduction and accepts"""
+    """A mentee asks for a mentor and the best fit accepts; then a moderator runs a batch round"""
     aiko, grace = world.people["Aiko"], world.people["Grace"]
     world.say("Aiko", "runs /match request")
     result = await aiko.slash(world.general, "match request")
@@ -143,8 +143,24 @@ async def act_matching(world: World) -> None:
     status = await aiko.slash(world.general, "match status")
     world.show_result("Aiko", status)
     mei = world.people["Mei (moderator)"]
-    world.say("Mei (moderator)", "checks /matching queue")
+    world.say("Mei (moderator)", "switches to batch rounds: /matching mode rounds")
+    world.show_result(
+        "Mei", await mei.slash(world.general, "matching mode", introductions="rounds")
+    )
+    ben, tomas = world.people["Ben"], world.people["Tomas"]
+    world.say("Ben", "runs /match request")
+    world.show_result("Ben", await ben.slash(world.general, "match request"))
+    world.say("Mei (moderator)", "checks /matching queue, then previews /matching round")
     world.show_result("Mei", await mei.slash(world.general, "matching queue"))
+    preview = await mei.slash(world.general, "matching round")
+    world.show_result("Mei", preview)
+    world.say("Mei (moderator)", "presses Send introductions")
+    sent = await mei.click(preview.response.message, label="Send introductions")
+    world.show_result("Mei", sent)
+    await world.env.settle()
+    cards = [m for m in tomas.user.dm_channel.history() if "would like a mentor" in m.content]
+    if cards:
+        world.show("Tomas (mentor)", "direct message", world.render(cards[-1]))
 
 
 async def act_pair_space(world: World) -> None:

@@ -16,6 +16,13 @@ from bot.client import LanternBot
 _MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
 
 
+def _on_ephemeral(result: Any) -> bool:
+    """A click on a private message updates that private message."""
+    message = getattr(result.response, "message", None)
+    flags = getattr(message, "flags", None)
+    return bool(flags and flags.ephemeral)
+
+
 def _indent(text: str) -> str:
     return textwrap.indent(text.strip() or "(empty)", "      ")
 
@@ -65,7 +72,11 @@ class World:
         response = result.response
         if response is None:
             return
-        where = "only visible to them" if result.ephemeral else "in the channel"
+        where = (
+            "only visible to them"
+            if result.ephemeral or _on_ephemeral(result)
+            else "in the channel"
+        )
         self.show(who, where, self.render(response))
         for follow in getattr(result, "followups", []) or []:
             self.show(who, where, self.render(follow))

@@ -259,6 +259,9 @@ async def test_buttons_work_after_a_restart(world: Matchable, bot_factory, label
     await env.settle()
     status = IntroStatus.ACCEPTED if label == "Accept" else IntroStatus.DECLINED
     assert await _count(env, Introduction, status=status) == 1
+    # The restarted bot's caches are cold; the mentee is still told.
+    expected = "accepted" if label == "Accept" else "introduced you to another mentor"
+    assert any(expected in m.content for m in world.mentee.user.dm_channel.history())
 
 
 async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(world: Matchable) -> None:
@@ -340,3 +343,36 @@ async def test_weights_can_be_tuned_and_bad_ones_are_refused_kindly(world: Match
     assert "nothing changed" in bad.response.content
     again = await world.c.moderator.slash(world.c.general, "matching weights")
     assert "languages: 9" in again.response.content and "areas: 40" in again.response.content
+
+
+async def test_block_is_private_idempotent_and_withdraws_a_pending_introduction(
+    world: Matchable,
+) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    assert len(_intro_cards(world.mentor_a)) == 1
+    first = await world.mentee.slash(world.c.general, "match block", member=world.mentor_a)
+    assert first.ephemeral and "never match you with marco" in first.response.content
+    again = await world.mentee.slash(world.c.general, "match block", member=world.mentor_a)
+    assert "already blocked" in again.response.content
+    assert await _count(env, Block) == 1
+    assert await _count(env, Introduction, status=IntroStatus.CANCELLED) == 1
+    assert "withdrawn" in _intro_cards(world.mentor_a)[0].content
+    assert not _intro_cards(world.mentor_a)[0].components
+    # The mentee rolled on to the other mentor; marco is never told about the block.
+    assert len(_intro_cards(world.mentor_b)) == 1
+    assert all("block" not in m.content.lower() for m in world.mentor_a.user.dm_channel.history())
+
+
+async def test_rounds_mode_waits_for_the_moderators_round(world: Matchable) -> None:
+    env = world.c.env
+    mode = await world.c.moderator.slash(world.c.general, "matching mode", introductions="rounds")
+    assert "batch rounds" in mode.response.content
+    asked = await world.mentee.slash(world.c.general, "match request")
+    assert "introduce people in rounds" in asked.response.content
+    assert await _count(env, Introduction) == 0
+    preview = await world.c.moderator.slash(world.c.general, "matching round")
+    assert "1 introduction" in preview.response.content
+    await world.c.moderator.click(preview.response.message, label="Send introductions")
+    await env.settle()
+    assert len(_intro_cards(world.mentor_a)) == 1

@@ -61,13 +61,15 @@ class MatchRequest(SQLModel, table=True):
 
 
 class MatchingSettings(SQLModel, table=True):
-    """A server's matching choices: introduction expiry and tuned weights."""
+    """A server's matching choices: introduction expiry, tuned weights, and whether requests
+    are introduced at once or gathered for moderators' batch rounds."""
 
     __tablename__ = "matching_settings"
     __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     expiry_hours: int = Field(default=72)
+    rounds_only: bool = Field(default=False)
     weights_json: str | None = Field(default=None)
     updated_at: datetime = timestamp()
 

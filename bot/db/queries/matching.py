@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -55,8 +56,9 @@ async def save_matching_settings(
     now: datetime,
     expiry_hours: int | None = None,
     weights: dict[str, float] | None = None,
+    rounds_only: bool | None = None,
 ) -> MatchingSettings:
-    """Change the server's introduction expiry or weights."""
+    """Change the server's introduction expiry, weights or introduction mode."""
     row = await session.get(MatchingSettings, guild_id, with_for_update=True)
     if row is None:
         row = MatchingSettings(guild_id=guild_id, updated_at=now)
@@ -65,6 +67,8 @@ async def save_matching_settings(
         row.expiry_hours = expiry_hours
     if weights is not None:
         row.weights_json = json.dumps(weights, sort_keys=True)
+    if rounds_only is not None:
+        row.rounds_only = rounds_only
     row.updated_at = now
     await session.flush()
     return row
@@ -142,6 +146,62 @@ async def forbidden_pairs(session: AsyncSession, *, guild_id: int) -> set[tuple[
     for mentee, mentor in intros.all():
         pairs.add((mentee, mentor))
     return pairs
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+async def block_member(
+    session: AsyncSession, *, guild_id: int, blocker_id: int, blocked_id: int, now: datetime
+) -> bool:
+    """Record that ``blocker_id`` never wants to be paired with ``blocked_id``.
+
+    Idempotent: ``False`` when the block already existed. Pending introductions between the two
+    (either way round) are cancelled and returned to the caller to roll on.
+    """
+    exists = await session.execute(
+        select(_block.c.id).where(
+            _block.c.guild_id == guild_id,
+            _block.c.blocker_id == blocker_id,
+            _block.c.blocked_id == blocked_id,
+        )
+    )
+    if exists.first() is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(
+                Block(
+                    guild_id=guild_id, blocker_id=blocker_id, blocked_id=blocked_id, created_at=now
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def cancel_pending_between(
+    session: AsyncSession, *, guild_id: int, a: int, b: int, now: datetime
+) -> list[Introduction]:
+    """Cancel pending introductions between two members; returns the ones this call cancelled."""
+    result = await session.execute(
+        select(Introduction).where(
+            _intro.c.guild_id == guild_id,
+            _intro.c.status == IntroStatus.PENDING,
+            or_(
+                and_(_intro.c.mentee_id == a, _intro.c.mentor_id == b),
+                and_(_intro.c.mentee_id == b, _intro.c.mentor_id == a),
+            ),
+        )
+    )
+    cancelled = []
+    for intro in result.scalars():
+        assert intro.id is not None
+        if await decide_introduction(
+            session, intro_id=intro.id, status=IntroStatus.CANCELLED, now=now
+        ):
+            cancelled.append(intro)
+    return cancelled
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -432,6 +492,21 @@ async def active_pair_for_mentee(
         )
     )
     return result.scalars().first()
+
+
+async def open_pair_between(session: AsyncSession, *, guild_id: int, a: int, b: int) -> bool:
+    """Whether the two members are in an open pair together (either role)."""
+    result = await session.execute(
+        select(_pair.c.id).where(
+            _pair.c.guild_id == guild_id,
+            _pair.c.status.in_(OPEN_PAIR_STATUSES),
+            or_(
+                and_(_pair.c.mentee_id == a, _pair.c.mentor_id == b),
+                and_(_pair.c.mentee_id == b, _pair.c.mentor_id == a),
+            ),
+        )
+    )
+    return result.first() is not None
 
 
 async def due_introductions(

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d5288bb646e2
+Revision ID: 0b2c168799df
 Revises:
-Create Date: 2026-11-28 01:07:23.098775
+Create Date: 2026-11-28 01:26:03.613330
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.db.types
 
-revision: str = "d5288bb646e2"
+revision: str = "0b2c168799df"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -107,6 +107,7 @@ def upgrade() -> None:
         "matching_settings",
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("expiry_hours", sa.Integer(), nullable=False),
+        sa.Column("rounds_only", sa.Boolean(), nullable=False),
         sa.Column("weights_json", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id"),
