@@ -154,6 +154,8 @@ async def act_matching(world: World) -> None:
     world.show_result("Mei", await mei.slash(world.general, "matching queue"))
     preview = await mei.slash(world.general, "matching round")
     world.show_result("Mei", preview)
+    if preview.response is None:
+        raise RuntimeError("the round preview should have been shown")
     world.say("Mei (moderator)", "presses Send introductions")
     sent = await mei.click(preview.response.message, label="Send introductions")
     world.show_result("Mei", sent)
