@@ -21,6 +21,7 @@ from bot.client import LanternBot
 from bot.db.models import Pair, PairStatus
 from bot.db.queries import pairs as q
 from bot.db.queries.core import record_audit
+from bot.db.queries.matching import take_mentor_slot
 from bot.domain import pairs as d
 from bot.domain.text import safe_block, safe_inline
 from bot.errors import UserFacingError
@@ -301,6 +302,14 @@ class PairsCog(CareMixin, commands.Cog):
                     raise UserFacingError(
                         f"Pair #{pair} was ended by its members or a moderator, so it can't be "
                         "reopened. Nothing changed."
+                    )
+                # Ending gave the mentor's slot back; a reopened pair takes it again.
+                if not await take_mentor_slot(
+                    session, guild_id=row.guild_id, mentor_id=row.mentor_id
+                ):
+                    raise UserFacingError(
+                        f"Pair #{pair}'s mentor has since taken on as many mentees as their "
+                        "capacity allows, so it can't be reopened. Nothing changed."
                     )
             elif row.status in q.LIVE and self._space(row) is None:
                 await q.release_active_space(session, pair_id=pair)

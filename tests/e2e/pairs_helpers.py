@@ -3,7 +3,6 @@ them), and a community that ran /setup."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,8 +11,14 @@ import discord
 import simcord
 
 from bot.client import LanternBot
-from bot.db.models import ConsentStatus, Introduction, IntroStatus, Pair, PairStatus
+from bot.db.models import ConsentStatus, Pair
 from bot.db.queries.core import get_guild_settings
+from bot.db.queries.matching import (
+    AcceptOutcome,
+    accept_introduction,
+    create_introduction,
+    open_request,
+)
 from bot.db.queries.members import record_consent, save_answers
 from tests.e2e.conftest import Community
 
@@ -78,33 +83,25 @@ async def make_pair(
     mentor_id: int,
     reasons: list[str] | None = None,
 ) -> int:
-    """What matching does on accept: an accepted Introduction and one ``opening`` Pair."""
+    """What matching does on accept, through its own queries: the request, an introduction,
+    and the accept that claims a mentor slot and creates one ``opening`` Pair."""
     now = bot.now()
     async with bot.database.session() as session:
-        intro = Introduction(
+        await open_request(session, guild_id=guild_id, mentee_id=mentee_id, now=now)
+        intro = await create_introduction(
+            session,
             guild_id=guild_id,
             mentee_id=mentee_id,
             mentor_id=mentor_id,
-            score=0.9,
-            reasons_enc=bot.cipher.encrypt(json.dumps(reasons if reasons is not None else REASONS)),
-            status=IntroStatus.ACCEPTED,
-            created_at=now,
+            score=90.0,
+            reasons=reasons if reasons is not None else REASONS,
+            cipher=bot.cipher,
+            now=now,
             expires_at=now + timedelta(days=3),
-            decided_at=now,
         )
-        session.add(intro)
-        await session.flush()
-        pair = Pair(
-            guild_id=guild_id,
-            introduction_id=intro.id,
-            mentee_id=mentee_id,
-            mentor_id=mentor_id,
-            status=PairStatus.OPENING,
-            created_at=now,
-        )
-        session.add(pair)
-        await session.flush()
-        assert pair.id is not None
+        assert intro is not None and intro.id is not None
+        outcome, _, pair = await accept_introduction(session, intro_id=intro.id, now=now)
+        assert outcome == AcceptOutcome.ACCEPTED and pair is not None and pair.id is not None
         return pair.id
 
 

@@ -19,6 +19,7 @@ from bot.errors import UserFacingError
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
     MENTEE_ANSWERS,
+    MENTOR_ANSWERS,
     REASONS,
     PairWorld,
     dispatch,
@@ -401,6 +402,14 @@ async def test_a_member_leaving_ends_the_pair_and_the_other_is_told_kindly(
         await w.mentee.send(w.channel(pair.channel_id), "hello?")
 
 
+async def _active_mentees(w: Any) -> int:
+    from bot.db.models import MemberProfile
+
+    async with w.bot.database.session() as session:
+        row = await session.get(MemberProfile, (w.c.guild.id, w.mentor.id), populate_existing=True)
+    return row.active_mentees if row else -1
+
+
 async def test_a_space_deleted_by_hand_ends_the_match_and_can_be_recreated(
     community: Community,
 ) -> None:
@@ -415,8 +424,10 @@ async def test_a_space_deleted_by_hand_ends_the_match_and_can_be_recreated(
     assert ended == [pair_id]
     for person in (w.mentee, w.mentor):
         assert any("removed" in m.content for m in person.user.dm_channel.history())
+    assert await _active_mentees(w) == 0  # ending gave the mentor's slot back
     result = await community.moderator.slash(community.general, "pairs recreate", pair=pair_id)
     assert "open again" in result.response.content
+    assert await _active_mentees(w) == 1  # and reopening takes it again
     restored = await load_pair(w.bot, pair_id)
     assert restored.status == PairStatus.ACTIVE and restored.channel_id not in (
         None,
@@ -578,16 +589,19 @@ async def test_how_its_going_button_lets_a_member_ask_for_help_any_time(
 
 async def test_reports_are_rate_limited_per_person(community: Community) -> None:
     w = await pair_world(community)
+    # One mentor with four mentees reports in each of the four spaces.
+    await give_profile(w.bot, community.guild.id, w.mentor.id, {**MENTOR_ANSWERS, "capacity": 5})
     channels = []
     for n in range(4):
-        mentor = community.guild.add_member(w.env.create_user(f"mentor_{n}"))
+        mentee = community.guild.add_member(w.env.create_user(f"mentee_{n}"))
         await w.env.settle()
-        pair = await load_pair(w.bot, await w.accept(mentor=mentor))
+        await give_profile(w.bot, community.guild.id, mentee.id, MENTEE_ANSWERS)
+        pair = await load_pair(w.bot, await w.accept(mentee=mentee))
         channels.append(w.channel(pair.channel_id))
     for handle in channels[:3]:
-        sent = await w.mentee.slash(handle, "pair report", reason="not ok")
+        sent = await w.mentor.slash(handle, "pair report", reason="not ok")
         assert "privately to the moderators" in sent.response.content
-    held = await w.mentee.slash(channels[3], "pair report", reason="not ok")
+    held = await w.mentor.slash(channels[3], "pair report", reason="not ok")
     simcord.assert_error(w.env, UserFacingError)
     assert held.ephemeral and "several reports today" in held.response.content
     async with w.bot.database.session() as session:
