@@ -706,9 +706,11 @@ class MatchingCog(commands.Cog):
             pair = await session.get(Pair, pair_id)
             if pair is None:
                 return
-            await q.release_mentor_slot(session, guild_id=pair.guild_id, mentor_id=pair.mentor_id)
+            await q.recount_mentor_slots(session, guild_id=pair.guild_id, mentor_id=pair.mentor_id)
+            mentee = await q.get_request(session, guild_id=pair.guild_id, mentee_id=pair.mentee_id)
         guild = self.bot.get_guild(pair.guild_id)
-        if guild is not None and guild.get_member(pair.mentee_id) is not None:
+        still_here = guild is not None and await find_member(guild, pair.mentee_id) is not None
+        if still_here and mentee is not None:
             await self._dm(
                 pair.mentee_id,
                 "Whenever you're ready, Lantern can introduce you to a new mentor — just press "
@@ -716,6 +718,24 @@ class MatchingCog(commands.Cog):
                 view=request_view(pair.guild_id, "Find me a new mentor"),
             )
         await self.try_waiting(pair.guild_id)
+
+    async def withdraw_member(self, guild_id: int, user_id: int) -> None:
+        """The member is leaving Lantern: withdraw their pending introductions kindly."""
+        async with self.bot.database.session() as session:
+            cancelled = await q.withdraw_member_introductions(
+                session, guild_id=guild_id, user_id=user_id, now=self.bot.now()
+            )
+        for intro in cancelled:
+            await self._edit_card(intro, "This introduction was withdrawn. Nothing else to do.")
+            if intro.mentor_id == user_id:
+                await self._roll_on(intro, "The mentor we introduced you to isn't available")
+
+    async def recount_after_erase(self, guild_id: int, mentor_ids: set[int]) -> None:
+        """Mentors whose pairs with an erased member vanished get their slots back."""
+        async with self.bot.database.session() as session:
+            for mentor_id in mentor_ids:
+                await q.recount_mentor_slots(session, guild_id=guild_id, mentor_id=mentor_id)
+        await self.try_waiting(guild_id)
 
     @commands.Cog.listener("on_lantern_onboarding_completed")
     async def on_onboarding_completed(self, guild_id: int, user_id: int) -> None:

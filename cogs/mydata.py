@@ -15,6 +15,7 @@ from bot.client import LanternBot
 from bot.db.models import ConsentStatus
 from bot.db.queries.members import get_member_profile, record_consent
 from bot.db.registry import delete_member, export_member
+from bot.domain.pairs import STEPPED_AWAY_TEXT
 from bot.domain.questionnaire import load_questionnaire
 from bot.errors import UserFacingError
 from bot.ui import OwnedView
@@ -39,10 +40,30 @@ def private(interaction: discord.Interaction[Any]) -> bool:
 
 
 async def erase_member(bot: LanternBot, user_id: int) -> dict[str, int]:
-    """Delete every row naming ``user_id`` (the registry walks every table)."""
+    """Close what the member is part of kindly, then delete every row naming them.
+
+    Their pending introductions are withdrawn (a mentee rolls on to another mentor) and their
+    pair spaces end like a departure, so partners are told and mentors' slots come back;
+    then the registry erases every table.
+    """
+    matching = bot.get_cog("MatchingCog")
+    pairs = bot.get_cog("PairsCog")
+    mentors: dict[int, set[int]] = {}
+    for guild in bot.guilds:
+        if matching is not None:
+            await matching.withdraw_member(guild.id, user_id)  # type: ignore[attr-defined]
+        if pairs is not None:
+            ended = await pairs.end_pairs_of(  # type: ignore[attr-defined]
+                guild.id, user_id, cause="data_deleted", tell_other=STEPPED_AWAY_TEXT
+            )
+            mentors[guild.id] = {p.mentor_id for p in ended if p.mentor_id != user_id}
     async with bot.database.session() as session:
         counts = await delete_member(session, user_id=user_id)
     log.info("member data deleted user=%s tables=%s", user_id, ",".join(sorted(counts)))
+    if matching is not None:
+        for guild_id, mentor_ids in mentors.items():
+            if mentor_ids:
+                await matching.recount_after_erase(guild_id, mentor_ids)  # type: ignore[attr-defined]
     return counts
 
 

@@ -113,18 +113,28 @@ class PairsCog(CareMixin, commands.Cog):
     @commands.Cog.listener()
     async def on_member_remove(self, member: discord.Member) -> None:
         """A member left: end their pairs cleanly and tell the other person kindly."""
+        await self.end_pairs_of(
+            member.guild.id,
+            member.id,
+            cause="member_left",
+            tell_other=d.kind_departure_text(left=True),
+        )
+
+    async def end_pairs_of(
+        self, guild_id: int, user_id: int, *, cause: str, tell_other: str
+    ) -> list[Pair]:
+        """End every open pair of a member who is leaving; returns the pairs ended."""
         async with self.bot.database.session() as session:
-            mine = await q.pairs_of_member(session, guild_id=member.guild.id, user_id=member.id)
+            mine = await q.pairs_of_member(session, guild_id=guild_id, user_id=user_id)
+        ended = []
         for pair in mine:
             assert pair.id is not None
             if await self.end_space(
-                pair.id,
-                actor_id=member.id,
-                reason=None,
-                cause="member_left",
-                tell_other=d.kind_departure_text(left=True),
+                pair.id, actor_id=user_id, reason=None, cause=cause, tell_other=tell_other
             ):
-                log.info("pair ended by departure pair=%s", pair.id)
+                log.info("pair ended pair=%s cause=%s", pair.id, cause)
+                ended.append(pair)
+        return ended
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:

@@ -411,6 +411,13 @@ def render_opening(
     return Opening(content=content[:2000], cards=tuple(cards))
 
 
+STEPPED_AWAY_TEXT = (
+    "Your mentorship partner has stepped away from Lantern, so it has closed your pair space. "
+    "This isn't about you: people move on for many reasons. Thank you for showing up. "
+    "If you'd like a new match, Lantern will be glad to help."
+)
+
+
 def kind_departure_text(*, left: bool) -> str:
     """What the remaining person is told when the other left or the space vanished."""
     if left:

@@ -376,3 +376,49 @@ async def test_rounds_mode_waits_for_the_moderators_round(world: Matchable) -> N
     await world.c.moderator.click(preview.response.message, label="Send introductions")
     await env.settle()
     assert len(_intro_cards(world.mentor_a)) == 1
+
+
+async def _rows_naming(env: simcord.Env, user_id: int) -> list[str]:
+    from sqlmodel import SQLModel
+
+    found = []
+    async with env.bot.database.session() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                if user_id in tuple(row):
+                    found.append(table.name)
+    return found
+
+
+async def test_a_paired_mentee_deleting_their_data_closes_the_pair_kindly(
+    world: Matchable,
+) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    await world.mentor_a.user.click(_intro_cards(world.mentor_a)[0], label="Accept")
+    await env.settle()
+    asked = await world.mentee.slash(world.c.general, "mydata delete")
+    await world.mentee.click(asked.response, label="Yes, delete everything")
+    await env.settle()
+    assert await _rows_naming(env, world.mentee.id) == []
+    told = [m.content for m in world.mentor_a.user.dm_channel.history()]
+    assert any("stepped away" in t and "isn't about you" in t for t in told)
+    async with env.bot.database.session() as session:
+        row = await session.get(
+            MemberProfile, (world.c.guild.id, world.mentor_a.id), populate_existing=True
+        )
+    assert row is not None and row.active_mentees == 0, "the mentor's slot came back"
+
+
+async def test_a_mentor_deleting_their_data_passes_the_mentee_on(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    asked = await world.mentor_a.slash(world.c.general, "mydata delete")
+    await world.mentor_a.click(asked.response, label="Yes, delete everything")
+    await env.settle()
+    assert await _rows_naming(env, world.mentor_a.id) == []
+    assert len(_intro_cards(world.mentor_b)) == 1
+    assert any(
+        "introduced you to another mentor" in m.content
+        for m in world.mentee.user.dm_channel.history()
+    )

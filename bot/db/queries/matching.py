@@ -439,17 +439,49 @@ async def take_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: i
     return _rowcount(result) == 1
 
 
-async def release_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: int) -> None:
-    """Give a slot back when a pair ends."""
-    await session.execute(
-        update(_profile)
-        .where(
-            _profile.c.guild_id == guild_id,
-            _profile.c.user_id == mentor_id,
-            _profile.c.active_mentees > 0,
-        )
-        .values(active_mentees=_profile.c.active_mentees - 1)
+async def recount_mentor_slots(session: AsyncSession, *, guild_id: int, mentor_id: int) -> None:
+    """Set the mentor's used slots to their open pairs (after a pair ends; safe to repeat).
+
+    The profile row is locked first, so a concurrent accept either finishes before the count
+    (and is counted) or waits for it.
+    """
+    row = await session.get(
+        MemberProfile, (guild_id, mentor_id), with_for_update=True, populate_existing=True
     )
+    if row is None:
+        return
+    count = await session.execute(
+        select(func.count())
+        .select_from(_pair)
+        .where(
+            _pair.c.guild_id == guild_id,
+            _pair.c.mentor_id == mentor_id,
+            _pair.c.status.in_(OPEN_PAIR_STATUSES),
+        )
+    )
+    row.active_mentees = int(count.scalar_one())
+    await session.flush()
+
+
+async def withdraw_member_introductions(
+    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
+) -> list[Introduction]:
+    """Cancel every pending introduction naming the member (they are leaving Lantern)."""
+    result = await session.execute(
+        select(Introduction).where(
+            _intro.c.guild_id == guild_id,
+            _intro.c.status == IntroStatus.PENDING,
+            or_(_intro.c.mentee_id == user_id, _intro.c.mentor_id == user_id),
+        )
+    )
+    cancelled = []
+    for intro in result.scalars():
+        assert intro.id is not None
+        if await decide_introduction(
+            session, intro_id=intro.id, status=IntroStatus.CANCELLED, now=now
+        ):
+            cancelled.append(intro)
+    return cancelled
 
 
 async def set_mentor_paused(
