@@ -737,6 +737,20 @@ class MatchingCog(commands.Cog):
                 await q.recount_mentor_slots(session, guild_id=guild_id, mentor_id=mentor_id)
         await self.try_waiting(guild_id)
 
+    @commands.Cog.listener("on_lantern_consent_withdrawn")
+    async def on_consent_withdrawn(self, guild_id: int, user_id: int) -> None:
+        """Someone withdrew consent: off the waiting list, pending introductions withdrawn."""
+        async with self.bot.database.session() as session:
+            await q.set_request_status(
+                session,
+                guild_id=guild_id,
+                mentee_id=user_id,
+                status=RequestStatus.CANCELLED,
+                now=self.bot.now(),
+                expect=(RequestStatus.WAITING, RequestStatus.INTRODUCED),
+            )
+        await self.withdraw_member(guild_id, user_id)
+
     @commands.Cog.listener("on_lantern_onboarding_completed")
     async def on_onboarding_completed(self, guild_id: int, user_id: int) -> None:
         """A new mentor may unblock the waiting list."""

@@ -422,3 +422,15 @@ async def test_a_mentor_deleting_their_data_passes_the_mentee_on(world: Matchabl
         "introduced you to another mentor" in m.content
         for m in world.mentee.user.dm_channel.history()
     )
+
+
+async def test_withdrawing_consent_withdraws_a_pending_introduction(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    result = await world.mentee.slash(world.c.general, "mydata withdraw")
+    assert result.ephemeral
+    await env.settle()
+    assert await _count(env, Introduction, status=IntroStatus.CANCELLED) == 1
+    assert "withdrawn" in _intro_cards(world.mentor_a)[0].content
+    status = await world.mentee.slash(world.c.general, "match status")
+    assert "haven't asked for a mentor" in status.response.content
