@@ -577,8 +577,13 @@ def assign_round(
         np.asarray(bcols, dtype=np.int64),
     )
     free = pool.free
+    # With the whole score matrix kept, a full pricing pass costs less than a flow: price
+    # every pair straight away and skip the reserve (whose selection costs as much again).
+    cached = scores.cache is not None
     with clock("candidates"):
-        active, reserve, any_compatible = _candidates(scores, k, RESERVE_K, int(free.sum()))
+        active, reserve, any_compatible = _candidates(
+            scores, k, k if cached else RESERVE_K, int(free.sum())
+        )
     proven = False
     bound_points = -1
     full_passes = flows = 0
@@ -591,11 +596,12 @@ def assign_round(
         if duals is None:
             break
         u, v = duals
-        # cheap pricing first: the reserve of near-candidates kept from the scoring pass
-        reduced = reserve.pts - u[reserve.rows] - v[reserve.cols]
-        if (reduced > 0).any():
-            active = active.merge(n, reserve.take(reduced > -PRICING_MARGIN))
-            continue
+        if not cached:
+            # cheap pricing first: the reserve of near-candidates kept from the scoring pass
+            reduced = reserve.pts - u[reserve.rows] - v[reserve.cols]
+            if (reduced > 0).any():
+                active = active.merge(n, reserve.take(reduced > -PRICING_MARGIN))
+                continue
         if full_passes >= MAX_PRICING_ROUNDS:
             break
         full_passes += 1
@@ -606,8 +612,12 @@ def assign_round(
             proven = True
             bound_points = int(u.sum() + (free * v).sum())
             break
-        active = active.merge(n, better)
-        reserve = reserve.merge(n, near)
+        if cached:
+            # every near pair joins: the next duals move, and near pairs are what they reach
+            active = active.merge(n, near)
+        else:
+            active = active.merge(n, better)
+            reserve = reserve.merge(n, near)
     matched = np.flatnonzero(match >= 0)
     if not proven:
         match = _fill(scores, match, free)
