@@ -612,7 +612,14 @@ def assign_round(
             proven = True
             bound_points = int(u.sum() + (free * v).sum())
             break
-        if cached:
+        if cached and full_passes == 2:
+            # Few violations are left by now: keep only the pairs these duals leave within
+            # reach (and the matching itself), a much smaller and faster flow. Once only, so
+            # the candidates grow monotonically afterwards and the loop cannot cycle.
+            slack = active.pts - u[active.rows] - v[active.cols]
+            close = (slack > -PRICING_MARGIN) | (match[active.rows] == active.cols)
+            active = active.take(close).merge(n, near)
+        elif cached:
             # every near pair joins: the next duals move, and near pairs are what they reach
             active = active.merge(n, near)
         else:
