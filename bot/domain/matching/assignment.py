@@ -51,6 +51,7 @@ MIN_CHUNK_ROWS = 512
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
 _BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
+_LOW = float(np.iinfo(np.int16).min)  # any pair not allowed, in the int16 cache
 
 
 class _Clock:
@@ -127,29 +128,39 @@ class _Scores:
         self.step = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
-        self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
+        # Kept as int16 (scores are whole points ≤ 10,000; anything not allowed is clamped to
+        # ``_LOW``): half the memory of float32, and fresh memory is what a first round pays
+        # for most. Chunks are produced in two reused float32 buffers.
+        self.cache: np.ndarray | None = (
+            np.empty((self.m, self.n), dtype=np.int16) if self.m * self.n <= CACHE_CELLS else None
+        )
+        self.cached = False
+        rows = min(self.step, self.m)
+        self._buf = np.empty((rows, self.n), dtype=np.float32)
+        self._tmp = np.empty((rows, self.n), dtype=np.float32)
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, scores) per chunk; forbidden and self pairs score ``_BLOCKED``."""
-        if self.cache is not None and not self.cache:
-            # small enough to keep: one product for everything (BLAS is at its best on it)
-            whole = self.f @ self.g
-            for lo in range(0, self.m, self.step):  # small temporaries, reused
-                whole[lo : lo + self.step] += np.take(
-                    self.f_area[lo : lo + self.step], self.area_col, axis=1
-                )
-            self._block(0, self.m, whole)
-            for start in range(0, self.m, self.step):
-                self.cache[start] = whole[start : start + self.step]
+        """(first row, float32 scores) per chunk; forbidden, self and incompatible pairs are
+        negative (``_BLOCKED``, or ``_LOW`` from the cache). The array is reused for the next
+        chunk: copy what you keep."""
         for start in range(0, self.m, self.step):
-            if self.cache is not None:
-                yield start, self.cache[start]
-                continue
             stop = min(self.m, start + self.step)
-            s = self.f[start:stop] @ self.g
-            s += np.take(self.f_area[start:stop], self.area_col, axis=1)
+            s = self._buf[: stop - start]
+            if self.cache is not None and self.cached:
+                s[...] = self.cache[start:stop]
+                yield start, s
+                continue
+            np.matmul(self.f[start:stop], self.g, out=s)
+            t = self._tmp[: stop - start]
+            np.take(self.f_area[start:stop], self.area_col, axis=1, out=t)
+            s += t
             self._block(start, stop, s)
+            if self.cache is not None:
+                np.maximum(s, _LOW, out=t)
+                self.cache[start:stop] = t
             yield start, s
+        if self.cache is not None:
+            self.cached = True
 
     def _block(self, start: int, stop: int, s: np.ndarray) -> None:
         lo, hi = np.searchsorted(self.brows, [start, stop])
@@ -164,9 +175,9 @@ class _Scores:
         uf, vf = u.astype(np.float32), v.astype(np.float32)
         if self.cache is not None:
             for start, s in self.chunks():
-                r = s - vf[None, :]
-                r -= uf[start : start + s.shape[0], None]
-                yield start, r
+                s -= vf[None, :]  # the chunk buffer is a copy of the cache: reuse it
+                s -= uf[start : start + s.shape[0], None]
+                yield start, s
             return
         g = np.vstack([self.g, np.ones((1, self.n), np.float32), -vf[None, :]])
         for start in range(0, self.m, self.step):
