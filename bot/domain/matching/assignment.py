@@ -48,6 +48,7 @@ SAMPLE_COLUMNS = 256  # columns sampled per row to find a row's candidate thresh
 PRICING_MARGIN = 300.0  # points (3 score points): near-violators kept for the cheap pricing
 CHUNK_CELLS = 2_000_000  # pairs scored at once (8 MB of float32: reused, not page-faulted)
 MIN_CHUNK_ROWS = 512
+TAKE_ROWS = 64  # rows of the area block gathered at once
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
 _BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
@@ -130,19 +131,21 @@ class _Scores:
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
         # Kept as int16 (scores are whole points ≤ 10,000; anything not allowed is clamped to
         # ``_LOW``): half the memory of float32, and fresh memory is what a first round pays
-        # for most. Chunks are produced in two reused float32 buffers.
-        self.cache: np.ndarray | None = (
-            np.empty((self.m, self.n), dtype=np.int16) if self.m * self.n <= CACHE_CELLS else None
-        )
+        # for most. Chunks are produced in one reused float32 buffer.
+        # A matrix of a single chunk simply stays in the float32 buffer.
+        self.single = self.m <= self.step
+        keep = self.m * self.n <= CACHE_CELLS and not self.single
+        self.cache: np.ndarray | None = np.empty((self.m, self.n), dtype=np.int16) if keep else None
         self.cached = False
-        rows = min(self.step, self.m)
-        self._buf = np.empty((rows, self.n), dtype=np.float32)
-        self._tmp = np.empty((rows, self.n), dtype=np.float32)
+        self._buf = np.empty((min(self.step, self.m), self.n), dtype=np.float32)
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, float32 scores) per chunk; forbidden, self and incompatible pairs are
         negative (``_BLOCKED``, or ``_LOW`` from the cache). The array is reused for the next
         chunk: copy what you keep."""
+        if self.single and self.cached:
+            yield 0, self._buf
+            return
         for start in range(0, self.m, self.step):
             stop = min(self.m, start + self.step)
             s = self._buf[: stop - start]
@@ -151,16 +154,15 @@ class _Scores:
                 yield start, s
                 continue
             np.matmul(self.f[start:stop], self.g, out=s)
-            t = self._tmp[: stop - start]
-            np.take(self.f_area[start:stop], self.area_col, axis=1, out=t)
-            s += t
+            for lo in range(start, stop, TAKE_ROWS):  # small temporaries, reused
+                hi = min(stop, lo + TAKE_ROWS)
+                s[lo - start : hi - start] += np.take(self.f_area[lo:hi], self.area_col, axis=1)
             self._block(start, stop, s)
             if self.cache is not None:
-                np.maximum(s, _LOW, out=t)
-                self.cache[start:stop] = t
+                np.maximum(s, _LOW, out=s)  # every pair not allowed is negative either way
+                self.cache[start:stop] = s
             yield start, s
-        if self.cache is not None:
-            self.cached = True
+        self.cached = self.single or self.cache is not None
 
     def _block(self, start: int, stop: int, s: np.ndarray) -> None:
         lo, hi = np.searchsorted(self.brows, [start, stop])
@@ -173,6 +175,11 @@ class _Scores:
         no second full-size array is needed.
         """
         uf, vf = u.astype(np.float32), v.astype(np.float32)
+        if self.single:
+            r = self._buf - vf[None, :]
+            r -= uf[:, None]
+            yield 0, r
+            return
         if self.cache is not None:
             for start, s in self.chunks():
                 s -= vf[None, :]  # the chunk buffer is a copy of the cache: reuse it
@@ -291,7 +298,13 @@ class _ColumnBest:
             if self.k == 1:
                 top = s.argmax(axis=0)[None, :]
             else:  # partitioning rows of the transpose is far faster than strided columns
-                top = _top_along(np.ascontiguousarray(s.T), self.k, axis=1).T
+                top = np.concatenate(  # a block of mentors at a time: small temporaries
+                    [
+                        _top_along(np.ascontiguousarray(s[:, lo : lo + 2048].T), self.k, 1).T
+                        for lo in range(0, self.n, 2048)
+                    ],
+                    axis=1,
+                )
             cols = np.broadcast_to(np.arange(self.n)[None, :], top.shape).ravel()
             rows = top.ravel()
             vals = s[rows, cols]
@@ -590,7 +603,7 @@ def assign_round(
     free = pool.free
     # With the whole score matrix kept, a full pricing pass costs less than a flow: price
     # every pair straight away and skip the reserve (whose selection costs as much again).
-    cached = scores.cache is not None
+    cached = scores.cache is not None or scores.single
     with clock("candidates"):
         active, reserve, any_compatible = _candidates(
             scores, k, k if cached else RESERVE_K, int(free.sum())
