@@ -16,7 +16,9 @@ How a round is solved:
    checked: ``score − u − v ≤ 0``. If it holds, (u, v) is a feasible dual of the *full* problem
    with the same objective as the assignment, so the assignment is proven optimal (integer
    points, exact). Otherwise the violating pairs join the candidates and the flow is solved
-   again (column generation) until the check passes.
+   again (column generation) until the check passes. When the score matrix is small enough
+   to keep (int16), every flow is followed straight by a full pricing pass; beyond, a reserve
+   of near-candidates from the scoring pass is priced cheaply first.
 
 All scores of compatible pairs are positive, so an optimal assignment never leaves a mentee
 unmatched while a compatible mentor has free capacity; a final fill step guarantees it even if
