@@ -409,12 +409,14 @@ def test_round_is_optimal_even_when_candidates_are_pruned_hard(seed: int) -> Non
 
 
 @pytest.mark.parametrize(
-    ("seed", "chunk_cells", "cache_cells", "sample_columns"),
+    ("seed", "chunk_cells", "cache_cells", "sample_columns", "min_rows"),
     [
-        (0, 16_000_000, 40_000_000, 256),  # one chunk, cached between passes
-        (1, 16_000_000, 40_000_000, 256),
-        (2, 400, 0, 8),  # many chunks, sampled thresholds, recomputed (fused) pricing
-        (3, 1_000, 0, 4),
+        (0, 16_000_000, 40_000_000, 256, 512),  # one chunk, kept between passes
+        (1, 16_000_000, 40_000_000, 256, 512),
+        (2, 400, 0, 8, 512),  # many chunks, sampled thresholds, recomputed (fused) pricing
+        (3, 1_000, 0, 4, 512),
+        (4, 400, 40_000_000, 8, 16),  # many chunks kept in the int16 cache
+        (5, 1_000, 40_000_000, 4, 16),
     ],
 )
 def test_larger_round_matches_an_independent_exact_solver(
@@ -422,9 +424,11 @@ def test_larger_round_matches_an_independent_exact_solver(
     chunk_cells: int,
     cache_cells: int,
     sample_columns: int,
+    min_rows: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(assignment, "CHUNK_CELLS", chunk_cells)
+    monkeypatch.setattr(assignment, "MIN_CHUNK_ROWS", min_rows)
     monkeypatch.setattr(assignment, "CACHE_CELLS", cache_cells)
     monkeypatch.setattr(assignment, "SAMPLE_COLUMNS", sample_columns)
     people, slots, forbidden = random_instance(200 + seed, 120, 40, max_free=3)
@@ -435,6 +439,31 @@ def test_larger_round_matches_an_independent_exact_solver(
         r, c = linear_sum_assignment(s[:, expand], maximize=True)
         assert result.proven_optimal
         assert round(result.total_score * 100) == int(s[:, expand][r, c].sum())
+
+
+@pytest.mark.parametrize("margin", [assignment.PRICING_MARGIN, 1.0])
+@pytest.mark.parametrize("chunk_rows", [None, 64])  # one float32 chunk / an int16 cache
+def test_rounds_needing_several_pricing_passes_still_reach_the_optimum(
+    margin: float, chunk_rows: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # k=1 with the matrix kept: the third flow runs on candidates pruned by the duals (to
+    # almost nothing with a 1-point margin), later ones on growing sets again; every round
+    # must still end at the exact optimum, proven
+    monkeypatch.setattr(assignment, "PRICING_MARGIN", margin)
+    if chunk_rows is not None:
+        monkeypatch.setattr(assignment, "MIN_CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(assignment, "CHUNK_CELLS", chunk_rows * 80)
+    passes = []
+    for seed in range(300, 306):
+        people, slots, forbidden = random_instance(seed, 300, 80, max_free=3)
+        result = assign_round(people, slots, forbidden=forbidden, k=1)
+        s = allowed_points(people, slots, forbidden)
+        expand = np.repeat(np.arange(len(slots)), [sl.free for sl in slots])
+        r, c = linear_sum_assignment(s[:, expand], maximize=True)
+        assert result.proven_optimal
+        assert round(result.total_score * 100) == int(s[:, expand][r, c].sum())
+        passes.append(result.stats["pricing_rounds"])
+    assert max(passes) >= (4 if margin < 10 else 3), passes  # the paths above were taken
 
 
 def test_round_is_deterministic_and_independent_of_input_order() -> None:

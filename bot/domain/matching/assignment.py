@@ -16,7 +16,9 @@ How a round is solved:
    checked: ``score − u − v ≤ 0``. If it holds, (u, v) is a feasible dual of the *full* problem
    with the same objective as the assignment, so the assignment is proven optimal (integer
    points, exact). Otherwise the violating pairs join the candidates and the flow is solved
-   again (column generation) until the check passes.
+   again (column generation) until the check passes. When the score matrix is small enough
+   to keep (int16), every flow is followed straight by a full pricing pass; beyond, a reserve
+   of near-candidates from the scoring pass is priced cheaply first.
 
 All scores of compatible pairs are positive, so an optimal assignment never leaves a mentee
 unmatched while a compatible mentor has free capacity; a final fill step guarantees it even if
@@ -48,9 +50,11 @@ SAMPLE_COLUMNS = 256  # columns sampled per row to find a row's candidate thresh
 PRICING_MARGIN = 300.0  # points (3 score points): near-violators kept for the cheap pricing
 CHUNK_CELLS = 2_000_000  # pairs scored at once (8 MB of float32: reused, not page-faulted)
 MIN_CHUNK_ROWS = 512
+TAKE_ROWS = 64  # rows of the area block gathered at once
 CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it is this small
 _INF = np.int64(1) << 50
 _BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
+_LOW = float(np.iinfo(np.int16).min)  # any pair not allowed, in the int16 cache
 
 
 class _Clock:
@@ -127,29 +131,40 @@ class _Scores:
         self.step = max(MIN_CHUNK_ROWS, CHUNK_CELLS // max(1, self.n))
         order = np.argsort(blocked_rows, kind="stable")
         self.brows, self.bcols = blocked_rows[order], blocked_cols[order]
-        self.cache: dict[int, np.ndarray] | None = {} if self.m * self.n <= CACHE_CELLS else None
+        # Kept as int16 (scores are whole points ≤ 10,000; anything not allowed is clamped to
+        # ``_LOW``): half the memory of float32, and fresh memory is what a first round pays
+        # for most. Chunks are produced in one reused float32 buffer.
+        # A matrix of a single chunk simply stays in the float32 buffer.
+        self.single = self.m <= self.step
+        keep = self.m * self.n <= CACHE_CELLS and not self.single
+        self.cache: np.ndarray | None = np.empty((self.m, self.n), dtype=np.int16) if keep else None
+        self.cached = False
+        self._buf = np.empty((min(self.step, self.m), self.n), dtype=np.float32)
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, scores) per chunk; forbidden and self pairs score ``_BLOCKED``."""
-        if self.cache is not None and not self.cache:
-            # small enough to keep: one product for everything (BLAS is at its best on it)
-            whole = self.f @ self.g
-            for lo in range(0, self.m, self.step):  # small temporaries, reused
-                whole[lo : lo + self.step] += np.take(
-                    self.f_area[lo : lo + self.step], self.area_col, axis=1
-                )
-            self._block(0, self.m, whole)
-            for start in range(0, self.m, self.step):
-                self.cache[start] = whole[start : start + self.step]
+        """(first row, float32 scores) per chunk; forbidden, self and incompatible pairs are
+        negative (``_BLOCKED``, or ``_LOW`` from the cache). The array is reused for the next
+        chunk: copy what you keep."""
+        if self.single and self.cached:
+            yield 0, self._buf
+            return
         for start in range(0, self.m, self.step):
-            if self.cache is not None:
-                yield start, self.cache[start]
-                continue
             stop = min(self.m, start + self.step)
-            s = self.f[start:stop] @ self.g
-            s += np.take(self.f_area[start:stop], self.area_col, axis=1)
+            s = self._buf[: stop - start]
+            if self.cache is not None and self.cached:
+                s[...] = self.cache[start:stop]
+                yield start, s
+                continue
+            np.matmul(self.f[start:stop], self.g, out=s)
+            for lo in range(start, stop, TAKE_ROWS):  # small temporaries, reused
+                hi = min(stop, lo + TAKE_ROWS)
+                s[lo - start : hi - start] += np.take(self.f_area[lo:hi], self.area_col, axis=1)
             self._block(start, stop, s)
+            if self.cache is not None:
+                np.maximum(s, _LOW, out=s)  # every pair not allowed is negative either way
+                self.cache[start:stop] = s
             yield start, s
+        self.cached = self.single or self.cache is not None
 
     def _block(self, start: int, stop: int, s: np.ndarray) -> None:
         lo, hi = np.searchsorted(self.brows, [start, stop])
@@ -162,11 +177,16 @@ class _Scores:
         no second full-size array is needed.
         """
         uf, vf = u.astype(np.float32), v.astype(np.float32)
+        if self.single:
+            r = self._buf - vf[None, :]
+            r -= uf[:, None]
+            yield 0, r
+            return
         if self.cache is not None:
             for start, s in self.chunks():
-                r = s - vf[None, :]
-                r -= uf[start : start + s.shape[0], None]
-                yield start, r
+                s -= vf[None, :]  # the chunk buffer is a copy of the cache: reuse it
+                s -= uf[start : start + s.shape[0], None]
+                yield start, s
             return
         g = np.vstack([self.g, np.ones((1, self.n), np.float32), -vf[None, :]])
         for start in range(0, self.m, self.step):
@@ -280,7 +300,13 @@ class _ColumnBest:
             if self.k == 1:
                 top = s.argmax(axis=0)[None, :]
             else:  # partitioning rows of the transpose is far faster than strided columns
-                top = _top_along(np.ascontiguousarray(s.T), self.k, axis=1).T
+                top = np.concatenate(  # a block of mentors at a time: small temporaries
+                    [
+                        _top_along(np.ascontiguousarray(s[:, lo : lo + 2048].T), self.k, 1).T
+                        for lo in range(0, self.n, 2048)
+                    ],
+                    axis=1,
+                )
             cols = np.broadcast_to(np.arange(self.n)[None, :], top.shape).ravel()
             rows = top.ravel()
             vals = s[rows, cols]
@@ -577,8 +603,13 @@ def assign_round(
         np.asarray(bcols, dtype=np.int64),
     )
     free = pool.free
+    # With the whole score matrix kept, a full pricing pass costs less than a flow: price
+    # every pair straight away and skip the reserve (whose selection costs as much again).
+    cached = scores.cache is not None or scores.single
     with clock("candidates"):
-        active, reserve, any_compatible = _candidates(scores, k, RESERVE_K, int(free.sum()))
+        active, reserve, any_compatible = _candidates(
+            scores, k, k if cached else RESERVE_K, int(free.sum())
+        )
     proven = False
     bound_points = -1
     full_passes = flows = 0
@@ -591,11 +622,12 @@ def assign_round(
         if duals is None:
             break
         u, v = duals
-        # cheap pricing first: the reserve of near-candidates kept from the scoring pass
-        reduced = reserve.pts - u[reserve.rows] - v[reserve.cols]
-        if (reduced > 0).any():
-            active = active.merge(n, reserve.take(reduced > -PRICING_MARGIN))
-            continue
+        if not cached:
+            # cheap pricing first: the reserve of near-candidates kept from the scoring pass
+            reduced = reserve.pts - u[reserve.rows] - v[reserve.cols]
+            if (reduced > 0).any():
+                active = active.merge(n, reserve.take(reduced > -PRICING_MARGIN))
+                continue
         if full_passes >= MAX_PRICING_ROUNDS:
             break
         full_passes += 1
@@ -606,8 +638,19 @@ def assign_round(
             proven = True
             bound_points = int(u.sum() + (free * v).sum())
             break
-        active = active.merge(n, better)
-        reserve = reserve.merge(n, near)
+        if cached and full_passes == 2:
+            # Few violations are left by now: keep only the pairs these duals leave within
+            # reach (and the matching itself), a much smaller and faster flow. Once only, so
+            # the candidates grow monotonically afterwards and the loop cannot cycle.
+            slack = active.pts - u[active.rows] - v[active.cols]
+            close = (slack > -PRICING_MARGIN) | (match[active.rows] == active.cols)
+            active = active.take(close).merge(n, near)
+        elif cached:
+            # every near pair joins: the next duals move, and near pairs are what they reach
+            active = active.merge(n, near)
+        else:
+            active = active.merge(n, better)
+            reserve = reserve.merge(n, near)
     matched = np.flatnonzero(match >= 0)
     if not proven:
         match = _fill(scores, match, free)
