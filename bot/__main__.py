@@ -112,8 +112,35 @@ def _run(config: Config) -> int:
     configure_logging(config.bot.log_level)
     bot = create_bot(config)
     asyncio.run(migrate.upgrade(bot.database))
-    bot.run(token.get_secret_value(), log_handler=None)
+    try:
+        bot.run(token.get_secret_value(), log_handler=None)
+    except Exception as exc:
+        message = explain_run_failure(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
     return 0
+
+
+def explain_run_failure(exc: BaseException) -> str | None:
+    """One line for a start-up failure the person running Lantern can fix; else ``None``."""
+    import aiohttp
+    import discord
+
+    if isinstance(exc, discord.LoginFailure):
+        return (
+            "environment: DISCORD_TOKEN: Discord rejected this token; copy it again from the "
+            "Developer Portal (Bot > Reset Token)"
+        )
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return (
+            "Discord Developer Portal: Bot > Privileged Gateway Intents: turn on "
+            "Server Members Intent (Lantern needs it to welcome members), then start again"
+        )
+    if isinstance(exc, (aiohttp.ClientConnectorError, OSError)):
+        return "network: cannot reach Discord; check this machine's internet connection"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -109,3 +109,16 @@ def test_run_without_token_exits_with_instructions() -> None:
     assert result.returncode != 0
     assert "DISCORD_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_start_up_failures_a_person_can_fix_are_explained_in_one_line() -> None:
+    import discord
+
+    from bot.__main__ import explain_run_failure
+
+    bad_token = explain_run_failure(discord.LoginFailure("Improper token has been passed."))
+    assert bad_token is not None and "DISCORD_TOKEN" in bad_token
+    intents = explain_run_failure(discord.PrivilegedIntentsRequired(None))
+    assert intents is not None and "Server Members Intent" in intents
+    assert explain_run_failure(ConnectionRefusedError()) is not None
+    assert explain_run_failure(RuntimeError("a bug")) is None
