@@ -555,8 +555,8 @@ class MatchingCog(commands.Cog):
             new = await q.block_member(
                 session, guild_id=guild_id, blocker_id=user_id, blocked_id=member.id, now=now
             )
-            cancelled = await q.cancel_pending_between(
-                session, guild_id=guild_id, a=user_id, b=member.id, now=now
+            cancelled = await q.cancel_pending_introductions(
+                session, guild_id=guild_id, member=user_id, other=member.id, now=now
             )
             paired = await q.open_pair_between(session, guild_id=guild_id, a=user_id, b=member.id)
         log.info("blocked guild=%s new=%s cancelled=%d", guild_id, new, len(cancelled))
@@ -722,8 +722,8 @@ class MatchingCog(commands.Cog):
     async def withdraw_member(self, guild_id: int, user_id: int) -> None:
         """The member is leaving Lantern: withdraw their pending introductions kindly."""
         async with self.bot.database.session() as session:
-            cancelled = await q.withdraw_member_introductions(
-                session, guild_id=guild_id, user_id=user_id, now=self.bot.now()
+            cancelled = await q.cancel_pending_introductions(
+                session, guild_id=guild_id, member=user_id, now=self.bot.now()
             )
         for intro in cancelled:
             await self._edit_card(intro, "This introduction was withdrawn. Nothing else to do.")

@@ -180,18 +180,20 @@ async def block_member(
     return True
 
 
-async def cancel_pending_between(
-    session: AsyncSession, *, guild_id: int, a: int, b: int, now: datetime
+async def cancel_pending_introductions(
+    session: AsyncSession, *, guild_id: int, member: int, now: datetime, other: int | None = None
 ) -> list[Introduction]:
-    """Cancel pending introductions between two members; returns the ones this call cancelled."""
+    """Cancel pending introductions naming ``member`` (only those with ``other``, if given);
+    returns the ones this call cancelled."""
+    names = or_(_intro.c.mentee_id == member, _intro.c.mentor_id == member)
+    if other is not None:
+        names = or_(
+            and_(_intro.c.mentee_id == member, _intro.c.mentor_id == other),
+            and_(_intro.c.mentee_id == other, _intro.c.mentor_id == member),
+        )
     result = await session.execute(
         select(Introduction).where(
-            _intro.c.guild_id == guild_id,
-            _intro.c.status == IntroStatus.PENDING,
-            or_(
-                and_(_intro.c.mentee_id == a, _intro.c.mentor_id == b),
-                and_(_intro.c.mentee_id == b, _intro.c.mentor_id == a),
-            ),
+            _intro.c.guild_id == guild_id, _intro.c.status == IntroStatus.PENDING, names
         )
     )
     cancelled = []
@@ -461,27 +463,6 @@ async def recount_mentor_slots(session: AsyncSession, *, guild_id: int, mentor_i
     )
     row.active_mentees = int(count.scalar_one())
     await session.flush()
-
-
-async def withdraw_member_introductions(
-    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
-) -> list[Introduction]:
-    """Cancel every pending introduction naming the member (they are leaving Lantern)."""
-    result = await session.execute(
-        select(Introduction).where(
-            _intro.c.guild_id == guild_id,
-            _intro.c.status == IntroStatus.PENDING,
-            or_(_intro.c.mentee_id == user_id, _intro.c.mentor_id == user_id),
-        )
-    )
-    cancelled = []
-    for intro in result.scalars():
-        assert intro.id is not None
-        if await decide_introduction(
-            session, intro_id=intro.id, status=IntroStatus.CANCELLED, now=now
-        ):
-            cancelled.append(intro)
-    return cancelled
 
 
 async def set_mentor_paused(
