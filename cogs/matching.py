@@ -19,6 +19,7 @@ from bot.db.queries import matching as q
 from bot.db.queries.core import get_guild_settings
 from bot.domain.introductions import DEFAULT_EXPIRY, expected_wait, format_hours, intro_card
 from bot.domain.matching import DEFAULT_WEIGHTS, MentorPool, MentorSlot, Weights, load_weights
+from bot.domain.profile import Profile
 from bot.domain.text import safe_inline
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.members import display_name, find_member
@@ -245,8 +246,18 @@ class MatchingCog(commands.Cog):
             return "You're in several servers with Lantern — please use `/match request` there."
         return await self.request_for(guilds[0].id, user.id)
 
-    async def introduce_next(self, guild_id: int, mentee_id: int) -> Introduction | None:
-        """Pick the best available mentor for a waiting mentee and send the introduction."""
+    async def introduce_next(
+        self,
+        guild_id: int,
+        mentee_id: int,
+        *,
+        available: dict[int, tuple[Profile, int]] | None = None,
+    ) -> Introduction | None:
+        """Pick the best available mentor for a waiting mentee and send the introduction.
+
+        ``available`` (mentor id -> profile, free slots) lets a caller introducing several
+        mentees load the mentors once; the chosen mentor's free slots are lowered in it.
+        """
         now = self.bot.now()
         weights = await self.weights_for(guild_id)
         expiry = await self.expiry_for(guild_id)
@@ -257,11 +268,14 @@ class MatchingCog(commands.Cog):
             if found is None:
                 return None
             mentee = found[1]
-            mentors = await q.list_available_mentors(
-                session, guild_id=guild_id, cipher=self.bot.cipher
-            )
+            if available is None:
+                mentors = await q.list_available_mentors(
+                    session, guild_id=guild_id, cipher=self.bot.cipher
+                )
+                available = {p.user_id: (p, free) for p, free in mentors}
             forbidden = await q.forbidden_mentors(session, guild_id=guild_id, mentee_id=mentee_id)
-            pool = MentorPool.build([MentorSlot(p, free) for p, free in mentors], weights)
+            slots = [MentorSlot(p, free) for p, free in available.values() if free > 0]
+            pool = MentorPool.build(slots, weights)
             suggestions = pool.suggest(mentee, forbidden=frozenset(forbidden), k=1)
             if not suggestions:
                 return None
@@ -279,6 +293,8 @@ class MatchingCog(commands.Cog):
             )
         if intro is None:
             return None
+        chosen, free = available[best.mentor_id]
+        available[best.mentor_id] = (chosen, free - 1)
         log.info("introduced guild=%s intro=%s", guild_id, intro.id)
         await self.deliver_introduction(intro, mentee_reasons=best.reasons, expiry=expiry)
         return intro
@@ -692,8 +708,16 @@ class MatchingCog(commands.Cog):
             return
         async with self.bot.database.session() as session:
             waiting = await q.waiting_requests(session, guild_id=guild_id)
+            if not waiting:
+                return
+            mentors = await q.list_available_mentors(
+                session, guild_id=guild_id, cipher=self.bot.cipher
+            )
+        available = {p.user_id: (p, free) for p, free in mentors}
         for request in waiting:
-            await self.introduce_next(guild_id, request.mentee_id)
+            if not any(free > 0 for _, free in available.values()):
+                break
+            await self.introduce_next(guild_id, request.mentee_id, available=available)
 
     # --- events from other features -----------------------------------------------------------
 

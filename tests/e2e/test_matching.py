@@ -434,3 +434,22 @@ async def test_withdrawing_consent_withdraws_a_pending_introduction(world: Match
     assert "withdrawn" in _intro_cards(world.mentor_a)[0].content
     status = await world.mentee.slash(world.c.general, "match status")
     assert "haven't asked for a mentor" in status.response.content
+
+
+async def test_a_pending_introduction_holds_the_mentors_slot(world: Matchable) -> None:
+    env = world.c.env
+    bot = env.bot
+    guild = world.c.guild
+    await world.mentor_a.slash(world.c.general, "mentor capacity", mentees=1)
+    await world.mentor_b.slash(world.c.general, "mentor pause")
+    second = guild.add_member(env.create_user("sami"))
+    await env.settle()
+    await onboarded(bot.database, bot.cipher, guild_id=guild.id, user_id=second.id, now=env.now())
+    await world.mentee.slash(world.c.general, "match request")
+    waiting = await second.slash(world.c.general, "match request")
+    assert "waiting list, number 1" in waiting.response.content
+    assert len(_intro_cards(world.mentor_a)) == 1, "one free place, one introduction"
+    await world.mentor_b.slash(world.c.general, "mentor resume")
+    await env.settle()
+    cards = _intro_cards(world.mentor_b)
+    assert len(cards) == 1 and "sami" in cards[0].content

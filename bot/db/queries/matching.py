@@ -94,7 +94,17 @@ async def load_matchable_profile(
 async def list_available_mentors(
     session: AsyncSession, *, guild_id: int, cipher: Cipher
 ) -> list[tuple[Profile, int]]:
-    """Consented, unpaused mentors with free capacity, with how many slots each has free."""
+    """Consented, unpaused mentors with free capacity, with how many slots each has free.
+
+    An introduction still waiting for the mentor's answer holds one of their slots, so a mentor
+    with one free place is never sent several introductions at once.
+    """
+    counted = await session.execute(
+        select(_intro.c.mentor_id, func.count())
+        .where(_intro.c.guild_id == guild_id, _intro.c.status == IntroStatus.PENDING)
+        .group_by(_intro.c.mentor_id)
+    )
+    pending: dict[int, int] = {mentor: count for mentor, count in counted.all()}
     result = await session.execute(
         select(MemberProfile)
         .where(_profile.c.guild_id == guild_id)
@@ -107,8 +117,9 @@ async def list_available_mentors(
     )
     mentors = []
     for row in result.scalars():
-        profile = to_profile(row, cipher)
-        mentors.append((profile, row.capacity - row.active_mentees))
+        free = row.capacity - row.active_mentees - pending.get(row.user_id, 0)
+        if free > 0:
+            mentors.append((to_profile(row, cipher), free))
     return mentors
 
 
