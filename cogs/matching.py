@@ -761,6 +761,11 @@ class MatchingCog(commands.Cog):
                 await q.recount_mentor_slots(session, guild_id=guild_id, mentor_id=mentor_id)
         await self.try_waiting(guild_id)
 
+    @commands.Cog.listener()
+    async def on_member_remove(self, member: discord.Member) -> None:
+        """Someone left the server: off the waiting list, their introductions withdrawn."""
+        await self.on_consent_withdrawn(member.guild.id, member.id)
+
     @commands.Cog.listener("on_lantern_consent_withdrawn")
     async def on_consent_withdrawn(self, guild_id: int, user_id: int) -> None:
         """Someone withdrew consent: off the waiting list, pending introductions withdrawn."""

@@ -453,3 +453,13 @@ async def test_a_pending_introduction_holds_the_mentors_slot(world: Matchable) -
     await env.settle()
     cards = _intro_cards(world.mentor_b)
     assert len(cards) == 1 and "sami" in cards[0].content
+
+
+async def test_a_mentee_leaving_the_server_withdraws_their_introduction(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentee.slash(world.c.general, "match request")
+    world.c.guild.remove_member(world.mentee)
+    await env.settle()
+    assert await _count(env, Introduction, status=IntroStatus.CANCELLED) == 1
+    assert "withdrawn" in _intro_cards(world.mentor_a)[0].content
+    assert not _intro_cards(world.mentor_a)[0].components
