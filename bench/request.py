@@ -126,9 +126,9 @@ def main() -> int:
     args = parser.parse_args()
     sizes = args.mentors or [1000, 5000, 15000]
     if not args.json:
-        print(
-            f"{'mentors':>8} {'median':>9} {'max':>9} {'load+decrypt':>13} {'pool':>8} {'suggest':>9}"
-        )
+        header = ("mentors", "median", "max", "load+decrypt", "pool", "suggest")
+        widths = (8, 9, 9, 13, 8, 9)
+        print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     for size in sizes:
         result = asyncio.run(run(size, args.repeats))
         if args.json:
