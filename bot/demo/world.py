@@ -6,6 +6,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -14,6 +15,19 @@ import simcord
 from bot.client import LanternBot
 
 _MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
+
+
+_TIMESTAMP = re.compile(r"<t:(\d+)(?::([tTdDfFR]))?>")
+
+
+def _date_for(match: re.Match[str]) -> str:
+    """Discord shows <t:…> in the reader's own zone; the transcript shows UTC."""
+    moment = datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+    if match.group(2) in ("t", "T"):
+        return moment.strftime("%H:%M UTC")
+    if match.group(2) in ("d", "D"):
+        return moment.strftime("%-d %B %Y")
+    return moment.strftime("%-d %B %Y %H:%M UTC")
 
 
 def _on_ephemeral(result: Any) -> bool:
@@ -93,8 +107,8 @@ class World:
             self.show(who, f"#{channel.name}", self.render(message))
 
     def render(self, message: Any) -> str:
-        """A message as a person would read it: mentions shown as names."""
-        return _MENTION.sub(self._name_for, self._render(message))
+        """A message as a person would read it: mentions as names, timestamps as dates."""
+        return _TIMESTAMP.sub(_date_for, _MENTION.sub(self._name_for, self._render(message)))
 
     def _name_for(self, match: re.Match[str]) -> str:
         kind, ident = match.group(1), int(match.group(2))
