@@ -642,7 +642,7 @@ class PromptsCog(commands.Cog):
     @moderator_only()
     @app_commands.describe(
         when="e.g. 'every Monday 09:00', 'daily 18:30', 'weekdays 08:00' or cron '0 9 * * mon'",
-        timezone="IANA time zone, e.g. Europe/London (default: UTC)",
+        timezone="IANA time zone, e.g. Europe/London (default: Lantern's configured zone)",
         areas="Comma-separated areas (identity, culture, ...); empty means all",
         prompt="Always send this prompt instead of rotating",
         channel="Post in the reflections channel with a thread for answers",
@@ -653,7 +653,7 @@ class PromptsCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         when: str,
-        timezone: str = "UTC",
+        timezone: str | None = None,
         areas: str | None = None,
         prompt: str | None = None,
         channel: bool = True,
@@ -662,6 +662,7 @@ class PromptsCog(commands.Cog):
     ) -> None:
         """Create a prompt schedule."""
         await interaction.response.defer(ephemeral=True)
+        timezone = (timezone or "").strip() or self.bot.config.bot.default_timezone
         try:
             recurrence = parse_schedule(when)
             load_zone(timezone)
@@ -689,7 +690,7 @@ class PromptsCog(commands.Cog):
                 areas=",".join(chosen),
                 prompt_key=fixed,
                 expression=recurrence.expression,
-                timezone=timezone.strip(),
+                timezone=timezone,
                 to_channel=channel,
                 to_dm=dm,
                 to_pairs=pairs,

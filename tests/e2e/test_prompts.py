@@ -398,3 +398,16 @@ async def test_pair_target_posts_a_prompt_from_the_pairs_shared_areas_once(
     assert area in {"identity", "culture"}
     # Nobody outside the pair saw it.
     assert _prompt_posts(community.guild.channels["reflections"]) == []
+
+
+async def test_a_schedule_without_a_zone_uses_the_configured_default(community: Community) -> None:
+    bot = community.env.bot
+    config = bot.config
+    bot.config = config.model_copy(
+        update={"bot": config.bot.model_copy(update={"default_timezone": "Asia/Manila"})}
+    )
+    await _setup(community)
+    schedule_id = await _schedule(community, when="daily 18:00")
+    async with bot.database.session() as session:
+        row = await session.get(PromptSchedule, schedule_id)
+    assert row is not None and row.timezone == "Asia/Manila"
