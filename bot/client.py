@@ -11,13 +11,17 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.boundary import LanternTree, send_private
 from bot.config import Config
 from bot.crypto import Cipher, load_cipher
 from bot.db.engine import Database, create_engine
 from bot.errors import ExpiredComponentError
+from bot.fanout import HttpDmSender
+from bot.gateway.boundary import LanternTree, send_private
+from bot.gateway.channels import DiscordSpaces
+from bot.gateway.components import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
+from bot.gateway.messenger import DiscordMessenger
 from bot.scheduler import LanternScheduler, Sweep
-from bot.ui import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
+from bot.services import Services, build_services
 
 log = logging.getLogger("lantern")
 
@@ -48,7 +52,7 @@ def lantern_intents() -> discord.Intents:
 
 
 class LanternBot(commands.Bot):
-    """Lantern's Bot subclass: holds the config, database and cipher every cog uses."""
+    """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters."""
 
     def __init__(self, config: Config, *, database: Database, cipher: Cipher) -> None:
         super().__init__(
@@ -66,6 +70,17 @@ class LanternBot(commands.Bot):
         self.extensions_to_load: tuple[str, ...] = EXTENSIONS
         self.sweeps: list[Sweep] = []
         self.scheduler = LanternScheduler(database, lease_seconds=config.scheduler.lease_seconds)
+        self.messenger = DiscordMessenger(self)
+        self.services: Services = build_services(
+            database=database,
+            cipher=cipher,
+            config=config,
+            clock=self.now,
+            messenger=self.messenger,
+            jobs=self.scheduler,
+            spaces=DiscordSpaces(self),
+            dm_sender=HttpDmSender(self.http),
+        )
 
     def register_sweep(
         self, name: str, run: Callable[[datetime], Awaitable[Any]], *, every_seconds: int

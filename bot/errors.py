@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from discord import app_commands
-
 
 class UserFacingError(Exception):
     """An error whose message is safe and kind enough to show the person who acted."""
@@ -11,23 +9,6 @@ class UserFacingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class NotModeratorError(UserFacingError, app_commands.CheckFailure):
-    """The person is not one of this server's Lantern moderators."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This command is for this server's Lantern moderators. "
-            "If you think you should have access, ask an admin to run `/setup` and pick your role."
-        )
-
-
-class NotInServerError(UserFacingError, app_commands.CheckFailure):
-    """A server-only command was used in a DM."""
-
-    def __init__(self) -> None:
-        super().__init__("Please use this command inside the server, not in a direct message.")
 
 
 class ExpiredComponentError(UserFacingError):

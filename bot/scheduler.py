@@ -19,6 +19,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.db.engine import Database
@@ -97,6 +98,16 @@ class LanternScheduler:
             max_instances=1,
             **extra,
         )
+
+    def run_at(
+        self, job_id: str, run: Callable[[datetime], Awaitable[Any]], when: datetime
+    ) -> None:
+        """One-off ``run(now)`` at ``when`` (the services' ``Jobs`` port)."""
+        self.add_job(job_id, run, DateTrigger(run_date=when))
+
+    def cancel(self, job_id: str) -> None:
+        """Drop a one-off job (the services' ``Jobs`` port)."""
+        self.remove_job(job_id)
 
     def remove_job(self, job_id: str) -> None:
         """Drop a job if it exists."""

@@ -16,14 +16,14 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.db.models import Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
-from bot.db.queries.core import get_guild_settings
+from bot.db.queries.setup import get_guild_settings
 from bot.domain.introductions import DEFAULT_EXPIRY, expected_wait, format_hours, intro_card
 from bot.domain.matching import DEFAULT_WEIGHTS, MentorPool, MentorSlot, Weights, load_weights
 from bot.domain.profile import Profile
 from bot.domain.text import safe_inline
 from bot.errors import ExpiredComponentError, UserFacingError
-from bot.members import display_name, find_member
-from bot.ui import GuardedItem, custom_id
+from bot.gateway.components import GuardedItem, custom_id
+from bot.gateway.messenger import display_name, find_member
 
 log = logging.getLogger("lantern.matching")
 

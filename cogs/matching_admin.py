@@ -11,11 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
 from bot.client import LanternBot
 from bot.db.models import RequestStatus
 from bot.db.queries import matching as q
-from bot.db.queries.core import record_audit
+from bot.db.queries.moderation import record_audit
 from bot.domain.introductions import format_hours
 from bot.domain.matching import (
     Assignment,
@@ -28,8 +27,9 @@ from bot.domain.matching import (
     load_weights,
 )
 from bot.errors import UserFacingError
-from bot.members import display_name
-from bot.ui import OwnedView
+from bot.gateway.checks import moderator_only
+from bot.gateway.components import OwnedView
+from bot.gateway.messenger import display_name
 from cogs.matching import MatchingCog, MatchingError
 
 log = logging.getLogger("lantern.matching")

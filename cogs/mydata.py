@@ -18,7 +18,7 @@ from bot.db.registry import delete_member, export_member
 from bot.domain.pairs import STEPPED_AWAY_TEXT
 from bot.domain.questionnaire import load_questionnaire
 from bot.errors import UserFacingError
-from bot.ui import OwnedView
+from bot.gateway.components import OwnedView
 
 log = logging.getLogger("lantern.mydata")
 

@@ -17,10 +17,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
 from bot.client import LanternBot
 from bot.db.models import ConsentStatus, SubscriptionStatus
-from bot.db.queries.core import get_guild_settings, record_audit
 from bot.db.queries.members import (
     get_member_profile,
     read_answers,
@@ -28,7 +26,9 @@ from bot.db.queries.members import (
     save_answers,
     set_prompt_subscription,
 )
+from bot.db.queries.moderation import record_audit
 from bot.db.queries.onboarding import mark_completed, onboarding_counts, set_step
+from bot.db.queries.setup import get_guild_settings
 from bot.domain.crisis import load_resources, mentions_crisis, resources_for, support_message
 from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 from bot.domain.onboarding import (
@@ -53,7 +53,8 @@ from bot.domain.questionnaire import (
 )
 from bot.domain.timezones import TimezoneResolver, load_aliases, local_time
 from bot.errors import UserFacingError
-from bot.ui import GuardedItem, LanternModal, OwnedView, custom_id
+from bot.gateway.checks import moderator_only
+from bot.gateway.components import GuardedItem, LanternModal, OwnedView, custom_id
 from cogs.mydata import DELETE_QUESTION, DeleteConfirmView
 
 log = logging.getLogger("lantern.onboarding")

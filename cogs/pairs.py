@@ -16,15 +16,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ensure_moderator, moderator_only
 from bot.client import LanternBot
 from bot.db.models import Pair, PairStatus
 from bot.db.queries import pairs as q
-from bot.db.queries.core import record_audit
 from bot.db.queries.matching import take_mentor_slot
+from bot.db.queries.moderation import record_audit
 from bot.domain import pairs as d
 from bot.domain.text import safe_block, safe_inline
 from bot.errors import UserFacingError
+from bot.gateway.checks import ensure_moderator, moderator_only
 from cogs.pairs_care import CareMixin
 from cogs.pairs_components import CheckinAnswerButton, PairActionButton
 from cogs.pairs_spaces import overwrite_for, user_mention

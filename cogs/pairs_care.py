@@ -11,7 +11,7 @@ import discord
 from bot.db.queries import pairs as q
 from bot.domain import pairs as d
 from bot.errors import ExpiredComponentError, UserFacingError
-from bot.ui import OwnedView
+from bot.gateway.components import OwnedView
 from cogs.pairs_components import (
     CHECKIN_ANSWERS,
     EndConfirmView,

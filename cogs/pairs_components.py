@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.ui import GuardedItem, LanternModal, OwnedView, custom_id
+from bot.gateway.components import GuardedItem, LanternModal, OwnedView, custom_id
 
 if TYPE_CHECKING:
     from cogs.pairs.cog import PairsCog

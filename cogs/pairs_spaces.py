@@ -14,12 +14,12 @@ import discord
 from bot.client import LanternBot
 from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
 from bot.db.queries import pairs as q
-from bot.db.queries.core import get_guild_settings
 from bot.db.queries.members import load_profile
+from bot.db.queries.setup import get_guild_settings
 from bot.domain import pairs as d
 from bot.domain.profile import Profile
 from bot.domain.text import safe_block
-from bot.members import find_member
+from bot.gateway.messenger import find_member
 from cogs.pairs_components import PairActionButton, opening_view
 
 log = logging.getLogger("lantern.pairs")

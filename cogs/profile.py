@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.db.models import ConsentStatus
 from bot.domain.onboarding import profile_summary
-from bot.ui import OwnedView
+from bot.gateway.components import OwnedView
 from cogs.onboarding import onboarding_cog
 
 

@@ -13,8 +13,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.boundary import send_private
-from bot.checks import moderator_only
 from bot.client import LanternBot
 from bot.db.models.members import SubscriptionStatus
 from bot.db.models.prompts import (
@@ -26,11 +24,12 @@ from bot.db.models.prompts import (
     SuggestionStatus,
 )
 from bot.db.queries import prompts as q
-from bot.db.queries.core import get_guild_settings, record_audit
 from bot.db.queries.members import (
     load_profile,
     set_prompt_subscription,
 )
+from bot.db.queries.moderation import record_audit
+from bot.db.queries.setup import get_guild_settings
 from bot.domain.areas import AREA_KEYS, AREAS, area_label
 from bot.domain.crisis import (
     Region,
@@ -57,7 +56,9 @@ from bot.domain.schedule import (
 from bot.domain.text import clean_input, safe_block, safe_inline
 from bot.errors import UserFacingError
 from bot.fanout import HttpDmSender
-from bot.ui import LanternModal, OwnedView, custom_id
+from bot.gateway.boundary import send_private
+from bot.gateway.checks import moderator_only
+from bot.gateway.components import LanternModal, OwnedView, custom_id
 from cogs.prompts_delivery import DM_FOOTER, PromptDeliverer, moderator_text
 
 log = logging.getLogger("lantern.prompts")
@@ -110,7 +111,7 @@ class ReflectButton(
                 interaction, "This prompt was sent to someone else, so nothing changed."
             )
         except Exception as error:
-            from bot.boundary import report_interaction_error
+            from bot.gateway.boundary import report_interaction_error
 
             await report_interaction_error(interaction, error, where="ReflectButton")
         return False
@@ -198,7 +199,7 @@ class SuggestionButton(
         return cls(match["action"], int(match["id"]))
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        from bot.checks import is_moderator
+        from bot.gateway.checks import is_moderator
 
         if isinstance(interaction.user, discord.Member) and await is_moderator(
             _bot(interaction), interaction.user

@@ -26,11 +26,11 @@ from bot.db.models.prompts import (
     PromptSchedule,
 )
 from bot.db.queries import prompts as q
-from bot.db.queries.core import get_guild_settings
 from bot.db.queries.members import (
     list_subscribed,
     load_profile,
 )
+from bot.db.queries.setup import get_guild_settings
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.prompts import (
     Library,
@@ -48,7 +48,7 @@ from bot.domain.schedule import (
 )
 from bot.domain.text import defuse_mentions, safe_inline, strip_controls
 from bot.fanout import DEFAULT_RATE_PER_S, FanoutResult, HttpDmSender, Pacer, fan_out_dms
-from bot.ui import custom_id
+from bot.gateway.components import custom_id
 
 log = logging.getLogger("lantern.prompts")
 

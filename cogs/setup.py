@@ -9,17 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
 from bot.client import LanternBot
 from bot.db.models import GuildSettings
-from bot.db.queries.core import (
-    SETTING_FIELDS,
-    get_guild_settings,
-    record_audit,
-    save_guild_settings,
-)
+from bot.db.queries.moderation import record_audit
+from bot.db.queries.setup import SETTING_FIELDS, get_guild_settings, save_guild_settings
 from bot.domain.permissions import REQUIRED, describe_missing, missing_permissions
 from bot.domain.setup import CREATABLE, LABELS, plan_setup
+from bot.gateway.checks import moderator_only
 
 log = logging.getLogger("lantern.setup")
 

@@ -10,17 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.questionnaire import MAX_MESSAGE, Page, Questionnaire
-from bot.domain.text import safe_block, safe_inline
+from bot.domain.questionnaire import Page, Questionnaire
+from bot.domain.text import fit, safe_block, safe_inline
 
 SMALL_GROUP = 5
 DONE = "done"
 CONSENT = "consent"
-
-
-def fit(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Trim ``text`` to one Discord message."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def welcome_text(guild_name: str) -> str:

@@ -11,6 +11,7 @@ _MARKDOWN = re.compile(r"([\\*_`~|>\[\]()#-])")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
 _MAX_COMBINING_RUN = 2
+MAX_MESSAGE = 2000
 
 
 def strip_controls(text: str) -> str:
@@ -57,3 +58,8 @@ def safe_block(text: str, *, limit: int = 1000) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return defuse_mentions(_MARKDOWN.sub(r"\\\1", text))
+
+
+def fit(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Trim ``text`` to one Discord message (the one place Lantern trims a message)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -12,7 +12,6 @@ import simcord
 
 from bot.client import LanternBot
 from bot.db.models import ConsentStatus, Pair
-from bot.db.queries.core import get_guild_settings
 from bot.db.queries.matching import (
     AcceptOutcome,
     accept_introduction,
@@ -20,6 +19,7 @@ from bot.db.queries.matching import (
     open_request,
 )
 from bot.db.queries.members import record_consent, save_answers
+from bot.db.queries.setup import get_guild_settings
 from tests.e2e.conftest import Community
 
 MENTEE_ANSWERS: dict[str, Any] = {

@@ -15,7 +15,7 @@ from bot.client import LanternBot, create_bot
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.db.queries.core import get_guild_settings
+from bot.db.queries.setup import get_guild_settings
 from tests.conftest import make_database
 from tests.e2e.conftest import Community
 

@@ -7,7 +7,7 @@ import pytest
 import simcord
 from discord import app_commands
 
-from bot.db.queries.core import get_guild_settings
+from bot.db.queries.setup import get_guild_settings
 from tests.e2e.conftest import Community
 
 

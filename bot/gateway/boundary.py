@@ -16,7 +16,8 @@ from discord import app_commands
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.errors import DatabaseUnavailableError, NotInServerError, UserFacingError
+from bot.errors import DatabaseUnavailableError, UserFacingError
+from bot.gateway.checks import NotInServerError
 
 log = logging.getLogger("lantern.errors")
 

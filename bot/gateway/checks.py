@@ -7,20 +7,34 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.db.queries.core import get_guild_settings
-from bot.errors import NotInServerError, NotModeratorError
+from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
     from bot.client import LanternBot
+
+
+class NotModeratorError(UserFacingError, app_commands.CheckFailure):
+    """The person is not one of this server's Lantern moderators."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This command is for this server's Lantern moderators. "
+            "If you think you should have access, ask an admin to run `/setup` and pick your role."
+        )
+
+
+class NotInServerError(UserFacingError, app_commands.CheckFailure):
+    """A server-only command was used in a DM."""
+
+    def __init__(self) -> None:
+        super().__init__("Please use this command inside the server, not in a direct message.")
 
 
 async def is_moderator(bot: LanternBot, member: discord.Member) -> bool:
     """Manage Server, or the moderator role chosen in /setup."""
     if member.guild_permissions.manage_guild or member.guild_permissions.administrator:
         return True
-    async with bot.database.session() as session:
-        settings = await get_guild_settings(session, guild_id=member.guild.id)
-    role_id = settings.moderator_role_id if settings else None
+    role_id = await bot.services.setup.moderator_role(member.guild.id)
     return role_id is not None and any(role.id == role_id for role in member.roles)
 
 

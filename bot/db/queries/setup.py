@@ -1,4 +1,4 @@
-"""Guild settings and the moderators' audit trail."""
+"""Guild settings: the choices a server made in /setup."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import AuditEntry, GuildSettings
+from bot.db.models import GuildSettings
 
 SETTING_FIELDS = (
     "moderator_role_id",
@@ -41,26 +41,3 @@ async def save_guild_settings(
     settings.updated_at = now
     await session.flush()
     return settings
-
-
-async def record_audit(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    actor_id: int,
-    action: str,
-    now: datetime,
-    target_user_id: int | None = None,
-    target_id: int | None = None,
-) -> None:
-    """Leave one audit entry for a moderator action: ids and the action name, never content."""
-    session.add(
-        AuditEntry(
-            guild_id=guild_id,
-            actor_id=actor_id,
-            action=action,
-            target_user_id=target_user_id,
-            target_id=target_id,
-            created_at=now,
-        )
-    )

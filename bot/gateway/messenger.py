@@ -1,0 +1,162 @@
+"""The one messenger: every message Lantern sends outside an interaction reply goes through it.
+
+It fits text to Discord's limits (``bot.domain.text.fit``), pings only the people named, turns
+Discord's refusals into a ``SendFailure`` and finds members even when the cache is cold (just
+after a restart).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot.domain.components import Button
+from bot.domain.text import fit
+from bot.gateway.components import view_of
+from bot.gateway.errors import classify
+from bot.services.ports import Posted, SendFailure, Sent
+
+log = logging.getLogger("lantern.messenger")
+
+
+async def find_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The member from the cache, else from Discord; ``None`` if they are not in the server."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user_id)
+    except discord.HTTPException:
+        return None
+
+
+async def display_name(
+    guild: discord.Guild | None, user_id: int, fallback: str = "A member"
+) -> str:
+    """A member's display name for a message, or ``fallback`` if they cannot be found."""
+    if guild is None:
+        return fallback
+    member = await find_member(guild, user_id)
+    return member.display_name if member else fallback
+
+
+def _mentions(ping: Sequence[int]) -> discord.AllowedMentions:
+    if not ping:
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(id=u) for u in ping]
+    )
+
+
+async def reply(
+    interaction: discord.Interaction[Any],
+    text: str,
+    *,
+    buttons: Sequence[Button] = (),
+    ephemeral: bool = True,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Answer an interaction (first response or follow-up), fitted to one message."""
+    kwargs: dict[str, Any] = {"ephemeral": ephemeral}
+    if view is not None:
+        kwargs["view"] = view
+    elif buttons:
+        kwargs["view"] = view_of(buttons)
+    if interaction.response.is_done():
+        await interaction.followup.send(fit(text), **kwargs)
+    else:
+        await interaction.response.send_message(fit(text), **kwargs)
+
+
+class DiscordMessenger:
+    """``Messenger`` on a discord.py client."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None
+        return channel if isinstance(channel, discord.abc.Messageable) else None
+
+    async def dm(
+        self, user_id: int, text: str, *, buttons: Sequence[Button] = (), ping: Sequence[int] = ()
+    ) -> Sent:
+        try:
+            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+            kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
+            if buttons:
+                kwargs["view"] = view_of(buttons)
+            message = await user.send(fit(text), **kwargs)
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.info("dm not delivered user=%s reason=%s", user_id, failure.value)
+            return failure
+        return Posted(message.channel.id, message.id)
+
+    async def post(
+        self,
+        channel_id: int,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        ping: Sequence[int] = (),
+    ) -> Sent:
+        channel = await self._channel(channel_id)
+        if channel is None:
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
+            if buttons:
+                kwargs["view"] = view_of(buttons)
+            message = await channel.send(fit(text), **kwargs)
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.info("post not delivered channel=%s reason=%s", channel_id, failure.value)
+            return failure
+        return Posted(message.channel.id, message.id)
+
+    async def edit(
+        self,
+        channel_id: int,
+        message_id: int,
+        *,
+        text: str | None = None,
+        append: str | None = None,
+        buttons: Sequence[Button] | None = None,
+    ) -> bool:
+        channel = await self._channel(channel_id)
+        if channel is None:
+            return False
+        try:
+            message = await channel.fetch_message(message_id)
+            kwargs: dict[str, Any] = {}
+            if text is not None:
+                kwargs["content"] = fit(text)
+            elif append is not None:
+                kwargs["content"] = fit(f"{message.content}\n\n{append}")
+            if buttons is not None:
+                kwargs["view"] = view_of(buttons) if buttons else None
+            await message.edit(**kwargs)
+        except discord.HTTPException as error:
+            log.info("could not edit message=%s reason=%s", message_id, classify(error).value)
+            return False
+        return True
+
+    async def present(self, guild_id: int, user_id: int) -> bool:
+        guild = self.client.get_guild(guild_id)
+        return guild is not None and await find_member(guild, user_id) is not None
+
+    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
+        return await display_name(self.client.get_guild(guild_id), user_id, fallback)
+
+    async def guild_name(self, guild_id: int) -> str:
+        guild = self.client.get_guild(guild_id)
+        return guild.name if guild else "your server"

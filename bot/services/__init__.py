@@ -1,0 +1,96 @@
+"""Lantern's use cases, each written once and owning its transaction; nothing of Discord.
+
+``build_services`` is the one place that wires them: each service gets the shared ``Context``
+and the services below it (see CONTRIBUTING.md for the order); a pair ending reaches matching
+as the typed ``PairEnded`` event, subscribed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Config
+from bot.crypto import Cipher
+from bot.db.engine import Database
+from bot.services.context import Context
+from bot.services.delivery import DeliveryService
+from bot.services.events import Events
+from bot.services.matching import MatchingService
+from bot.services.member_data import MemberDataService
+from bot.services.moderation import ModerationService
+from bot.services.onboarding import OnboardingService
+from bot.services.pairs import PairsService
+from bot.services.ports import DmSender, Jobs, Messenger, Spaces
+from bot.services.prompts import PromptsService
+from bot.services.reflections import ReflectionsService
+from bot.services.setup import SetupService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every service of one bot, reached as ``bot.services.<feature>``."""
+
+    ctx: Context
+    setup: SetupService
+    moderation: ModerationService
+    prompts: PromptsService
+    delivery: DeliveryService
+    reflections: ReflectionsService
+    pairs: PairsService
+    matching: MatchingService
+    onboarding: OnboardingService
+    member_data: MemberDataService
+
+
+def build_services(
+    *,
+    database: Database,
+    cipher: Cipher,
+    config: Config,
+    clock: Callable[[], datetime],
+    messenger: Messenger,
+    jobs: Jobs,
+    spaces: Spaces,
+    dm_sender: DmSender,
+) -> Services:
+    """Build every service, lowest first, and subscribe matching to pair endings."""
+    ctx = Context(
+        database=database,
+        cipher=cipher,
+        config=config,
+        clock=clock,
+        messenger=messenger,
+        jobs=jobs,
+        events=Events(),
+    )
+    moderation = ModerationService(ctx)
+    setup = SetupService(ctx)
+
+    prompts = PromptsService(ctx)
+
+    delivery = DeliveryService(ctx)
+
+    reflections = ReflectionsService(ctx)
+
+    pairs = PairsService(ctx)
+
+    matching = MatchingService(ctx)
+
+    onboarding = OnboardingService(ctx)
+
+    member_data = MemberDataService(ctx)
+
+    return Services(
+        ctx=ctx,
+        setup=setup,
+        moderation=moderation,
+        prompts=prompts,
+        delivery=delivery,
+        reflections=reflections,
+        pairs=pairs,
+        matching=matching,
+        onboarding=onboarding,
+        member_data=member_data,
+    )

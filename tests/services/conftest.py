@@ -1,0 +1,63 @@
+"""Services on a real database (SQLite or PostgreSQL) with recording fakes of the ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.config import Config
+from bot.crypto import Cipher
+from bot.db.engine import Database
+from bot.services import Services, build_services
+from tests.services.fakes import FakeDmSender, FakeJobs, FakeMessenger, FakeSpaces
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward and return the new now."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class World:
+    """The services under test and the fakes they talk to."""
+
+    services: Services
+    messenger: FakeMessenger
+    jobs: FakeJobs
+    spaces: FakeSpaces
+    dm_sender: FakeDmSender
+    clock: Clock
+    database: Database
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def world(database: Database, cipher: Cipher, config: Config, clock: Clock) -> World:
+    messenger, jobs, spaces, dm_sender = FakeMessenger(), FakeJobs(), FakeSpaces(), FakeDmSender()
+    services = build_services(
+        database=database,
+        cipher=cipher,
+        config=config,
+        clock=clock,
+        messenger=messenger,
+        jobs=jobs,
+        spaces=spaces,
+        dm_sender=dm_sender,
+    )
+    return World(services, messenger, jobs, spaces, dm_sender, clock, database)

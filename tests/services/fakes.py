@@ -1,0 +1,154 @@
+"""Typed, recording fakes of the services' ports: what a use case sent, without Discord."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain.components import Button
+from bot.services.ports import Posted, SendFailure, Sent
+
+
+@dataclass
+class Message:
+    """One message a fake sent: to a user (``dm``) or a channel."""
+
+    to: int
+    text: str
+    buttons: tuple[Button, ...] = ()
+    ping: tuple[int, ...] = ()
+    channel_id: int = 0
+    message_id: int = 0
+    dm: bool = True
+
+
+@dataclass
+class FakeMessenger:
+    """Records every DM, post and edit; ``closed`` users have DMs closed, ``absent`` left."""
+
+    members: dict[int, set[int]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    closed: set[int] = field(default_factory=set)
+    missing_channels: set[int] = field(default_factory=set)
+    sent: list[Message] = field(default_factory=list)
+    edits: list[tuple[int, int, str | None, str | None]] = field(default_factory=list)
+    _next_id: int = 1000
+
+    def join(self, guild_id: int, *user_ids: int) -> None:
+        """Make ``user_ids`` members of ``guild_id``."""
+        self.members.setdefault(guild_id, set()).update(user_ids)
+
+    def leave(self, guild_id: int, user_id: int) -> None:
+        """``user_id`` left ``guild_id``."""
+        self.members.get(guild_id, set()).discard(user_id)
+
+    def dms_to(self, user_id: int) -> list[Message]:
+        """Every DM sent to ``user_id``, oldest first."""
+        return [m for m in self.sent if m.dm and m.to == user_id]
+
+    def posts_in(self, channel_id: int) -> list[Message]:
+        """Every message posted in ``channel_id``, oldest first."""
+        return [m for m in self.sent if not m.dm and m.to == channel_id]
+
+    def _posted(self, channel_id: int) -> Posted:
+        self._next_id += 1
+        return Posted(channel_id, self._next_id)
+
+    async def dm(
+        self, user_id: int, text: str, *, buttons: Sequence[Button] = (), ping: Sequence[int] = ()
+    ) -> Sent:
+        if user_id in self.closed:
+            return SendFailure.DMS_CLOSED
+        posted = self._posted(900_000 + user_id)
+        self.sent.append(
+            Message(user_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=True)
+        )
+        return posted
+
+    async def post(
+        self,
+        channel_id: int,
+        text: str,
+        *,
+        buttons: Sequence[Button] = (),
+        ping: Sequence[int] = (),
+    ) -> Sent:
+        if channel_id in self.missing_channels:
+            return SendFailure.UNKNOWN_CHANNEL
+        posted = self._posted(channel_id)
+        self.sent.append(
+            Message(channel_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=False)
+        )
+        return posted
+
+    async def edit(
+        self,
+        channel_id: int,
+        message_id: int,
+        *,
+        text: str | None = None,
+        append: str | None = None,
+        buttons: Sequence[Button] | None = None,
+    ) -> bool:
+        self.edits.append((channel_id, message_id, text, append))
+        return channel_id not in self.missing_channels
+
+    async def present(self, guild_id: int, user_id: int) -> bool:
+        return user_id in self.members.get(guild_id, set())
+
+    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
+        return self.names.get(user_id, fallback)
+
+    async def guild_name(self, guild_id: int) -> str:
+        return f"Server {guild_id}"
+
+
+def _ids(posted: Posted) -> tuple[int, int]:
+    return posted.channel_id, posted.message_id
+
+
+@dataclass
+class FakeJobs:
+    """Remembers one-off jobs; ``due(now)`` runs those that are due."""
+
+    jobs: dict[str, tuple[Callable[[datetime], Awaitable[Any]], datetime]] = field(
+        default_factory=dict
+    )
+
+    def run_at(self, job_id: str, run: Callable[[datetime], Awaitable[Any]], when: datetime) -> None:
+        self.jobs[job_id] = (run, when)
+
+    def cancel(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+
+    async def due(self, now: datetime) -> int:
+        """Run every job due at ``now``; how many ran."""
+        ready = [(k, run) for k, (run, when) in self.jobs.items() if when <= now]
+        for key, run in ready:
+            self.jobs.pop(key, None)
+            await run(now)
+        return len(ready)
+
+
+@dataclass
+class FakeDmSender:
+    """A DM sender that records payloads; ``closed`` users refuse DMs."""
+
+    closed: set[int] = field(default_factory=set)
+    sent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    async def open_dm(self, user_id: int) -> int:
+        return 900_000 + user_id
+
+    async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
+        self.sent.append((channel_id, payload))
+        return len(self.sent)
+
+
+@dataclass
+class FakeSpaces:
+    """Records the spaces a service asked for (filled in with the pairs service)."""
+
+    made: list[Any] = field(default_factory=list)
