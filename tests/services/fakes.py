@@ -117,7 +117,9 @@ class FakeJobs:
         default_factory=dict
     )
 
-    def run_at(self, job_id: str, run: Callable[[datetime], Awaitable[Any]], when: datetime) -> None:
+    def run_at(
+        self, job_id: str, run: Callable[[datetime], Awaitable[Any]], when: datetime
+    ) -> None:
         self.jobs[job_id] = (run, when)
 
     def cancel(self, job_id: str) -> None:
