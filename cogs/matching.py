@@ -173,6 +173,14 @@ class MatchingCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.register_components(AcceptButton, DeclineButton, DeclinePauseButton, RequestButton)
         self.bot.register_sweep("introductions", self.run_due_introductions, every_seconds=300)
+        # BRIDGE: the matching service forwards here until matching moves into bot/services.
+        legacy = self.bot.services.ctx.legacy
+        legacy["matching.request"] = self.request_for
+        legacy["matching.status"] = self.status_text
+        legacy["matching.fill_waiting"] = self.try_waiting
+        legacy["matching.withdraw"] = self.on_consent_withdrawn
+        legacy["matching.recount"] = self.recount_after_erase
+        legacy["matching.pair_ended"] = self.on_pair_ended
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -721,7 +729,6 @@ class MatchingCog(commands.Cog):
 
     # --- events from other features -----------------------------------------------------------
 
-    @commands.Cog.listener("on_lantern_pair_ended")
     async def on_pair_ended(self, pair_id: int) -> None:
         """Free the mentor's slot and offer the mentee a new match."""
         from bot.db.models import Pair

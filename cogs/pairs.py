@@ -63,6 +63,9 @@ class PairsCog(CareMixin, commands.Cog):
         self.bot.register_sweep("pairs-checkins", self.run_due_checkins, every_seconds=300)
         self.bot.register_sweep("pairs-silence", self.run_silence, every_seconds=3600)
         self.bot.register_sweep("pairs-retention", self.run_due_deletions, every_seconds=3600)
+        # BRIDGE: the pairs service forwards here until pairs move into bot/services/pairs.py.
+        self.bot.services.ctx.legacy["pairs.open_space"] = self.open_space
+        self.bot.services.ctx.legacy["pairs.end_all_of"] = self.end_pairs_of
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:

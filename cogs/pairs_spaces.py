@@ -20,6 +20,7 @@ from bot.domain import pairs as d
 from bot.domain.profile import Profile
 from bot.domain.text import safe_block
 from bot.gateway.messenger import find_member
+from bot.services.events import PairEnded
 from cogs.pairs_components import PairActionButton, opening_view
 
 log = logging.getLogger("lantern.pairs")
@@ -499,7 +500,9 @@ class SpacesMixin:
         if tell_other is not None and actor_id is not None:
             other = pair.mentor_id if actor_id == pair.mentee_id else pair.mentee_id
             await self.dm(other, tell_other)
-        self.bot.dispatch("lantern_pair_ended", pair_id)
+        await self.bot.services.ctx.events.pair_ended(
+            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
+        )
         return True
 
     async def run_due_deletions(self, now: datetime) -> None:

@@ -82,6 +82,8 @@ def build_services(
 
     member_data = MemberDataService(ctx)
 
+    ctx.events.on_pair_ended(matching.pair_ended)
+
     return Services(
         ctx=ctx,
         setup=setup,

@@ -16,6 +16,7 @@ from bot.db.models import Block, PairCheckin, PairReport, PairStatus
 from bot.db.registry import export_member
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
 from bot.errors import UserFacingError
+from bot.services.events import PairEnded
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
     MENTEE_ANSWERS,
@@ -43,10 +44,10 @@ def _flags(perms: discord.Permissions) -> set[str]:
 def _ended_events(world: PairWorld) -> list[int]:
     seen: list[int] = []
 
-    async def on_ended(pair_id: int) -> None:
-        seen.append(pair_id)
+    async def on_ended(event: PairEnded) -> None:
+        seen.append(event.pair_id)
 
-    world.bot.add_listener(on_ended, "on_lantern_pair_ended")
+    world.bot.services.ctx.events.on_pair_ended(on_ended)
     return seen
 
 

@@ -503,15 +503,18 @@ async def mark_dms_closed(
         )
 
 
-async def pause_all_subscriptions(session: AsyncSession, *, user_id: int, now: datetime) -> int:
-    """Pause DM prompts in every server (the DM words "pause prompts"); returns how many."""
+async def pause_all_subscriptions(
+    session: AsyncSession, *, user_id: int, now: datetime
+) -> list[int]:
+    """Pause DM prompts in every server (the DM words "pause prompts"); the servers paused."""
     result = await session.execute(
         update(PromptSubscription)
         .where(PromptSubscription.user_id == user_id)  # type: ignore[arg-type]
         .where(PromptSubscription.status == SubscriptionStatus.SUBSCRIBED)  # type: ignore[arg-type]
         .values(status=SubscriptionStatus.PAUSED, updated_at=now)
+        .returning(col(PromptSubscription.guild_id))
     )
-    return getattr(result, "rowcount", 0) or 0
+    return sorted(int(g) for g in result.scalars())
 
 
 async def active_pairs(session: AsyncSession, *, guild_id: int) -> list[Pair]:
