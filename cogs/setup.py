@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -10,64 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.db.models import GuildSettings
-from bot.db.queries.moderation import record_audit
-from bot.db.queries.setup import SETTING_FIELDS, get_guild_settings, save_guild_settings
-from bot.domain.permissions import REQUIRED, describe_missing, missing_permissions
+from bot.domain.permissions import describe_missing
 from bot.domain.setup import CREATABLE, LABELS, plan_setup
 from bot.gateway.checks import moderator_only
+from bot.gateway.places import bot_permission_report, create_place
 
 log = logging.getLogger("lantern.setup")
-
-Place = discord.abc.GuildChannel | discord.Role
-
-
-def bot_permission_report(guild: discord.Guild) -> list[str]:
-    """Missing server-level permissions of Lantern in ``guild``."""
-    perms = guild.me.guild_permissions
-    granted = {flag: bool(getattr(perms, flag)) for flag in (*REQUIRED, "administrator")}
-    return missing_permissions(granted)
-
-
-def _private_overwrites(
-    guild: discord.Guild, moderator_role: discord.Role | None, *, moderators: bool
-) -> dict[Any, discord.PermissionOverwrite]:
-    overwrites: dict[Any, discord.PermissionOverwrite] = {
-        guild.default_role: discord.PermissionOverwrite(view_channel=False),
-        guild.me: discord.PermissionOverwrite(
-            view_channel=True,
-            send_messages=True,
-            embed_links=True,
-            read_message_history=True,
-            create_private_threads=True,
-            send_messages_in_threads=True,
-        ),
-    }
-    if moderators and moderator_role is not None:
-        overwrites[moderator_role] = discord.PermissionOverwrite(
-            view_channel=True, send_messages=True, read_message_history=True
-        )
-    return overwrites
-
-
-async def _create_place(
-    guild: discord.Guild, key: str, moderator_role: discord.Role | None, see_pairs: bool
-) -> discord.abc.GuildChannel:
-    name = CREATABLE[key]
-    reason = "Lantern /setup"
-    if key == "pair_category_id":
-        return await guild.create_category(
-            name,
-            overwrites=_private_overwrites(guild, moderator_role, moderators=see_pairs),
-            reason=reason,
-        )
-    if key in ("intro_channel_id", "alerts_channel_id"):
-        return await guild.create_text_channel(
-            name,
-            overwrites=_private_overwrites(guild, moderator_role, moderators=True),
-            reason=reason,
-        )
-    return await guild.create_text_channel(name, reason=reason)
 
 
 def _render_value(guild: discord.Guild, key: str, value: int | bool | None) -> str:
@@ -82,13 +31,13 @@ def _render_value(guild: discord.Guild, key: str, value: int | bool | None) -> s
     return channel.mention if channel else "a channel that no longer exists"
 
 
-def render_settings(guild: discord.Guild, settings: GuildSettings) -> str:
+def render_settings(guild: discord.Guild, settings: Mapping[str, Any]) -> str:
     """The saved setup as a short list for moderators."""
     lines = [
-        f"- {label}: {_render_value(guild, key, getattr(settings, key))}"
+        f"- {label}: {_render_value(guild, key, settings.get(key))}"
         for key, label in LABELS.items()
     ]
-    see = "yes" if settings.moderators_see_pairs else "no (only the two members and Lantern)"
+    see = "yes" if settings.get("moderators_see_pairs") else "no (only the two members and Lantern)"
     lines.append(f"- Moderators can see pair spaces: {see}")
     return "\n".join(lines)
 
@@ -137,9 +86,7 @@ class SetupCog(commands.Cog):
             "alerts_channel_id": alerts_channel.id if alerts_channel else None,
             "moderators_see_pairs": moderators_see_pairs,
         }
-        async with self.bot.database.session() as session:
-            current = await get_guild_settings(session, guild_id=guild.id)
-        current_values = {k: getattr(current, k) for k in SETTING_FIELDS} if current else {}
+        current_values = await self.bot.services.setup.current(guild.id)
         existing = frozenset([c.id for c in guild.channels] + [r.id for r in guild.roles])
         system = guild.system_channel
         by_name = {
@@ -164,7 +111,7 @@ class SetupCog(commands.Cog):
         problems: list[str] = []
         for key in plan.create:
             try:
-                place = await _create_place(guild, key, mod_role, see_pairs)
+                place = await create_place(guild, key, mod_role, see_pairs)
             except discord.Forbidden:
                 problems.append(
                     f"I couldn't create the {LABELS[key].lower()} because I lack "
@@ -178,17 +125,7 @@ class SetupCog(commands.Cog):
                 continue
             changes[key] = place.id
             log.info("setup created guild=%s place=%s id=%s", guild.id, key, place.id)
-        async with self.bot.database.session() as session:
-            settings = await save_guild_settings(
-                session, guild_id=guild.id, now=self.bot.now(), changes=changes
-            )
-            await record_audit(
-                session,
-                guild_id=guild.id,
-                actor_id=interaction.user.id,
-                action="setup",
-                now=self.bot.now(),
-            )
+        settings = await self.bot.services.setup.save(guild.id, interaction.user.id, changes)
         log.info("setup saved guild=%s by=%s", guild.id, interaction.user.id)
         parts = ["**Lantern is set up in this server.**", render_settings(guild, settings)]
         if problems:
@@ -197,22 +134,11 @@ class SetupCog(commands.Cog):
         await interaction.followup.send("\n\n".join(parts), ephemeral=True)
 
     async def _self_check(self, guild: discord.Guild) -> None:
+        """Tell the moderators (alerts channel) which permissions Lantern lacks, if any."""
         missing = bot_permission_report(guild)
-        if not missing:
-            return
-        log.warning("missing permissions guild=%s missing=%s", guild.id, ",".join(missing))
-        async with self.bot.database.session() as session:
-            settings = await get_guild_settings(session, guild_id=guild.id)
-        channel = (
-            guild.get_channel(settings.alerts_channel_id)
-            if settings and settings.alerts_channel_id
-            else None
-        )
-        if isinstance(channel, discord.TextChannel):
-            try:
-                await channel.send(describe_missing(missing))
-            except discord.HTTPException:
-                log.warning("could not post permission report guild=%s", guild.id)
+        if missing:
+            log.warning("missing permissions guild=%s missing=%s", guild.id, ",".join(missing))
+            await self.bot.services.moderation.alert(guild.id, describe_missing(missing))
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:

@@ -26,8 +26,8 @@ class SetupService(Service):
         settings = await self.settings(guild_id)
         return {k: getattr(settings, k) for k in SETTING_FIELDS} if settings else {}
 
-    async def save(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> GuildSettings:
-        """Apply ``changes`` and leave one audit entry for the moderator who made them."""
+    async def save(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``changes``, leave one audit entry for the moderator; the saved choices."""
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             settings = await save_guild_settings(
@@ -36,7 +36,7 @@ class SetupService(Service):
             await record_audit(
                 session, guild_id=guild_id, actor_id=actor_id, action="setup", now=now
             )
-        return settings
+        return {k: getattr(settings, k) for k in SETTING_FIELDS}
 
     async def moderator_role(self, guild_id: int) -> int | None:
         """The role id chosen as Lantern's moderators, if any."""
