@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import Config, ConfigError, load_config
+from bot.crypto import DataKeyError
 
 log = logging.getLogger("lantern")
 
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 def _summary(config: Config) -> str:
     from sqlalchemy.engine import make_url
 
+    from bot.crypto import check_key_file
+
     url = make_url(config.database.url)
     lines = [
         f"{config.source}: OK",
@@ -58,7 +61,7 @@ def _summary(config: Config) -> str:
         + (
             f"{len(config.data_keys)} from LANTERN_DATA_KEYS"
             if config.data_keys
-            else f"key file {config.security.key_file}"
+            else check_key_file(config.security.key_file)
         ),
         "  token:     " + ("set" if config.token else "not set (needed for `run`)"),
     ]
@@ -161,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_rotate(config))
         return _run(config)
     except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except DataKeyError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
 

@@ -36,12 +36,33 @@ class ConfigError(Exception):
     """A configuration mistake, with a one-line message meant for the person running Lantern."""
 
 
+NEW_KEY_HINT = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
+
+
+def data_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be a data-encryption key (never showing the key), or ``None``."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return (
+            "is not a valid data key: expected 44 characters of url-safe base64 "
+            f"(32 bytes); make one with {NEW_KEY_HINT}"
+        )
+    return None
+
+
 def _check_database_url(value: str) -> str:
     try:
         url = make_url(value)
     except ArgumentError:
+        # Never echo the value: a malformed URL may still hold a password.
         raise ValueError(
-            f"a database URL such as sqlite+aiosqlite:///var/lantern.db, got {value!r}"
+            "a database URL such as sqlite+aiosqlite:///var/lantern.db "
+            "(the value given is not shown, as it may hold a password)"
         ) from None
     if url.drivername not in SUPPORTED_DRIVERS:
         raise ValueError(
@@ -180,6 +201,10 @@ def load_config(path: str | os.PathLike[str], *, env: dict[str, str] | None = No
             data["database"]["url"] = environ[DATABASE_URL_ENV]
     token = environ.get(TOKEN_ENV)
     keys = tuple(k.strip() for k in environ.get(KEYS_ENV, "").split(",") if k.strip())
+    for number, key in enumerate(keys, start=1):
+        problem = data_key_problem(key)
+        if problem:
+            raise ConfigError(f"environment: {KEYS_ENV}: key {number} of {len(keys)} {problem}")
     try:
         return Config.model_validate(
             {

@@ -55,15 +55,43 @@ class Cipher:
         return self._fernet.rotate(token.encode("ascii")).decode("ascii")
 
 
+def _read_key_file(path: Path) -> list[bytes]:
+    """The keys in ``path``, each checked; ``DataKeyError`` names the file and the line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataKeyError(f"{path}: cannot be read ({exc.strerror})") from None
+    keys = [line.strip() for line in raw.splitlines() if line.strip()]
+    if not keys:
+        raise DataKeyError(f"{path}: the key file is empty; delete it to make a new one")
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise DataKeyError(
+                f"{path}: line {number} is not a valid data key (expected 44 characters of "
+                "url-safe base64); restore the file from your backup"
+            ) from None
+    return keys
+
+
 def load_cipher(env_keys: Sequence[str], key_file: str | os.PathLike[str]) -> Cipher:
     """Keys from the environment if given; otherwise the key file, created on first use."""
     if env_keys:
         return Cipher([k.encode("ascii") for k in env_keys])
     path = Path(key_file)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Cipher.generate_key() + b"\n")
-    keys = [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
-    return Cipher(keys)
+    return Cipher(_read_key_file(path))
+
+
+def check_key_file(key_file: str | os.PathLike[str]) -> str:
+    """A one-line description of the key file for ``check-config``; raises ``DataKeyError``."""
+    path = Path(key_file)
+    if not path.exists():
+        return f"key file {path} (created at first start)"
+    keys = _read_key_file(path)
+    return f"key file {path} ({len(keys)} key{'s' if len(keys) != 1 else ''})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,18 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only, if they are new.
+
+    SQLite gives its -wal and -shm files the permissions of the database file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def create_engine(
     url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, **kwargs: Any
 ) -> AsyncEngine:
@@ -38,7 +51,7 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(database))
         else:
             kwargs.setdefault("poolclass", StaticPool)
         connect_args = kwargs.pop("connect_args", {})

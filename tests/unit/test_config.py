@@ -63,11 +63,14 @@ def test_missing_or_placeholder_token_is_refused(token: str | None) -> None:
 
 
 def test_token_and_keys_come_from_the_environment_and_stay_secret() -> None:
-    env = {"DISCORD_TOKEN": "real-token-value", "LANTERN_DATA_KEYS": "k1, k2"}
+    from bot.crypto import Cipher
+
+    k1, k2 = Cipher.generate_key().decode(), Cipher.generate_key().decode()
+    env = {"DISCORD_TOKEN": "real-token-value", "LANTERN_DATA_KEYS": f"{k1}, {k2}"}
     config = load_config(ROOT / "config.example.toml", env=env)
     assert config.require_token().get_secret_value() == "real-token-value"
     assert len(config.data_keys) == 2
-    assert "real-token-value" not in repr(config)
+    assert "real-token-value" not in repr(config) and k1 not in repr(config)
 
 
 def test_database_url_from_environment_is_validated() -> None:
@@ -122,3 +125,61 @@ def test_start_up_failures_a_person_can_fix_are_explained_in_one_line() -> None:
     assert intents is not None and "Server Members Intent" in intents
     assert explain_run_failure(ConnectionRefusedError()) is not None
     assert explain_run_failure(RuntimeError("a bug")) is None
+
+
+BAD_KEY = "not-a-key-" + "x" * 20
+
+
+def test_a_malformed_data_key_in_the_environment_is_one_line_that_hides_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(ROOT / "config.example.toml", env={"LANTERN_DATA_KEYS": BAD_KEY})
+    message = str(caught.value)
+    assert "LANTERN_DATA_KEYS" in message and "key 1 of 1" in message
+    assert BAD_KEY not in message and "\n" not in message
+
+
+def test_check_config_refuses_a_malformed_data_key(tmp_path: Path) -> None:
+    result = _cli("check-config", "config.example.toml", env={"LANTERN_DATA_KEYS": BAD_KEY})
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "LANTERN_DATA_KEYS" in result.stderr and BAD_KEY not in result.stderr
+
+
+def _config_with_key_file(tmp_path: Path, content: bytes) -> Path:
+    key_file = tmp_path / "data.key"
+    key_file.write_bytes(content)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[database]\nurl = 'sqlite+aiosqlite:///{tmp_path / 'x.db'}'\n"
+        f"[security]\nkey_file = '{key_file}'\n"
+    )
+    return config
+
+
+def test_check_config_and_run_refuse_a_malformed_key_file_in_one_line(tmp_path: Path) -> None:
+    config = _config_with_key_file(tmp_path, b"garbage\n")
+    checked = _cli("check-config", str(config))
+    assert checked.returncode == 2, checked.stdout
+    ran = _cli("run", "--config", str(config), env={"DISCORD_TOKEN": "MTIz.real-looking.token"})
+    assert ran.returncode == 2
+    for result in (checked, ran):
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "line 1 is not a valid data key" in lines[0] and "data.key" in lines[0]
+
+
+def test_check_config_counts_the_keys_of_a_good_key_file(tmp_path: Path) -> None:
+    from bot.crypto import Cipher
+
+    config = _config_with_key_file(tmp_path, Cipher.generate_key() + b"\n")
+    result = _cli("check-config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "(1 key)" in result.stdout
+
+
+def test_a_malformed_database_url_never_echoes_its_password() -> None:
+    url = "postgresql+asyncpg://lantern:s3cret-pw@db:notaport/x"
+    with pytest.raises(ConfigError) as caught:
+        load_config(ROOT / "config.example.toml", env={"LANTERN_DATABASE_URL": url})
+    assert "s3cret-pw" not in str(caught.value)
+    assert "LANTERN_DATABASE_URL" in str(caught.value)
