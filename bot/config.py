@@ -58,7 +58,7 @@ def data_key_problem(key: str) -> str | None:
 def _check_database_url(value: str) -> str:
     try:
         url = make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # Never echo the value: a malformed URL may still hold a password.
         raise ValueError(
             "a database URL such as sqlite+aiosqlite:///var/lantern.db "

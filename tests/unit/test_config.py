@@ -177,8 +177,10 @@ def test_check_config_counts_the_keys_of_a_good_key_file(tmp_path: Path) -> None
     assert "(1 key)" in result.stdout
 
 
-def test_a_malformed_database_url_never_echoes_its_password() -> None:
-    url = "postgresql+asyncpg://lantern:s3cret-pw@db:notaport/x"
+@pytest.mark.parametrize(
+    "url", ["lantern:s3cret-pw@db/x", "postgresql+asyncpg://lantern:s3cret-pw@db:notaport/x"]
+)
+def test_a_malformed_database_url_never_echoes_its_password(url: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(ROOT / "config.example.toml", env={"LANTERN_DATABASE_URL": url})
     assert "s3cret-pw" not in str(caught.value)
