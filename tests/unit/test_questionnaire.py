@@ -148,7 +148,7 @@ def _check(page_id: str, raw: dict[str, Any], role: str | None = "mentee", answe
         ("story", {"about": "hello @here"}, "leave @everyone"),
         ("story", {"about": "ping <@123456789>"}, "mentions"),
         ("story", {"about": "go to <#123456789>"}, "mentions"),
-        ("rhythm", {"timezone": "Atlantis"}, "couldn't find a time zone"),
+        ("rhythm", {"timezone": "Xyzzyville"}, "couldn't find a time zone"),
         ("you", {"role": []}, "needs an answer"),
         ("areas", {"areas_wanted:1": ["identity"], "areas_wanted:2": ["identity"]}, "only once"),
         ("areas", {"areas_wanted:2": ["identity"]}, None),
@@ -186,3 +186,19 @@ def test_a_time_zone_is_resolved_and_cleaned_text_noted() -> None:
     assert outcome.answers["timezone"] == "America/Sao_Paulo"
     outcome = _check("story", {"about": "Hi\u202e there"})
     assert outcome.answers["about"] == "Hi there" and outcome.notes
+
+
+def test_a_refused_time_zone_is_not_echoed_with_its_formatting() -> None:
+    outcome = _check("rhythm", {"timezone": "[click](https://evil.example)\n**x** `y`"})
+    assert not outcome.ok
+    (error,) = outcome.errors
+    assert "couldn't find a time zone" in error
+    assert "[click](" not in error and "**x**" not in error and "`y`" not in error
+    assert "\n" not in error
+
+
+def test_an_ambiguous_time_zone_offers_the_choices() -> None:
+    outcome = _check("rhythm", {"timezone": "IST"})
+    assert not outcome.ok
+    (error,) = outcome.errors
+    assert "Which did you mean" in error and "Asia/Kolkata" in error
