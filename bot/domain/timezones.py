@@ -112,10 +112,9 @@ class TimezoneResolver:
                 city = normalise_place(zone.rsplit("/", 1)[1].replace("_", " "))
                 self._by_city.setdefault(city, set()).add(zone)
         self._aliases: dict[str, TimezoneMatch] = {}
-        for name, zone in aliases.items():
-            known = tuple(
-                z for z in ((zone,) if isinstance(zone, str) else zone) if z in self._zones
-            )
+        for name, target in aliases.items():
+            named = (target,) if isinstance(target, str) else target
+            known = tuple(z for z in named if z in self._zones)
             if len(known) == 1:
                 self._aliases[normalise_place(name)] = TimezoneMatch(known[0])
             elif known:
