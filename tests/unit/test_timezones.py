@@ -98,6 +98,6 @@ def test_a_much_bigger_city_wins_a_shared_name_and_close_ones_stay_ambiguous() -
         City("Evenfield", "Asia/Tokyo", 200_000),
         City("Evenfield", "Europe/Paris", 150_000),
     ]
-    resolver = TimezoneResolver(["Asia/Tokyo", "Europe/Paris"], {}, (cities, []))
+    resolver = TimezoneResolver(["Asia/Tokyo", "Europe/Paris"], {}, cities)
     assert resolver.resolve("twinton").zone == "Asia/Tokyo"
     assert resolver.resolve("Evenfield").candidates == ("Asia/Tokyo", "Europe/Paris")
