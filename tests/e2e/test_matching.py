@@ -79,12 +79,15 @@ async def _count(env: simcord.Env, model: type, **where: object) -> int:
 
 async def test_request_intro_accept(world: Matchable) -> None:
     env = world.c.env
+    pairs = env.bot.services.pairs
     accepted: list[int] = []
+    open_space = pairs.open_space
 
-    async def on_lantern_pair_accepted(pair_id: int) -> None:
+    async def recording_open_space(pair_id: int) -> None:
         accepted.append(pair_id)
+        await open_space(pair_id)
 
-    env.bot.add_listener(on_lantern_pair_accepted)
+    pairs.open_space = recording_open_space  # type: ignore[method-assign]
     result = await world.mentee.slash(world.c.general, "match request")
     assert result.ephemeral
     assert "introduced" in result.response.content
