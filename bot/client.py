@@ -31,7 +31,6 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.profile",
     "cogs.mydata",
     "cogs.matching",
-    "cogs.matching_admin",
     "cogs.pairs",
     "cogs.prompts",
 )
@@ -106,6 +105,9 @@ class LanternBot(commands.Bot):
         return discord.utils.utcnow()
 
     async def setup_hook(self) -> None:
+        matching = self.services.matching
+        self.register_sweep("introductions-expire", matching.expire_due, every_seconds=300)
+        self.register_sweep("introductions-remind", matching.remind_due, every_seconds=300)
         for name in self.extensions_to_load:
             await self.load_extension(name)
         await self.tree.sync()

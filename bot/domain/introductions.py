@@ -1,14 +1,17 @@
-"""Introductions and the waiting list, as pure decisions: wait estimates, reminders, wording."""
+"""Introductions and the waiting list, as pure decisions: wait estimates, reminders, wording.
+
+Every sentence matching says to a member or a moderator lives here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from statistics import median
 
 from bot.domain.areas import area_label
 from bot.domain.profile import Profile, shared_fields
-from bot.domain.text import safe_block, safe_inline
+from bot.domain.text import fit, safe_block, safe_inline
 
 DEFAULT_EXPIRY = timedelta(hours=72)
 
@@ -69,4 +72,341 @@ def intro_card(
         f"\nPlease answer within {format_hours(expires_in)}. If you decline, they are simply "
         "introduced to someone else — they won't be told who said no."
     )
-    return "\n".join(lines)[:2000]
+    return fit("\n".join(lines))
+
+
+def discord_date(moment: datetime) -> str:
+    """A date every reader sees in their own time zone (Discord's ``<t:…:D>`` markup)."""
+    return f"<t:{int(moment.timestamp())}:D>"
+
+
+def user_ping(user_id: int) -> str:
+    """The mention of one member (pings them only where the message allows it)."""
+    return f"<@{user_id}>"
+
+
+# --- what members read ----------------------------------------------------------------------
+
+NOT_READY = (
+    "Lantern can look for a mentor once you've finished onboarding and agreed to matching. "
+    "Run `/onboard` to pick up where you left off."
+)
+MENTOR_ONLY = (
+    "Your profile says you're here to mentor, so there's nothing to request. "
+    "If you'd also like a mentor, change your role with `/profile`."
+)
+ALREADY_MATCHED = "You already have a mentor. `/match status` shows your pair."
+NOT_ASKED = "You haven't asked for a mentor yet. Use `/match request` when you're ready."
+NOT_A_MENTOR = (
+    "You're not set up as a mentor yet. Run `/onboard` and choose "
+    "“offering mentorship” to become one."
+)
+NOT_A_MENTOR_YET = "You're not set up as a mentor yet. Run `/onboard` first."
+PAUSED = (
+    "You're paused: no new introductions until you run `/mentor resume`. Your current "
+    "pairs carry on as before."
+)
+RESUMED = "Welcome back! You'll get introductions again when someone fits."
+CANCELLED = "You're off the waiting list. Use `/match request` whenever you'd like to look again."
+NOT_WAITING = "You're not on the waiting list, so nothing changed."
+CANT_BLOCK_SELF = "You can't block yourself, so nothing changed."
+WITHDRAWN_CARD = "This introduction was withdrawn. Nothing else to do."
+EXPIRED_CARD = "⌛ This introduction expired and was passed on. No worries."
+EXPIRED_ON_ACCEPT = (
+    "This introduction has expired, so the mentee is being introduced to someone "
+    "else. Thank you for looking!"
+)
+FULL_ON_ACCEPT = (
+    "You're already mentoring as many people as your capacity allows, so nothing "
+    "changed. Raise it with `/mentor capacity`, or decline this one."
+)
+NEW_MENTOR_OFFER = (
+    "Whenever you're ready, Lantern can introduce you to a new mentor — just press "
+    "the button below. There's no rush."
+)
+DECLINED_BY_MENTOR = "The mentor we introduced you to can't take anyone on right now"
+NOT_ANSWERED = "Your mentor introduction wasn't answered in time"
+UNAVAILABLE_AFTER_ALL = "The mentor we introduced you to isn't available after all"
+UNAVAILABLE = "The mentor we introduced you to isn't available"
+
+
+def already_decided(status: str) -> str:
+    """Why a second click on an introduction changed nothing."""
+    return {
+        "accepted": "This introduction was already accepted, so nothing changed.",
+        "declined": "This introduction was already declined, so nothing changed.",
+        "expired": "This introduction expired and was passed on, so nothing changed.",
+    }.get(status, "This introduction is no longer open, so nothing changed.")
+
+
+def mentee_told_introduced(expiry: timedelta) -> str:
+    """The mentee's DM when an introduction is sent."""
+    return (
+        "Good news: Lantern has introduced you to a mentor who offers what you're looking "
+        f"for. They have {format_hours(expiry)} to answer, and I'll tell you as soon as "
+        "they do. `/match status` shows where things stand."
+    )
+
+
+def closed_dms_card(mentor_id: int, card: str) -> str:
+    """The introduction posted in a private thread because the mentor's DMs are closed."""
+    return (
+        f"{user_ping(mentor_id)} — your DMs are closed, so here is your introduction. "
+        "Only you and the moderators can see this thread.\n\n" + card
+    )
+
+
+def accepted_card(mentee_name: str) -> str:
+    """What the mentor's card says once they accepted."""
+    return f"✅ You accepted. Lantern is opening a private space for you and {mentee_name}."
+
+
+def accepted_dm(mentor_name: str) -> str:
+    """The mentee's DM when the mentor accepted."""
+    return (
+        f"🎉 {mentor_name} accepted! Lantern is opening a "
+        "private space just for the two of you; you'll get a link in a moment."
+    )
+
+
+def declined_card(pause: bool) -> str:
+    """What the mentor's card says once they declined."""
+    note = (
+        "Thanks for letting us know. You're paused, so Lantern won't send you new "
+        "introductions until you run `/mentor resume`."
+        if pause
+        else "Thanks for letting us know — they'll be introduced to someone else."
+    )
+    return "You declined. " + note
+
+
+def reminder(mentee_name: str, left: timedelta) -> str:
+    """The mentor's halfway reminder."""
+    return (
+        f"A gentle reminder: {mentee_name} is waiting to "
+        f"hear from you. The introduction expires in {format_hours(left)}."
+    )
+
+
+def rolled_on(why: str, introduced: bool, status: str = "") -> str:
+    """The mentee's DM after an introduction ended without a pair."""
+    if introduced:
+        return f"{why}, so Lantern has introduced you to another mentor."
+    return f"{why}, so you're back on the waiting list. {status}"
+
+
+def keep_looking(why: str) -> str:
+    """A moderator's introduction did not work out: the mentee chooses whether to go on."""
+    return (
+        f"{why}. Would you like Lantern to keep looking for a mentor for you? Press the button "
+        "below if so; otherwise there's nothing you need to do."
+    )
+
+
+def matched_since(mentor_name: str, since: datetime) -> str:
+    """Status: the member has a mentor."""
+    return f"You're matched with {mentor_name} since {discord_date(since)}."
+
+
+def waiting_for_answer(left: timedelta, *, by_hand: bool = False) -> str:
+    """Status: an introduction is waiting for the mentor's answer."""
+    after = (
+        "If they can't, I'll ask whether you'd like me to keep looking."
+        if by_hand
+        else "If they can't, you'll be introduced to someone else."
+    )
+    return (
+        "You've been introduced to a mentor and are waiting for their answer "
+        f"(they have {format_hours(left)} left). {after}"
+    )
+
+
+def waiting_position(position: int, estimate: str, *, rounds_only: bool) -> str:
+    """Status: on the waiting list."""
+    if rounds_only:
+        return (
+            f"You're on the waiting list, number {position}. This server's moderators "
+            "introduce people in rounds, so that everyone gets the best possible fit; "
+            "I'll message you as soon as you're introduced."
+        )
+    return (
+        f"You're on the waiting list, number {position}. No mentor with free time matches "
+        f"what you're looking for right now; {estimate}. "
+        "I'll message you the moment that changes."
+    )
+
+
+def blocked(name: str, *, new: bool, paired: bool) -> str:
+    """The private answer to ``/match block``."""
+    text = (
+        f"Done. Lantern will never match you with {name}, and they are not told."
+        if new
+        else f"You had already blocked {name}, so nothing changed."
+    )
+    if paired:
+        text += (
+            " You're paired with them right now: `/pair end` ends it privately, and "
+            "`/pair report` reaches the moderators."
+        )
+    return text
+
+
+def capacity_set(mentees: int, active: int) -> str:
+    """The answer to ``/mentor capacity``."""
+    extra = (
+        f" You currently have {active}, so no new introductions until one ends."
+        if active >= mentees
+        else ""
+    )
+    return f"Your capacity is now {mentees} mentee{'s' if mentees != 1 else ''}.{extra}"
+
+
+# --- why an introduction cannot be made -----------------------------------------------------
+
+
+class Skip(StrEnum):
+    """Why ``introduce`` refused: re-checked for every request, round and manual introduction."""
+
+    SELF = "self"
+    MENTEE_NOT_READY = "mentee_not_ready"
+    MENTEE_PAIRED = "mentee_paired"
+    MENTEE_NOT_WAITING = "mentee_not_waiting"
+    MENTOR_NOT_READY = "mentor_not_ready"
+    MENTOR_PAUSED = "mentor_paused"
+    MENTOR_FULL = "mentor_full"
+    BLOCKED = "blocked"
+    INTRODUCED_BEFORE = "introduced_before"
+
+
+MENTEE_SIDE = frozenset(
+    {Skip.SELF, Skip.MENTEE_NOT_READY, Skip.MENTEE_PAIRED, Skip.MENTEE_NOT_WAITING}
+)
+
+_SKIP_REASONS = {
+    Skip.SELF: "a member can't mentor themselves",
+    Skip.MENTEE_NOT_READY: "no longer consents to matching or has no finished profile",
+    Skip.MENTEE_PAIRED: "already has a mentor",
+    Skip.MENTEE_NOT_WAITING: "is no longer waiting",
+    Skip.MENTOR_NOT_READY: "the mentor no longer consents to matching",
+    Skip.MENTOR_PAUSED: "the mentor paused introductions",
+    Skip.MENTOR_FULL: "the mentor has no free place",
+    Skip.BLOCKED: "one of them blocked the other",
+    Skip.INTRODUCED_BEFORE: "they were introduced before",
+}
+
+
+def skip_reason(skip: Skip) -> str:
+    """Why a round left one introduction out, for the moderator's confirmation."""
+    return _SKIP_REASONS[skip]
+
+
+def manual_refusal(skip: Skip, mentee_name: str, mentor_name: str) -> str:
+    """Why a moderator's manual introduction was refused, so nothing changed."""
+    if skip is Skip.SELF:
+        return "A member can't mentor themselves, so nothing changed."
+    if skip is Skip.MENTEE_NOT_READY:
+        return (
+            f"{mentee_name} hasn't finished onboarding as a mentee with consent "
+            "to matching, so they can't be introduced yet."
+        )
+    if skip is Skip.MENTEE_PAIRED:
+        return f"{mentee_name} already has a mentor."
+    if skip is Skip.MENTEE_NOT_WAITING:
+        return (
+            f"{mentee_name} is already waiting on an introduction; wait for that "
+            "mentor's answer first."
+        )
+    if skip in (Skip.MENTOR_NOT_READY, Skip.MENTOR_PAUSED, Skip.MENTOR_FULL):
+        return (
+            f"{mentor_name} isn't available: they need a finished mentor profile "
+            "with consent, free capacity, and not be paused."
+        )
+    return (
+        "These two can't be introduced: one blocked the other, or this introduction "
+        "was already made before."
+    )
+
+
+# --- what moderators read -------------------------------------------------------------------
+
+NOBODY_WAITING = "Nobody is waiting for a mentor right now."
+ROUNDS_MODE = (
+    "Requests now wait for your batch rounds: run `/matching round` to preview and send "
+    "the best set of introductions for everyone waiting."
+)
+INSTANT_MODE = "Requests are now introduced at once, to the best available mentor."
+
+
+def round_preview(
+    introductions: int, average: float | None, unmatched: Sequence[tuple[str, str]], more: int
+) -> str:
+    """The preview of a batch round; nothing is sent yet."""
+    lines = [
+        f"**Matching round preview** — {introductions} introduction"
+        f"{'s' if introductions != 1 else ''}",
+    ]
+    if average is not None:
+        lines.append(f"Average compatibility: {average:.0f}/100")
+    if unmatched:
+        lines.append(f"\n**Staying on the waiting list ({len(unmatched) + more})**")
+        lines.extend(f"- {name}: {why}" for name, why in unmatched)
+        if more:
+            lines.append(f"- …and {more} more")
+    lines.append("\nNothing is sent until you press **Send introductions**.")
+    return fit("\n".join(lines))
+
+
+def round_sent(sent: int, skipped: Sequence[tuple[str, str]]) -> str:
+    """The confirmation of a published round, with what it skipped and why."""
+    text = (
+        f"Done: {sent} introduction{'s' if sent != 1 else ''} sent. "
+        "Each mentee has been told, and each mentor has the card to accept or decline."
+    )
+    if skipped:
+        lines = [f"\n\n**Skipped {len(skipped)}** (things changed since the preview):"]
+        lines.extend(f"- {name}: {why}" for name, why in skipped[:15])
+        if len(skipped) > 15:
+            lines.append(f"- …and {len(skipped) - 15} more")
+        text += "\n".join(lines)
+    return fit(text)
+
+
+def round_progress(done: int, total: int) -> str:
+    """Progress while a round's introductions are sent."""
+    return f"Sending introductions… {done} of {total}"
+
+
+def manual_done(mentee_name: str, mentor_name: str, score: float, expiry: timedelta) -> str:
+    """The answer to ``/matching manual``."""
+    return (
+        f"Introduced {mentee_name} to {mentor_name} "
+        f"(compatibility {score:.0f}/100). {mentor_name} has "
+        f"{format_hours(expiry)} to answer."
+    )
+
+
+def queue_list(waiting: Sequence[tuple[str, timedelta]], total: int) -> str:
+    """``/matching queue``: who waits and for how long."""
+    if not total:
+        return NOBODY_WAITING
+    lines = [f"**Waiting for a mentor ({total})**"]
+    lines.extend(
+        f"{index}. {name} — {format_hours(waited)}"
+        for index, (name, waited) in enumerate(waiting, start=1)
+    )
+    if total > len(waiting):
+        lines.append(f"…and {total - len(waiting)} more")
+    return fit("\n".join(lines))
+
+
+def weights_table(weights: Mapping[str, float], expiry: timedelta, *, updated: bool) -> str:
+    """``/matching weights``: the server's weights and expiry."""
+    lines = ["**Matching weights for this server**" + (" (updated)" if updated else "")]
+    lines += [f"- {name}: {value:g}" for name, value in weights.items()]
+    lines.append(f"- introductions expire after: {format_hours(expiry)}")
+    return "\n".join(lines)
+
+
+def bad_weights(problems: Sequence[str]) -> str:
+    """Weights that cannot be used."""
+    return "Those weights can't be used, so nothing changed: " + "; ".join(problems) + "."

@@ -150,6 +150,47 @@ class DiscordMessenger:
             return False
         return True
 
+    async def private_thread(
+        self,
+        channel_id: int,
+        user_id: int,
+        text: str,
+        *,
+        title: str,
+        buttons: Sequence[Button] = (),
+    ) -> Sent:
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return SendFailure.UNKNOWN_CHANNEL
+        member = await find_member(channel.guild, user_id)
+        if member is None:
+            return SendFailure.UNKNOWN_USER
+        try:
+            # A private thread is only reachable by someone who can view its parent channel;
+            # the parent holds nothing but private threads, so this reveals nothing else.
+            if not channel.permissions_for(member).view_channel:
+                await channel.set_permissions(
+                    member,
+                    view_channel=True,
+                    send_messages=False,
+                    send_messages_in_threads=True,
+                    read_message_history=True,
+                    reason="Lantern: a private thread for a member whose DMs are closed",
+                )
+            thread = await channel.create_thread(
+                name=title, type=discord.ChannelType.private_thread, invitable=False
+            )
+            await thread.add_user(member)
+            kwargs: dict[str, Any] = {"allowed_mentions": _mentions([user_id])}
+            if buttons:
+                kwargs["view"] = view_of(buttons)
+            message = await thread.send(fit(text), **kwargs)
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.warning("private thread failed channel=%s reason=%s", channel_id, failure.value)
+            return failure
+        return Posted(thread.id, message.id)
+
     async def present(self, guild_id: int, user_id: int) -> bool:
         guild = self.client.get_guild(guild_id)
         return guild is not None and await find_member(guild, user_id) is not None

@@ -76,7 +76,7 @@ def build_services(
 
     pairs = PairsService(ctx)
 
-    matching = MatchingService(ctx)
+    matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
     onboarding = OnboardingService(ctx)
 

@@ -1,10 +1,10 @@
-"""Moderation: the audit trail of moderator actions and alerts to the moderators' channel."""
+"""Moderation: the audit trail of moderator actions, alerts to the moderators' channel, blocks."""
 
 from __future__ import annotations
 
 import logging
 
-from bot.db.queries.moderation import record_audit
+from bot.db.queries.moderation import add_block, record_audit
 from bot.db.queries.setup import get_guild_settings
 from bot.services.context import Context, Service
 from bot.services.ports import Posted
@@ -51,3 +51,16 @@ class ModerationService(Service):
             log.warning("could not alert moderators guild=%s reason=%s", guild_id, sent.value)
             return False
         return True
+
+    async def block(self, guild_id: int, blocker_id: int, blocked_id: int) -> bool:
+        """``blocker_id`` is never paired with ``blocked_id`` again; false if already blocked."""
+        async with self.ctx.transaction() as session:
+            new = await add_block(
+                session,
+                guild_id=guild_id,
+                blocker_id=blocker_id,
+                blocked_id=blocked_id,
+                now=self.ctx.now(),
+            )
+        log.info("blocked guild=%s new=%s", guild_id, new)
+        return new

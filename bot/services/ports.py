@@ -76,6 +76,20 @@ class Messenger(Protocol):
         """Replace (``text``) or extend (``append``) a message; ``buttons=()`` removes them."""
         ...
 
+    async def private_thread(
+        self,
+        channel_id: int,
+        user_id: int,
+        text: str,
+        *,
+        title: str,
+        buttons: Sequence[Button] = (),
+    ) -> Sent:
+        """Post in a new private thread of ``channel_id`` that only ``user_id`` (and moderators)
+        can see, pinging only them: the way to reach someone whose DMs are closed. They are let
+        view the parent channel (which holds nothing but such threads) but not post in it."""
+        ...
+
     async def present(self, guild_id: int, user_id: int) -> bool:
         """Whether the person is a member of the server (the cache, else Discord)."""
         ...

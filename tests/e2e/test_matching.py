@@ -1,11 +1,9 @@
 """Matching end to end: request → introduction → accept/decline/expiry, who may click,
-concurrent accepts, constraints, capacity, and the moderators' batch round."""
+constraints, capacity, and the moderators' batch round."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
 
 import discord
 import pytest
@@ -79,12 +77,15 @@ async def _count(env: simcord.Env, model: type, **where: object) -> int:
 
 async def test_request_intro_accept(world: Matchable) -> None:
     env = world.c.env
+    pairs = env.bot.services.pairs
     accepted: list[int] = []
+    open_space = pairs.open_space
 
-    async def on_lantern_pair_accepted(pair_id: int) -> None:
+    async def recording_open_space(pair_id: int) -> None:
         accepted.append(pair_id)
+        await open_space(pair_id)
 
-    env.bot.add_listener(on_lantern_pair_accepted)
+    pairs.open_space = recording_open_space  # type: ignore[method-assign]
     result = await world.mentee.slash(world.c.general, "match request")
     assert result.ephemeral
     assert "introduced" in result.response.content
@@ -264,74 +265,6 @@ async def test_buttons_work_after_a_restart(world: Matchable, bot_factory, label
     assert any(expected in m.content for m in world.mentee.user.dm_channel.history())
 
 
-async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(world: Matchable) -> None:
-    """simcord serialises one actor's clicks, so the race is shown where it is decided."""
-    from bot.db.queries.matching import AcceptOutcome, accept_introduction
-
-    env = world.c.env
-    await world.mentee.slash(world.c.general, "match request")
-    async with env.bot.database.session() as session:
-        intro = (await session.execute(select(Introduction))).scalar_one()
-    now = env.now()
-
-    async def click() -> str:
-        async with env.bot.database.session() as session:
-            outcome, _, _ = await accept_introduction(session, intro_id=intro.id, now=now)
-            return outcome
-
-    outcomes = await asyncio.gather(*(click() for _ in range(10)))
-    assert sorted(outcomes) == [AcceptOutcome.ACCEPTED] + [AcceptOutcome.DECIDED] * 9
-    assert await _count(env, Pair) == 1
-    async with env.bot.database.session() as session:
-        row = await session.get(MemberProfile, (world.c.guild.id, world.mentor_a.id))
-    assert row is not None and row.active_mentees == 1
-
-
-async def test_capacity_holds_when_two_introductions_are_accepted_at_once(world: Matchable) -> None:
-    from bot.db.queries.matching import (
-        AcceptOutcome,
-        accept_introduction,
-        create_introduction,
-        open_request,
-    )
-
-    env = world.c.env
-    bot = env.bot
-    guild = world.c.guild
-    now = env.now()
-    others = [guild.add_member(env.create_user(f"waiting{i}")) for i in range(3)]
-    await env.settle()
-    intro_ids = []
-    for m in others:
-        await onboarded(bot.database, bot.cipher, guild_id=guild.id, user_id=m.id, now=now)
-        async with bot.database.session() as session:
-            await open_request(session, guild_id=guild.id, mentee_id=m.id, now=now)
-            intro = await create_introduction(
-                session,
-                guild_id=guild.id,
-                mentee_id=m.id,
-                mentor_id=world.mentor_a.id,
-                score=50,
-                reasons=[],
-                cipher=bot.cipher,
-                now=now,
-                expires_at=now + timedelta(days=3),
-            )
-            assert intro is not None
-            intro_ids.append(intro.id)
-
-    async def accept(intro_id: int) -> str:
-        async with bot.database.session() as session:
-            outcome, _, _ = await accept_introduction(session, intro_id=intro_id, now=now)
-            return outcome
-
-    outcomes = await asyncio.gather(*(accept(i) for i in intro_ids))
-    # marco's capacity is 2: two pairs, the third introduction stays pending.
-    assert sorted(outcomes) == sorted([AcceptOutcome.ACCEPTED] * 2 + [AcceptOutcome.FULL])
-    assert await _count(env, Pair) == 2
-    assert await _count(env, Introduction, status=IntroStatus.PENDING) == 1
-
-
 async def test_weights_can_be_tuned_and_bad_ones_are_refused_kindly(world: Matchable) -> None:
     env = world.c.env
     shown = await world.c.moderator.slash(world.c.general, "matching weights", languages=9.0)
@@ -463,3 +396,35 @@ async def test_a_mentee_leaving_the_server_withdraws_their_introduction(world: M
     assert await _count(env, Introduction, status=IntroStatus.CANCELLED) == 1
     assert "withdrawn" in _intro_cards(world.mentor_a)[0].content
     assert not _intro_cards(world.mentor_a)[0].components
+
+
+async def test_a_manual_introduction_asks_the_mentee_before_looking_further(
+    world: Matchable, bot_factory
+) -> None:  # type: ignore[no-untyped-def]
+    env = world.c.env
+    result = await world.c.moderator.slash(
+        world.c.general, "matching manual", mentee=world.mentee, mentor=world.mentor_b
+    )
+    assert result.ephemeral and "Introduced hana to noor" in result.response.content
+    (card,) = _intro_cards(world.mentor_b)
+    await world.mentor_b.user.click(card, label="Decline")
+    await env.settle()
+    assert _intro_cards(world.mentor_a) == [], "not quietly put on the waiting list"
+    asked = _card(world.mentee)
+    assert "keep looking" in asked.content
+    await env.restart_bot(bot_factory())
+    pressed = await world.mentee.user.click(asked, label="Keep looking")
+    await env.settle()
+    assert "introduced to a mentor" in pressed.response.content
+    assert len(_intro_cards(world.mentor_a)) == 1
+
+
+async def test_a_manual_introduction_to_a_paused_mentor_is_refused(world: Matchable) -> None:
+    env = world.c.env
+    await world.mentor_b.slash(world.c.general, "mentor pause")
+    result = await world.c.moderator.slash(
+        world.c.general, "matching manual", mentee=world.mentee, mentor=world.mentor_b
+    )
+    simcord.assert_error(env, Exception, contains="isn't available")
+    assert "noor isn't available" in result.response.content
+    assert await _count(env, Introduction) == 0

@@ -34,6 +34,7 @@ class FakeMessenger:
     missing_channels: set[int] = field(default_factory=set)
     sent: list[Message] = field(default_factory=list)
     edits: list[tuple[int, int, str | None, str | None]] = field(default_factory=list)
+    threads: list[tuple[int, int, str]] = field(default_factory=list)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -94,6 +95,20 @@ class FakeMessenger:
     ) -> bool:
         self.edits.append((channel_id, message_id, text, append))
         return channel_id not in self.missing_channels
+
+    async def private_thread(
+        self,
+        channel_id: int,
+        user_id: int,
+        text: str,
+        *,
+        title: str,
+        buttons: Sequence[Button] = (),
+    ) -> Sent:
+        if channel_id in self.missing_channels:
+            return SendFailure.UNKNOWN_CHANNEL
+        self.threads.append((channel_id, user_id, title))
+        return await self.post(channel_id, text, buttons=buttons, ping=(user_id,))
 
     async def present(self, guild_id: int, user_id: int) -> bool:
         return user_id in self.members.get(guild_id, set())

@@ -6,7 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.introductions import expected_wait, format_hours, intro_card, reminder_due
+from bot.domain.introductions import (
+    Skip,
+    already_decided,
+    closed_dms_card,
+    expected_wait,
+    format_hours,
+    intro_card,
+    manual_refusal,
+    reminder_due,
+    round_sent,
+    skip_reason,
+)
 from bot.domain.profile import Profile
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,3 +81,48 @@ def test_intro_card_shows_only_shared_fields_and_pings_no_one() -> None:
     assert "private hopes" not in card
     assert "You both chose identity exploration" in card
     assert len(card) <= 2000
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        ("accepted", "already accepted"),
+        ("declined", "already declined"),
+        ("expired", "expired and was passed on"),
+        ("cancelled", "no longer open"),
+    ],
+)
+def test_a_second_answer_says_what_already_happened(status: str, text: str) -> None:
+    assert text in already_decided(status)
+    assert "nothing changed" in already_decided(status)
+
+
+def test_every_skip_has_a_reason_and_a_manual_refusal() -> None:
+    for skip in Skip:
+        assert skip_reason(skip)
+        assert manual_refusal(skip, "Ann", "Bo")
+    assert "Bo isn't available" in manual_refusal(Skip.MENTOR_PAUSED, "Ann", "Bo")
+    assert "blocked" in manual_refusal(Skip.BLOCKED, "Ann", "Bo")
+
+
+def test_a_round_confirmation_lists_what_it_skipped() -> None:
+    assert round_sent(3, []) == (
+        "Done: 3 introductions sent. Each mentee has been told, and each mentor has the card "
+        "to accept or decline."
+    )
+    many = [(f"m{i}", "the mentor paused introductions") for i in range(20)]
+    text = round_sent(1, many)
+    assert "Done: 1 introduction sent." in text and "Skipped 20" in text
+    assert "- m0: the mentor paused introductions" in text and "…and 5 more" in text
+    assert len(text) <= 2000
+
+
+def test_a_card_in_a_thread_pings_its_mentor_first() -> None:
+    assert closed_dms_card(42, "card").startswith("<@42> — your DMs are closed")
+    assert closed_dms_card(42, "card").endswith("\n\ncard")
+
+
+def test_a_huge_card_is_fitted_to_one_message() -> None:
+    mentee = Profile.from_answers(1, {"role": "mentee", "about": "x" * 400, "share": ["about"]})
+    card = intro_card("Ann", mentee, ["r" * 200] * 30, expires_in=timedelta(hours=72))
+    assert len(card) == 2000 and card.endswith("…")

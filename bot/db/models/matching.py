@@ -36,10 +36,15 @@ class PairStatus:
 
 
 class RequestStatus:
-    """Where a mentee's request for a mentor stands."""
+    """Where a mentee's request for a mentor stands.
+
+    ``offered``: a moderator introduced a mentee who was not waiting; if that introduction does
+    not work out, the mentee is asked whether to keep looking instead of being put in the queue.
+    """
 
     WAITING = "waiting"
     INTRODUCED = "introduced"
+    OFFERED = "offered"
     MATCHED = "matched"
     CANCELLED = "cancelled"
 

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -26,6 +25,7 @@ from bot.db.models import (
     RequestStatus,
 )
 from bot.db.queries.members import to_profile
+from bot.domain.introductions import reminder_due
 from bot.domain.profile import Profile
 
 OPEN_PAIR_STATUSES = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -123,6 +123,52 @@ async def list_available_mentors(
     return mentors
 
 
+async def free_places(session: AsyncSession, *, guild_id: int, mentor_id: int) -> int:
+    """How many more introductions the mentor can take: capacity minus open pairs minus
+    introductions still waiting for their answer (never below zero)."""
+    row = await session.get(MemberProfile, (guild_id, mentor_id), populate_existing=True)
+    if row is None:
+        return 0
+    pending = await session.execute(
+        select(func.count())
+        .select_from(_intro)
+        .where(
+            _intro.c.guild_id == guild_id,
+            _intro.c.mentor_id == mentor_id,
+            _intro.c.status == IntroStatus.PENDING,
+        )
+    )
+    return max(0, row.capacity - row.active_mentees - int(pending.scalar_one()))
+
+
+async def blocked_between(session: AsyncSession, *, guild_id: int, a: int, b: int) -> bool:
+    """Whether either member blocked the other."""
+    result = await session.execute(
+        select(_block.c.id).where(
+            _block.c.guild_id == guild_id,
+            or_(
+                and_(_block.c.blocker_id == a, _block.c.blocked_id == b),
+                and_(_block.c.blocker_id == b, _block.c.blocked_id == a),
+            ),
+        )
+    )
+    return result.first() is not None
+
+
+async def introduced_before(
+    session: AsyncSession, *, guild_id: int, mentee_id: int, mentor_id: int
+) -> bool:
+    """Whether this mentee was ever introduced to this mentor (whatever came of it)."""
+    result = await session.execute(
+        select(_intro.c.id).where(
+            _intro.c.guild_id == guild_id,
+            _intro.c.mentee_id == mentee_id,
+            _intro.c.mentor_id == mentor_id,
+        )
+    )
+    return result.first() is not None
+
+
 async def forbidden_mentors(session: AsyncSession, *, guild_id: int, mentee_id: int) -> set[int]:
     """Mentors never to propose to ``mentee_id``: blocks either way, earlier declines/expiries,
     anyone already introduced or paired with them."""
@@ -159,36 +205,7 @@ async def forbidden_pairs(session: AsyncSession, *, guild_id: int) -> set[tuple[
     return pairs
 
 
-# --- blocks -----------------------------------------------------------------------------------
-
-
-async def block_member(
-    session: AsyncSession, *, guild_id: int, blocker_id: int, blocked_id: int, now: datetime
-) -> bool:
-    """Record that ``blocker_id`` never wants to be paired with ``blocked_id``.
-
-    Idempotent: ``False`` when the block already existed. Pending introductions between the two
-    (either way round) are cancelled and returned to the caller to roll on.
-    """
-    exists = await session.execute(
-        select(_block.c.id).where(
-            _block.c.guild_id == guild_id,
-            _block.c.blocker_id == blocker_id,
-            _block.c.blocked_id == blocked_id,
-        )
-    )
-    if exists.first() is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(
-                Block(
-                    guild_id=guild_id, blocker_id=blocker_id, blocked_id=blocked_id, created_at=now
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+# --- introductions withdrawn ---------------------------------------------------------------
 
 
 async def cancel_pending_introductions(
@@ -251,6 +268,25 @@ async def open_request(
     return row, False
 
 
+async def offer_request(
+    session: AsyncSession, *, guild_id: int, mentee_id: int, now: datetime
+) -> bool:
+    """A moderator introduces a mentee who was not waiting: the request is marked offered (not
+    put on the waiting list); ``False`` if the mentee already waits or is being introduced."""
+    row = await session.get(MatchRequest, (guild_id, mentee_id), with_for_update=True)
+    if row is None:
+        row = MatchRequest(guild_id=guild_id, mentee_id=mentee_id, requested_at=now, updated_at=now)
+        session.add(row)
+    elif row.status not in (RequestStatus.CANCELLED, RequestStatus.MATCHED):
+        return False
+    row.status = RequestStatus.OFFERED
+    row.requested_at = now
+    row.updated_at = now
+    row.matched_at = None
+    await session.flush()
+    return True
+
+
 async def set_request_status(
     session: AsyncSession,
     *,
@@ -309,15 +345,18 @@ async def create_introduction(
     cipher: Cipher,
     now: datetime,
     expires_at: datetime,
+    offered: bool = False,
 ) -> Introduction | None:
-    """Introduce the mentee to the mentor if the mentee is still waiting; else ``None``."""
+    """Introduce the mentee to the mentor if the mentee is still waiting (or, ``offered``, was
+    just offered this introduction by a moderator); else ``None``."""
+    status = RequestStatus.OFFERED if offered else RequestStatus.INTRODUCED
     moved = await set_request_status(
         session,
         guild_id=guild_id,
         mentee_id=mentee_id,
-        status=RequestStatus.INTRODUCED,
+        status=status,
         now=now,
-        expect=(RequestStatus.WAITING,),
+        expect=(status if offered else RequestStatus.WAITING,),
     )
     if not moved:
         return None
@@ -533,26 +572,28 @@ async def open_pair_between(session: AsyncSession, *, guild_id: int, a: int, b: 
     return result.first() is not None
 
 
-async def due_introductions(
-    session: AsyncSession, *, now: datetime
-) -> tuple[list[Introduction], list[Introduction]]:
-    """Pending introductions that have expired, and those due a halfway reminder."""
-    expired = await session.execute(
-        select(Introduction).where(
-            _intro.c.status == IntroStatus.PENDING, _intro.c.expires_at <= now
-        )
+async def expired_introductions(session: AsyncSession, *, now: datetime) -> list[Introduction]:
+    """Pending introductions whose time to answer is over."""
+    result = await session.execute(
+        select(Introduction)
+        .where(_intro.c.status == IntroStatus.PENDING, _intro.c.expires_at <= now)
+        .order_by(_intro.c.id)
     )
-    pending = await session.execute(
-        select(Introduction).where(
+    return list(result.scalars())
+
+
+async def reminders_due(session: AsyncSession, *, now: datetime) -> list[Introduction]:
+    """Pending introductions past the halfway point of their time, not yet reminded."""
+    result = await session.execute(
+        select(Introduction)
+        .where(
             _intro.c.status == IntroStatus.PENDING,
             _intro.c.reminded_at.is_(None),
             _intro.c.expires_at > now,
         )
+        .order_by(_intro.c.id)
     )
-    reminders = [
-        i for i in pending.scalars() if i.created_at + (i.expires_at - i.created_at) / 2 <= now
-    ]
-    return list(expired.scalars()), reminders
+    return [i for i in result.scalars() if reminder_due(i.created_at, i.expires_at, now)]
 
 
 async def mark_reminded(session: AsyncSession, *, intro_id: int, now: datetime) -> bool:

@@ -1,0 +1,15 @@
+"""Matching on Discord: /match and /mentor for members, /matching for moderators, and the
+introduction and "find me a mentor" buttons. The rules live in ``bot.services.matching``."""
+
+from __future__ import annotations
+
+from bot.client import LanternBot
+from cogs.matching.admin import MatchingAdminCog
+from cogs.matching.cog import MatchingCog
+from cogs.matching.components import IntroButton, RequestButton
+
+
+async def setup(bot: LanternBot) -> None:
+    bot.register_components(IntroButton, RequestButton)
+    await bot.add_cog(MatchingCog(bot))
+    await bot.add_cog(MatchingAdminCog(bot))

@@ -1,0 +1,131 @@
+"""/match (members looking for a mentor) and /mentor (mentors' availability)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.gateway.messenger import reply
+
+
+class MatchingCog(commands.Cog):
+    """Member and mentor commands; each is one call to the matching service."""
+
+    match = app_commands.Group(
+        name="match", description="Find a mentor and see where you stand", guild_only=True
+    )
+    mentor = app_commands.Group(
+        name="mentor", description="Your availability as a mentor", guild_only=True
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.matching = bot.services.matching
+
+    @match.command(name="request")
+    async def match_request(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Ask Lantern to find you a mentor."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.matching.request(interaction.guild_id, interaction.user.id)
+        )
+
+    @match.command(name="block")
+    @app_commands.describe(member="Someone you never want to be matched with")
+    async def match_block(
+        self, interaction: discord.Interaction[LanternBot], member: discord.Member
+    ) -> None:
+        """Never be matched with this member. Private: they are not told."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.matching.block(interaction.guild_id, interaction.user.id, member.id)
+        await reply(interaction, text)
+
+    @match.command(name="status")
+    async def match_status(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """See where your mentor request stands."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.matching.status(interaction.guild_id, interaction.user.id)
+        )
+
+    @match.command(name="cancel")
+    async def match_cancel(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Stop looking for a mentor for now."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.matching.cancel(interaction.guild_id, interaction.user.id)
+        )
+
+    @mentor.command(name="pause")
+    async def mentor_pause(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Pause new introductions for a while."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.matching.pause(interaction.guild_id, interaction.user.id)
+        )
+
+    @mentor.command(name="resume")
+    async def mentor_resume(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Start receiving introductions again."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.matching.resume(interaction.guild_id, interaction.user.id)
+        )
+
+    @mentor.command(name="capacity")
+    @app_commands.describe(mentees="How many mentees you can support at once (1–5)")
+    async def mentor_capacity(
+        self, interaction: discord.Interaction[LanternBot], mentees: app_commands.Range[int, 1, 5]
+    ) -> None:
+        """Change how many mentees you can support at once."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.matching.set_capacity(interaction.guild_id, interaction.user.id, mentees)
+        await reply(interaction, text)
+
+    # --- BRIDGE: the old onboarding and mydata cogs reach matching through get_cog until they
+    # move; the lead removes these at merge (their callers call bot.services.matching).
+
+    async def request_for(self, guild_id: int, user_id: int) -> str:
+        """BRIDGE: ``matching.request``."""
+        return await self.matching.request(guild_id, user_id)
+
+    async def request_from_dm(self, user: discord.abc.User) -> str:
+        """BRIDGE: the plain-words "find me a mentor" from a DM, in the member's one server."""
+        guilds = [g for g in self.bot.guilds if g.get_member(user.id) is not None]
+        if not guilds:
+            return "I couldn't find a server we share. Please use `/match request` there."
+        if len(guilds) > 1:
+            return "You're in several servers with Lantern — please use `/match request` there."
+        return await self.matching.request(guilds[0].id, user.id)
+
+    async def withdraw_member(self, guild_id: int, user_id: int) -> None:
+        """BRIDGE: ``matching.withdraw``."""
+        await self.matching.withdraw(guild_id, user_id)
+
+    async def recount_after_erase(self, guild_id: int, mentor_ids: set[int]) -> None:
+        """BRIDGE: ``matching.recount``."""
+        await self.matching.recount(guild_id, mentor_ids)
+
+    @commands.Cog.listener("on_lantern_onboarding_completed")
+    async def on_onboarding_completed(self, guild_id: int, user_id: int) -> None:
+        """BRIDGE: a new mentor may unblock the waiting list."""
+        await self.matching.fill_waiting(guild_id)
+
+    @commands.Cog.listener("on_lantern_consent_withdrawn")
+    async def on_consent_withdrawn(self, guild_id: int, user_id: int) -> None:
+        """BRIDGE: off the waiting list, pending introductions withdrawn."""
+        await self.matching.withdraw(guild_id, user_id)
+
+    @commands.Cog.listener()
+    async def on_member_remove(self, member: discord.Member) -> None:
+        """BRIDGE (becomes ``member_data.member_left``): off the list, introductions withdrawn."""
+        await self.matching.withdraw(member.guild.id, member.id)

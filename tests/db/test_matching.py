@@ -1,0 +1,137 @@
+"""Matching queries on SQLite and PostgreSQL: every transition is a compare-and-set, so
+concurrent clicks give exactly one outcome and capacity holds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.crypto import Cipher
+from bot.db.engine import Database
+from bot.db.models import Introduction, IntroStatus, MatchRequest, MemberProfile, Pair
+from bot.db.models import RequestStatus as RS
+from bot.db.queries.matching import (
+    AcceptOutcome,
+    accept_introduction,
+    create_introduction,
+    expired_introductions,
+    free_places,
+    offer_request,
+    open_request,
+    reminders_due,
+)
+from tests.factories import onboarded
+
+GUILD = 10
+MENTOR = 100
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+async def _count(database: Database, model: type, **where: object) -> int:
+    async with database.session() as session:
+        stmt = select(func.count()).select_from(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def _introduced(database: Database, cipher: Cipher, mentee_id: int) -> int:
+    """A waiting mentee introduced to the mentor; the introduction's id."""
+    await onboarded(database, cipher, guild_id=GUILD, user_id=mentee_id, now=NOW)
+    async with database.session() as session:
+        await open_request(session, guild_id=GUILD, mentee_id=mentee_id, now=NOW)
+        intro = await create_introduction(
+            session,
+            guild_id=GUILD,
+            mentee_id=mentee_id,
+            mentor_id=MENTOR,
+            score=50,
+            reasons=[],
+            cipher=cipher,
+            now=NOW,
+            expires_at=NOW + timedelta(days=3),
+        )
+    assert intro is not None and intro.id is not None
+    return intro.id
+
+
+async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(
+    database: Database, cipher: Cipher
+) -> None:
+    await onboarded(database, cipher, guild_id=GUILD, user_id=MENTOR, now=NOW, mentor=True)
+    intro_id = await _introduced(database, cipher, 1)
+
+    async def click() -> str:
+        async with database.session() as session:
+            outcome, _, _ = await accept_introduction(session, intro_id=intro_id, now=NOW)
+            return outcome
+
+    outcomes = await asyncio.gather(*(click() for _ in range(10)))
+    assert sorted(outcomes) == [AcceptOutcome.ACCEPTED] + [AcceptOutcome.DECIDED] * 9
+    assert await _count(database, Pair) == 1
+    async with database.session() as session:
+        row = await session.get(MemberProfile, (GUILD, MENTOR))
+    assert row is not None and row.active_mentees == 1
+
+
+async def test_capacity_holds_when_two_introductions_are_accepted_at_once(
+    database: Database, cipher: Cipher
+) -> None:
+    await onboarded(database, cipher, guild_id=GUILD, user_id=MENTOR, now=NOW, mentor=True)
+    intro_ids = [await _introduced(database, cipher, mentee) for mentee in (1, 2, 3)]
+
+    async def accept(intro_id: int) -> str:
+        async with database.session() as session:
+            outcome, _, _ = await accept_introduction(session, intro_id=intro_id, now=NOW)
+            return outcome
+
+    outcomes = await asyncio.gather(*(accept(i) for i in intro_ids))
+    # The mentor's capacity is 2: two pairs, the third introduction stays pending.
+    assert sorted(outcomes) == sorted([AcceptOutcome.ACCEPTED] * 2 + [AcceptOutcome.FULL])
+    assert await _count(database, Pair) == 2
+    assert await _count(database, Introduction, status=IntroStatus.PENDING) == 1
+
+
+async def test_pending_introductions_hold_the_mentors_free_places(
+    database: Database, cipher: Cipher
+) -> None:
+    await onboarded(database, cipher, guild_id=GUILD, user_id=MENTOR, now=NOW, mentor=True)
+    async with database.session() as session:
+        assert await free_places(session, guild_id=GUILD, mentor_id=MENTOR) == 2
+    await _introduced(database, cipher, 1)
+    await _introduced(database, cipher, 2)
+    async with database.session() as session:
+        assert await free_places(session, guild_id=GUILD, mentor_id=MENTOR) == 0
+        assert await free_places(session, guild_id=GUILD, mentor_id=999) == 0
+
+
+async def test_an_offered_request_is_never_on_the_waiting_list(
+    database: Database, cipher: Cipher
+) -> None:
+    async with database.session() as session:
+        assert await offer_request(session, guild_id=GUILD, mentee_id=1, now=NOW)
+        # Offered once: a second offer (or a waiting mentee) is refused.
+        assert not await offer_request(session, guild_id=GUILD, mentee_id=1, now=NOW)
+        await open_request(session, guild_id=GUILD, mentee_id=2, now=NOW)
+        assert not await offer_request(session, guild_id=GUILD, mentee_id=2, now=NOW)
+        offered = await session.get(MatchRequest, (GUILD, 1))
+    assert offered is not None and offered.status == RS.OFFERED
+    assert await _count(database, MatchRequest, status=RS.WAITING) == 1
+
+
+async def test_expiry_and_reminders_are_found_at_the_right_time(
+    database: Database, cipher: Cipher
+) -> None:
+    await onboarded(database, cipher, guild_id=GUILD, user_id=MENTOR, now=NOW, mentor=True)
+    intro_id = await _introduced(database, cipher, 1)
+    async with database.session() as session:
+        assert await reminders_due(session, now=NOW + timedelta(hours=35)) == []
+        assert [i.id for i in await reminders_due(session, now=NOW + timedelta(hours=36))] == [
+            intro_id
+        ]
+        assert await expired_introductions(session, now=NOW + timedelta(hours=71)) == []
+        late = NOW + timedelta(hours=72)
+        assert [i.id for i in await expired_introductions(session, now=late)] == [intro_id]
+        assert await reminders_due(session, now=late) == []
