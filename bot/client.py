@@ -106,6 +106,11 @@ class LanternBot(commands.Bot):
         return discord.utils.utcnow()
 
     async def setup_hook(self) -> None:
+        pairs = self.services.pairs
+        self.register_sweep("pairs-open", pairs.open_pending, every_seconds=300)
+        self.register_sweep("pairs-checkins", pairs.checkins_due, every_seconds=300)
+        self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
+        self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
         for name in self.extensions_to_load:
             await self.load_extension(name)
         await self.tree.sync()
