@@ -108,6 +108,11 @@ class LanternBot(commands.Bot):
         matching = self.services.matching
         self.register_sweep("introductions-expire", matching.expire_due, every_seconds=300)
         self.register_sweep("introductions-remind", matching.remind_due, every_seconds=300)
+        pairs = self.services.pairs
+        self.register_sweep("pairs-open", pairs.open_pending, every_seconds=300)
+        self.register_sweep("pairs-checkins", pairs.checkins_due, every_seconds=300)
+        self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
+        self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
         for name in self.extensions_to_load:
             await self.load_extension(name)
         await self.tree.sync()

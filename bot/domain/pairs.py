@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.profile import SHAREABLE, Profile
-from bot.domain.text import safe_block, safe_inline
+from bot.domain.text import fit, safe_block, safe_inline, user_mention
 
 CATEGORY_CAP = 50  # channels a Discord category holds
 GUILD_CAP = 500  # channels (categories included) a Discord server holds
@@ -408,7 +408,7 @@ def render_opening(
             fields.append((label, ", ".join(area_label(a) for a in areas)))
         fields.extend(shared_fields(profile))
         cards.append(Card(title=f"{role}: {safe_inline(name, limit=80)}", fields=tuple(fields)))
-    return Opening(content=content[:2000], cards=tuple(cards))
+    return Opening(content=fit(content), cards=tuple(cards))
 
 
 STEPPED_AWAY_TEXT = (
@@ -483,4 +483,183 @@ def rhythm_from(values: Mapping[str, Any] | None) -> Rhythm:
         silence_days=int(values.get("silence_days") or defaults.silence_days),
         silence_alert_after=int(values.get("silence_alert_after") or defaults.silence_alert_after),
         retention_days=int(values.get("retention_days") or defaults.retention_days),
+    )
+
+
+# ---------------------------------------------------------------- what people are told
+
+NOT_HERE = (
+    "Please use this inside your pair space, so Lantern knows which mentorship you mean. "
+    "Nothing changed."
+)
+ALREADY_ENDED = "This mentorship has already ended, so nothing changed."
+HAD_ENDED = "This mentorship had already ended, so nothing changed."
+NOT_ACTIVE = "This mentorship isn't active anymore, so nothing changed."
+CHECKIN_TEXT = (
+    "🌱 **Check-in:** how is your mentorship going? Each of you can answer. Your answers stay "
+    "with Lantern; moderators are told only if you ask for help."
+)
+CHECKIN_REPLIES = {
+    "well": "Lovely to hear. Thank you for letting us know! 🌱",
+    "notmet": (
+        "Thanks for being honest: it happens. A short first call is enough; try "
+        "suggesting two times that suit you, right here in your space."
+    ),
+    "help": (
+        "Thank you for telling us. A moderator has been let know and will reach out to "
+        "you privately. You can also use `/pair report` at any time."
+    ),
+}
+ANYTIME_CHECKIN = "How is it going? Your answer helps Lantern look after you both."
+ANYTIME_THANKS = "Thank you for letting us know. 🌱"
+NUDGE_TEXT = (
+    "👋 It's been a little quiet here. No pressure: even a short hello or a time that suits "
+    "you this week keeps things going."
+)
+REMINDERS_PAUSED = "Check-ins and reminders are paused. Press the button again to resume them."
+REMINDERS_ON = "Check-ins and reminders are back on."
+DELETING_NOW = "Deleting this space now. Take care! 🌱"
+DELETE_ONLY_ENDED = "This space can only be deleted after the mentorship has ended."
+ENDED_BY_YOU = (
+    "Your mentorship has ended. The space is now read-only for you both and will be deleted "
+    "after the retention period (use **Delete this space now** to remove it sooner). Nothing "
+    "was announced publicly. Thank you for taking part. 🌱"
+)
+REPORTS_HELD = (
+    "You've sent several reports today, so Lantern is holding this one. If you feel unsafe, "
+    "contact a moderator directly. Your words weren't stored."
+)
+ALREADY_REPORTED = (
+    "You already reported this mentorship; the moderators have it. Nothing more was sent."
+)
+NO_PAIRS = "No active pairs yet."
+
+
+def checkin_text(mentee_id: int, mentor_id: int) -> str:
+    """A due check-in, pinging the pair's two members."""
+    return f"{user_mention(mentee_id)} {user_mention(mentor_id)} {CHECKIN_TEXT}"
+
+
+def end_question(*, with_note: bool) -> str:
+    """The private "are you sure?" before a member ends their mentorship."""
+    return (
+        "Do you want to end this mentorship? The space becomes read-only for you both and is "
+        "deleted later. Nobody else is told except the moderators"
+        + (" (who will see your note)" if with_note else "")
+        + "."
+    )
+
+
+def closing_note(delete_on: datetime | None) -> str:
+    """Posted in a space when its mentorship ends."""
+    day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    return (
+        "This mentorship has ended, so this space is now read-only. It stays here for you both "
+        f"to look back on until {day}, then Lantern deletes it. Either of you can delete it "
+        "sooner. Thank you both. 🌱"
+    )
+
+
+def ended_note(pair_id: int, cause: str, actor_id: int | None, reason: str | None) -> str:
+    """What moderators are told when a pair ends for a reason they should know."""
+    note = f"Pair **#{pair_id}** ended ({cause})"
+    if actor_id:
+        note += f" by {user_mention(actor_id)}"
+    if reason:
+        note += f". Their private note:\n>>> {safe_block(reason, limit=500)}"
+    return note
+
+
+def help_alert(
+    pair_id: int, mentee_id: int, mentor_id: int, asker_id: int, *, at_checkin: bool
+) -> str:
+    """A member asked for help (at a check-in or any time): who, never what was said."""
+    where = " at their check-in" if at_checkin else ""
+    return (
+        f"🙋 Pair **#{pair_id}** ({user_mention(mentee_id)} and {user_mention(mentor_id)}) "
+        f"asked for help{where}. Please reach out to {user_mention(asker_id)} privately."
+    )
+
+
+def silence_alert(pair_id: int, mentee_id: int, mentor_id: int, days: int, nudges: int) -> str:
+    """A pair stayed quiet after every gentle nudge."""
+    return (
+        f"🔕 Pair **#{pair_id}** ({user_mention(mentee_id)} and {user_mention(mentor_id)}) has "
+        f"been quiet for {days} days after {nudges} gentle nudges. A kind word from a moderator "
+        "may help."
+    )
+
+
+def cap_warning(channels: int) -> str:
+    """The server is close to Discord's channel limit."""
+    return (
+        f"ℹ️ This server has {channels} channels, close to Discord's limit of {GUILD_CAP}. New "
+        "pair spaces can be private threads instead: "
+        "`/pairs settings use_threads:True thread_channel:#a-private-channel`."
+    )
+
+
+def report_alert(
+    pair_id: int, reporter_id: int, reported_id: int, reason: str, *, paused: bool, block: bool
+) -> str:
+    """A private report, for moderators only."""
+    return (
+        f"🚩 **Private report** about pair **#{pair_id}** from {user_mention(reporter_id)} "
+        f"(about {user_mention(reported_id)}).\nContact paused: {'yes' if paused else 'no'} · "
+        f"Block future pairing: {'yes' if block else 'no'}\n>>> {safe_block(reason)}\n"
+        f"Use `/pairs resume pair:{pair_id}` or `/pairs end pair:{pair_id}`."
+    )
+
+
+def report_thanks(*, paused: bool, block: bool) -> str:
+    """What the reporter is told."""
+    parts = ["Thank you. Your report went privately to the moderators."]
+    if paused:
+        parts.append("The other person can't see your space until a moderator acts.")
+    if block:
+        parts.append("Lantern will never pair you with them again.")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One pair as moderators see it: names and dates, never messages."""
+
+    pair_id: int
+    mentee: str  # display name; empty if they left
+    mentor: str
+    started: datetime
+    last_activity: datetime | None
+    state: str
+
+
+def pairs_list_text(rows: Sequence[Listed], *, limit: int = 1900) -> str:
+    """The moderators' list, cut at a line (``… (more not shown)``) to fit one message."""
+
+    def name(value: str) -> str:
+        return safe_inline(value, limit=40) if value else "(left)"
+
+    lines = [
+        f"**#{r.pair_id}** {name(r.mentee)} & {name(r.mentor)} · started "
+        f"{r.started:%Y-%m-%d} · last activity "
+        f"{r.last_activity.strftime('%Y-%m-%d') if r.last_activity else '—'} · {r.state}"
+        for r in rows
+    ]
+    text = "\n".join(lines) or NO_PAIRS
+    if len(text) > limit:
+        text = text[:limit].rsplit("\n", 1)[0] + "\n… (more not shown)"
+    return text
+
+
+def settings_summary(rhythm: Rhythm, *, thread_channel_id: int | None) -> str:
+    """The saved pair-space settings, in a sentence."""
+    where = (
+        f"private threads in <#{thread_channel_id}>"
+        if thread_channel_id
+        else "channels in the pair category"
+    )
+    return (
+        f"Pair spaces: first check-in after {rhythm.first_checkin_days} days, then every "
+        f"{rhythm.checkin_every_days}; a nudge after {rhythm.silence_days} quiet days; "
+        f"ended spaces kept {rhythm.retention_days} days; new spaces are {where}."
     )

@@ -63,3 +63,8 @@ def safe_block(text: str, *, limit: int = 1000) -> str:
 def fit(text: str, limit: int = MAX_MESSAGE) -> str:
     """Trim ``text`` to one Discord message (the one place Lantern trims a message)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def user_mention(user_id: int) -> str:
+    """A mention of one person (it pings only if the message allows that person)."""
+    return f"<@{user_id}>"

@@ -1,8 +1,70 @@
-"""Every channel Lantern makes, with its full overwrite set: the ``Spaces`` adapter."""
+"""Every channel Lantern makes, with its full overwrite set: the ``Spaces`` adapter.
+
+Overwrites go out in the create call itself (never patched afterwards), grant only what the
+domain decided (never a ``manage_*`` permission), and Discord's refusals come back as a
+``SendFailure`` through ``classify`` (50013 missing permissions, 30013 a full server, 50035
+``CHANNEL_PARENT_MAX_CHANNELS`` a full category).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from typing import Any
+
 import discord
+
+from bot.domain import pairs as d
+from bot.domain.components import Button
+from bot.domain.text import fit
+from bot.gateway.components import view_of
+from bot.gateway.errors import classify
+from bot.gateway.messenger import find_member
+from bot.services.ports import (
+    Access,
+    Category,
+    Layout,
+    Made,
+    Overwrite,
+    Posted,
+    SendFailure,
+    Sent,
+)
+
+log = logging.getLogger("lantern.channels")
+
+EMBED_TITLE = 256
+EMBED_FIELDS = 25
+EMBED_FIELD_NAME = 256
+EMBED_FIELD_VALUE = 1024
+
+_GRANTS: dict[Access, d.Grant] = {
+    Access.MEMBER: d.Grant(allow=d.MEMBER_ALLOW),
+    Access.READ_ONLY: d.Grant(allow=d.READ_ONLY_ALLOW, deny=d.READ_ONLY_DENY),
+    Access.HIDDEN: d.Grant(deny=("view_channel",)),
+}
+
+
+def overwrite_for(grant: d.Grant) -> discord.PermissionOverwrite:
+    """One domain grant as a discord.py overwrite."""
+    flags: dict[str, bool] = {flag: True for flag in grant.allow}
+    flags.update({flag: False for flag in grant.deny})
+    return discord.PermissionOverwrite(**flags)
+
+
+def read_only_overwrite() -> discord.PermissionOverwrite:
+    """What the two members keep after an ending: read, never write."""
+    return overwrite_for(_GRANTS[Access.READ_ONLY])
+
+
+def embed_of(card: d.Card) -> discord.Embed:
+    """One person's card of an opening message, within Discord's embed limits."""
+    embed = discord.Embed(title=card.title[:EMBED_TITLE], colour=discord.Colour.gold())
+    for label, value in card.fields[:EMBED_FIELDS]:
+        embed.add_field(
+            name=label[:EMBED_FIELD_NAME], value=value[:EMBED_FIELD_VALUE] or "—", inline=False
+        )
+    return embed
 
 
 class DiscordSpaces:
@@ -10,3 +72,197 @@ class DiscordSpaces:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+
+    async def _overwrites(
+        self, guild: discord.Guild, overwrites: Sequence[Overwrite]
+    ) -> dict[Any, discord.PermissionOverwrite]:
+        resolved: dict[Any, discord.PermissionOverwrite] = {}
+        for entry in overwrites:
+            target: Any
+            kind, target_id = entry.target.kind, entry.target.id
+            if kind == "everyone":
+                target = guild.default_role
+            elif kind == "bot":
+                target = guild.me
+            elif kind == "member":
+                target = await find_member(guild, target_id) or discord.Object(
+                    target_id, type=discord.Member
+                )
+            else:
+                target = guild.get_role(target_id)
+            if target is not None:
+                resolved[target] = overwrite_for(entry.grant)
+        return resolved
+
+    async def _space(self, space_id: int) -> discord.TextChannel | discord.Thread | None:
+        """The channel or thread from the cache, else from Discord (``None`` if not found)."""
+        space = self.client.get_channel(space_id)
+        if space is None:
+            try:
+                space = await self.client.fetch_channel(space_id)
+            except discord.HTTPException:
+                return None
+        return space if isinstance(space, discord.TextChannel | discord.Thread) else None
+
+    async def layout(
+        self,
+        guild_id: int,
+        *,
+        category_ids: Sequence[int],
+        thread_parent_id: int | None,
+        moderator_role_id: int | None,
+    ) -> Layout | None:
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            return None
+        categories: dict[int, Category] = {}
+        for category_id in category_ids:
+            found = guild.get_channel(category_id)
+            if isinstance(found, discord.CategoryChannel):
+                categories[category_id] = Category(found.name, len(found.channels))
+        parent = guild.get_channel(thread_parent_id) if thread_parent_id else None
+        role = guild.get_role(moderator_role_id) if moderator_role_id else None
+        return Layout(
+            channels=len(guild.channels),
+            categories=categories,
+            names=frozenset(c.name for c in guild.channels),
+            thread_parent=isinstance(parent, discord.TextChannel),
+            moderator_role=role.name if role else None,
+        )
+
+    async def create_category(
+        self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
+    ) -> Made | SendFailure:
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            return SendFailure.NOT_FOUND
+        try:
+            category = await guild.create_category(
+                name, overwrites=await self._overwrites(guild, overwrites), reason=reason
+            )
+        except discord.HTTPException as error:
+            return self._refused("category", guild_id, error)
+        return Made(category.id)
+
+    async def create_channel(
+        self,
+        guild_id: int,
+        category_id: int,
+        name: str,
+        overwrites: Sequence[Overwrite],
+        *,
+        reason: str,
+    ) -> Made | SendFailure:
+        guild = self.client.get_guild(guild_id)
+        category = guild.get_channel(category_id) if guild else None
+        if guild is None or not isinstance(category, discord.CategoryChannel):
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            channel = await guild.create_text_channel(
+                name,
+                category=category,
+                overwrites=await self._overwrites(guild, overwrites),
+                reason=reason,
+            )
+        except discord.HTTPException as error:
+            return self._refused("channel", guild_id, error)
+        return Made(channel.id)
+
+    async def create_thread(
+        self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
+    ) -> Made | SendFailure:
+        parent = self.client.get_channel(parent_id)
+        if not isinstance(parent, discord.TextChannel):
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            thread = await parent.create_thread(
+                name=name, type=discord.ChannelType.private_thread, invitable=False, reason=reason
+            )
+            for user_id in member_ids:
+                await thread.add_user(discord.Object(user_id))
+        except discord.HTTPException as error:
+            return self._refused("thread", parent.guild.id, error)
+        return Made(thread.id)
+
+    def _refused(self, what: str, guild_id: int, error: discord.HTTPException) -> SendFailure:
+        failure = classify(error)
+        log.warning("%s not created guild=%s reason=%s", what, guild_id, failure.value)
+        return failure
+
+    async def post_opening(
+        self,
+        space_id: int,
+        text: str,
+        cards: Sequence[d.Card],
+        *,
+        buttons: Sequence[Button],
+        ping: Sequence[int],
+    ) -> Sent:
+        space = await self._space(space_id)
+        if space is None:
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            message = await space.send(
+                fit(text),
+                embeds=[embed_of(card) for card in cards],
+                view=view_of(buttons),
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(u) for u in ping]
+                ),
+            )
+        except discord.HTTPException as error:
+            return classify(error)
+        return Posted(message.channel.id, message.id)
+
+    async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
+        space = await self._space(space_id)
+        if space is None:
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            if isinstance(space, discord.Thread):
+                await self._set_thread_access(space, user_id, access)
+            elif access == Access.REMOVED:
+                await self.client.http.delete_channel_permissions(space.id, user_id)
+            else:
+                allow, deny = overwrite_for(_GRANTS[access]).pair()
+                await self.client.http.edit_channel_permissions(
+                    space.id, user_id, str(allow.value), str(deny.value), 1
+                )
+        except discord.NotFound:
+            return None  # the overwrite (or the person's membership) is already gone
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.warning("access change failed space=%s reason=%s", space_id, failure.value)
+            return failure
+        return None
+
+    async def _set_thread_access(
+        self, thread: discord.Thread, user_id: int, access: Access
+    ) -> None:
+        """Threads have no overwrites: membership and the lock stand in for them."""
+        if access in (Access.REMOVED, Access.HIDDEN):
+            await thread.remove_user(discord.Object(user_id))
+        elif access == Access.READ_ONLY:
+            await thread.edit(locked=True, archived=False)
+        else:
+            await thread.add_user(discord.Object(user_id))
+
+    async def exists(self, space_id: int) -> bool | None:
+        if isinstance(self.client.get_channel(space_id), discord.TextChannel | discord.Thread):
+            return True
+        try:
+            fetched = await self.client.fetch_channel(space_id)
+        except discord.NotFound:
+            return False
+        except discord.HTTPException:
+            return None
+        return True if isinstance(fetched, discord.TextChannel | discord.Thread) else None
+
+    async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
+        try:
+            await self.client.http.delete_channel(space_id, reason=reason)
+        except discord.NotFound:
+            return None
+        except discord.HTTPException as error:
+            return classify(error)
+        return None

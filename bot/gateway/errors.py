@@ -41,8 +41,11 @@ def classify(error: discord.HTTPException) -> SendFailure:
     """What a refused request means, from its Discord code, else its HTTP status."""
     if error.code in _BY_CODE:
         return _BY_CODE[error.code]
-    if error.code == DiscordCode.INVALID_FORM_BODY and "MAX_CHANNELS" in (error.text or ""):
-        return SendFailure.CHANNEL_LIMIT
+    if error.code == DiscordCode.INVALID_FORM_BODY:
+        if "CHANNEL_PARENT_MAX_CHANNELS" in (error.text or ""):
+            return SendFailure.CATEGORY_LIMIT  # a category holds 50 channels
+        if "MAX_CHANNELS" in (error.text or ""):
+            return SendFailure.CHANNEL_LIMIT
     if isinstance(error, discord.DiscordServerError) or error.status >= 500:
         return SendFailure.SERVER_ERROR
     if error.status == 429:

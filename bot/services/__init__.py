@@ -74,7 +74,7 @@ def build_services(
 
     reflections = ReflectionsService(ctx)
 
-    pairs = PairsService(ctx)
+    pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 

@@ -1,29 +1,843 @@
 """Pair spaces: opening, check-ins, care, endings, retention.
 
-BRIDGE: a stub until pairs move here; each method forwards to the pairs cog.
+Every state change is a compare-and-set in ``bot.db.queries.pairs``, so concurrent events,
+clicks and sweeps give exactly one outcome; Discord is reached only through the ``Spaces`` and
+``Messenger`` ports, whose refusals come back as values. A pair ending, for any cause, is
+published once as ``PairEnded`` after its transaction committed.
 """
 
 from __future__ import annotations
 
-from bot.db.models import Pair
+import asyncio
+import builtins
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
+from bot.db.queries import pairs as q
+from bot.db.queries.matching import take_mentor_slot
+from bot.db.queries.members import load_profile
+from bot.db.queries.setup import get_guild_settings
+from bot.domain import pairs as d
+from bot.domain.components import checkin_buttons, opening_buttons, pair_button
+from bot.domain.profile import Profile
+from bot.domain.text import user_mention
+from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.context import Context, Service
+from bot.services.events import PairEnded
+from bot.services.moderation import ModerationService
+from bot.services.ports import (
+    Access,
+    Category,
+    Layout,
+    Made,
+    Overwrite,
+    Posted,
+    SendFailure,
+    Spaces,
+    Target,
+)
+
+log = logging.getLogger("lantern.pairs")
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+REPORTS_PER_DAY = 3
+ACTIVITY_THROTTLE = timedelta(minutes=1)
+OPEN_GRACE = timedelta(minutes=2)
+STALE_CLAIM = timedelta(minutes=10)
+OPENED = "opened"
+BUSY = "busy"
+CREATE_ATTEMPTS = 3
+
+
+class SpacePendingError(Exception):
+    """The space can't be made right now; ``error`` says why (a key of ``SPACE_ERRORS``)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def space_error(failure: SendFailure) -> str:
+    """The pending reason stored (and shown to moderators) for a refused create."""
+    if failure in (SendFailure.MISSING_PERMISSIONS, SendFailure.MISSING_ACCESS):
+        return "missing_permissions"
+    if failure == SendFailure.CHANNEL_LIMIT:
+        return "guild_full"
+    if failure == SendFailure.CATEGORY_LIMIT:
+        return "category_full"
+    return f"discord_{failure.value}"
 
 
 class PairsService(Service):
     """Pair spaces: opening, check-ins, care, endings, retention."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, moderation: ModerationService, spaces: Spaces) -> None:
         super().__init__(ctx)
+        self.moderation = moderation
+        self.spaces = spaces
+        self.starters = d.load_starter_library(DATA_DIR)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._full_categories: set[int] = set()  # categories Discord called full
+        self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
+        self._touched: dict[int, datetime] = {}
+
+    # ------------------------------------------------------------ reading
+
+    async def _settings(
+        self, guild_id: int
+    ) -> tuple[GuildSettings | None, PairSettings | None, builtins.list[int]]:
+        async with self.ctx.transaction() as session:
+            return (
+                await get_guild_settings(session, guild_id=guild_id),
+                await q.get_pair_settings(session, guild_id=guild_id),
+                [c.category_id for c in await q.overflow_categories(session, guild_id=guild_id)],
+            )
+
+    async def _rhythm(self, guild_id: int) -> d.Rhythm:
+        async with self.ctx.transaction() as session:
+            pset = await q.get_pair_settings(session, guild_id=guild_id)
+        return d.rhythm_from(pset.model_dump() if pset else None)
+
+    async def _get(self, pair_id: int) -> Pair | None:
+        async with self.ctx.transaction() as session:
+            return await q.get_pair(session, pair_id=pair_id)
+
+    async def _pair_here(self, guild_id: int, channel_id: int, user_id: int) -> Pair:
+        async with self.ctx.transaction() as session:
+            pair = await q.pair_for_channel(session, channel_id=channel_id)
+            if pair is None:
+                mine = await q.pairs_of_member(
+                    session, guild_id=guild_id, user_id=user_id, statuses=q.LIVE
+                )
+                if len(mine) == 1:
+                    pair = mine[0]
+        if pair is None or user_id not in (pair.mentee_id, pair.mentor_id):
+            raise UserFacingError(d.NOT_HERE)
+        return pair
+
+    async def pair_here(
+        self, guild_id: int, channel_id: int, user_id: int, *, refuse_ended: bool = False
+    ) -> int:
+        """The caller's pair for a /pair command: this space, or their only live pair."""
+        pair = await self._pair_here(guild_id, channel_id, user_id)
+        if refuse_ended and pair.status == PairStatus.ENDED:
+            raise UserFacingError(d.ALREADY_ENDED)
+        assert pair.id is not None
+        return pair.id
+
+    async def for_moderator(self, guild_id: int, pair_id: int) -> Pair:
+        """A pair of this server, for a moderator command (else a kind refusal)."""
+        pair = await self._get(pair_id)
+        if pair is None or pair.guild_id != guild_id:
+            raise UserFacingError(f"There is no pair #{pair_id} in this server.")
+        return pair
+
+    async def is_member(self, pair_id: int, user_id: int) -> bool:
+        """Whether ``user_id`` is one of the pair's two members."""
+        pair = await self._get(pair_id)
+        if pair is None:
+            raise ExpiredComponentError()
+        return user_id in (pair.mentee_id, pair.mentor_id)
+
+    async def may_answer_checkin(self, checkin_id: int, user_id: int) -> bool:
+        """Only the pair's two members answer its check-ins."""
+        async with self.ctx.transaction() as session:
+            checkin = await q.get_checkin(session, checkin_id=checkin_id)
+            pair = await q.get_pair(session, pair_id=checkin.pair_id) if checkin else None
+        if pair is None:
+            raise ExpiredComponentError()
+        return user_id in (pair.mentee_id, pair.mentor_id)
+
+    # ------------------------------------------------------------ opening
 
     async def open_space(self, pair_id: int) -> None:
         """Open the private space of a newly accepted pair (or leave it pending, told)."""
-        await self._legacy("pairs.open_space")(pair_id)
+        await self._open(pair_id)
+
+    async def open_pending(self, now: datetime) -> None:
+        """Sweep: retry spaces that failed, were never started, or were interrupted."""
+        async with self.ctx.transaction() as session:
+            waiting = await q.pairs_to_open(session, now=now, grace=OPEN_GRACE, stale=STALE_CLAIM)
+        for pair_id in waiting:
+            await self._open(pair_id)
+
+    async def _open(self, pair_id: int) -> str:
+        """Open the space if nobody else is: ``opened``, ``busy`` or the pending reason."""
+        async with self.ctx.transaction() as session:
+            if not await q.claim_space(session, pair_id=pair_id, now=self.ctx.now()):
+                return BUSY
+            pair = await q.get_pair(session, pair_id=pair_id)
+        assert pair is not None
+        try:
+            return await self._create(pair)
+        except SpacePendingError as pending:
+            return await self._space_failed(pair, pending.error)
+        except Exception:
+            log.exception("pair space creation failed pair=%s", pair_id)
+            await self._space_failed(pair, "unexpected")
+            raise
+
+    async def _space_failed(self, pair: Pair, error: str) -> str:
+        assert pair.id is not None
+        async with self.ctx.transaction() as session:
+            await q.fail_space(session, pair_id=pair.id, error=error)
+            first = await q.claim_error_alert(session, pair_id=pair.id, error=error)
+        log.warning("pair space pending pair=%s error=%s", pair.id, error)
+        if first:
+            await self.moderation.alert(pair.guild_id, d.space_error_help(error, pair.id))
+            for user_id in (pair.mentee_id, pair.mentor_id):
+                await self.ctx.messenger.dm(user_id, d.PENDING_TEXT)
+        return error
+
+    def _overwrites(
+        self, grants: Mapping[str, d.Grant], guild_id: int, pair: Pair, role_id: int | None
+    ) -> builtins.list[Overwrite]:
+        targets = {
+            "everyone": Target("everyone", guild_id),
+            "bot": Target("bot"),
+            "mentee": Target("member", pair.mentee_id),
+            "mentor": Target("member", pair.mentor_id),
+            "moderators": Target("role", role_id or 0),
+        }
+        return [Overwrite(targets[kind], grant) for kind, grant in grants.items()]
+
+    async def _create(self, pair: Pair) -> str:
+        assert pair.id is not None
+        settings, pset, overflow = await self._settings(pair.guild_id)
+        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
+        async with self._locks.setdefault(pair.guild_id, asyncio.Lock()):
+            space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            done = await q.complete_space(
+                session,
+                pair_id=pair.id,
+                channel_id=None if is_thread else space_id,
+                thread_id=space_id if is_thread else None,
+                now=now,
+                next_checkin_at=d.first_checkin(now, rhythm),
+            )
+        if not done:  # a moderator ended it meanwhile: leave nothing behind
+            await self.spaces.delete(space_id, reason=f"Lantern: pair #{pair.id} ended")
+            return BUSY
+        if self._live is not None:
+            self._live[space_id] = pair.id
+        log.info("pair space created pair=%s space=%s", pair.id, space_id)
+        moderators_see = bool(settings and settings.moderators_see_pairs)
+        await self._send_opening(
+            pair, space_id, names, moderators_see, role_name, is_thread, rhythm
+        )
+        return OPENED
+
+    async def _make(
+        self,
+        pair: Pair,
+        settings: GuildSettings | None,
+        pset: PairSettings | None,
+        overflow: builtins.list[int],
+    ) -> tuple[int, bool, tuple[str, str], str | None]:
+        """Place and create the space: (its id, is a thread, the two names, moderator role)."""
+        assert pair.id is not None
+        guild_id = pair.guild_id
+        primary = settings.pair_category_id if settings else None
+        role_id = settings.moderator_role_id if settings else None
+        moderators_see = bool(settings and settings.moderators_see_pairs)
+        thread_parent_id = pset.thread_channel_id if pset else None
+        use_threads = bool(pset and pset.use_threads)
+        categories = [c for c in (primary, *overflow) if c]
+
+        async def survey() -> Layout:
+            layout = await self.spaces.layout(
+                guild_id,
+                category_ids=categories,
+                thread_parent_id=thread_parent_id,
+                moderator_role_id=role_id,
+            )
+            if layout is None:
+                raise SpacePendingError("guild_unavailable")
+            return layout
+
+        layout = await survey()
+        for user_id in (pair.mentee_id, pair.mentor_id):
+            if not await self.ctx.messenger.present(guild_id, user_id):
+                raise SpacePendingError("member_missing")
+        gone = [c for c in overflow if c not in layout.categories]
+        if gone:
+            async with self.ctx.transaction() as session:
+                for category_id in gone:
+                    await q.forget_overflow_category(session, category_id=category_id)
+        categories = [c for c in categories if c in layout.categories]
+        if primary not in layout.categories and not (use_threads and layout.thread_parent):
+            raise SpacePendingError("no_category")
+        names = (
+            await self.ctx.messenger.name(guild_id, pair.mentee_id),
+            await self.ctx.messenger.name(guild_id, pair.mentor_id),
+        )
+        has_role = layout.moderator_role is not None
+        overwrites = self._overwrites(
+            d.space_grants(moderators_see=moderators_see, has_moderator_role=has_role),
+            guild_id,
+            pair,
+            role_id,
+        )
+        made: dict[int, Category] = {}  # categories made here, before the cache knows them
+        reason = f"Lantern pair space #{pair.id}"
+        for attempt in range(CREATE_ATTEMPTS):
+            if attempt:
+                layout = await survey()
+            sizes = {**made, **layout.categories}
+            counts = [
+                (c, d.CATEGORY_CAP if c in self._full_categories else sizes[c].channels)
+                for c in categories
+                if c in sizes
+            ]
+            placement = d.place_space(
+                counts,
+                guild_channels=layout.channels,
+                prefer_threads=use_threads,
+                thread_parent=layout.thread_parent,
+            )
+            if placement.warn_moderators:
+                await self._warn_cap(guild_id, layout.channels)
+            name = d.pair_channel_name(*names, layout.names)
+            if placement.kind == "full":
+                raise SpacePendingError("guild_full")
+            if placement.kind == "thread":
+                assert thread_parent_id is not None
+                thread = await self.spaces.create_thread(
+                    thread_parent_id, name, (pair.mentee_id, pair.mentor_id), reason=reason
+                )
+                if isinstance(thread, SendFailure):
+                    raise SpacePendingError(space_error(thread))
+                return thread.id, True, names, layout.moderator_role
+            if placement.kind == "new_category":
+                base = sizes[categories[0]].name if categories else "Mentorship"
+                category = await self._add_category(
+                    pair, base, placement.number, moderators_see, has_role, role_id
+                )
+                made[category.id] = Category(base, 0)
+                categories.append(category.id)
+                target = category.id
+            else:
+                assert placement.category_id is not None
+                target = placement.category_id
+            channel = await self.spaces.create_channel(
+                guild_id, target, name, overwrites, reason=reason
+            )
+            if channel == SendFailure.CATEGORY_LIMIT:
+                self._full_categories.add(target)  # Discord knows better: roll over
+                continue
+            if isinstance(channel, SendFailure):
+                raise SpacePendingError(space_error(channel))
+            return channel.id, False, names, layout.moderator_role
+        raise SpacePendingError("category_full")
+
+    async def _add_category(
+        self,
+        pair: Pair,
+        base: str,
+        number: int,
+        moderators_see: bool,
+        has_role: bool,
+        role_id: int | None,
+    ) -> Made:
+        grants = d.category_grants(moderators_see=moderators_see, has_moderator_role=has_role)
+        category = await self.spaces.create_category(
+            pair.guild_id,
+            d.overflow_category_name(base, number),
+            self._overwrites(grants, pair.guild_id, pair, role_id),
+            reason="Lantern: the pair category is full",
+        )
+        if isinstance(category, SendFailure):
+            raise SpacePendingError(space_error(category))
+        async with self.ctx.transaction() as session:
+            await q.add_overflow_category(
+                session,
+                guild_id=pair.guild_id,
+                category_id=category.id,
+                number=number,
+                now=self.ctx.now(),
+            )
+        log.info("pair category added guild=%s number=%s", pair.guild_id, number)
+        return category
+
+    async def _warn_cap(self, guild_id: int, channels: int) -> None:
+        async with self.ctx.transaction() as session:
+            first = await q.claim_cap_warning(session, guild_id=guild_id, now=self.ctx.now())
+        if first:
+            await self.moderation.alert(guild_id, d.cap_warning(channels))
+
+    async def _send_opening(
+        self,
+        pair: Pair,
+        space_id: int,
+        names: tuple[str, str],
+        moderators_see: bool,
+        role_name: str | None,
+        is_thread: bool,
+        rhythm: d.Rhythm,
+    ) -> None:
+        assert pair.id is not None
+        cipher = self.ctx.cipher
+        async with self.ctx.transaction() as session:
+            mentee_profile = await load_profile(
+                session, guild_id=pair.guild_id, user_id=pair.mentee_id, cipher=cipher
+            )
+            mentor_profile = await load_profile(
+                session, guild_id=pair.guild_id, user_id=pair.mentor_id, cipher=cipher
+            )
+            reasons_enc = await q.get_reasons_enc(session, introduction_id=pair.introduction_id)
+        mentee = mentee_profile or Profile(user_id=pair.mentee_id)
+        mentor = mentor_profile or Profile(user_id=pair.mentor_id)
+        try:
+            reasons = json.loads(cipher.decrypt(reasons_enc) or "[]")
+        except ValueError:
+            reasons = []
+        areas = d.shared_areas(mentee, mentor) or mentee.areas_wanted
+        opening = d.render_opening(
+            mentee=mentee,
+            mentor=mentor,
+            mentee_name=names[0],
+            mentor_name=names[1],
+            mentee_mention=user_mention(pair.mentee_id),
+            mentor_mention=user_mention(pair.mentor_id),
+            reasons=[str(r) for r in reasons if isinstance(r, str)],
+            starters=d.pick_starters(areas, self.starters, seed=pair.id),
+            notice=d.visibility_notice(
+                moderators_see=moderators_see, moderator_role=role_name, thread=is_thread
+            ),
+            first_checkin_days=rhythm.first_checkin_days,
+        )
+        sent = await self.spaces.post_opening(
+            space_id,
+            opening.content,
+            opening.cards,
+            buttons=opening_buttons(pair.id),
+            ping=(pair.mentee_id, pair.mentor_id),
+        )
+        if not isinstance(sent, Posted):
+            log.warning("opening message failed pair=%s reason=%s", pair.id, sent.value)
+            return
+        async with self.ctx.transaction() as session:
+            await q.set_opening_message(session, pair_id=pair.id, message_id=sent.message_id)
+
+    # ------------------------------------------------------------ activity and care
+
+    async def touch(self, channel_id: int) -> None:
+        """A member wrote in ``channel_id``: if it is a pair space, note that it was active."""
+        if self._live is None:
+            async with self.ctx.transaction() as session:
+                self._live = await q.live_spaces(session)
+        pair_id = self._live.get(channel_id)
+        if pair_id is None:
+            return
+        now = self.ctx.now()
+        last = self._touched.get(pair_id)
+        if last is not None and now - last < ACTIVITY_THROTTLE:
+            return
+        self._touched[pair_id] = now
+        async with self.ctx.transaction() as session:
+            await q.touch_activity(session, pair_id=pair_id, now=now)
+
+    async def checkins_due(self, now: datetime) -> None:
+        """Sweep: post each due check-in once (claimed in the database before sending)."""
+        async with self.ctx.transaction() as session:
+            due = await q.due_checkins(session, now=now)
+        for pair in due:
+            assert pair.id is not None and pair.next_checkin_at is not None
+            rhythm = await self._rhythm(pair.guild_id)
+            async with self.ctx.transaction() as session:
+                checkin = await q.claim_checkin(
+                    session,
+                    pair_id=pair.id,
+                    due_at=pair.next_checkin_at,
+                    next_at=d.following_checkin(pair.next_checkin_at, now, rhythm),
+                    now=now,
+                )
+            if checkin is None or checkin.id is None:
+                continue
+            space_id = pair.channel_id or pair.thread_id
+            found = await self.spaces.exists(space_id) if space_id else None
+            if found is False and space_id is not None:
+                await self.space_vanished(space_id)
+            if not found or space_id is None:
+                log.warning("check-in skipped, no space pair=%s", pair.id)
+                continue
+            sent = await self.ctx.messenger.post(
+                space_id,
+                d.checkin_text(pair.mentee_id, pair.mentor_id),
+                buttons=checkin_buttons(checkin.id),
+                ping=(pair.mentee_id, pair.mentor_id),
+            )
+            if not isinstance(sent, Posted):
+                log.warning("check-in send failed pair=%s reason=%s", pair.id, sent.value)
+                continue
+            async with self.ctx.transaction() as session:
+                await q.mark_checkin_sent(
+                    session, checkin_id=checkin.id, message_id=sent.message_id, now=now
+                )
+            log.info("check-in sent pair=%s checkin=%s", pair.id, checkin.id)
+
+    async def answer_checkin(self, checkin_id: int, user_id: int, answer: str) -> str:
+        """Record a check-in answer; "help" tells moderators once (the pair, never content)."""
+        async with self.ctx.transaction() as session:
+            checkin = await q.get_checkin(session, checkin_id=checkin_id)
+            if checkin is None:
+                raise ExpiredComponentError()
+            _first, previous = await q.record_checkin_answer(
+                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=self.ctx.now()
+            )
+            pair = await q.get_pair(session, pair_id=checkin.pair_id)
+        assert pair is not None and pair.id is not None
+        if answer == "help" and previous != "help":
+            await self.moderation.alert(
+                pair.guild_id,
+                d.help_alert(pair.id, pair.mentee_id, pair.mentor_id, user_id, at_checkin=True),
+            )
+        return d.CHECKIN_REPLIES[answer]
+
+    async def offer_checkin(self, pair_id: int) -> str:
+        """The "How it's going" button: the question, if the mentorship is still live."""
+        pair = await self._get(pair_id)
+        if pair is None or pair.status not in q.LIVE:
+            raise UserFacingError(d.NOT_ACTIVE)
+        return d.ANYTIME_CHECKIN
+
+    async def ask_help(self, pair_id: int, user_id: int, answer: str) -> str:
+        """An answer to "How it's going" any time; "help" tells moderators who to reach."""
+        pair = await self._get(pair_id)
+        if pair is None:
+            raise ExpiredComponentError()
+        if answer == "help":
+            await self.moderation.alert(
+                pair.guild_id,
+                d.help_alert(pair_id, pair.mentee_id, pair.mentor_id, user_id, at_checkin=False),
+            )
+        return d.ANYTIME_THANKS
+
+    async def nudge_quiet(self, now: datetime) -> None:
+        """Sweep: nudge quiet pairs gently; after repeated silence, tell moderators (once)."""
+        async with self.ctx.transaction() as session:
+            quiet = await q.quiet_pairs(session, before=now - timedelta(days=1))
+        for pair, space_row in quiet:
+            assert pair.id is not None and pair.last_activity_at is not None
+            rhythm = await self._rhythm(pair.guild_id)
+            action = d.silence_action(
+                last_activity=pair.last_activity_at,
+                nudges_sent=space_row.nudges_sent,
+                alerted=space_row.silence_alerted_at is not None,
+                now=now,
+                rhythm=rhythm,
+            )
+            if action == "nudge":
+                async with self.ctx.transaction() as session:
+                    won = await q.claim_nudge(
+                        session, pair_id=pair.id, nudges_seen=space_row.nudges_sent, now=now
+                    )
+                space_id = pair.channel_id or pair.thread_id
+                if won and space_id is not None:
+                    sent = await self.ctx.messenger.post(space_id, d.NUDGE_TEXT)
+                    if not isinstance(sent, Posted):
+                        log.warning("nudge failed pair=%s reason=%s", pair.id, sent.value)
+            elif action == "alert":
+                async with self.ctx.transaction() as session:
+                    won = await q.claim_silence_alert(session, pair_id=pair.id, now=now)
+                if won:
+                    days = (now - pair.last_activity_at).days
+                    await self.moderation.alert(
+                        pair.guild_id,
+                        d.silence_alert(
+                            pair.id, pair.mentee_id, pair.mentor_id, days, space_row.nudges_sent
+                        ),
+                    )
+
+    async def toggle_reminders(self, pair_id: int) -> str:
+        """Pause or resume the pair's check-ins and nudges; what happened."""
+        async with self.ctx.transaction() as session:
+            space = await q.get_space(session, pair_id=pair_id)
+            paused = not (space.reminders_paused if space else False)
+            await q.set_reminders_paused(session, pair_id=pair_id, paused=paused)
+        return d.REMINDERS_PAUSED if paused else d.REMINDERS_ON
+
+    async def report(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        reason: str,
+        *,
+        pause_contact: bool,
+        block: bool,
+    ) -> str:
+        """A private report to moderators; may pause contact and block future pairing."""
+        pair = await self._pair_here(guild_id, channel_id, user_id)
+        assert pair.id is not None
+        other = pair.mentor_id if user_id == pair.mentee_id else pair.mentee_id
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            since = now - timedelta(days=1)
+            if await q.recent_reports(session, reporter_id=user_id, since=since) >= (
+                REPORTS_PER_DAY
+            ):
+                raise UserFacingError(d.REPORTS_HELD)
+            report = await q.file_report(
+                session,
+                guild_id=pair.guild_id,
+                pair_id=pair.id,
+                reporter_id=user_id,
+                reported_id=other,
+                reason_enc=self.ctx.cipher.encrypt(reason),
+                pause_contact=pause_contact,
+                block=block,
+                now=now,
+            )
+            paused = False
+            if report is not None and pause_contact:
+                role = "mentor" if other == pair.mentor_id else "mentee"
+                paused = await q.pause_contact(session, pair_id=pair.id, paused_member=role)
+            if report is not None and block:
+                await q.add_block(
+                    session, guild_id=pair.guild_id, blocker_id=user_id, blocked_id=other, now=now
+                )
+        if report is None:
+            return d.ALREADY_REPORTED
+        space_id = pair.channel_id or pair.thread_id
+        if paused and space_id is not None:
+            await self.spaces.set_access(space_id, other, Access.HIDDEN)
+        log.info("pair reported pair=%s report=%s", pair.id, report.id)
+        await self.moderation.alert(
+            pair.guild_id,
+            d.report_alert(pair.id, user_id, other, reason, paused=paused, block=block),
+        )
+        return d.report_thanks(paused=paused, block=block)
+
+    # ------------------------------------------------------------ endings
+
+    async def end(
+        self,
+        pair_id: int,
+        *,
+        actor_id: int | None,
+        reason: str | None,
+        cause: str,
+        tell_other: str | None = None,
+    ) -> bool:
+        """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``."""
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            before = await q.get_pair(session, pair_id=pair_id)
+            if before is None:
+                return False
+            pset = await q.get_pair_settings(session, guild_id=before.guild_id)
+            rhythm = d.rhythm_from(pset.model_dump() if pset else None)
+            pair = await q.end_pair(
+                session,
+                pair_id=pair_id,
+                ended_by_id=actor_id,
+                reason_enc=self.ctx.cipher.encrypt(reason) if reason else None,
+                now=now,
+                delete_at=now + timedelta(days=rhythm.retention_days),
+                cause=cause,
+            )
+            space_row = await q.get_space(session, pair_id=pair_id)
+        if pair is None:
+            return False
+        log.info("pair ended pair=%s cause=%s", pair_id, cause)
+        space_id = pair.channel_id or pair.thread_id
+        for known in (pair.channel_id, pair.thread_id):
+            if known is not None and self._live is not None:
+                self._live.pop(known, None)
+        if space_id is not None:
+            paused = space_row.paused_member if space_row else None
+            for role, user_id in (("mentee", pair.mentee_id), ("mentor", pair.mentor_id)):
+                present = await self.ctx.messenger.present(pair.guild_id, user_id)
+                access = Access.READ_ONLY if present and paused != role else Access.REMOVED
+                failed = await self.spaces.set_access(space_id, user_id, access)
+                if failed is not None:
+                    log.warning("could not revoke access pair=%s reason=%s", pair_id, failed)
+            sent = await self.ctx.messenger.post(
+                space_id,
+                d.closing_note(pair.delete_channel_at),
+                buttons=(pair_button("delete", pair_id),),
+            )
+            if not isinstance(sent, Posted):
+                log.warning("closing note failed pair=%s reason=%s", pair_id, sent.value)
+        if reason or cause in ("moderator", "member_left", "channel_deleted"):
+            await self.moderation.alert(
+                pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)
+            )
+        if tell_other is not None and actor_id is not None:
+            other = pair.mentor_id if actor_id == pair.mentee_id else pair.mentee_id
+            await self.ctx.messenger.dm(other, tell_other)
+        await self.ctx.events.pair_ended(
+            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
+        )
+        return True
 
     async def end_all_of(
         self, guild_id: int, user_id: int, *, cause: str, tell_other: str
-    ) -> list[Pair]:
+    ) -> builtins.list[Pair]:
         """End every open pair of a member who is leaving; the pairs ended."""
-        ended = await self._legacy("pairs.end_all_of")(
-            guild_id, user_id, cause=cause, tell_other=tell_other
+        async with self.ctx.transaction() as session:
+            mine = await q.pairs_of_member(session, guild_id=guild_id, user_id=user_id)
+        ended = []
+        for pair in mine:
+            assert pair.id is not None
+            if await self.end(
+                pair.id, actor_id=user_id, reason=None, cause=cause, tell_other=tell_other
+            ):
+                ended.append(pair)
+        return ended
+
+    async def moderator_end(
+        self, guild_id: int, actor_id: int, pair_id: int, reason: str | None
+    ) -> str:
+        """/pairs end: end a pair of this server, with one audit entry."""
+        await self.for_moderator(guild_id, pair_id)
+        ended = await self.end(pair_id, actor_id=actor_id, reason=reason, cause="moderator")
+        if ended:
+            await self.moderation.audit(guild_id, actor_id, "pair_end", target_id=pair_id)
+        return f"Pair #{pair_id} has ended." if ended else f"Pair #{pair_id} had already ended."
+
+    async def space_vanished(self, space_id: int) -> None:
+        """A pair space was deleted (by hand, or while Lantern was away): end the match."""
+        async with self.ctx.transaction() as session:
+            pair = await q.pair_for_channel(session, channel_id=space_id)
+            if pair is None or pair.id is None:
+                return
+            await q.forget_space(session, pair_id=pair.id, space_id=space_id)
+        if self._live is not None:
+            self._live.pop(space_id, None)
+        if pair.status == PairStatus.ENDED:
+            return
+        if await self.end(pair.id, actor_id=None, reason=None, cause="channel_deleted"):
+            for user_id in (pair.mentee_id, pair.mentor_id):
+                await self.ctx.messenger.dm(user_id, d.kind_departure_text(left=False))
+
+    # ------------------------------------------------------------ retention
+
+    async def delete_due(self, now: datetime) -> int:
+        """Sweep: delete ended spaces whose retention period is over (each exactly once)."""
+        async with self.ctx.transaction() as session:
+            due = await q.due_deletions(session, now=now)
+        deleted = 0
+        for pair in due:
+            if await self._delete(pair):
+                deleted += 1
+        return deleted
+
+    async def _delete(self, pair: Pair) -> bool:
+        assert pair.id is not None
+        space_id = pair.channel_id or pair.thread_id
+        if space_id is None:
+            return False
+        async with self.ctx.transaction() as session:
+            won = await q.forget_space(session, pair_id=pair.id, space_id=space_id)
+        if not won:
+            return False
+        failed = await self.spaces.delete(
+            space_id, reason=f"Lantern: pair #{pair.id} retention ended"
         )
-        return list(ended)
+        if failed is not None:
+            log.warning("space deletion failed pair=%s reason=%s", pair.id, failed.value)
+        log.info("pair space deleted pair=%s", pair.id)
+        return True
+
+    async def delete_now(self, pair_id: int, *, notify: Callable[[str], Awaitable[None]]) -> None:
+        """An ended pair's member deletes the space now; ``notify`` tells them before it goes
+        (the reply must leave before the channel it answers in disappears)."""
+        async with self.ctx.transaction() as session:
+            sooner = await q.delete_sooner(session, pair_id=pair_id, now=self.ctx.now())
+            pair = await q.get_pair(session, pair_id=pair_id) if sooner else None
+        if pair is None:
+            raise UserFacingError(d.DELETE_ONLY_ENDED)
+        await notify(d.DELETING_NOW)
+        await self._delete(pair)
+
+    # ------------------------------------------------------------ moderators
+
+    async def recreate(self, guild_id: int, actor_id: int, pair_id: int) -> str:
+        """Retry a pending space, or restore one deleted by hand (taking the slot again)."""
+        row = await self.for_moderator(guild_id, pair_id)
+        space_id = row.channel_id or row.thread_id
+        gone = row.status in q.LIVE and (
+            space_id is None or await self.spaces.exists(space_id) is False
+        )
+        async with self.ctx.transaction() as session:
+            if row.status == PairStatus.ENDED:
+                if not await q.reopen_pair(session, pair_id=pair_id):
+                    raise UserFacingError(
+                        f"Pair #{pair_id} was ended by its members or a moderator, so it can't "
+                        "be reopened. Nothing changed."
+                    )
+                # Ending gave the mentor's slot back; a reopened pair takes it again.
+                if not await take_mentor_slot(
+                    session, guild_id=row.guild_id, mentor_id=row.mentor_id
+                ):
+                    raise UserFacingError(
+                        f"Pair #{pair_id}'s mentor has since taken on as many mentees as their "
+                        "capacity allows, so it can't be reopened. Nothing changed."
+                    )
+            elif gone:
+                await q.release_active_space(session, pair_id=pair_id)
+        outcome = await self._open(pair_id)
+        await self.moderation.audit(guild_id, actor_id, "pair_recreate", target_id=pair_id)
+        texts = {
+            OPENED: f"Pair #{pair_id}'s space is open again.",
+            BUSY: f"Pair #{pair_id} already has a space (or it is being created right now).",
+        }
+        return texts.get(outcome) or d.space_error_help(outcome, pair_id)
+
+    async def resume_contact(self, guild_id: int, actor_id: int, pair_id: int) -> str:
+        """Lift a contact pause after a report: both members see the space again."""
+        row = await self.for_moderator(guild_id, pair_id)
+        async with self.ctx.transaction() as session:
+            paused = await q.resume_contact(session, pair_id=pair_id)
+        if paused is None:
+            raise UserFacingError(f"Pair #{pair_id} isn't paused, so nothing changed.")
+        space_id = row.channel_id or row.thread_id
+        user_id = row.mentor_id if paused == "mentor" else row.mentee_id
+        if space_id is not None and paused:
+            await self.spaces.set_access(space_id, user_id, Access.MEMBER)
+        await self.moderation.audit(guild_id, actor_id, "pair_resume", target_id=pair_id)
+        return f"Pair #{pair_id} can talk again."
+
+    async def save_settings(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> str:
+        """Save the server's pair-space settings (audited); the result in a sentence."""
+        async with self.ctx.transaction() as session:
+            saved = await q.save_pair_settings(
+                session, guild_id=guild_id, now=self.ctx.now(), changes=changes
+            )
+        await self.moderation.audit(guild_id, actor_id, "pair_settings")
+        return d.settings_summary(
+            d.rhythm_from(saved.model_dump()),
+            thread_channel_id=saved.thread_channel_id if saved.use_threads else None,
+        )
+
+    async def list(self, guild_id: int) -> str:
+        """Pairs with names, start date and last activity (never messages)."""
+        async with self.ctx.transaction() as session:
+            rows = await q.list_pairs(session, guild_id=guild_id)
+        listed: builtins.list[d.Listed] = []
+        name = self.ctx.messenger.name
+        for pair in rows:
+            assert pair.id is not None
+            state = str(pair.status)
+            if pair.status == PairStatus.OPENING and pair.space_error:
+                state = f"pending ({pair.space_error})"
+            listed.append(
+                d.Listed(
+                    pair.id,
+                    await name(guild_id, pair.mentee_id, ""),
+                    await name(guild_id, pair.mentor_id, ""),
+                    pair.created_at,
+                    pair.last_activity_at,
+                    state,
+                )
+            )
+        return d.pairs_list_text(listed)

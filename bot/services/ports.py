@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.domain.components import Button
+from bot.domain.pairs import Card, Grant
 
 
 class SendFailure(StrEnum):
@@ -26,6 +27,7 @@ class SendFailure(StrEnum):
     UNKNOWN_MESSAGE = "unknown_message"
     UNKNOWN_USER = "unknown_user"
     CHANNEL_LIMIT = "channel_limit"
+    CATEGORY_LIMIT = "category_limit"
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
     SERVER_ERROR = "server_error"
@@ -129,5 +131,121 @@ class DmSender(Protocol):
         ...
 
 
+class Access(StrEnum):
+    """What one person may do in a pair space."""
+
+    MEMBER = "member"  # see, write, read history, attach (the pair's own grant)
+    READ_ONLY = "read_only"  # see and read, never write (after an ending)
+    HIDDEN = "hidden"  # cannot see it (contact paused after a report)
+    REMOVED = "removed"  # no overwrite at all (someone who left)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who one overwrite is for: ``everyone`` (the server), ``bot``, a ``member`` or a ``role``."""
+
+    kind: Literal["everyone", "bot", "member", "role"]
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """One entry of a channel's overwrite set."""
+
+    target: Target
+    grant: Grant
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category as the server has it now."""
+
+    name: str
+    channels: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What placing a new space needs to know about a server right now."""
+
+    channels: int  # every channel in the server, categories included
+    categories: dict[int, Category]  # those of the asked ids that exist
+    names: frozenset[str]  # channel names already taken
+    thread_parent: bool  # the asked thread channel exists and can hold private threads
+    moderator_role: str | None  # the asked moderator role's name, if it exists
+
+
+@dataclass(frozen=True)
+class Made:
+    """A space (or category) Discord created."""
+
+    id: int
+
+
 class Spaces(Protocol):
-    """Makes and changes the private channels (or threads) pairs talk in."""
+    """Makes and changes the private channels (or threads) pairs talk in.
+
+    Every create call carries the complete overwrite set; nothing is patched afterwards.
+    Discord's refusals come back as a ``SendFailure`` (``CHANNEL_LIMIT`` for a full server,
+    ``CATEGORY_LIMIT`` for a full category, ``MISSING_PERMISSIONS``...), never as an exception.
+    """
+
+    async def layout(
+        self,
+        guild_id: int,
+        *,
+        category_ids: Sequence[int],
+        thread_parent_id: int | None,
+        moderator_role_id: int | None,
+    ) -> Layout | None:
+        """The server's channels as placement needs them; ``None`` if it is unavailable."""
+        ...
+
+    async def create_category(
+        self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
+    ) -> Made | SendFailure:
+        """A new category with exactly ``overwrites``."""
+        ...
+
+    async def create_channel(
+        self,
+        guild_id: int,
+        category_id: int,
+        name: str,
+        overwrites: Sequence[Overwrite],
+        *,
+        reason: str,
+    ) -> Made | SendFailure:
+        """A text channel in ``category_id`` with exactly ``overwrites``."""
+        ...
+
+    async def create_thread(
+        self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
+    ) -> Made | SendFailure:
+        """A private, non-invitable thread in ``parent_id`` holding ``member_ids``."""
+        ...
+
+    async def post_opening(
+        self,
+        space_id: int,
+        text: str,
+        cards: Sequence[Card],
+        *,
+        buttons: Sequence[Button],
+        ping: Sequence[int],
+    ) -> Sent:
+        """The opening message: text, one card per person, buttons; pings only ``ping``."""
+        ...
+
+    async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
+        """Change what one person may do in the space (even someone who left the server)."""
+        ...
+
+    async def exists(self, space_id: int) -> bool | None:
+        """Whether the space still exists: ``False`` only if Discord says it is unknown,
+        ``None`` if Discord could not say right now."""
+        ...
+
+    async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
+        """Delete the space; one already gone counts as deleted."""
+        ...

@@ -3,6 +3,8 @@ them), and a community that ran /setup."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,14 +44,16 @@ MENTOR_ANSWERS: dict[str, Any] = {
 REASONS = ["You both chose identity exploration and cultural connection", "2 hours apart"]
 
 
-async def dispatch(env: simcord.Env, event: str, *args: Any) -> None:
-    """Dispatch a Lantern event the way matching does: from inside the bot's own work.
+async def in_bot(env: simcord.Env, *work: Coroutine[Any, Any, Any]) -> None:
+    """Run service calls the way the bot runs them: as bot-owned tasks, then settle.
 
-    simcord joins only bot-owned tasks on ``settle()``; matching dispatches from an interaction
-    handler (bot work), so the test enters the same scope (simcord's ``_bot_scope``).
+    simcord joins only bot-owned tasks on ``settle()`` and treats Discord calls from anywhere
+    else as the test's own; an interaction handler or listener runs as bot work, so the test
+    enters the same scope (simcord's ``_bot_scope``) before starting the tasks.
     """
     with env._bot_scope():
-        env.bot.dispatch(event, *args)
+        for coroutine in work:
+            asyncio.get_running_loop().create_task(coroutine)
     await env.settle()
 
 
@@ -134,11 +138,11 @@ class PairWorld:
             return await get_guild_settings(session, guild_id=self.c.guild.id)
 
     async def accept(self, mentee: simcord.MemberActor | None = None, mentor: Any = None) -> int:
-        """Make an accepted pair and dispatch the agreed event; returns the pair id."""
+        """Make an accepted pair and open its space, as matching's accept does; the pair id."""
         pair_id = await make_pair(
             self.bot, self.c.guild.id, (mentee or self.mentee).id, (mentor or self.mentor).id
         )
-        await dispatch(self.env, "lantern_pair_accepted", pair_id)
+        await in_bot(self.env, self.bot.services.pairs.open_space(pair_id))
         return pair_id
 
     def channel(self, channel_id: int | None) -> simcord.ChannelHandle:

@@ -23,8 +23,8 @@ from tests.e2e.pairs_helpers import (
     MENTOR_ANSWERS,
     REASONS,
     PairWorld,
-    dispatch,
     give_profile,
+    in_bot,
     load_pair,
     make_pair,
     pair_world,
@@ -121,20 +121,23 @@ async def test_moderator_role_sees_the_space_only_when_the_guild_chose_so(
 async def test_concurrent_accepted_events_give_one_channel(community: Community) -> None:
     w = await pair_world(community)
     pair_id = await make_pair(w.bot, community.guild.id, w.mentee.id, w.mentor.id)
-    cog: Any = w.bot.get_cog("PairsCog")
-    with w.env._bot_scope():
-        for _ in range(3):
-            w.bot.dispatch("lantern_pair_accepted", pair_id)
-    outcomes = await asyncio.gather(*(cog.open_space(pair_id) for _ in range(5)))
-    await w.env.settle()
+    pairs = w.bot.services.pairs
+
+    def creates() -> int:
+        return len(
+            [r for r in w.env.http_requests if r.method == "POST" and r.path.endswith("/channels")]
+        )
+
+    before = creates()
+    await in_bot(w.env, *(pairs.open_space(pair_id) for _ in range(8)))
     settings = await w.settings()
     category = w.bot.get_channel(settings.pair_category_id)
-    assert len(category.channels) == 1
-    assert list(outcomes).count("opened") <= 1
+    assert len(category.channels) == 1 and creates() == before + 1
     pair = await load_pair(w.bot, pair_id)
     assert pair.status == PairStatus.ACTIVE and pair.channel_id == category.channels[0].id
     # a late retry (sweep or moderator) changes nothing either
-    assert await cog.open_space(pair_id) == "busy"
+    await in_bot(w.env, pairs.open_space(pair_id), pairs.open_pending(w.env.now()))
+    assert creates() == before + 1 and len(category.channels) == 1
 
 
 async def test_the_51st_pair_rolls_over_to_a_new_private_category(community: Community) -> None:
@@ -181,10 +184,10 @@ async def test_bot_without_manage_channels_leaves_a_pending_pair_and_one_alert(
     pair_id = await w.accept()
     pair = await load_pair(w.bot, pair_id)
     assert pair.status == PairStatus.OPENING and pair.space_error == "missing_permissions"
-    # retries (event again, the sweep) do not alert again
-    await dispatch(w.env, "lantern_pair_accepted", pair_id)
-    cog: Any = w.bot.get_cog("PairsCog")
-    await cog.run_pending_spaces(w.env.now())
+    # retries (accepted again, the sweep) do not alert again
+    pairs = w.bot.services.pairs
+    await in_bot(w.env, pairs.open_space(pair_id))
+    await in_bot(w.env, pairs.open_pending(w.env.now()))
     alerts = w.alerts()[alerts_before:]
     assert len(alerts) == 1
     assert "Manage Channels" in alerts[0].content and f"pair:{pair_id}" in alerts[0].content
@@ -239,7 +242,7 @@ async def test_echoed_profile_text_pings_no_one_and_cannot_break_the_layout(
     pair_id = await make_pair(
         w.bot, community.guild.id, w.mentee.id, w.mentor.id, reasons=["@everyone **look**"]
     )
-    await dispatch(w.env, "lantern_pair_accepted", pair_id)
+    await in_bot(w.env, w.bot.services.pairs.open_space(pair_id))
     pair = await load_pair(w.bot, pair_id)
     opening = w.channel(pair.channel_id).history()[0]
     assert not opening.mention_everyone and not opening.role_mentions
@@ -265,12 +268,12 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
     w = await pair_world(community)
     pair = await load_pair(w.bot, await w.accept())
     handle = w.channel(pair.channel_id)
-    cog: Any = w.bot.get_cog("PairsCog")
+    pairs = w.bot.services.pairs
     await w.env.advance_time(13 * DAY)
-    await cog.run_due_checkins(w.env.now())
+    await pairs.checkins_due(w.env.now())
     assert len(handle.history()) == 1  # only the opening message: not due yet
     await w.env.advance_time(1 * DAY + 1)
-    await asyncio.gather(cog.run_due_checkins(w.env.now()), cog.run_due_checkins(w.env.now()))
+    await asyncio.gather(pairs.checkins_due(w.env.now()), pairs.checkins_due(w.env.now()))
     await w.env.settle()
     checkins = [m for m in handle.history() if "Check-in" in m.content]
     assert len(checkins) == 1
@@ -300,18 +303,18 @@ async def test_silence_nudges_then_tells_moderators_once(community: Community) -
     w = await pair_world(community)
     pair = await load_pair(w.bot, await w.accept())
     handle = w.channel(pair.channel_id)
-    cog: Any = w.bot.get_cog("PairsCog")
+    pairs = w.bot.services.pairs
     before = len(w.alerts())
     for _ in range(2):
         await w.env.advance_time(21 * DAY + 1)
-        await cog.run_silence(w.env.now())
-        await cog.run_silence(w.env.now())
+        await pairs.nudge_quiet(w.env.now())
+        await pairs.nudge_quiet(w.env.now())
     nudges = [m for m in handle.history() if "quiet here" in m.content]
     assert len(nudges) == 2
     assert len(w.alerts()) == before
     await w.env.advance_time(21 * DAY + 1)
-    await cog.run_silence(w.env.now())
-    await cog.run_silence(w.env.now())
+    await pairs.nudge_quiet(w.env.now())
+    await pairs.nudge_quiet(w.env.now())
     alerts = w.alerts()[before:]
     assert (
         len(alerts) == 1 and "quiet" in alerts[0].content and "2 gentle nudges" in alerts[0].content
@@ -319,7 +322,7 @@ async def test_silence_nudges_then_tells_moderators_once(community: Community) -
     # talking resets the count
     await w.mentee.send(handle, "sorry, busy month!")
     await w.env.advance_time(21 * DAY + 1)
-    await cog.run_silence(w.env.now())
+    await pairs.nudge_quiet(w.env.now())
     assert len([m for m in handle.history() if "quiet here" in m.content]) == 3
 
 
@@ -350,20 +353,17 @@ async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
     assert "drifted" not in " ".join(m.content for m in community.general.history())
     assert any("drifted" in m.content for m in w.alerts())
     # a second end changes nothing
-    cog: Any = w.bot.get_cog("PairsCog")
+    pairs = w.bot.services.pairs
     again = await asyncio.gather(
-        *(
-            cog.end_space(pair_id, actor_id=w.mentor.id, reason=None, cause="ended")
-            for _ in range(3)
-        )
+        *(pairs.end(pair_id, actor_id=w.mentor.id, reason=None, cause="ended") for _ in range(3))
     )
     assert not any(again) and ended == [pair_id]
     # retention: the space is deleted after 30 days, exactly once
     await w.env.advance_time(29 * DAY)
-    await cog.run_due_deletions(w.env.now())
+    await pairs.delete_due(w.env.now())
     assert w.bot.get_channel(pair.channel_id) is not None
     await w.env.advance_time(1 * DAY + 1)
-    await asyncio.gather(cog.run_due_deletions(w.env.now()), cog.run_due_deletions(w.env.now()))
+    await asyncio.gather(pairs.delete_due(w.env.now()), pairs.delete_due(w.env.now()))
     await w.env.settle()
     assert w.bot.get_channel(pair.channel_id) is None
     assert (await load_pair(w.bot, pair_id)).status == PairStatus.ENDED
@@ -522,8 +522,7 @@ async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Co
     )
     before = len(w.alerts())
     pair_id = await w.accept()
-    cog: Any = w.bot.get_cog("PairsCog")
-    await cog.run_pending_spaces(w.env.now())
+    await in_bot(w.env, w.bot.services.pairs.open_pending(w.env.now()))
     pair = await load_pair(w.bot, pair_id)
     assert pair.status == PairStatus.OPENING and pair.space_error == "guild_full"
     alerts = w.alerts()[before:]
@@ -540,13 +539,13 @@ async def test_pause_reminders_holds_checkins_until_resumed(community: Community
     assert paused.ephemeral and "paused" in paused.response.content
     with pytest.raises(simcord.SetupError):
         await w.third.click(opening, label="Pause reminders")
-    cog: Any = w.bot.get_cog("PairsCog")
+    pairs = w.bot.services.pairs
     await w.env.advance_time(15 * DAY)
-    await cog.run_due_checkins(w.env.now())
+    await pairs.checkins_due(w.env.now())
     assert not [m for m in handle.history() if "Check-in" in m.content]
     resumed = await w.mentee.click(opening, label="Pause reminders")
     assert "back on" in resumed.response.content
-    await cog.run_due_checkins(w.env.now())
+    await pairs.checkins_due(w.env.now())
     assert len([m for m in handle.history() if "Check-in" in m.content]) == 1
 
 

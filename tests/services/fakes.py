@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.components import Button
-from bot.services.ports import Posted, SendFailure, Sent
+from bot.domain.pairs import Card
+from bot.services.ports import (
+    Access,
+    Category,
+    Layout,
+    Made,
+    Overwrite,
+    Posted,
+    SendFailure,
+    Sent,
+)
 
 
 @dataclass
@@ -165,7 +175,175 @@ class FakeDmSender:
 
 
 @dataclass
-class FakeSpaces:
-    """Records the spaces a service asked for (filled in with the pairs service)."""
+class FakeSpace:
+    """A channel, thread or category the fake made."""
 
-    made: list[Any] = field(default_factory=list)
+    id: int
+    guild_id: int
+    name: str
+    kind: str  # channel, thread, category
+    parent_id: int | None = None
+    overwrites: tuple[Overwrite, ...] = ()
+    members: tuple[int, ...] = ()
+
+
+@dataclass
+class FakeGuild:
+    """What the fake knows of one server."""
+
+    categories: dict[int, str] = field(default_factory=dict)
+    thread_parents: set[int] = field(default_factory=set)
+    roles: dict[int, str] = field(default_factory=dict)
+    other_channels: int = 0
+
+
+@dataclass
+class FakeSpaces:
+    """A recording ``Spaces``: servers with categories, the spaces made, every access change.
+
+    ``refuse`` makes the next creates fail with that ``SendFailure`` (``refuse_times`` of them,
+    or forever with ``None``); ``vanish`` deletes a space behind Lantern's back; Discord cannot
+    say whether the ``flaky`` ones exist.
+    """
+
+    guilds: dict[int, FakeGuild] = field(default_factory=dict)
+    spaces: dict[int, FakeSpace] = field(default_factory=dict)
+    openings: list[tuple[int, str, tuple[Card, ...], tuple[Button, ...], tuple[int, ...]]] = field(
+        default_factory=list
+    )
+    access: list[tuple[int, int, Access]] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
+    flaky: set[int] = field(default_factory=set)
+    refuse: SendFailure | None = None
+    refuse_times: int | None = None
+    creates: int = 0
+    _next_id: int = 5000
+
+    def guild(self, guild_id: int, **categories: int) -> FakeGuild:
+        """Make a server known, with ``name=category_id`` categories."""
+        guild = self.guilds.setdefault(guild_id, FakeGuild())
+        guild.categories.update({cid: name for name, cid in categories.items()})
+        return guild
+
+    def vanish(self, space_id: int) -> None:
+        """Someone deleted the space by hand."""
+        self.spaces.pop(space_id, None)
+
+    def made(self, kind: str = "channel") -> list[FakeSpace]:
+        """The channels (or threads, categories) made, oldest first."""
+        return [s for s in self.spaces.values() if s.kind == kind]
+
+    def _refused(self) -> SendFailure | None:
+        if self.refuse is None:
+            return None
+        failure = self.refuse
+        if self.refuse_times is not None:
+            self.refuse_times -= 1
+            if self.refuse_times <= 0:
+                self.refuse, self.refuse_times = None, None
+        return failure
+
+    def _make(self, space: FakeSpace) -> Made:
+        self.spaces[space.id] = space
+        return Made(space.id)
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    async def layout(
+        self,
+        guild_id: int,
+        *,
+        category_ids: Sequence[int],
+        thread_parent_id: int | None,
+        moderator_role_id: int | None,
+    ) -> Layout | None:
+        guild = self.guilds.get(guild_id)
+        if guild is None:
+            return None
+        made = [s for s in self.spaces.values() if s.guild_id == guild_id]
+        names = {s.name for s in made} | set(guild.categories.values())
+        return Layout(
+            channels=guild.other_channels + len(guild.categories) + len(made),
+            categories={
+                cid: Category(guild.categories[cid], len([s for s in made if s.parent_id == cid]))
+                for cid in category_ids
+                if cid in guild.categories
+            },
+            names=frozenset(names),
+            thread_parent=thread_parent_id in guild.thread_parents,
+            moderator_role=guild.roles.get(moderator_role_id or 0),
+        )
+
+    async def create_category(
+        self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
+    ) -> Made | SendFailure:
+        self.creates += 1
+        failure = self._refused()
+        if failure is not None:
+            return failure
+        category_id = self._id()
+        self.guilds[guild_id].categories[category_id] = name
+        return Made(category_id)
+
+    async def create_channel(
+        self,
+        guild_id: int,
+        category_id: int,
+        name: str,
+        overwrites: Sequence[Overwrite],
+        *,
+        reason: str,
+    ) -> Made | SendFailure:
+        self.creates += 1
+        failure = self._refused()
+        if failure is not None:
+            return failure
+        space = FakeSpace(
+            self._id(), guild_id, name, "channel", category_id, overwrites=tuple(overwrites)
+        )
+        return self._make(space)
+
+    async def create_thread(
+        self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
+    ) -> Made | SendFailure:
+        self.creates += 1
+        failure = self._refused()
+        if failure is not None:
+            return failure
+        guild_id = next(g for g, info in self.guilds.items() if parent_id in info.thread_parents)
+        space = FakeSpace(
+            self._id(), guild_id, name, "thread", parent_id, members=tuple(member_ids)
+        )
+        return self._make(space)
+
+    async def post_opening(
+        self,
+        space_id: int,
+        text: str,
+        cards: Sequence[Card],
+        *,
+        buttons: Sequence[Button],
+        ping: Sequence[int],
+    ) -> Sent:
+        if space_id not in self.spaces:
+            return SendFailure.UNKNOWN_CHANNEL
+        self.openings.append((space_id, text, tuple(cards), tuple(buttons), tuple(ping)))
+        return Posted(space_id, self._id())
+
+    async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
+        if space_id not in self.spaces:
+            return SendFailure.UNKNOWN_CHANNEL
+        self.access.append((space_id, user_id, access))
+        return None
+
+    async def exists(self, space_id: int) -> bool | None:
+        if space_id in self.flaky:
+            return None
+        return space_id in self.spaces
+
+    async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
+        self.deleted.append(space_id)
+        self.spaces.pop(space_id, None)
+        return None

@@ -232,3 +232,44 @@ def test_space_errors_name_the_fix() -> None:
     text = d.space_error_help("missing_permissions", 7)
     assert "Manage Channels" in text and "/pairs recreate pair:7" in text
     assert "(discord_50001)" in d.space_error_help("discord_50001", 7)
+
+
+def test_moderators_list_is_cut_at_a_line_and_escapes_names() -> None:
+    rows = [d.Listed(n, "**Ana** @everyone", "", T0, None, "active") for n in range(1, 60)]
+    text = d.pairs_list_text(rows)
+    assert len(text) <= 2000 and text.endswith("\n… (more not shown)")
+    first = text.splitlines()[0]
+    assert first.startswith("**#1** \\*\\*Ana\\*\\* @\u200beveryone & (left) · started 2026-01-01")
+    assert first.endswith("last activity — · active")
+    assert d.pairs_list_text([]) == d.NO_PAIRS
+
+
+@pytest.mark.parametrize(
+    ("actor", "reason", "expected"),
+    [
+        (None, None, "Pair **#7** ended (channel_deleted)"),
+        (5, None, "Pair **#7** ended (channel_deleted) by <@5>"),
+        (5, "@here *x*", "Pair **#7** ended (channel_deleted) by <@5>. Their private note:\n>>> "),
+    ],
+)
+def test_ended_note_names_ids_and_escapes_the_note(
+    actor: int | None, reason: str | None, expected: str
+) -> None:
+    note = d.ended_note(7, "channel_deleted", actor, reason)
+    assert note.startswith(expected) and "@here" not in note
+
+
+def test_an_opening_longer_than_a_message_is_fitted() -> None:
+    opening = d.render_opening(
+        mentee=Profile(user_id=1),
+        mentor=Profile(user_id=2),
+        mentee_name="A",
+        mentor_name="B",
+        mentee_mention="<@1>",
+        mentor_mention="<@2>",
+        reasons=[],
+        starters=[],
+        notice="x" * 3000,
+        first_checkin_days=14,
+    )
+    assert len(opening.content) == 2000 and opening.content.endswith("…")

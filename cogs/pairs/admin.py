@@ -1,0 +1,111 @@
+"""/pairs: moderators' view of pair spaces (names and dates only, never messages), each
+command one ``bot.services.pairs`` call that re-checks the pair belongs to this server."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.gateway.checks import moderator_only
+from bot.gateway.messenger import reply
+from bot.services.pairs import PairsService
+
+
+class PairsAdminCog(commands.Cog):
+    """The /pairs moderator commands."""
+
+    pairs_group = app_commands.Group(
+        name="pairs",
+        description="Moderators: pair spaces (names and dates only, never messages)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    @property
+    def pairs(self) -> PairsService:
+        return self.bot.services.pairs
+
+    @pairs_group.command(name="list")
+    @moderator_only()
+    async def pairs_list(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Pairs with names, start date and last activity (never messages)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        await reply(interaction, await self.pairs.list(interaction.guild_id))
+
+    @pairs_group.command(name="end")
+    @moderator_only()
+    @app_commands.describe(pair="The pair number from /pairs list", reason="Kept for moderators")
+    async def pairs_end(
+        self, interaction: discord.Interaction[LanternBot], pair: int, reason: str | None = None
+    ) -> None:
+        """End a pair (the space becomes read-only, nothing is announced)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        text = await self.pairs.moderator_end(
+            interaction.guild_id, interaction.user.id, pair, reason
+        )
+        await reply(interaction, text)
+
+    @pairs_group.command(name="recreate")
+    @moderator_only()
+    @app_commands.describe(pair="The pair number from /pairs list")
+    async def pairs_recreate(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
+        """Retry a pending pair space, or restore one that was deleted by hand."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        text = await self.pairs.recreate(interaction.guild_id, interaction.user.id, pair)
+        await reply(interaction, text)
+
+    @pairs_group.command(name="resume")
+    @moderator_only()
+    @app_commands.describe(pair="The pair number from /pairs list")
+    async def pairs_resume(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
+        """Lift a contact pause after a report: both members see the space again."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        text = await self.pairs.resume_contact(interaction.guild_id, interaction.user.id, pair)
+        await reply(interaction, text)
+
+    @pairs_group.command(name="settings")
+    @moderator_only()
+    @app_commands.describe(
+        first_checkin_days="Days before the first check-in (default 14)",
+        checkin_every_days="Days between later check-ins (default 30)",
+        silence_days="Quiet days before a gentle nudge (default 21)",
+        retention_days="Days an ended space stays readable before deletion (default 30)",
+        use_threads="Open new pair spaces as private threads instead of channels",
+        thread_channel="The private channel that holds pair threads",
+    )
+    async def pairs_settings(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        first_checkin_days: app_commands.Range[int, 1, 365] | None = None,
+        checkin_every_days: app_commands.Range[int, 1, 365] | None = None,
+        silence_days: app_commands.Range[int, 1, 365] | None = None,
+        retention_days: app_commands.Range[int, 1, 365] | None = None,
+        use_threads: bool | None = None,
+        thread_channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Check-in rhythm, quiet-time nudges, retention, and threads instead of channels."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        changes = {
+            k: v
+            for k, v in {
+                "first_checkin_days": first_checkin_days,
+                "checkin_every_days": checkin_every_days,
+                "silence_days": silence_days,
+                "retention_days": retention_days,
+                "use_threads": use_threads,
+                "thread_channel_id": thread_channel.id if thread_channel else None,
+            }.items()
+            if v is not None
+        }
+        text = await self.pairs.save_settings(interaction.guild_id, interaction.user.id, changes)
+        await reply(interaction, text)

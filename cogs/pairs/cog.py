@@ -1,0 +1,114 @@
+"""/pair: a member's own mentorship space (end it, report a problem), and the listeners that
+keep pair spaces in step with Discord. Each handler is one ``bot.services.pairs`` call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.domain import pairs as d
+from bot.gateway.messenger import reply
+from bot.services.pairs import PairsService
+from cogs.pairs.components import ask_end_confirmation
+
+
+class PairsCog(commands.Cog):
+    """The /pair commands and the pair-space listeners."""
+
+    pair = app_commands.Group(
+        name="pair", description="Your mentorship pair space", guild_only=True
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    @property
+    def pairs(self) -> PairsService:
+        return self.bot.services.pairs
+
+    @pair.command(name="end")
+    @app_commands.describe(reason="Optional: a private note only moderators will see")
+    async def pair_end(
+        self, interaction: discord.Interaction[LanternBot], reason: str | None = None
+    ) -> None:
+        """End your mentorship privately (the space becomes read-only)."""
+        assert interaction.guild_id is not None
+        pair_id = await self.pairs.pair_here(
+            interaction.guild_id,
+            interaction.channel_id or 0,
+            interaction.user.id,
+            refuse_ended=True,
+        )
+        await ask_end_confirmation(interaction, pair_id, reason)
+
+    @pair.command(name="report")
+    @app_commands.describe(
+        reason="What happened. Only moderators will read this",
+        pause_contact="Remove the other person's access to your space until a moderator acts",
+        block="Never pair you with this person again",
+    )
+    async def pair_report(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        reason: app_commands.Range[str, 1, 1000],
+        pause_contact: bool = False,
+        block: bool = False,
+    ) -> None:
+        """Tell moderators privately about a problem in your mentorship."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        text = await self.pairs.report(
+            interaction.guild_id,
+            interaction.channel_id or 0,
+            interaction.user.id,
+            reason,
+            pause_contact=pause_contact,
+            block=block,
+        )
+        await reply(interaction, text)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Note that a pair space was active (never what was said)."""
+        if message.guild is not None and not message.author.bot:
+            await self.pairs.touch(message.channel.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A pair space was deleted by hand: end the match and tell both people."""
+        await self.pairs.space_vanished(channel.id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """A pair thread was deleted by hand: the same as a channel."""
+        await self.pairs.space_vanished(payload.thread_id)
+
+    # BRIDGE (matching): matching dispatches this until `matching.accept` calls open_space.
+    @commands.Cog.listener("on_lantern_pair_accepted")
+    async def on_pair_accepted(self, pair_id: int) -> None:
+        """Matching accepted a pair: open its space."""
+        await self.pairs.open_space(pair_id)
+
+    # BRIDGE (member_data): one `member_data.member_left` replaces this listener at merge.
+    @commands.Cog.listener()
+    async def on_member_remove(self, member: discord.Member) -> None:
+        """A member left: end their pairs cleanly and tell the other person kindly."""
+        await self.pairs.end_all_of(
+            member.guild.id,
+            member.id,
+            cause="member_left",
+            tell_other=d.kind_departure_text(left=True),
+        )
+
+    # BRIDGE (mydata): cogs/mydata.py calls this through get_cog until member_data moves.
+    async def end_pairs_of(
+        self, guild_id: int, user_id: int, *, cause: str, tell_other: str
+    ) -> list[Any]:
+        """End every open pair of a member who is leaving; the pairs ended."""
+        return list(
+            await self.pairs.end_all_of(guild_id, user_id, cause=cause, tell_other=tell_other)
+        )

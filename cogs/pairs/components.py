@@ -1,0 +1,144 @@
+"""Pair-space buttons, the end form and its confirmation. Every one checks who acts; the
+persistent ones read their state back through the pairs service, so they work after a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.domain import components as specs
+from bot.domain import pairs as d
+from bot.gateway.components import LanternModal, OwnedView, PersistentButton, services_of
+from bot.gateway.messenger import reply
+
+
+class PairActionButton(PersistentButton, template=specs.PAIR_ACTION):
+    """How it's going, pause reminders, end, delete now: only the pair's two members."""
+
+    @property
+    def pair_id(self) -> int:
+        return int(self.match["pair_id"])
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        return await self.services(interaction).pairs.is_member(self.pair_id, interaction.user.id)
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        action = self.match["action"]
+        pairs = self.services(interaction).pairs
+        if action == "end":
+            modal = EndReasonModal(owner_id=interaction.user.id, pair_id=self.pair_id)
+            await interaction.response.send_modal(modal)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if action == "checkin":
+            text = await pairs.offer_checkin(self.pair_id)
+            await reply(
+                interaction, text, view=AnytimeCheckinView(interaction.user.id, self.pair_id)
+            )
+        elif action == "pause":
+            await reply(interaction, await pairs.toggle_reminders(self.pair_id))
+        elif action == "delete":
+
+            async def notify(text: str) -> None:
+                await reply(interaction, text)
+
+            await pairs.delete_now(self.pair_id, notify=notify)
+
+
+class CheckinAnswerButton(PersistentButton, template=specs.CHECKIN_ANSWER):
+    """One answer to a check-in. Either member may answer; a new click replaces their answer."""
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        pairs = self.services(interaction).pairs
+        return await pairs.may_answer_checkin(int(self.match["checkin_id"]), interaction.user.id)
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.services(interaction).pairs.answer_checkin(
+            int(self.match["checkin_id"]), interaction.user.id, self.match["answer"]
+        )
+        await reply(interaction, text)
+
+
+class AnytimeAnswerButton(discord.ui.Button["AnytimeCheckinView"]):
+    """One answer behind "How it's going"; "We need help" tells moderators who to reach."""
+
+    def __init__(self, pair_id: int, answer: str, label: str) -> None:
+        super().__init__(label=label)
+        self.pair_id = pair_id
+        self.answer = answer
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pairs = services_of(interaction).pairs
+        await reply(
+            interaction, await pairs.ask_help(self.pair_id, interaction.user.id, self.answer)
+        )
+
+
+class AnytimeCheckinView(OwnedView):
+    """The private answers behind "How it's going" (not a check-in: nothing is stored)."""
+
+    def __init__(self, owner_id: int, pair_id: int) -> None:
+        super().__init__(owner_id, timeout=600)
+        for answer, label in specs.CHECKIN_ANSWERS.items():
+            self.add_item(AnytimeAnswerButton(pair_id, answer, label))
+
+
+async def ask_end_confirmation(
+    interaction: discord.Interaction[Any], pair_id: int, reason: str | None
+) -> None:
+    """Show the private "are you sure?" before ending."""
+    await reply(
+        interaction,
+        d.end_question(with_note=bool(reason)),
+        view=EndConfirmView(owner_id=interaction.user.id, pair_id=pair_id, reason=reason),
+    )
+
+
+class EndReasonModal(LanternModal):
+    """The End button asks for an optional reason (moderators only see it), then confirms."""
+
+    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="A note for moderators (optional)",
+        custom_id="reason",
+        style=discord.TextStyle.paragraph,
+        required=False,
+        max_length=500,
+        placeholder="Only the moderators will see this. Your partner won't.",
+    )
+
+    def __init__(self, *, owner_id: int, pair_id: int) -> None:
+        super().__init__(title="End this mentorship", owner_id=owner_id)
+        self.pair_id = pair_id
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await ask_end_confirmation(interaction, self.pair_id, self.reason.value or None)
+
+
+class EndConfirmView(OwnedView):
+    """Are you sure? Ending is final for this match."""
+
+    def __init__(self, *, owner_id: int, pair_id: int, reason: str | None) -> None:
+        super().__init__(owner_id, timeout=600)
+        self.pair_id = pair_id
+        self.reason = reason
+
+    @discord.ui.button(label="Yes, end the mentorship", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ended = await services_of(interaction).pairs.end(
+            self.pair_id, actor_id=interaction.user.id, reason=self.reason, cause="ended"
+        )
+        self.stop()
+        await reply(interaction, d.ENDED_BY_YOU if ended else d.HAD_ENDED)
+
+    @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await reply(interaction, "Nothing changed. 🌱")
