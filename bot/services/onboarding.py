@@ -414,11 +414,12 @@ class OnboardingService(Service):
         *,
         first: bool,
     ) -> Card:
-        """Set prompts as chosen; the first time, tell matching a profile is ready."""
+        """The one call that finished sets prompts as chosen and tells matching a profile is
+        ready; a racing duplicate only repeats the message."""
         wanted = bool(answers.get("prompts_dm"))
-        status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
-        await self.prompts.set_subscription(guild_id, user_id, status)
         if first:
+            status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
+            await self.prompts.set_subscription(guild_id, user_id, status)
             log.info("onboarded guild=%s user=%s", guild_id, user_id)
             try:
                 await self.matching.fill_waiting(guild_id)

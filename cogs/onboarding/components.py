@@ -25,7 +25,7 @@ class StartButton(PersistentButton, template=START):
         card = await self.services(interaction).onboarding.where(
             int(self.match["guild"]), interaction.user.id
         )
-        await show(interaction, card)
+        await show_card(interaction, card)
 
 
 class ConsentButton(PersistentButton, template=CONSENT):

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.onboarding import OnboardingCounts, counts_text, profile_summary
+from bot.domain.onboarding import (
+    MENU,
+    NOT_UNDERSTOOD,
+    OnboardingCounts,
+    counts_text,
+    finished_here,
+    finished_text,
+    paused_text,
+    profile_summary,
+    rejected_text,
+    resumed_text,
+    timezone_note,
+)
 from bot.domain.questionnaire import load_questionnaire
 
 Q = load_questionnaire()
@@ -40,3 +52,54 @@ def test_counts_suppress_small_groups(
         assert part in text
     for part in hidden:
         assert f": {part}\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [
+        (["Hapa Circle"], "Prompts paused in **Hapa Circle**."),
+        (["A", "B"], "Prompts paused in **A** and **B**."),
+        (["A", "B", "C"], "Prompts paused in **A**, **B** and **C**."),
+        (["@everyone *x*"], "**@\u200beveryone \\*x\\***"),
+    ],
+)
+def test_paused_text_names_every_server_safely(names: list[str], shown: str) -> None:
+    text = paused_text(names)
+    assert shown in text and "resume prompts" in text
+
+
+def test_long_lists_of_servers_still_fit_one_message() -> None:
+    assert len(paused_text([f"Server {i} " + "x" * 90 for i in range(40)])) <= 2000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        finished_here("<@123> **G**"),
+        resumed_text("<@123> **G**"),
+    ],
+)
+def test_server_names_are_echoed_inertly(text: str) -> None:
+    assert "<@123>" not in text and "\\*\\*G" in text
+
+
+def test_rejected_text_lists_every_problem_and_fits() -> None:
+    text = rejected_text(["A needs an answer", "B is too long"] * 200)
+    assert len(text) <= 2000 and text.startswith("I couldn't save that page yet")
+    assert "- A needs an answer\n- B is too long" in text
+
+
+@pytest.mark.parametrize(("prompts_dm", "said"), [(True, "pause prompts"), (False, "/profile")])
+def test_finished_text_says_what_happens_with_prompts(prompts_dm: bool, said: str) -> None:
+    text = finished_text(["A note"], prompts_dm=prompts_dm)
+    assert text.startswith("A note\n**All done, thank you!**") and said in text
+
+
+@pytest.mark.parametrize(("editing", "said"), [(False, "press **Back**"), (True, "is now")])
+def test_timezone_note(editing: bool, said: str) -> None:
+    text = timezone_note("Asia/Manila", "08:00", editing=editing)
+    assert "**Asia/Manila**" in text and "08:00" in text and said in text
+
+
+def test_unknown_words_get_the_menu() -> None:
+    assert NOT_UNDERSTOOD.endswith(MENU) and len(NOT_UNDERSTOOD) < 800
