@@ -28,8 +28,8 @@ log = logging.getLogger("lantern")
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
     "cogs.onboarding",
-    "cogs.profile",
     "cogs.mydata",
+    "cogs.conversation",
     "cogs.matching",
     "cogs.pairs",
     "cogs.prompts",

@@ -1111,19 +1111,10 @@ class PromptsCog(commands.Cog):
 
     @commands.Cog.listener("on_message")
     async def on_dm_reply(self, message: discord.Message) -> None:
-        """A reply to a prompt DM becomes a private reflection; 'pause prompts' pauses."""
+        """A reply to a prompt DM becomes a private reflection."""
         if message.guild is not None or message.author.bot:
             return
         if message.reference is None or message.reference.message_id is None:
-            if message.content.strip().lower() == "pause prompts":
-                async with self.bot.database.session() as session:
-                    count = await q.pause_all_subscriptions(
-                        session, user_id=message.author.id, now=self.bot.now()
-                    )
-                if count:
-                    await message.channel.send(
-                        "Prompts are paused. Use `/reflections resume` in the server to restart."
-                    )
             return
         async with self.bot.database.session() as session:
             delivery = await q.find_dm_delivery(

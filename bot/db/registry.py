@@ -87,6 +87,18 @@ async def export_member(session: AsyncSession, *, user_id: int, cipher: Cipher) 
     return result
 
 
+async def guilds_of_member(session: AsyncSession, *, user_id: int) -> set[int]:
+    """Every server in which some row names ``user_id`` (what an erase must close first)."""
+    found: set[int] = set()
+    for cls, spec in _member_tables():
+        table = cls.__table__  # type: ignore[attr-defined]
+        if "guild_id" not in table.c:
+            continue
+        query = select(table.c.guild_id).where(_filter(cls, spec, user_id)).distinct()
+        found.update(int(g) for g in (await session.execute(query)).scalars() if g is not None)
+    return found
+
+
 async def delete_member(session: AsyncSession, *, user_id: int) -> dict[str, int]:
     """Erase every row that names ``user_id``; returns how many rows each table lost."""
     counts: dict[str, int] = {}

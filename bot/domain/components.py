@@ -167,14 +167,18 @@ def suggestion_buttons(suggestion_id: int) -> tuple[Button, ...]:
 
 # --- member data ----------------------------------------------------------------------------
 
-ERASE = r"lantern:mydata:erase:(?P<guild>\d+):(?P<choice>yes|no)"
+ERASE = r"lantern:mydata:erase:(?P<user>\d+):(?P<choice>yes|no)"
 
 
-def erase_buttons(guild_id: int) -> tuple[Button, ...]:
-    """Yes-erase / keep on the "delete my data" question; they survive a restart."""
+def erase_buttons(user_id: int) -> tuple[Button, ...]:
+    """Yes-erase / keep on the "delete my data" question; they survive a restart.
+
+    Erasing acts in every server, so the id carries the member (only they may press it),
+    not a server.
+    """
     return (
-        Button(custom_id("mydata", "erase", guild_id, "yes"), "Yes, delete everything", "danger"),
-        Button(custom_id("mydata", "erase", guild_id, "no"), "Keep my data"),
+        Button(custom_id("mydata", "erase", user_id, "yes"), "Yes, delete everything", "danger"),
+        Button(custom_id("mydata", "erase", user_id, "no"), "Keep my data"),
     )
 
 

@@ -118,6 +118,5 @@ def parse_intent(text: str) -> Intent:
 
 
 # Intents that act on one server's data, so a member in several servers is asked which one.
-NEEDS_SERVER = frozenset(
-    {Intent.PROFILE, Intent.PAUSE_PROMPTS, Intent.RESUME_PROMPTS, Intent.START}
-)
+# "pause prompts" is not among them: it pauses prompts in every server at once.
+NEEDS_SERVER = frozenset({Intent.PROFILE, Intent.MATCH, Intent.RESUME_PROMPTS, Intent.START})

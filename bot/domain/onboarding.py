@@ -152,3 +152,133 @@ HELP = (
     "private: a match only sees what you choose to share, and moderators only see totals.\n\n"
     + MENU
 )
+
+
+# --- the questionnaire conversation ----------------------------------------------------------
+
+NOT_IN_SERVER = "You're no longer in that server, so there's nothing to fill in there."
+DECLINED_NOTE = "You chose community prompts only. If you've changed your mind:\n\n"
+CONSENT_DECLINED = (
+    "No problem: you won't be matched, and Lantern won't ask you anything more. "
+    "Would you still like the community's reflection prompts by DM?"
+)
+CONSENT_ALREADY_COMPLETE = "Thank you! Your profile is complete; `/profile` shows it."
+LETS_BEGIN = "Thank you! Let's begin."
+PAGE_CHANGED = "That part of the questions has changed. Run `/onboard` to carry on."
+NEEDS_CONSENT = "Lantern needs your consent before it keeps any answers. Run `/onboard` to see it."
+PAGE_EXPIRED = "That has expired. Run `/onboard` to carry on where you were."
+NOT_SKIPPABLE = "This page has a question that needs an answer, so it can't be skipped."
+NO_EARLIER_PAGE = "There's no earlier page. Run `/onboard` to carry on."
+SKIPPED = "Skipped."
+EDIT_NEEDS_PAGE = "Saved. One more page needs an answer for your new role:"
+EDIT_SAVED = "Saved. `/profile` shows your updated answers."
+PROMPTS_CHOSEN = (
+    "Lovely: you'll get community reflection prompts by DM. Say **pause prompts** to me any time."
+)
+PROMPTS_REFUSED = "Okay, no prompts by DM. You can change your mind with **resume prompts**."
+NO_PROFILE = (
+    "You don't have a profile here yet. `/onboard` starts one (it begins by explaining what "
+    "Lantern keeps and why)."
+)
+PROFILE_FOOTER = "-# Use `/profile` in the server to change any answer."
+
+
+def finished_here(guild_name: str) -> str:
+    """What Start or /onboard says once the member has finished in this server."""
+    return (
+        f"You've finished onboarding in **{safe_inline(guild_name, limit=100)}**. "
+        "`/profile` shows your answers and lets you change any of them."
+    )
+
+
+def rejected_text(errors: Iterable[str]) -> str:
+    """A page that could not be saved: every problem, and that nothing saved was lost."""
+    return fit(
+        "I couldn't save that page yet, and nothing you saved before has changed:\n"
+        + "\n".join(f"- {e}" for e in errors)
+        + "\n\nPress **Try again**: the form keeps what you typed."
+    )
+
+
+def timezone_note(zone: str, local: str, *, editing: bool) -> str:
+    """Confirms the time zone a member gave (with its local time) so a wrong guess shows."""
+    if editing:
+        return f"Your time zone is now **{zone}** (it's {local} there now)."
+    return (
+        f"I've set your time zone to **{zone}** (it's {local} there now). "
+        "If that's not right, press **Back** and change it."
+    )
+
+
+def finished_text(notes: Iterable[str], *, prompts_dm: bool) -> str:
+    """The end of the questionnaire."""
+    prompts = (
+        "You'll get reflection prompts by DM (say **pause prompts** to me any time)."
+        if prompts_dm
+        else "You won't get prompts by DM; you can change that in `/profile`."
+    )
+    return fit(
+        "\n".join(
+            [
+                *notes,
+                "**All done, thank you!** Your profile is saved.",
+                prompts,
+                "`/profile` shows your answers and lets you change any of them; "
+                "`/mydata` lets you download or delete them.",
+            ]
+        )
+    )
+
+
+# --- plain words in DMs ----------------------------------------------------------------------
+
+NO_SHARED_SERVER = "I can't find a server we share any more, so there's nothing to look up."
+WHICH_SERVER = "We share more than one server. Which one is this about?"
+NOT_UNDERSTOOD = "I'm not sure I understood that, but I'm happy to help.\n" + MENU
+NOTHING_TO_PAUSE = (
+    "You aren't receiving prompts by DM anywhere right now, so nothing changed. "
+    "Say **resume prompts** whenever you'd like them."
+)
+
+
+def paused_text(guild_names: Iterable[str]) -> str:
+    """'pause prompts': which servers were paused, and how to resume one."""
+    names = [f"**{safe_inline(n, limit=100)}**" for n in guild_names]
+    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return fit(
+        f"Prompts paused in {where}. Say **resume prompts** whenever you'd like them again "
+        "(I'll ask which server if there's more than one)."
+    )
+
+
+def resumed_text(guild_name: str) -> str:
+    """'resume prompts' in one server."""
+    return (
+        f"Prompts are back on in **{safe_inline(guild_name, limit=100)}**: you'll get the next "
+        "one by DM."
+    )
+
+
+# --- member data -----------------------------------------------------------------------------
+
+DELETE_QUESTION = (
+    "**Delete everything Lantern holds about you?**\n"
+    "This erases your answers, your consent record, your prompt settings and anything else "
+    "that names you, in every server. It can't be undone. (`/mydata export` first if you'd "
+    "like a copy.)"
+)
+DELETED = (
+    "Done: everything Lantern held about you is deleted. If you ever want to take part again, "
+    "`/onboard` starts fresh."
+)
+KEPT = "Nothing was deleted. Your data stays as it is."
+NOTHING_TO_WITHDRAW = (
+    "You haven't agreed to matching here, so there's nothing to withdraw. "
+    "`/mydata delete` erases anything Lantern holds about you."
+)
+WITHDRAWN = (
+    "Consent withdrawn: Lantern won't match you with anyone in this server. Your "
+    "answers are still stored; would you like them deleted too?\n\n" + DELETE_QUESTION
+)
+EXPORTED = "Here is everything Lantern holds about you."
+EXPORTED_NOTHING = "Lantern holds nothing about you right now; the file says so."

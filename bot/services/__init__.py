@@ -78,9 +78,9 @@ def build_services(
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
-    onboarding = OnboardingService(ctx)
+    onboarding = OnboardingService(ctx, matching, prompts, moderation)
 
-    member_data = MemberDataService(ctx)
+    member_data = MemberDataService(ctx, onboarding, matching, pairs, prompts)
 
     ctx.events.on_pair_ended(matching.pair_ended)
 

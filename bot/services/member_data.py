@@ -1,12 +1,130 @@
-"""Member data: export, erase, consent withdrawal, a member leaving."""
+"""Member data: export, erase, consent withdrawal, and a member leaving a server.
+
+Erasing and leaving close what the member is part of kindly before anything is deleted:
+pending introductions are withdrawn (a mentee rolls on to another mentor), pairs end like a
+departure (the other person is told, the mentor's place comes back).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from dataclasses import dataclass
+
+from bot.db.models import ConsentStatus, SubscriptionStatus
+from bot.db.queries.members import get_member_profile, get_prompt_subscription, record_consent
+from bot.db.registry import delete_member, export_member, guilds_of_member
+from bot.domain import onboarding as text
+from bot.domain.pairs import STEPPED_AWAY_TEXT, kind_departure_text
+from bot.errors import UserFacingError
 from bot.services.context import Context, Service
+from bot.services.matching import MatchingService
+from bot.services.onboarding import OnboardingService
+from bot.services.pairs import PairsService
+from bot.services.prompts import PromptsService
+
+log = logging.getLogger("lantern.mydata")
+
+EXPORT_FILENAME = "lantern-my-data.json"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A member's data as a file to hand them, and what to say with it."""
+
+    filename: str
+    content: bytes
+    text: str
+    tables: int
 
 
 class MemberDataService(Service):
     """Member data: export, erase, consent withdrawal, a member leaving."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        onboarding: OnboardingService,
+        matching: MatchingService,
+        pairs: PairsService,
+        prompts: PromptsService,
+    ) -> None:
         super().__init__(ctx)
+        self.onboarding = onboarding
+        self.matching = matching
+        self.pairs = pairs
+        self.prompts = prompts
+
+    async def export(self, user_id: int) -> Export:
+        """Everything Lantern holds about ``user_id``, decrypted, as one JSON file."""
+        async with self.ctx.transaction() as session:
+            data = await export_member(session, user_id=user_id, cipher=self.ctx.cipher)
+        payload = {
+            "user_id": str(user_id),
+            "exported_at": self.ctx.now().isoformat(),
+            "data": data,
+        }
+        blob = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
+        log.info("member data exported user=%s tables=%d", user_id, len(data))
+        summary = text.EXPORTED if data else text.EXPORTED_NOTHING
+        return Export(EXPORT_FILENAME, blob, summary, len(data))
+
+    async def erase(self, user_id: int) -> dict[str, int]:
+        """Close what the member is part of kindly, then delete every row naming them.
+
+        In every server: their introductions are withdrawn and their pairs end (the other
+        person is told); then the registry erases every table; then mentors whose pairs
+        vanished get their places back. Returns how many rows each table lost.
+        """
+        async with self.ctx.transaction() as session:
+            guild_ids = sorted(await guilds_of_member(session, user_id=user_id))
+        mentors: dict[int, set[int]] = {}
+        for guild_id in guild_ids:
+            await self.matching.withdraw(guild_id, user_id)
+            ended = await self.pairs.end_all_of(
+                guild_id, user_id, cause="data_deleted", tell_other=STEPPED_AWAY_TEXT
+            )
+            mentors[guild_id] = {p.mentor_id for p in ended if p.mentor_id != user_id}
+        async with self.ctx.transaction() as session:
+            counts = await delete_member(session, user_id=user_id)
+        log.info("member data deleted user=%s tables=%s", user_id, ",".join(sorted(counts)))
+        for guild_id, mentor_ids in mentors.items():
+            if mentor_ids:
+                await self.matching.recount(guild_id, mentor_ids)
+        return counts
+
+    async def withdraw_consent(self, guild_id: int, user_id: int) -> str:
+        """Withdraw consent to matching in one server; the member is then offered deletion."""
+        async with self.ctx.transaction() as session:
+            row = await get_member_profile(session, guild_id=guild_id, user_id=user_id)
+            if row is None or row.consent_status != ConsentStatus.ACCEPTED:
+                raise UserFacingError(text.NOTHING_TO_WITHDRAW)
+            await record_consent(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                status=ConsentStatus.WITHDRAWN,
+                version=self.onboarding.consent_version,
+                now=self.ctx.now(),
+            )
+        log.info("consent withdrawn guild=%s user=%s", guild_id, user_id)
+        await self.matching.withdraw(guild_id, user_id)
+        return text.WITHDRAWN
+
+    async def member_left(self, guild_id: int, user_id: int) -> None:
+        """A member left a server: their pairs end (the other is told kindly), their
+        introductions and request are withdrawn, and their DM prompts there stop."""
+        await self.pairs.end_all_of(
+            guild_id, user_id, cause="member_left", tell_other=kind_departure_text(left=True)
+        )
+        await self.matching.withdraw(guild_id, user_id)
+        async with self.ctx.transaction() as session:
+            subscription = await get_prompt_subscription(
+                session, guild_id=guild_id, user_id=user_id
+            )
+            receiving = (
+                subscription is not None and subscription.status != SubscriptionStatus.UNSUBSCRIBED
+            )
+        if receiving:
+            await self.prompts.set_subscription(guild_id, user_id, SubscriptionStatus.UNSUBSCRIBED)
+        log.info("member left guild=%s user=%s", guild_id, user_id)

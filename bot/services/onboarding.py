@@ -1,12 +1,508 @@
-"""Onboarding: welcome, consent, questionnaire pages, the profile."""
+"""Onboarding: the welcome, consent, the questionnaire page by page, the member's own profile.
+
+The member is always the person acting; their state is read back from the database on every
+step, so a button pressed after a restart (or by someone else holding the same card) acts on
+the presser's own answers. Finishing sets the prompt subscription and lets matching try the
+waiting list.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, overload
+from zoneinfo import available_timezones
+
+from bot.db.models import ConsentStatus, MemberProfile, SubscriptionStatus
+from bot.db.queries.members import (
+    get_member_profile,
+    read_answers,
+    record_consent,
+    save_answers,
+)
+from bot.db.queries.onboarding import mark_completed, onboarding_counts, set_step
+from bot.db.queries.setup import get_guild_settings
+from bot.domain import onboarding as text
+from bot.domain.components import (
+    Button,
+    consent_buttons,
+    page_button,
+    prompts_choice_buttons,
+    start_button,
+)
+from bot.domain.crisis import load_resources, mentions_crisis, resources_for, support_message
+from bot.domain.questionnaire import (
+    Field,
+    Page,
+    Questionnaire,
+    current_values,
+    load_questionnaire,
+    validate_page,
+)
+from bot.domain.text import fit
+from bot.domain.timezones import TimezoneResolver, load_aliases, local_time
+from bot.errors import UserFacingError
 from bot.services.context import Context, Service
+from bot.services.matching import MatchingService
+from bot.services.moderation import ModerationService
+from bot.services.ports import Posted, SendFailure
+from bot.services.prompts import PromptsService
+
+log = logging.getLogger("lantern.onboarding")
+
+# A welcome DM refused for these reasons is posted in the welcome channel instead.
+_DM_REFUSED = (SendFailure.DMS_CLOSED, SendFailure.MISSING_ACCESS, SendFailure.MISSING_PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A message for the member: text and persistent buttons."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """One page's form, ready to show: its fields and what to fill them with."""
+
+    guild_id: int
+    page_id: str
+    title: str
+    fields: tuple[Field, ...]
+    prefill: Mapping[str, Any]  # field custom id -> text, or a list of option values
+    editing: bool
+
+
+class PageStep(StrEnum):
+    """What a submitted page led to."""
+
+    REJECTED = "rejected"
+    NEXT = "next"
+    EDITED = "edited"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class PageSubmitted:
+    """The answer to a submitted page; after a rejection, ``retry`` keeps what was typed."""
+
+    step: PageStep
+    card: Card
+    retry: Form | None = None
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """Where a member stands in one server (``exists`` is false before they start)."""
+
+    exists: bool
+    consent_status: str | None
+    completed: bool
+    step: str | None
+    answers: dict[str, Any]
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_status == ConsentStatus.ACCEPTED
+
+    @property
+    def role(self) -> str | None:
+        value = self.answers.get("role")
+        return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """The member's own profile: the text, a Start button before they begin, editable pages."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    pages: tuple[tuple[str, str], ...] = ()  # (page id, title) the member may change
 
 
 class OnboardingService(Service):
     """Onboarding: welcome, consent, questionnaire pages, the profile."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        matching: MatchingService,
+        prompts: PromptsService,
+        moderation: ModerationService,
+        questionnaire: Questionnaire | None = None,
+    ) -> None:
         super().__init__(ctx)
+        self.matching = matching
+        self.prompts = prompts
+        self.moderation = moderation
+        self.q = questionnaire or load_questionnaire()
+        self.zones = TimezoneResolver(available_timezones(), load_aliases())
+        self.crisis_regions = load_resources()
+
+    @property
+    def consent_version(self) -> str:
+        """The version of the consent text members see now."""
+        return self.q.consent.version
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _state_of(self, row: MemberProfile | None) -> MemberState:
+        if row is None:
+            return MemberState(False, None, False, None, {})
+        return MemberState(
+            True,
+            row.consent_status,
+            row.completed_at is not None,
+            row.step,
+            read_answers(row, self.ctx.cipher),
+        )
+
+    async def state(self, guild_id: int, user_id: int) -> MemberState:
+        """Where the member stands in ``guild_id``: consent, progress and answers."""
+        async with self.ctx.transaction() as session:
+            row = await get_member_profile(session, guild_id=guild_id, user_id=user_id)
+            return self._state_of(row)
+
+    async def _require_member(self, guild_id: int, user_id: int) -> None:
+        if not await self.ctx.messenger.present(guild_id, user_id):
+            raise UserFacingError(text.NOT_IN_SERVER)
+
+    def _current_page(self, state: MemberState) -> Page:
+        ids = [p.id for p in self.q.pages_for(state.role)]
+        return self.q.page(state.step) if state.step in ids else self.q.first_page()
+
+    # --- cards and forms ----------------------------------------------------------------------
+
+    def _consent_card(self, guild_id: int, note: str = "") -> Card:
+        return Card(fit(note + text.consent_card(self.q)), consent_buttons(guild_id))
+
+    def _page_card(
+        self, guild_id: int, page: Page, role: str | None, notes: Sequence[str] = ()
+    ) -> Card:
+        buttons = [page_button("answer", guild_id, page.id)]
+        if page.skippable(role):
+            buttons.append(page_button("skip", guild_id, page.id))
+        if self.q.previous_page_id(role, page.id) is not None:
+            buttons.append(page_button("back", guild_id, page.id))
+        return Card(text.page_card(self.q, page, role, notes=notes), tuple(buttons))
+
+    def _form(self, guild_id: int, page: Page, state: MemberState, *, editing: bool) -> Form:
+        fields = self.q.fields(page, state.role, state.answers)
+        prefill: dict[str, Any] = {}
+        for f in fields:
+            values = current_values(f, state.answers)
+            prefill[f.custom_id] = values[0] if f.is_text and values else values
+        title = page.title if editing else f"{self.q.progress(state.role, page.id)}: {page.title}"
+        return Form(guild_id, page.id, title, tuple(fields), prefill, editing)
+
+    # --- the welcome --------------------------------------------------------------------------
+
+    async def welcome(
+        self, guild_id: int, user_id: int, *, fallback_channel_id: int | None = None
+    ) -> bool:
+        """DM a new member the welcome with Start; if their DMs are closed, greet them in the
+        welcome channel (else ``fallback_channel_id``). Whether the welcome reached them."""
+        guild_name = await self.ctx.messenger.guild_name(guild_id)
+        sent = await self.ctx.messenger.dm(
+            user_id, text.welcome_text(guild_name), buttons=(start_button(guild_id),)
+        )
+        if isinstance(sent, Posted):
+            log.info("welcome sent guild=%s user=%s", guild_id, user_id)
+            return True
+        if sent not in _DM_REFUSED:
+            log.warning("welcome DM failed guild=%s user=%s reason=%s", guild_id, user_id, sent)
+            return False
+        if sent is not SendFailure.DMS_CLOSED:
+            log.warning("welcome DM refused guild=%s user=%s reason=%s", guild_id, user_id, sent)
+        async with self.ctx.transaction() as session:
+            settings = await get_guild_settings(session, guild_id=guild_id)
+        candidates = [settings.welcome_channel_id if settings else None, fallback_channel_id]
+        for channel_id in dict.fromkeys(c for c in candidates if c):
+            posted = await self.ctx.messenger.post(
+                channel_id, text.fallback_text(f"<@{user_id}>"), ping=(user_id,)
+            )
+            if isinstance(posted, Posted):
+                log.info(
+                    "welcome posted in channel guild=%s user=%s channel=%s",
+                    guild_id,
+                    user_id,
+                    channel_id,
+                )
+                return True
+            log.warning(
+                "welcome fallback failed guild=%s channel=%s reason=%s",
+                guild_id,
+                channel_id,
+                posted,
+            )
+        log.warning("no welcome channel for DMs-closed member guild=%s user=%s", guild_id, user_id)
+        return False
+
+    # --- where the member is ------------------------------------------------------------------
+
+    @overload
+    async def where(self, guild_id: int, user_id: int) -> Card: ...
+
+    @overload
+    async def where(self, guild_id: int, user_id: int, *, form: bool) -> Card | Form: ...
+
+    async def where(self, guild_id: int, user_id: int, *, form: bool = False) -> Card | Form:
+        """Consent first; then the page they stopped at (its form, if ``form``); or 'all done'."""
+        await self._require_member(guild_id, user_id)
+        state = await self.state(guild_id, user_id)
+        if not state.consented:
+            declined = state.consent_status == ConsentStatus.DECLINED
+            return self._consent_card(guild_id, text.DECLINED_NOTE if declined else "")
+        if state.completed:
+            return Card(text.finished_here(await self.ctx.messenger.guild_name(guild_id)))
+        page = self._current_page(state)
+        if form:
+            return self._form(guild_id, page, state, editing=False)
+        return self._page_card(guild_id, page, state.role)
+
+    async def decide_consent(self, guild_id: int, user_id: int, *, accepted: bool) -> Card:
+        """Record I agree / No thanks with the consent text's version; what comes next."""
+        await self._require_member(guild_id, user_id)
+        status = ConsentStatus.ACCEPTED if accepted else ConsentStatus.DECLINED
+        async with self.ctx.transaction() as session:
+            row = await record_consent(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                status=status,
+                version=self.consent_version,
+                now=self.ctx.now(),
+            )
+            state = self._state_of(row)
+        log.info(
+            "consent recorded guild=%s user=%s status=%s version=%s",
+            guild_id,
+            user_id,
+            status,
+            self.consent_version,
+        )
+        if not accepted:
+            return Card(text.CONSENT_DECLINED, prompts_choice_buttons(guild_id))
+        if state.completed:
+            return Card(text.CONSENT_ALREADY_COMPLETE)
+        return self._page_card(guild_id, self._current_page(state), state.role, [text.LETS_BEGIN])
+
+    async def choose_prompts(self, guild_id: int, user_id: int, *, wanted: bool) -> str:
+        """A member who declined matching chooses community prompts by DM, or none."""
+        await self._require_member(guild_id, user_id)
+        status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
+        await self.prompts.set_subscription(guild_id, user_id, status)
+        return text.PROMPTS_CHOSEN if wanted else text.PROMPTS_REFUSED
+
+    # --- pages --------------------------------------------------------------------------------
+
+    async def open_page(
+        self, guild_id: int, user_id: int, page_id: str, *, editing: bool = False
+    ) -> Form | Card:
+        """The form for ``page_id`` filled with the saved answers (the consent card first)."""
+        await self._require_member(guild_id, user_id)
+        if not self.q.has_page(page_id):
+            raise UserFacingError(text.PAGE_CHANGED)
+        state = await self.state(guild_id, user_id)
+        if not state.consented:
+            return self._consent_card(guild_id)
+        return self._form(guild_id, self.q.page(page_id), state, editing=editing or state.completed)
+
+    async def submit_page(self, user_id: int, form: Form, raw: Mapping[str, Any]) -> PageSubmitted:
+        """Validate and save one page: rejected (nothing lost), the next page, edited, or done."""
+        guild_id = form.guild_id
+        await self._require_member(guild_id, user_id)
+        if not self.q.has_page(form.page_id):
+            raise UserFacingError(text.PAGE_CHANGED)
+        page = self.q.page(form.page_id)
+        state = await self.state(guild_id, user_id)
+        if not state.consented:
+            raise UserFacingError(text.NEEDS_CONSENT)
+        outcome = validate_page(
+            self.q, page, state.role, raw, answers=state.answers, zones=self.zones
+        )
+        if not outcome.ok:
+            log.info(
+                "onboarding page rejected guild=%s user=%s page=%s problems=%d",
+                guild_id,
+                user_id,
+                page.id,
+                len(outcome.errors),
+            )
+            return PageSubmitted(
+                PageStep.REJECTED,
+                Card(text.rejected_text(outcome.errors)),
+                retry=replace(form, prefill=dict(raw)),
+            )
+        new_role = outcome.answers.get("role", state.role)
+        editing = form.editing or state.completed
+        next_id = None if editing else self.q.next_page_id(new_role, page.id)
+        now = self.ctx.now()
+        first = False
+        async with self.ctx.transaction() as session:
+            saved = await save_answers(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                answers=outcome.answers,
+                cipher=self.ctx.cipher,
+                now=now,
+                next_step=None if editing else (next_id or text.DONE),
+            )
+            merged = read_answers(saved, self.ctx.cipher)
+            if not editing and next_id is None:
+                first = await mark_completed(session, guild_id=guild_id, user_id=user_id, now=now)
+        log.info(
+            "onboarding page saved guild=%s user=%s page=%s next=%s",
+            guild_id,
+            user_id,
+            page.id,
+            next_id or text.DONE,
+        )
+        notes = list(outcome.notes)
+        if any(isinstance(v, str) and mentions_crisis(v) for v in outcome.answers.values()):
+            # Only this member sees it; nobody is alerted (RELIABILITY.md promise 17).
+            notes.append(
+                support_message(resources_for(self.crisis_regions, merged.get("timezone")))
+            )
+        zone = outcome.answers.get("timezone")
+        if zone:
+            notes.append(text.timezone_note(zone, local_time(zone, now), editing=editing))
+        if editing:
+            return PageSubmitted(
+                PageStep.EDITED, await self._after_edit(form, user_id, merged, notes)
+            )
+        if next_id is None:
+            card = await self._finish(guild_id, user_id, merged, notes, first=first)
+            return PageSubmitted(PageStep.FINISHED, card)
+        return PageSubmitted(
+            PageStep.NEXT, self._page_card(guild_id, self.q.page(next_id), new_role, notes)
+        )
+
+    def _missing_pages(self, role: str | None, answers: Mapping[str, Any]) -> list[Page]:
+        """Pages with a required answer missing for ``role`` (after a change of role)."""
+        out = []
+        for page in self.q.pages_for(role):
+            for question in page.questions_for(role):
+                if question.required and answers.get(question.id) in (None, "", []):
+                    out.append(page)
+                    break
+        return out
+
+    async def _after_edit(
+        self, form: Form, user_id: int, answers: dict[str, Any], notes: list[str]
+    ) -> Card:
+        role = answers.get("role")
+        if "prompts_dm" in answers:
+            wanted = bool(answers["prompts_dm"])
+            status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
+            await self.prompts.set_subscription(form.guild_id, user_id, status)
+        missing = self._missing_pages(role, answers)
+        if missing:
+            return self._page_card(form.guild_id, missing[0], role, [*notes, text.EDIT_NEEDS_PAGE])
+        return Card(fit("\n".join([*notes, text.EDIT_SAVED])))
+
+    async def _finish(
+        self,
+        guild_id: int,
+        user_id: int,
+        answers: Mapping[str, Any],
+        notes: list[str],
+        *,
+        first: bool,
+    ) -> Card:
+        """The one call that finished sets prompts as chosen and tells matching a profile is
+        ready; a racing duplicate only repeats the message."""
+        wanted = bool(answers.get("prompts_dm"))
+        if first:
+            status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
+            await self.prompts.set_subscription(guild_id, user_id, status)
+            log.info("onboarded guild=%s user=%s", guild_id, user_id)
+            try:
+                await self.matching.fill_waiting(guild_id)
+            except Exception:
+                # The member's profile is saved: a matching problem is not theirs to see.
+                log.exception("could not fill the waiting list after onboarding guild=%s", guild_id)
+        return Card(text.finished_text(notes, prompts_dm=wanted))
+
+    async def skip_page(self, guild_id: int, user_id: int, page_id: str) -> Card:
+        """Skip an optional page: the next page, or the end."""
+        await self._require_member(guild_id, user_id)
+        state = await self.state(guild_id, user_id)
+        if not state.consented or not self.q.has_page(page_id):
+            raise UserFacingError(text.PAGE_EXPIRED)
+        page = self.q.page(page_id)
+        if not page.skippable(state.role):
+            raise UserFacingError(text.NOT_SKIPPABLE)
+        next_id = self.q.next_page_id(state.role, page_id)
+        now = self.ctx.now()
+        first = False
+        async with self.ctx.transaction() as session:
+            await set_step(
+                session, guild_id=guild_id, user_id=user_id, step=next_id or text.DONE, now=now
+            )
+            if next_id is None:
+                first = await mark_completed(session, guild_id=guild_id, user_id=user_id, now=now)
+        log.info("onboarding page skipped guild=%s user=%s page=%s", guild_id, user_id, page_id)
+        if next_id is None:
+            return await self._finish(guild_id, user_id, state.answers, [], first=first)
+        return self._page_card(guild_id, self.q.page(next_id), state.role, [text.SKIPPED])
+
+    async def go_back(self, guild_id: int, user_id: int, page_id: str) -> Card:
+        """Back to the page before ``page_id``."""
+        await self._require_member(guild_id, user_id)
+        state = await self.state(guild_id, user_id)
+        previous = (
+            self.q.previous_page_id(state.role, page_id) if self.q.has_page(page_id) else None
+        )
+        if not state.exists or previous is None:
+            raise UserFacingError(text.NO_EARLIER_PAGE)
+        async with self.ctx.transaction() as session:
+            await set_step(
+                session, guild_id=guild_id, user_id=user_id, step=previous, now=self.ctx.now()
+            )
+        return self._page_card(guild_id, self.q.page(previous), state.role)
+
+    # --- the profile and the totals -----------------------------------------------------------
+
+    async def profile(self, guild_id: int, user_id: int) -> ProfileView:
+        """The member's own profile in ``guild_id`` (``/profile`` and "my profile" alike)."""
+        state = await self.state(guild_id, user_id)
+        if not state.exists:
+            return ProfileView(text.NO_PROFILE, (start_button(guild_id),))
+        summary = text.profile_summary(
+            self.q,
+            state.answers,
+            consent_status=state.consent_status,
+            completed=state.completed,
+            guild_name=await self.ctx.messenger.guild_name(guild_id),
+        )
+        if not state.consented:
+            return ProfileView(summary)
+        pages = tuple((p.id, p.title) for p in self.q.pages_for(state.role))
+        return ProfileView(summary, pages=pages)
+
+    async def counts(self, guild_id: int, actor_id: int) -> str:
+        """Moderators' totals (small groups hidden); the look is audited."""
+        async with self.ctx.transaction() as session:
+            counts = await onboarding_counts(session, guild_id=guild_id)
+        await self.moderation.audit(guild_id, actor_id, "onboarding_status")
+        return text.counts_text(counts)
+
+    # --- prompts by plain words ---------------------------------------------------------------
+
+    async def pause_prompts(self, user_id: int) -> str:
+        """'pause prompts': pause them in every server; say which, and how to resume one."""
+        guild_ids = await self.prompts.pause_everywhere(user_id)
+        if not guild_ids:
+            return text.NOTHING_TO_PAUSE
+        names = [await self.ctx.messenger.guild_name(g) for g in guild_ids]
+        return text.paused_text(names)
+
+    async def resume_prompts(self, guild_id: int, user_id: int) -> str:
+        """'resume prompts' in one server."""
+        await self.prompts.set_subscription(guild_id, user_id, SubscriptionStatus.SUBSCRIBED)
+        return text.resumed_text(await self.ctx.messenger.guild_name(guild_id))

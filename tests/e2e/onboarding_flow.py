@@ -102,3 +102,15 @@ async def answer_in_guild(
     shown = await member.slash(channel, "onboard")
     assert shown.modal is not None, shown
     return await member.submit_modal(shown, values)
+
+
+async def two_onboarded(
+    env: simcord.Env, guild: simcord.GuildHandle
+) -> tuple[simcord.MemberActor, simcord.MemberActor]:
+    """Ann (a mentee) and Ben (a mentor) join ``guild`` and finish onboarding in DMs."""
+    ann = guild.add_member(env.create_user("ann"))
+    ben = guild.add_member(env.create_user("ben"))
+    await env.settle()
+    await onboard_in_dm(ann, MENTEE_PAGES)
+    await onboard_in_dm(ben, MENTOR_PAGES)
+    return ann, ben

@@ -1,4 +1,5 @@
-"""Onboarding end to end: welcome, consent, the questionnaire, restarts, bad input, privacy."""
+"""Onboarding end to end: welcome, consent, the questionnaire, restarts, bad input, privacy,
+/profile editing and moderators' totals."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import simcord
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from bot.db.models import ConsentStatus, SubscriptionStatus
+from bot.db.models import AuditEntry, ConsentStatus, SubscriptionStatus
 from bot.db.queries.members import get_member_profile, get_prompt_subscription, load_profile
-from bot.db.queries.onboarding import mark_completed
+from bot.db.queries.onboarding import mark_completed, onboarding_counts
+from bot.domain.onboarding import OnboardingCounts
 from tests.e2e.conftest import Community
 from tests.e2e.onboarding_flow import (
     ABOUT_ANN,
@@ -29,6 +31,7 @@ from tests.e2e.onboarding_flow import (
     labels,
     onboard_in_dm,
     start_in_dm,
+    two_onboarded,
 )
 
 
@@ -44,19 +47,25 @@ async def _row(env: simcord.Env, guild_id: int, user_id: int) -> Any:
         return await get_member_profile(session, guild_id=guild_id, user_id=user_id)
 
 
-def _completions(env: simcord.Env) -> list[tuple[int, int]]:
-    seen: list[tuple[int, int]] = []
+def _completions(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Servers whose waiting list matching was asked to fill (once per finished onboarding)."""
+    seen: list[int] = []
+    matching = env.bot.services.matching
+    fill_waiting = matching.fill_waiting
 
-    async def on_done(guild_id: int, user_id: int) -> None:
-        seen.append((guild_id, user_id))
+    async def recording(guild_id: int) -> None:
+        seen.append(guild_id)
+        await fill_waiting(guild_id)
 
-    env.bot.add_listener(on_done, "on_lantern_onboarding_completed")
+    monkeypatch.setattr(matching, "fill_waiting", recording)
     return seen
 
 
-async def test_joining_member_is_welcomed_and_completes_onboarding(community: Community) -> None:
+async def test_joining_member_is_welcomed_and_completes_onboarding(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = community.env
-    completed = _completions(env)
+    completed = _completions(env, monkeypatch)
     ann = community.guild.add_member(env.create_user("ann"))
     await env.settle()
     welcome = ann.user.dm_channel.last_message
@@ -80,7 +89,7 @@ async def test_joining_member_is_welcomed_and_completes_onboarding(community: Co
     async with env.bot.database.session() as session:
         sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
     assert sub is not None and sub.status == SubscriptionStatus.SUBSCRIBED
-    assert completed == [(community.guild.id, ann.id)]
+    assert completed == [community.guild.id]
 
 
 async def test_progress_line_and_time_zone_confirmation(community: Community) -> None:
@@ -125,7 +134,9 @@ async def test_dms_closed_gets_a_welcome_in_the_channel(community: Community) ->
     assert posts[0].path == f"/channels/{community.guild.channels['welcome'].id}/messages"
 
 
-async def test_restart_between_pages_loses_nothing(community: Community, bot_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_restart_between_pages_loses_nothing(
+    community: Community, bot_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     env = community.env
     ann = community.guild.add_member(env.create_user("ann"))
     await env.settle()
@@ -133,7 +144,7 @@ async def test_restart_between_pages_loses_nothing(community: Community, bot_fac
     for page_id in ("you", "areas", "heritage"):
         card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
     await env.restart_bot(bot_factory())
-    completed = _completions(env)
+    completed = _completions(env, monkeypatch)
     for page_id in ("heritage_more", "rhythm", "story", "privacy"):
         result = await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])
         card = result.response
@@ -142,7 +153,7 @@ async def test_restart_between_pages_loses_nothing(community: Community, bot_fac
     assert profile.languages == ("English", "Hokkien / Taiwanese")  # saved before the restart
     assert profile.areas_wanted == ("identity", "culture")
     assert profile.about == ABOUT_ANN  # saved after it
-    assert completed == [(community.guild.id, ann.id)]
+    assert completed == [community.guild.id]
 
 
 async def test_form_open_during_restart_says_how_to_resume(
@@ -319,22 +330,11 @@ async def test_declining_consent_offers_prompts_and_asks_nothing(
     assert "changed your mind" in again.response.content
 
 
-async def test_withdrawing_consent_stops_matching_and_offers_deletion(community: Community) -> None:
+async def test_concurrent_final_submissions_complete_once(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
-    result = await ann.slash(community.general, "mydata withdraw")
-    assert result.ephemeral and "won't match you" in result.response.content
-    row = await _row(env, community.guild.id, ann.id)
-    assert row.consent_status == ConsentStatus.WITHDRAWN
-    await ann.click(result.response, label="Yes, delete everything")
-    assert await _row(env, community.guild.id, ann.id) is None
-
-
-async def test_concurrent_final_submissions_complete_once(community: Community) -> None:
-    env = community.env
-    completed = _completions(env)
+    completed = _completions(env, monkeypatch)
     m, ch = community.member, community.general
     await consent_in_guild(m, ch)
     for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm", "story"):
@@ -342,7 +342,8 @@ async def test_concurrent_final_submissions_complete_once(community: Community) 
     forms = [await m.slash(ch, "onboard") for _ in range(4)]  # four open copies of the form
     results = [await m.submit_modal(f, MENTEE_PAGES["privacy"]) for f in forms]
     assert "All done" in results[0].response.content
-    assert completed == [(community.guild.id, m.id)]
+    assert all("Saved" in r.response.content for r in results[1:])
+    assert completed == [community.guild.id]
 
 
 async def test_racing_completions_finish_exactly_once(community: Community) -> None:
@@ -359,65 +360,11 @@ async def test_racing_completions_finish_exactly_once(community: Community) -> N
     assert sorted(outcomes) == [False] * 7 + [True]
 
 
-async def _two_onboarded(community: Community) -> tuple[simcord.MemberActor, simcord.MemberActor]:
-    env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    ben = community.guild.add_member(env.create_user("ben"))
-    await env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
-    await onboard_in_dm(ben, MENTOR_PAGES)
-    return ann, ben
-
-
-async def test_export_holds_exactly_the_callers_data(community: Community) -> None:
-    ann, ben = await _two_onboarded(community)
-    result = await ann.slash(community.general, "mydata export")
-    assert result.ephemeral
-    files = result.response.attachments
-    assert len(files) == 1
-    data = json.loads(await files[0].read())
-    text = json.dumps(data, ensure_ascii=False)
-    assert ABOUT_ANN in text and HERITAGE_ANN in text
-    assert "Twenty years" not in text and str(ben.id) not in text
-    assert data["data"]["profile"][0]["answers"]["about"] == ABOUT_ANN
-    assert data["data"]["prompt_subscription"][0]["status"] == "subscribed"
-
-
-async def _tables_naming(env: simcord.Env, user_id: int) -> list[str]:
-    found = []
-    async with env.bot.database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row) or str(user_id) in repr(tuple(row)):
-                    found.append(table.name)
-    return found
-
-
-async def test_delete_leaves_no_trace_in_any_table(community: Community) -> None:
-    env = community.env
-    ann, ben = await _two_onboarded(community)
-    assert await _tables_naming(env, ann.id)
-    asked = await ann.slash(community.general, "mydata delete")
-    assert asked.ephemeral and labels(asked.response) == ["Yes, delete everything", "Keep my data"]
-    done = await ann.click(asked.response, label="Yes, delete everything")
-    assert "deleted" in (done.response.content if done.response else asked.response.content)
-    assert await _tables_naming(env, ann.id) == []
-    assert (await _profile(env, community.guild.id, ben.id)).capacity == 2
-
-
-async def test_keep_my_data_deletes_nothing(community: Community) -> None:
-    env = community.env
-    ann, _ = await _two_onboarded(community)
-    asked = await ann.slash(community.general, "mydata delete")
-    await ann.click(asked.response, label="Keep my data")
-    assert (await _profile(env, community.guild.id, ann.id)).about == ABOUT_ANN
-
-
 async def test_database_holds_no_plaintext_answer(
     community: Community, tmp_path: Path, backend_name: str
 ) -> None:
     env = community.env
-    await _two_onboarded(community)
+    await two_onboarded(community.env, community.guild)
     if backend_name == "sqlite":
         await env.bot.database.engine.dispose()
         raw = b"".join(p.read_bytes() for p in tmp_path.glob("lantern.db*"))
@@ -441,7 +388,7 @@ async def test_logs_hold_no_answer_text(
     root.addHandler(caplog.handler)  # configure_logging replaced the root handlers
     caplog.handler.setLevel(logging.DEBUG)
     try:
-        ann, _ = await _two_onboarded(community)
+        ann, _ = await two_onboarded(community.env, community.guild)
         await consent_in_guild(community.member, community.general)
         refused = await answer_in_guild(
             community.member, community.general, {"career_field": "Secret Career Nine"}
@@ -481,3 +428,64 @@ async def test_crisis_words_in_an_answer_show_resources_only_to_that_member(
     alerts = community.guild.channels["lantern-alerts"]
     assert all("carry this alone" not in m.content for m in alerts.history())
     assert "want to be here" not in caplog.text
+
+
+async def test_profile_shows_own_answers_and_edits_one_page(community: Community) -> None:
+    env = community.env
+    ann = await _onboarded_ann(community)
+    shown = await ann.slash(community.general, "profile")
+    assert shown.ephemeral and ABOUT_ANN[:40] in shown.response.content
+    form = await ann.select(shown.response, ["rhythm"], custom_id="profile-edit")
+    assert form.modal is not None and "Vancouver" in str(form.modal)
+    saved = await ann.submit_modal(form, {"timezone": "London", "cadence": ["weekly"]})
+    assert "Europe/London" in saved.response.content
+    async with env.bot.database.session() as session:
+        profile = await load_profile(
+            session, guild_id=community.guild.id, user_id=ann.id, cipher=env.bot.cipher
+        )
+    assert profile.timezone == "Europe/London" and profile.about == ABOUT_ANN
+    assert profile.meeting_times == ()  # cleared in the form, so cleared in the profile
+
+
+async def test_profile_before_onboarding_points_to_onboard(community: Community) -> None:
+    shown = await community.member.slash(community.general, "profile")
+    assert "/onboard" in shown.response.content
+
+
+async def test_moderators_see_totals_never_answers(community: Community) -> None:
+    await _onboarded_ann(community)
+    result = await community.moderator.slash(community.general, "onboarding status")
+    assert result.ephemeral
+    text = result.response.content
+    assert "Started: fewer than 5" in text and "Withdrew consent: 0" in text
+    assert ABOUT_ANN not in text and "Vancouver" not in text
+
+
+async def test_members_cannot_see_onboarding_totals(community: Community) -> None:
+    assert "onboarding status" not in community.member.available_commands(community.general)
+    with pytest.raises(simcord.SetupError):
+        await community.member.slash(community.general, "onboarding status")
+
+
+async def test_onboarding_counts_are_exact_and_the_look_is_audited(community: Community) -> None:
+    env = community.env
+    await _onboarded_ann(community)
+    bo = community.guild.add_member(env.create_user("bo"))
+    await env.settle()
+    consent = await bo.user.click(bo.user.dm_channel.last_message, label="Start")
+    await bo.user.click(consent.response, label="No thanks")
+    await community.moderator.slash(community.general, "onboarding status")
+    async with env.bot.database.session() as session:
+        counts = await onboarding_counts(session, guild_id=community.guild.id)
+        audit = (await session.execute(select(AuditEntry))).scalars().all()
+    assert counts == OnboardingCounts(started=2, completed=1, consented=1, declined=1, withdrawn=0)
+    assert [(a.action, a.actor_id) for a in audit] == [
+        ("onboarding_status", community.moderator.id)
+    ]
+
+
+async def _onboarded_ann(community: Community) -> simcord.MemberActor:
+    ann = community.guild.add_member(community.env.create_user("ann"))
+    await community.env.settle()
+    await onboard_in_dm(ann, MENTEE_PAGES)
+    return ann

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.intents import Intent, parse_intent
+from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,20 @@ from bot.domain.intents import Intent, parse_intent
 )
 def test_parse_intent(text: str, intent: Intent) -> None:
     assert parse_intent(text) is intent
+
+
+@pytest.mark.parametrize(
+    ("intent", "needs_server"),
+    [
+        (Intent.PROFILE, True),
+        (Intent.MATCH, True),
+        (Intent.RESUME_PROMPTS, True),
+        (Intent.START, True),
+        (Intent.PAUSE_PROMPTS, False),  # pauses every server at once
+        (Intent.DELETE, False),  # erases everywhere
+        (Intent.HELP, False),
+        (Intent.UNKNOWN, False),
+    ],
+)
+def test_which_intents_ask_for_a_server(intent: Intent, needs_server: bool) -> None:
+    assert (intent in NEEDS_SERVER) is needs_server

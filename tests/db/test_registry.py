@@ -18,7 +18,7 @@ from bot.db.queries.members import (
     save_answers,
     set_prompt_subscription,
 )
-from bot.db.registry import delete_member, export_member, reencrypt_all
+from bot.db.registry import delete_member, export_member, guilds_of_member, reencrypt_all
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GUILD = 900000000000000001
@@ -114,3 +114,16 @@ async def test_key_rotation_rewrites_and_stays_readable(database: Database) -> N
     async with database.session() as session:
         profile = await load_profile(session, guild_id=GUILD, user_id=ANN, cipher=Cipher([new_key]))
     assert profile is not None and profile.about == SECRET
+
+
+async def test_guilds_of_member_lists_every_server_naming_them(
+    database: Database, cipher: Cipher
+) -> None:
+    await _seed(database, cipher)
+    async with database.session() as session:
+        await set_prompt_subscription(
+            session, guild_id=GUILD + 1, user_id=ANN, status="paused", now=NOW
+        )
+        assert await guilds_of_member(session, user_id=ANN) == {GUILD, GUILD + 1}
+        assert await guilds_of_member(session, user_id=BO) == {GUILD}
+        assert await guilds_of_member(session, user_id=123) == set()

@@ -1,0 +1,56 @@
+"""Onboarding commands and the welcome: /onboard, /onboarding status, new members greeted."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.gateway.checks import moderator_only
+from bot.gateway.messenger import reply
+from cogs.onboarding.forms import show
+
+
+class OnboardingCog(commands.Cog):
+    """Welcome, consent and the questionnaire."""
+
+    moderators = app_commands.Group(
+        name="onboarding",
+        description="Onboarding totals for moderators",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="onboard")
+    @app_commands.guild_only()
+    async def onboard(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Start or continue your Lantern profile (only you see it)."""
+        assert interaction.guild_id is not None
+        # Once consent is given this opens the current page's form, which must be the first
+        # answer to the interaction, so it is not deferred.
+        opened = await self.bot.services.onboarding.where(
+            interaction.guild_id, interaction.user.id, form=True
+        )
+        await show(interaction, opened)
+
+    @moderators.command(name="status")
+    @moderator_only()
+    async def status(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """How many members started, finished and agreed to onboarding (totals only)."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        said = await self.bot.services.onboarding.counts(interaction.guild_id, interaction.user.id)
+        await reply(interaction, said)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        if member.bot:
+            return
+        system = member.guild.system_channel
+        await self.bot.services.onboarding.welcome(
+            member.guild.id, member.id, fallback_channel_id=system.id if system else None
+        )

@@ -1,0 +1,215 @@
+"""The member-data service on a real database: export holds exactly the member's data; erase
+closes introductions and pairs first, deletes every row, then gives mentors their places back;
+consent withdrawal reaches matching; a member leaving is one ordered use case."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from bot.db.models import ConsentStatus, Pair, PairStatus, SubscriptionStatus
+from bot.db.queries.members import (
+    get_member_profile,
+    get_prompt_subscription,
+    record_consent,
+    save_answers,
+)
+from bot.db.queries.pairs import pairs_of_member
+from bot.domain.onboarding import DELETE_QUESTION
+from bot.domain.pairs import STEPPED_AWAY_TEXT
+from bot.errors import UserFacingError
+from tests.services.conftest import World
+
+GUILD = 10
+OTHER = 11
+ANN = 101  # a mentee
+BEN = 102  # her mentor
+SECRET = "my grandmother spoke Hokkien and I never learnt it"
+
+
+class Bridge:
+    """BRIDGE: records what the matching and pairs stubs forward to their cogs, in order,
+    with whether the member's profile still existed at that moment."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.calls: list[tuple[Any, ...]] = []
+        legacy = world.services.ctx.legacy
+        legacy["matching.withdraw"] = self.withdraw
+        legacy["matching.recount"] = self.recount
+        legacy["matching.fill_waiting"] = self.fill_waiting
+        legacy["pairs.end_all_of"] = self.end_all_of
+
+    async def _has_profile(self, user_id: int) -> bool:
+        async with self.world.database.session() as session:
+            rows = await session.execute(select(SQLModel.metadata.tables["member_profile"]))
+            return any(row.user_id == user_id for row in rows)
+
+    async def _subscription(self, guild_id: int, user_id: int) -> str | None:
+        async with self.world.database.session() as session:
+            sub = await get_prompt_subscription(session, guild_id=guild_id, user_id=user_id)
+        return sub.status if sub else None
+
+    async def withdraw(self, guild_id: int, user_id: int) -> None:
+        self.calls.append(("withdraw", guild_id, user_id, await self._has_profile(user_id)))
+
+    async def recount(self, guild_id: int, mentor_ids: set[int]) -> None:
+        self.calls.append(("recount", guild_id, set(mentor_ids), await self._has_profile(ANN)))
+
+    async def fill_waiting(self, guild_id: int) -> None:
+        self.calls.append(("fill_waiting", guild_id))
+
+    async def end_all_of(
+        self, guild_id: int, user_id: int, *, cause: str, tell_other: str
+    ) -> list[Pair]:
+        """Ends the member's open pairs in the database, as the pairs cog does."""
+        present = await self._has_profile(user_id)
+        subscribed = await self._subscription(guild_id, user_id)
+        async with self.world.database.session() as session:
+            pairs = await pairs_of_member(session, guild_id=guild_id, user_id=user_id)
+            for pair in pairs:
+                pair.status = PairStatus.ENDED
+        self.calls.append(("end_all_of", guild_id, user_id, cause, tell_other, present, subscribed))
+        return pairs
+
+
+@pytest.fixture
+def bridge(world: World) -> Bridge:
+    return Bridge(world)
+
+
+async def _seed(world: World) -> None:
+    """Ann (mentee) and Ben (mentor) onboarded in GUILD, Ann also in OTHER; one open pair."""
+    now = world.clock()
+    async with world.database.session() as session:
+        for guild_id, user_id, about in (
+            (GUILD, ANN, SECRET),
+            (OTHER, ANN, SECRET),
+            (GUILD, BEN, "I bring twenty years in design"),
+        ):
+            await record_consent(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                status=ConsentStatus.ACCEPTED,
+                version="v1",
+                now=now,
+            )
+            await save_answers(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                answers={"role": "mentee" if user_id == ANN else "mentor", "about": about},
+                cipher=world.services.ctx.cipher,
+                now=now,
+            )
+        session.add(
+            Pair(
+                guild_id=GUILD,
+                mentee_id=ANN,
+                mentor_id=BEN,
+                status=PairStatus.ACTIVE,
+                created_at=now,
+            )
+        )
+    await world.services.prompts.set_subscription(GUILD, ANN, SubscriptionStatus.SUBSCRIBED)
+
+
+async def _tables_naming(world: World, user_id: int) -> list[str]:
+    found = []
+    async with world.database.session() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                if user_id in tuple(row):
+                    found.append(table.name)
+    return found
+
+
+async def test_export_holds_exactly_the_members_data(world: World, bridge: Bridge) -> None:
+    await _seed(world)
+    exported = await world.services.member_data.export(ANN)
+    data = json.loads(exported.content)
+    assert exported.filename.endswith(".json") and "everything" in exported.text
+    assert data["user_id"] == str(ANN)
+    assert SECRET in exported.content.decode("utf-8")
+    assert "twenty years" not in exported.content.decode("utf-8")
+    assert {row["guild_id"] for row in data["data"]["profile"]} == {GUILD, OTHER}
+    nobody = await world.services.member_data.export(999)
+    assert "nothing" in nobody.text and json.loads(nobody.content)["data"] == {}
+
+
+async def test_erase_closes_everything_first_then_deletes_every_row(
+    world: World, bridge: Bridge
+) -> None:
+    await _seed(world)
+    counts = await world.services.member_data.erase(ANN)
+    assert counts["member_profile"] == 2 and counts["pair"] == 1
+    assert await _tables_naming(world, ANN) == []
+    assert bridge.calls == [
+        ("withdraw", GUILD, ANN, True),
+        ("end_all_of", GUILD, ANN, "data_deleted", STEPPED_AWAY_TEXT, True, "subscribed"),
+        ("withdraw", OTHER, ANN, True),
+        ("end_all_of", OTHER, ANN, "data_deleted", STEPPED_AWAY_TEXT, True, None),
+        ("recount", GUILD, {BEN}, False),  # after the rows are gone
+    ]
+    async with world.database.session() as session:
+        ben = await get_member_profile(session, guild_id=GUILD, user_id=BEN)
+    assert ben is not None and ben.consent_status == ConsentStatus.ACCEPTED
+
+
+async def test_erasing_a_member_with_nothing_touches_nothing(world: World, bridge: Bridge) -> None:
+    assert await world.services.member_data.erase(999) == {}
+    assert bridge.calls == []
+
+
+async def test_withdrawing_consent_needs_consent_and_reaches_matching(
+    world: World, bridge: Bridge
+) -> None:
+    member_data = world.services.member_data
+    with pytest.raises(UserFacingError, match="nothing to withdraw"):
+        await member_data.withdraw_consent(GUILD, ANN)
+    await _seed(world)
+    said = await member_data.withdraw_consent(GUILD, ANN)
+    assert "won't match you" in said and said.endswith(DELETE_QUESTION)
+    async with world.database.session() as session:
+        row = await get_member_profile(session, guild_id=GUILD, user_id=ANN)
+        other = await get_member_profile(session, guild_id=OTHER, user_id=ANN)
+    assert row is not None and row.consent_status == ConsentStatus.WITHDRAWN
+    assert row.consent_version == world.services.onboarding.consent_version
+    assert other is not None and other.consent_status == ConsentStatus.ACCEPTED
+    assert bridge.calls == [("withdraw", GUILD, ANN, True)]
+    with pytest.raises(UserFacingError):
+        await member_data.withdraw_consent(GUILD, ANN)
+
+
+async def test_a_member_leaving_ends_pairs_then_withdraws_then_stops_prompts(
+    world: World, bridge: Bridge
+) -> None:
+    await _seed(world)
+    await world.services.member_data.member_left(GUILD, ANN)
+    (ended, withdrawn) = bridge.calls
+    assert ended[:4] == ("end_all_of", GUILD, ANN, "member_left")
+    assert "left the server" in ended[4] and ended[6] == SubscriptionStatus.SUBSCRIBED
+    assert withdrawn == ("withdraw", GUILD, ANN, True)
+    async with world.database.session() as session:
+        sub = await get_prompt_subscription(session, guild_id=GUILD, user_id=ANN)
+        still = await get_member_profile(session, guild_id=GUILD, user_id=ANN)
+    assert sub is not None and sub.status == SubscriptionStatus.UNSUBSCRIBED
+    assert still is not None  # leaving is not erasing
+    async with world.database.session() as session:
+        open_pairs = await pairs_of_member(session, guild_id=GUILD, user_id=BEN)
+    assert open_pairs == []
+
+
+async def test_a_member_leaving_without_prompts_gets_no_new_row(
+    world: World, bridge: Bridge
+) -> None:
+    await world.services.member_data.member_left(GUILD, BEN)
+    async with world.database.session() as session:
+        sub = await get_prompt_subscription(session, guild_id=GUILD, user_id=BEN)
+    assert sub is None
+    assert [c[0] for c in bridge.calls] == ["end_all_of", "withdraw"]
