@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,8 +27,6 @@ class Context:
     messenger: Messenger
     jobs: Jobs
     events: Events
-    # BRIDGE (removed when every feature has moved): old cog methods a stub service forwards to.
-    legacy: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         """The current UTC time (simulated time under simcord)."""
@@ -47,7 +44,3 @@ class Service:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-
-    def _legacy(self, name: str) -> Callable[..., Awaitable[Any]]:
-        """BRIDGE: the old cog method registered under ``name`` (until its feature moves)."""
-        return self.ctx.legacy[name]

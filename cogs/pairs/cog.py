@@ -3,14 +3,11 @@ keep pair spaces in step with Discord. Each handler is one ``bot.services.pairs`
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain import pairs as d
 from bot.gateway.messenger import reply
 from bot.services.pairs import PairsService
 from cogs.pairs.components import ask_end_confirmation
@@ -86,29 +83,3 @@ class PairsCog(commands.Cog):
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A pair thread was deleted by hand: the same as a channel."""
         await self.pairs.space_vanished(payload.thread_id)
-
-    # BRIDGE (matching): matching dispatches this until `matching.accept` calls open_space.
-    @commands.Cog.listener("on_lantern_pair_accepted")
-    async def on_pair_accepted(self, pair_id: int) -> None:
-        """Matching accepted a pair: open its space."""
-        await self.pairs.open_space(pair_id)
-
-    # BRIDGE (member_data): one `member_data.member_left` replaces this listener at merge.
-    @commands.Cog.listener()
-    async def on_member_remove(self, member: discord.Member) -> None:
-        """A member left: end their pairs cleanly and tell the other person kindly."""
-        await self.pairs.end_all_of(
-            member.guild.id,
-            member.id,
-            cause="member_left",
-            tell_other=d.kind_departure_text(left=True),
-        )
-
-    # BRIDGE (mydata): cogs/mydata.py calls this through get_cog until member_data moves.
-    async def end_pairs_of(
-        self, guild_id: int, user_id: int, *, cause: str, tell_other: str
-    ) -> list[Any]:
-        """End every open pair of a member who is leaving; the pairs ended."""
-        return list(
-            await self.pairs.end_all_of(guild_id, user_id, cause=cause, tell_other=tell_other)
-        )

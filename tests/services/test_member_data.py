@@ -31,18 +31,18 @@ BEN = 102  # her mentor
 SECRET = "my grandmother spoke Hokkien and I never learnt it"
 
 
-class Bridge:
-    """BRIDGE: records what the matching and pairs stubs forward to their cogs, in order,
-    with whether the member's profile still existed at that moment."""
+class Recorder:
+    """Stands in for the matching and pairs use cases member_data calls, recording them in
+    order with whether the member's profile still existed at that moment."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.calls: list[tuple[Any, ...]] = []
-        legacy = world.services.ctx.legacy
-        legacy["matching.withdraw"] = self.withdraw
-        legacy["matching.recount"] = self.recount
-        legacy["matching.fill_waiting"] = self.fill_waiting
-        legacy["pairs.end_all_of"] = self.end_all_of
+        matching, pairs = world.services.matching, world.services.pairs
+        matching.withdraw = self.withdraw  # type: ignore[method-assign]
+        matching.recount = self.recount  # type: ignore[method-assign]
+        matching.fill_waiting = self.fill_waiting  # type: ignore[method-assign]
+        pairs.end_all_of = self.end_all_of  # type: ignore[method-assign]
 
     async def _has_profile(self, user_id: int) -> bool:
         async with self.world.database.session() as session:
@@ -66,7 +66,7 @@ class Bridge:
     async def end_all_of(
         self, guild_id: int, user_id: int, *, cause: str, tell_other: str
     ) -> list[Pair]:
-        """Ends the member's open pairs in the database, as the pairs cog does."""
+        """Ends the member's open pairs in the database, as the pairs service does."""
         present = await self._has_profile(user_id)
         subscribed = await self._subscription(guild_id, user_id)
         async with self.world.database.session() as session:
@@ -78,8 +78,8 @@ class Bridge:
 
 
 @pytest.fixture
-def bridge(world: World) -> Bridge:
-    return Bridge(world)
+def recorder(world: World) -> Recorder:
+    return Recorder(world)
 
 
 async def _seed(world: World) -> None:
@@ -129,7 +129,7 @@ async def _tables_naming(world: World, user_id: int) -> list[str]:
     return found
 
 
-async def test_export_holds_exactly_the_members_data(world: World, bridge: Bridge) -> None:
+async def test_export_holds_exactly_the_members_data(world: World, recorder: Recorder) -> None:
     await _seed(world)
     exported = await world.services.member_data.export(ANN)
     data = json.loads(exported.content)
@@ -143,13 +143,13 @@ async def test_export_holds_exactly_the_members_data(world: World, bridge: Bridg
 
 
 async def test_erase_closes_everything_first_then_deletes_every_row(
-    world: World, bridge: Bridge
+    world: World, recorder: Recorder
 ) -> None:
     await _seed(world)
     counts = await world.services.member_data.erase(ANN)
     assert counts["member_profile"] == 2 and counts["pair"] == 1
     assert await _tables_naming(world, ANN) == []
-    assert bridge.calls == [
+    assert recorder.calls == [
         ("withdraw", GUILD, ANN, True),
         ("end_all_of", GUILD, ANN, "data_deleted", STEPPED_AWAY_TEXT, True, "subscribed"),
         ("withdraw", OTHER, ANN, True),
@@ -161,13 +161,15 @@ async def test_erase_closes_everything_first_then_deletes_every_row(
     assert ben is not None and ben.consent_status == ConsentStatus.ACCEPTED
 
 
-async def test_erasing_a_member_with_nothing_touches_nothing(world: World, bridge: Bridge) -> None:
+async def test_erasing_a_member_with_nothing_touches_nothing(
+    world: World, recorder: Recorder
+) -> None:
     assert await world.services.member_data.erase(999) == {}
-    assert bridge.calls == []
+    assert recorder.calls == []
 
 
 async def test_withdrawing_consent_needs_consent_and_reaches_matching(
-    world: World, bridge: Bridge
+    world: World, recorder: Recorder
 ) -> None:
     member_data = world.services.member_data
     with pytest.raises(UserFacingError, match="nothing to withdraw"):
@@ -181,17 +183,17 @@ async def test_withdrawing_consent_needs_consent_and_reaches_matching(
     assert row is not None and row.consent_status == ConsentStatus.WITHDRAWN
     assert row.consent_version == world.services.onboarding.consent_version
     assert other is not None and other.consent_status == ConsentStatus.ACCEPTED
-    assert bridge.calls == [("withdraw", GUILD, ANN, True)]
+    assert recorder.calls == [("withdraw", GUILD, ANN, True)]
     with pytest.raises(UserFacingError):
         await member_data.withdraw_consent(GUILD, ANN)
 
 
 async def test_a_member_leaving_ends_pairs_then_withdraws_then_stops_prompts(
-    world: World, bridge: Bridge
+    world: World, recorder: Recorder
 ) -> None:
     await _seed(world)
     await world.services.member_data.member_left(GUILD, ANN)
-    (ended, withdrawn) = bridge.calls
+    (ended, withdrawn) = recorder.calls
     assert ended[:4] == ("end_all_of", GUILD, ANN, "member_left")
     assert "left the server" in ended[4] and ended[6] == SubscriptionStatus.SUBSCRIBED
     assert withdrawn == ("withdraw", GUILD, ANN, True)
@@ -206,10 +208,10 @@ async def test_a_member_leaving_ends_pairs_then_withdraws_then_stops_prompts(
 
 
 async def test_a_member_leaving_without_prompts_gets_no_new_row(
-    world: World, bridge: Bridge
+    world: World, recorder: Recorder
 ) -> None:
     await world.services.member_data.member_left(GUILD, BEN)
     async with world.database.session() as session:
         sub = await get_prompt_subscription(session, guild_id=GUILD, user_id=BEN)
     assert sub is None
-    assert [c[0] for c in bridge.calls] == ["end_all_of", "withdraw"]
+    assert [c[0] for c in recorder.calls] == ["end_all_of", "withdraw"]

@@ -26,13 +26,13 @@ BEN = 102
 
 @pytest.fixture
 def filled(world: World) -> list[int]:
-    """Servers matching was asked to fill the waiting list of (BRIDGE: the stub's cog)."""
+    """Servers matching was asked to fill the waiting list of."""
     calls: list[int] = []
 
     async def fill_waiting(guild_id: int) -> None:
         calls.append(guild_id)
 
-    world.services.ctx.legacy["matching.fill_waiting"] = fill_waiting
+    world.services.matching.fill_waiting = fill_waiting  # type: ignore[method-assign]
     world.messenger.join(GUILD, ANN, BEN)
     return calls
 
