@@ -7,7 +7,7 @@ import asyncio
 
 import discord
 
-from bot.fanout import BUCKET_PRUNE_AT, HttpDmSender
+from bot.gateway.dm_sender import BUCKET_PRUNE_AT, HttpDmSender
 
 
 async def test_idle_buckets_are_pruned_and_busy_ones_kept() -> None:
