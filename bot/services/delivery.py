@@ -53,7 +53,7 @@ from bot.errors import UserFacingError
 from bot.services.context import Context, Service
 from bot.services.fanout import DEFAULT_RATE_PER_S, FanoutResult, Pacer, fan_out_dms
 from bot.services.moderation import ModerationService
-from bot.services.ports import DmSender, Posted
+from bot.services.ports import DmSender, Posted, SendFailure, Sent
 from bot.services.prompts import PromptsService, UnknownScheduleError
 
 log = logging.getLogger("lantern.prompts")
@@ -335,43 +335,43 @@ class DeliveryService(Service):
             )
         for delivery in claimed:
             prompt = library.get(delivery.prompt_key or "")
-            outcome: dict[str, Any] = {"id": delivery.id, "updated_at": now}
-            if prompt is None:
-                outcome.update(status=DeliveryStatus.FAILED)
+            sent = await self._post_prompt(
+                delivery.recipient_id, delivery.id, prompt, CHANNEL_FOOTER
+            )
+            if isinstance(sent, Posted) and prompt is not None:
+                await self._open_thread(occurrence.id or 0, sent, prompt)
             else:
-                sent = await self.ctx.messenger.post(
-                    delivery.recipient_id,
-                    prompt_message(prompt, CHANNEL_FOOTER),
-                    buttons=(reflect_button(delivery.id),),
+                log.warning(
+                    "prompt channel post failed occurrence=%s reason=%s", occurrence.id, sent
                 )
-                if isinstance(sent, Posted):
-                    thread = await self.ctx.messenger.open_thread(
-                        sent.channel_id, sent.message_id, thread_name(prompt)
-                    )
-                    thread_id = thread if isinstance(thread, int) else None
-                    if thread_id is None:
-                        log.warning("could not open a prompt thread occurrence=%s", occurrence.id)
-                    async with self.ctx.transaction() as session:
-                        await q.set_occurrence_post(
-                            session,
-                            occurrence_id=occurrence.id or 0,
-                            message_id=sent.message_id,
-                            thread_id=thread_id,
-                        )
-                    outcome.update(
-                        status=DeliveryStatus.SENT,
-                        channel_id=sent.channel_id,
-                        message_id=sent.message_id,
-                    )
-                else:
-                    log.warning(
-                        "prompt channel post failed occurrence=%s reason=%s",
-                        occurrence.id,
-                        sent.value,
-                    )
-                    outcome.update(status=DeliveryStatus.FAILED)
             async with self.ctx.transaction() as session:
-                await q.record_outcomes(session, outcomes=[outcome])
+                await q.record_outcomes(session, outcomes=[_outcome(delivery.id, sent, now)])
+
+    async def _open_thread(self, occurrence_id: int, post: Posted, prompt: Prompt) -> None:
+        """A thread for answers on the community post; both are remembered."""
+        thread = await self.ctx.messenger.open_thread(
+            post.channel_id, post.message_id, thread_name(prompt)
+        )
+        thread_id = thread if isinstance(thread, int) else None
+        if thread_id is None:
+            log.warning("could not open a prompt thread occurrence=%s", occurrence_id)
+        async with self.ctx.transaction() as session:
+            await q.set_occurrence_post(
+                session,
+                occurrence_id=occurrence_id,
+                message_id=post.message_id,
+                thread_id=thread_id,
+            )
+
+    async def _post_prompt(
+        self, channel_id: int | None, delivery_id: int, prompt: Prompt | None, footer: str
+    ) -> Sent:
+        """Post a prompt with its Reflect button (a failure when there is nothing to post)."""
+        if prompt is None or not channel_id:
+            return SendFailure.NOT_FOUND
+        return await self.ctx.messenger.post(
+            channel_id, prompt_message(prompt, footer), buttons=(reflect_button(delivery_id),)
+        )
 
     async def _deliver_pairs(
         self, occurrence: PromptOccurrence, library: Library, now: datetime
@@ -395,24 +395,26 @@ class DeliveryService(Service):
             for delivery in claimed:
                 pair = pairs.get(delivery.recipient_id)
                 prompt = library.get(delivery.prompt_key or "")
-                outcome: dict[str, Any] = {"id": delivery.id, "updated_at": now}
-                if prompt is None or pair is None or not pair.channel_id:
-                    outcome.update(status=DeliveryStatus.FAILED)
-                else:
-                    sent = await self.ctx.messenger.post(
-                        pair.channel_id,
-                        prompt_message(prompt, PAIR_FOOTER),
-                        buttons=(reflect_button(delivery.id),),
+                sent = await self._post_prompt(
+                    pair.channel_id if pair else None, delivery.id, prompt, PAIR_FOOTER
+                )
+                if not isinstance(sent, Posted):
+                    log.info(
+                        "pair prompt not delivered pair=%s reason=%s", delivery.recipient_id, sent
                     )
-                    if isinstance(sent, Posted):
-                        outcome.update(
-                            status=DeliveryStatus.SENT,
-                            channel_id=sent.channel_id,
-                            message_id=sent.message_id,
-                        )
-                    else:
-                        log.info("pair prompt not delivered pair=%s reason=%s", pair.id, sent.value)
-                        outcome.update(status=DeliveryStatus.FAILED)
-                outcomes.append(outcome)
+                outcomes.append(_outcome(delivery.id, sent, now))
             async with self.ctx.transaction() as session:
                 await q.record_outcomes(session, outcomes=outcomes)
+
+
+def _outcome(delivery_id: int, sent: Sent, now: datetime) -> dict[str, Any]:
+    """What to record for a channel or pair delivery."""
+    if isinstance(sent, Posted):
+        return {
+            "id": delivery_id,
+            "updated_at": now,
+            "status": DeliveryStatus.SENT,
+            "channel_id": sent.channel_id,
+            "message_id": sent.message_id,
+        }
+    return {"id": delivery_id, "updated_at": now, "status": DeliveryStatus.FAILED}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.db.models.prompts import DeliveryKind
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models.prompts import DeliveryKind, PromptDelivery, PromptOccurrence
 from bot.db.queries import reflections as q
 from bot.db.queries.delivery import get_delivery, get_occurrence
 from bot.db.queries.members import load_profile
@@ -27,6 +29,7 @@ from bot.domain.prompts import (
     JOURNAL_PAGE,
     SAVED,
     JournalEntry,
+    Prompt,
     excerpt,
     journal_pages,
     render_journal,
@@ -95,19 +98,25 @@ class ReflectionsService(Service):
         self.prompts = prompts
         self.regions = regions if regions is not None else load_resources()
 
+    async def _delivered(
+        self, session: AsyncSession, delivery_id: int
+    ) -> tuple[PromptDelivery, PromptOccurrence, Prompt | None]:
+        """The delivery, its occurrence and the prompt it carried; refuses a vanished one."""
+        delivery = await get_delivery(session, delivery_id=delivery_id)
+        occurrence = (
+            await get_occurrence(session, occurrence_id=delivery.occurrence_id)
+            if delivery is not None
+            else None
+        )
+        if delivery is None or occurrence is None:
+            raise UserFacingError("This prompt has expired, so nothing changed.")
+        library = await self.prompts.library(delivery.guild_id, session=session)
+        return delivery, occurrence, library.get(delivery.prompt_key or occurrence.prompt_key or "")
+
     async def context(self, delivery_id: int) -> ReflectContext:
         """The prompt a delivery carried; refuses one that no longer exists."""
         async with self.ctx.transaction() as session:
-            delivery = await get_delivery(session, delivery_id=delivery_id)
-            occurrence = (
-                await get_occurrence(session, occurrence_id=delivery.occurrence_id)
-                if delivery is not None
-                else None
-            )
-            if delivery is None or occurrence is None:
-                raise UserFacingError("This prompt has expired, so nothing changed.")
-            library = await self.prompts.library(delivery.guild_id, session=session)
-        prompt = library.get(delivery.prompt_key or occurrence.prompt_key or "")
+            delivery, _, prompt = await self._delivered(session, delivery_id)
         return ReflectContext(
             delivery_id, delivery.guild_id, prompt.text if prompt else "Your reflection"
         )
@@ -133,17 +142,8 @@ class ReflectionsService(Service):
         if not await self.may_reflect(delivery_id, user_id):
             raise NotYourPromptError()
         async with self.ctx.transaction() as session:
-            delivery = await get_delivery(session, delivery_id=delivery_id)
-            occurrence = (
-                await get_occurrence(session, occurrence_id=delivery.occurrence_id)
-                if delivery is not None
-                else None
-            )
-            if delivery is None or occurrence is None:
-                raise UserFacingError("This prompt has expired, so nothing changed.")
+            delivery, occurrence, prompt = await self._delivered(session, delivery_id)
             guild_id = delivery.guild_id
-            library = await self.prompts.library(guild_id, session=session)
-            prompt = library.get(delivery.prompt_key or occurrence.prompt_key or "")
             row = await q.save_reflection(
                 session,
                 guild_id=guild_id,
@@ -180,19 +180,14 @@ class ReflectionsService(Service):
     async def save_reply(self, user_id: int, replied_to_message_id: int, text: str) -> Saved | None:
         """A DM reply to a prompt DM becomes a private reflection.
 
-        ``None`` when the message replied to is not one of Lantern's prompt DMs to this member
-        (or its prompt is gone); raises ``UserFacingError`` for an empty reply.
+        ``None`` when the message replied to is not one of Lantern's prompt DMs to this member;
+        raises ``UserFacingError`` for an empty reply.
         """
         async with self.ctx.transaction() as session:
             delivery = await q.find_dm_delivery(
                 session, user_id=user_id, message_id=replied_to_message_id
             )
-            occurrence = (
-                await get_occurrence(session, occurrence_id=delivery.occurrence_id)
-                if delivery is not None
-                else None
-            )
-        if delivery is None or occurrence is None:
+        if delivery is None:
             return None
         return await self.save(user_id, delivery.id or 0, text)
 
