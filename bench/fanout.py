@@ -129,7 +129,7 @@ def serve(port_queue: multiprocessing.Queue, limit: int) -> None:  # type: ignor
 async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignore[no-untyped-def]
     """Subscribed members, a schedule, one claimed occurrence and its pending deliveries."""
     from bot.db.models import PromptOccurrence, PromptSchedule, PromptSubscription
-    from bot.db.queries.prompts import add_deliveries
+    from bot.db.queries.delivery import add_deliveries
 
     now = datetime(2026, 1, 5, 14, tzinfo=UTC)
     guild = 9 * 10**17
@@ -192,8 +192,10 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
     import discord
 
     from bot.db.engine import Database, create_engine
+    from bot.domain.components import reflect_button
     from bot.domain.prompts import load_library, render_prompt
-    from bot.fanout import DEFAULT_RATE_PER_S, HttpDmSender, Pacer, fan_out_dms
+    from bot.gateway.dm_sender import HttpDmSender
+    from bot.services.fanout import DEFAULT_RATE_PER_S, Pacer, fan_out_dms
 
     ctx = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue[int] = ctx.Queue()
@@ -213,24 +215,8 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
             assert prompt is not None
             content = render_prompt(prompt, "Identity exploration", footer="Reply to reflect.")
 
-            def payload_for(delivery):  # type: ignore[no-untyped-def]
-                return {
-                    "content": content,
-                    "allowed_mentions": {"parse": []},
-                    "components": [
-                        {
-                            "type": 1,
-                            "components": [
-                                {
-                                    "type": 2,
-                                    "style": 1,
-                                    "label": "Reflect",
-                                    "custom_id": f"lantern:prompts:reflect:{delivery.id}",
-                                }
-                            ],
-                        }
-                    ],
-                }
+            def message_for(delivery):  # type: ignore[no-untyped-def]
+                return content, (reflect_button(delivery.id),)
 
             cpu0 = time.process_time()
             wall0 = time.monotonic()
@@ -239,7 +225,7 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
                 HttpDmSender(http),
                 occurrence_id=occurrence_id,
                 guild_id=9 * 10**17,
-                payload_for=payload_for,
+                message_for=message_for,
                 now=datetime(2026, 1, 5, 14, tzinfo=UTC),
                 pacer=Pacer(DEFAULT_RATE_PER_S),
             )

@@ -15,13 +15,14 @@ from bot.config import Config
 from bot.crypto import Cipher, load_cipher
 from bot.db.engine import Database, create_engine
 from bot.errors import ExpiredComponentError
-from bot.fanout import HttpDmSender
 from bot.gateway.boundary import LanternTree, send_private
 from bot.gateway.channels import DiscordSpaces
 from bot.gateway.components import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
+from bot.gateway.dm_sender import HttpDmSender
 from bot.gateway.messenger import DiscordMessenger
 from bot.scheduler import LanternScheduler, Sweep
 from bot.services import Services, build_services
+from bot.services.ports import DmSender
 
 log = logging.getLogger("lantern")
 
@@ -53,7 +54,14 @@ def lantern_intents() -> discord.Intents:
 class LanternBot(commands.Bot):
     """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters."""
 
-    def __init__(self, config: Config, *, database: Database, cipher: Cipher) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        database: Database,
+        cipher: Cipher,
+        dm_sender: DmSender | None = None,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -78,7 +86,7 @@ class LanternBot(commands.Bot):
             messenger=self.messenger,
             jobs=self.scheduler,
             spaces=DiscordSpaces(self),
-            dm_sender=HttpDmSender(self.http),
+            dm_sender=dm_sender if dm_sender is not None else HttpDmSender(self),
         )
 
     def register_sweep(
@@ -115,6 +123,8 @@ class LanternBot(commands.Bot):
         self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
         for name in self.extensions_to_load:
             await self.load_extension(name)
+        self.register_sweep("prompts", self.services.delivery.run_due, every_seconds=60)
+        await self.services.delivery.arm_all()
         await self.tree.sync()
         log.info("ready to connect extensions=%d", len(self.extensions_to_load))
 
@@ -163,8 +173,10 @@ def create_bot(
     database: Database | None = None,
     cipher: Cipher | None = None,
     extensions: Iterable[str] | None = None,
+    dm_sender: DmSender | None = None,
 ) -> LanternBot:
-    """Build an unstarted Lantern bot. Tests and the demo inject their own database."""
+    """Build an unstarted Lantern bot. Tests and the demo inject their own database (and may
+    inject the DM fan-out's sender)."""
     if database is None:
         database = Database(
             create_engine(
@@ -177,7 +189,7 @@ def create_bot(
         cipher = load_cipher(
             [k.get_secret_value() for k in config.data_keys], config.security.key_file
         )
-    bot = LanternBot(config, database=database, cipher=cipher)
+    bot = LanternBot(config, database=database, cipher=cipher, dm_sender=dm_sender)
     if extensions is not None:
         bot.extensions_to_load = tuple(extensions)
     return bot

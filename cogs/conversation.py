@@ -101,14 +101,9 @@ class ConversationCog(commands.Cog):
             return
         if not isinstance(message.channel, discord.DMChannel):
             return
-        if message.reference is not None:
-            # BRIDGE: route to reflections.save_reply (the prompts cog answers replies today).
-            return
-        intent = parse_intent(message.content or "")
         user_id = message.author.id
-        log.info("dm intent user=%s intent=%s", user_id, intent)
         try:
-            said, view = await self._reply_to(user_id, intent)
+            said, view = await self._answer(message)
         except Exception as error:  # one answer, even when something went wrong
             said, reference = message_for(error)
             view = None
@@ -120,6 +115,20 @@ class ConversationCog(commands.Cog):
             await message.channel.send(fit(said))
         else:
             await message.channel.send(fit(said), view=view)
+
+    async def _answer(self, message: discord.Message) -> tuple[str, discord.ui.View | None]:
+        """A reply to a prompt DM is a private reflection; anything else is plain words."""
+        user_id = message.author.id
+        replied_to = message.reference.message_id if message.reference else None
+        if replied_to is not None:
+            saved = await self.bot.services.reflections.save_reply(
+                user_id, replied_to, message.content or ""
+            )
+            if saved is not None:
+                return saved.text, view_of(saved.buttons) if saved.buttons else None
+        intent = parse_intent(message.content or "")
+        log.info("dm intent user=%s intent=%s", user_id, intent)
+        return await self._reply_to(user_id, intent)
 
     async def _reply_to(self, user_id: int, intent: Intent) -> tuple[str, discord.ui.View | None]:
         services = self.bot.services

@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -83,14 +84,15 @@ def config(tmp_path: Path) -> Config:
 
 @pytest_asyncio.fixture
 async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # type: ignore[no-untyped-def]
-    """Builds a new, unstarted bot on this test's database (also used to restart).
+    """Builds a new, unstarted bot on this test's database (also used to restart); options
+    go to ``create_bot`` (e.g. ``dm_sender=``).
 
     simcord never closes the bots it ran, so their engines are disposed here.
     """
     built: list[LanternBot] = []
 
-    def build() -> LanternBot:
-        bot = create_bot(config, database=make_database(database_url), cipher=cipher)
+    def build(**options: Any) -> LanternBot:
+        bot = create_bot(config, database=make_database(database_url), cipher=cipher, **options)
         built.append(bot)
         return bot
 

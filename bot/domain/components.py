@@ -151,9 +151,10 @@ def reflect_button(delivery_id: int) -> Button:
     return Button(custom_id("prompts", "reflect", delivery_id), "Reflect", "primary")
 
 
-def share_button(where: str, reflection_id: int) -> Button:
+def share_button(where: str, reflection_id: int, label: str | None = None) -> Button:
     """Lets the author share an excerpt (to their pair space or the prompt's thread)."""
-    label = "Share an excerpt with my pair" if where == "pair" else "Post to the prompt thread"
+    if label is None:
+        label = "Share an excerpt with my pair" if where == "pair" else "Post to the prompt thread"
     return Button(custom_id("reflections", "share", where, reflection_id), label)
 
 

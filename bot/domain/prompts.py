@@ -8,10 +8,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.domain.areas import AREA_KEYS
+from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.schedule import load_zone
+from bot.domain.text import defuse_mentions, fit, safe_block, safe_inline, strip_controls
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parents[2] / "data" / "prompts.toml"
 
@@ -207,7 +210,7 @@ def render_prompt(prompt: Prompt, area_label: str, *, footer: str = "") -> str:
     if footer:
         lines.append("")
         lines.append(footer)
-    return "\n".join(lines)[:2000]
+    return fit("\n".join(lines))
 
 
 def render_summary(counts: Mapping[str, int]) -> str:
@@ -239,3 +242,152 @@ def excerpt(text: str, limit: int = 500) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# ------------------------------------------------------------------------ what members read
+
+DM_FOOTER = (
+    "Reply to this message (or press **Reflect**) to write a private reflection. "
+    "Only you can read it unless you choose to share it. Say `pause prompts` to pause."
+)
+CHANNEL_FOOTER = "Answer in the thread below, or press **Reflect** to write privately first."
+PAIR_FOOTER = "A prompt for the two of you, from your shared areas."
+SUBSCRIBED = (
+    "You'll receive reflection prompts by DM. "
+    "Reply to one to write a private reflection; `/reflections pause` stops them."
+)
+PAUSED = "Prompts by DM are paused. `/reflections resume` starts them again whenever you like."
+MAX_THREAD_NAME = 100
+
+
+def moderator_text(text: str) -> str:
+    """Moderator-written prompt text made inert: no mass or role pings, no bidi tricks."""
+    return defuse_mentions(strip_controls(text))
+
+
+def prompt_message(prompt: Prompt, footer: str = "") -> str:
+    """A prompt as sent to members, its moderator-written text made inert."""
+    safe = Prompt(
+        key=prompt.key,
+        area=prompt.area,
+        text=moderator_text(prompt.text),
+        follow_ups=tuple(moderator_text(f) for f in prompt.follow_ups),
+    )
+    return render_prompt(safe, area_label(prompt.area), footer=footer)
+
+
+def thread_name(prompt: Prompt) -> str:
+    """The name of the community thread a prompt's answers go in."""
+    return fit(f"Reflections · {safe_inline(prompt.text, limit=80)}", MAX_THREAD_NAME)
+
+
+def chunk_lines(lines: Sequence[str], *, size: int = 1900) -> list[str]:
+    """Lines joined into as few messages as fit ``size`` characters each."""
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + len(line) + 1 < size:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks
+
+
+def when_text(instant: datetime | None, zone: str) -> str:
+    """A schedule's next run for moderators: local time in its zone and a relative stamp."""
+    if instant is None:
+        return "never"
+    local = instant.astimezone(load_zone(zone))
+    return f"{local:%a %d %b %Y %H:%M} {zone} (<t:{int(instant.timestamp())}:R>)"
+
+
+def schedule_line(
+    *,
+    schedule_id: int,
+    expression: str,
+    zone: str,
+    places: Sequence[str],
+    prompt_key: str | None,
+    areas: str,
+    paused: bool,
+    next_run_at: datetime | None,
+) -> str:
+    """One schedule in ``/prompts schedules``."""
+    what = (
+        f"prompt `{prompt_key}`"
+        if prompt_key
+        else ("areas: " + (areas.replace(",", ", ") or "all"))
+    )
+    state = "paused" if paused else f"next: {when_text(next_run_at, zone)}"
+    return f"**#{schedule_id}** {expression} ({zone}) → {', '.join(places)}; {what}; {state}"
+
+
+def prompt_line(prompt: Prompt) -> str:
+    """One prompt in ``/prompts list``: its id, marks and the start of its text."""
+    marks = " (retired)" if prompt.retired else (" (edited)" if prompt.edited else "")
+    marks += " (added here)" if prompt.custom else ""
+    return f"`{prompt.key}`{marks} {safe_inline(prompt.text, limit=70)}"
+
+
+def suggestion_card(
+    *, suggestion_id: int, user_id: int, anonymous: bool, area: str, text: str
+) -> str:
+    """A member's suggestion as moderators review it."""
+    who = "anonymous to members" if anonymous else "may be credited"
+    return (
+        f"**Suggestion #{suggestion_id}** from <@{user_id}> ({who}) · {area_label(area)}\n"
+        f"> {safe_block(text, limit=900)}"
+    )
+
+
+# ------------------------------------------------------------------------------- the journal
+
+JOURNAL_PAGE = 3
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One reflection as its author reads it back."""
+
+    reflection_id: int
+    created_at: datetime
+    area: str | None
+    prompt_text: str | None
+    text: str
+
+
+def journal_pages(total: int, per_page: int = JOURNAL_PAGE) -> int:
+    """How many pages ``total`` reflections fill."""
+    return (total + per_page - 1) // per_page
+
+
+def render_journal(
+    entries: Sequence[JournalEntry], *, area: str | None, page: int, total: int
+) -> str:
+    """A page of the member's own journal (only they see it)."""
+    where = f" in {area_label(area)}" if area else ""
+    if not entries:
+        return f"Your journal{where} is empty. Reflections you write appear here."
+    lines = [
+        f"**Your journal{where}** — page {page + 1} of {journal_pages(total)}, {total} "
+        f"reflection{'s' if total != 1 else ''}. Only you can see this."
+    ]
+    for entry in entries:
+        day = entry.created_at.strftime("%d %b %Y")
+        lines.append(f"\n**#{entry.reflection_id} · {day} · {area_label(entry.area or '')}**")
+        if entry.prompt_text:
+            lines.append(f"*{safe_inline(entry.prompt_text, limit=150)}*")
+        lines.append("> " + safe_block(entry.text, limit=400).replace("\n", "\n> "))
+    return fit("\n".join(lines))
+
+
+def shared_text(*, name: str, prompt_text: str | None, excerpt: str) -> str:
+    """The excerpt a member chose to share, as posted in their pair space or the thread."""
+    about = f" on *{safe_inline(prompt_text, limit=120)}*" if prompt_text else ""
+    body = safe_block(excerpt, limit=500).replace("\n", "\n> ")
+    return f"**{safe_inline(name, limit=40)}** shared from their reflection{about}:\n> {body}"
+
+
+SAVED = (
+    "Saved to your private journal. Only you can read it (`/journal`), unless you "
+    "choose to share an excerpt below."
+)

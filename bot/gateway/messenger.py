@@ -21,6 +21,8 @@ from bot.services.ports import Posted, SendFailure, Sent
 
 log = logging.getLogger("lantern.messenger")
 
+MAX_THREAD_NAME = 100
+
 
 async def find_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
     """The member from the cache, else from Discord; ``None`` if they are not in the server."""
@@ -201,3 +203,20 @@ class DiscordMessenger:
     async def guild_name(self, guild_id: int) -> str:
         guild = self.client.get_guild(guild_id)
         return guild.name if guild else "your server"
+
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> int | SendFailure:
+        channel = await self._channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return SendFailure.UNKNOWN_CHANNEL
+        try:
+            thread = await channel.get_partial_message(message_id).create_thread(
+                name=fit(name, MAX_THREAD_NAME), auto_archive_duration=10080
+            )
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.info("thread not opened channel=%s reason=%s", channel_id, failure.value)
+            return failure
+        return thread.id
+
+    async def in_guild(self, guild_id: int) -> bool:
+        return self.client.get_guild(guild_id) is not None

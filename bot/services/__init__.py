@@ -68,11 +68,12 @@ def build_services(
     moderation = ModerationService(ctx)
     setup = SetupService(ctx)
 
-    prompts = PromptsService(ctx)
+    prompts = PromptsService(ctx, moderation)
 
-    delivery = DeliveryService(ctx)
+    delivery = DeliveryService(ctx, prompts, moderation, dm_sender)
+    prompts.on_schedule_changed(delivery.arm)
 
-    reflections = ReflectionsService(ctx)
+    reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
 

@@ -1,12 +1,420 @@
-"""Delivery: due prompt occurrences to channels, pair spaces and DMs."""
+"""Delivery: due prompt occurrences to the community channel (with a thread for answers), to
+pair spaces and, through a paced fan-out, to subscribed members by DM.
+
+The database decides what is due; every occurrence and every recipient is claimed with a
+unique row before anything is sent, so restarts and overlapping sweeps never send twice.
+In-memory jobs (``arm``) only make a schedule fire on time; the sweep (``run_due``) is what
+makes delivery correct.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models.matching import Pair
+from bot.db.models.prompts import (
+    DeliveryKind,
+    DeliveryStatus,
+    OccurrenceStatus,
+    PromptOccurrence,
+    PromptSchedule,
+)
+from bot.db.queries import delivery as q
+from bot.db.queries.members import list_subscribed, load_profile
+from bot.db.queries.pairs import active_pairs, get_pair
+from bot.db.queries.prompts import all_live_schedules, get_schedule
+from bot.db.queries.setup import get_guild_settings
+from bot.domain.areas import AREA_KEYS
+from bot.domain.components import Button, reflect_button
+from bot.domain.prompts import (
+    CHANNEL_FOOTER,
+    DM_FOOTER,
+    PAIR_FOOTER,
+    Library,
+    Prompt,
+    next_prompt,
+    prompt_message,
+    render_summary,
+    shared_areas,
+    thread_name,
+)
+from bot.domain.schedule import (
+    ScheduleError,
+    next_occurrence,
+    occurrences_between,
+    parse_schedule,
+    plan_catch_up,
+)
+from bot.errors import UserFacingError
 from bot.services.context import Context, Service
+from bot.services.fanout import DEFAULT_RATE_PER_S, FanoutResult, Pacer, fan_out_dms
+from bot.services.moderation import ModerationService
+from bot.services.ports import DmSender, Posted, SendFailure, Sent
+from bot.services.prompts import PromptsService, UnknownScheduleError
+
+log = logging.getLogger("lantern.prompts")
+
+PAIR_BATCH = 20
+
+
+def job_id(schedule_id: int | None) -> str:
+    """The in-memory job that wakes delivery at a schedule's next run."""
+    return f"prompts:schedule:{schedule_id}"
 
 
 class DeliveryService(Service):
     """Delivery: due prompt occurrences to channels, pair spaces and DMs."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        prompts: PromptsService,
+        moderation: ModerationService,
+        sender: DmSender,
+        *,
+        pacer: Pacer | None = None,
+    ) -> None:
         super().__init__(ctx)
+        self.prompts = prompts
+        self.moderation = moderation
+        self.sender = sender
+        self.pacer = pacer or Pacer(DEFAULT_RATE_PER_S)
+
+    # -------------------------------------------------------------------------- jobs
+
+    def arm(self, schedule: PromptSchedule) -> None:
+        """An in-memory job at the schedule's next run (or none when paused or deleted)."""
+        if schedule.paused or schedule.deleted or schedule.next_run_at is None:
+            self.ctx.jobs.cancel(job_id(schedule.id))
+            return
+        self.ctx.jobs.run_at(job_id(schedule.id), self.run_due, schedule.next_run_at)
+
+    async def arm_all(self) -> int:
+        """Rebuild every live schedule's job at start-up; how many were armed."""
+        try:
+            async with self.ctx.transaction() as session:
+                schedules = await all_live_schedules(session)
+        except Exception:
+            log.warning("could not rebuild prompt jobs at start-up; the sweep will catch up")
+            return 0
+        for schedule in schedules:
+            self.arm(schedule)
+        return len(schedules)
+
+    # ------------------------------------------------------------------------ claiming
+
+    async def claim(
+        self,
+        session: AsyncSession,
+        schedule: PromptSchedule,
+        due_at: datetime,
+        now: datetime,
+        *,
+        manual: bool = False,
+    ) -> PromptOccurrence | None:
+        """Claim an occurrence and write its recipients, in the caller's transaction.
+
+        ``None`` when it was already claimed (another run) or there is no prompt to send.
+        """
+        library = await self.prompts.library(schedule.guild_id, session=session)
+        areas = [a for a in schedule.areas.split(",") if a] or list(AREA_KEYS)
+        if schedule.prompt_key:
+            fixed = library.get(schedule.prompt_key)
+            key = fixed.key if fixed and not fixed.retired else None
+        else:
+            history = await q.schedule_history(session, schedule_id=schedule.id or 0)
+            key = next_prompt(
+                [p.key for p in library.active(areas)], history, salt=str(schedule.id)
+            )
+        if key is None:
+            log.warning("schedule has no prompt to send schedule=%s", schedule.id)
+            return None
+        occurrence = await q.claim_occurrence(
+            session, schedule=schedule, due_at=due_at, prompt_key=key, now=now, manual=manual
+        )
+        if occurrence is None:
+            return None
+        rows: list[dict[str, Any]] = []
+
+        def row(kind: str, recipient: int, user: int | None, prompt_key: str) -> dict[str, Any]:
+            return {
+                "occurrence_id": occurrence.id,
+                "guild_id": schedule.guild_id,
+                "kind": kind,
+                "recipient_id": recipient,
+                "user_id": user,
+                "prompt_key": prompt_key,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "updated_at": now,
+            }
+
+        if schedule.to_channel:
+            settings = await get_guild_settings(session, guild_id=schedule.guild_id)
+            if settings and settings.reflections_channel_id:
+                rows.append(row(DeliveryKind.CHANNEL, settings.reflections_channel_id, None, key))
+        if schedule.to_dm:
+            for sub in await list_subscribed(session, guild_id=schedule.guild_id):
+                rows.append(row(DeliveryKind.DM, sub.user_id, sub.user_id, key))
+        if schedule.to_pairs:
+            for pair in await active_pairs(session, guild_id=schedule.guild_id):
+                pair_key = await self._pair_prompt(session, library, schedule, pair, key)
+                if pair_key is not None:
+                    rows.append(row(DeliveryKind.PAIR, pair.id or 0, None, pair_key))
+        await q.add_deliveries(session, rows=rows)
+        log.info(
+            "occurrence claimed id=%s schedule=%s due=%s recipients=%d",
+            occurrence.id,
+            schedule.id,
+            due_at.isoformat(),
+            len(rows),
+        )
+        return occurrence
+
+    async def _pair_prompt(
+        self,
+        session: AsyncSession,
+        library: Library,
+        schedule: PromptSchedule,
+        pair: Pair,
+        key: str,
+    ) -> str | None:
+        """A prompt from the pair's shared areas (mentee wants ∩ mentor offers), or none."""
+        if schedule.prompt_key:
+            return key
+        cipher = self.ctx.cipher
+        mentee = await load_profile(
+            session, guild_id=pair.guild_id, user_id=pair.mentee_id, cipher=cipher
+        )
+        mentor = await load_profile(
+            session, guild_id=pair.guild_id, user_id=pair.mentor_id, cipher=cipher
+        )
+        if mentee is None or mentor is None:
+            return None
+        areas = shared_areas(mentee.areas_wanted, mentor.areas_offered)
+        if not areas:
+            return None
+        history = await q.pair_history(session, pair_id=pair.id or 0)
+        return next_prompt([p.key for p in library.active(areas)], history, salt=f"pair{pair.id}")
+
+    # ------------------------------------------------------------------------- the sweep
+
+    async def run_due(self, now: datetime) -> None:
+        """The sweep: claim due occurrences (catch-up rule), then deliver unfinished ones."""
+        window = timedelta(minutes=self.ctx.config.scheduler.catch_up_minutes)
+        async with self.ctx.transaction() as session:
+            due = await q.due_schedules(session, now=now)
+        for schedule in due:
+            await self._process_schedule(schedule, now, window)
+        async with self.ctx.transaction() as session:
+            unfinished = await q.unfinished_occurrences(session)
+        for occurrence in unfinished:
+            if not await self.ctx.messenger.in_guild(occurrence.guild_id):
+                continue
+            await self.deliver(occurrence.id or 0, now)
+
+    async def _process_schedule(
+        self, schedule: PromptSchedule, now: datetime, window: timedelta
+    ) -> None:
+        """Move the schedule on (compare-and-set), record skipped runs, claim the one to send."""
+        assert schedule.next_run_at is not None
+        try:
+            recurrence = parse_schedule(schedule.expression)
+            due = [
+                schedule.next_run_at,
+                *occurrences_between(recurrence, schedule.timezone, schedule.next_run_at, now),
+            ]
+            following = next_occurrence(recurrence, schedule.timezone, now)
+        except ScheduleError:
+            log.warning("schedule cannot be read; pausing schedule=%s", schedule.id)
+            following, due = None, []
+        plan = plan_catch_up(due, now, window)
+        async with self.ctx.transaction() as session:
+            moved = await q.advance_schedule(
+                session,
+                schedule_id=schedule.id or 0,
+                expected=schedule.next_run_at,
+                next_run_at=following,
+                now=now,
+            )
+            if not moved:
+                return  # another run handled it
+            for skipped in plan.skipped:
+                await q.claim_occurrence(
+                    session,
+                    schedule=schedule,
+                    due_at=skipped,
+                    prompt_key=None,
+                    now=now,
+                    status=OccurrenceStatus.SKIPPED,
+                )
+                log.warning(
+                    "prompt occurrence skipped (too late) schedule=%s due=%s",
+                    schedule.id,
+                    skipped.isoformat(),
+                )
+            if plan.send is not None:
+                await self.claim(session, schedule, plan.send, now)
+        schedule.next_run_at = following
+        self.arm(schedule)
+
+    async def send_now(self, guild_id: int, actor_id: int, schedule_id: int) -> str:
+        """A moderator sends a schedule's next prompt right now (audited); the numbers."""
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            row = await get_schedule(session, schedule_id=schedule_id)
+            if row is None or row.guild_id != guild_id or row.deleted:
+                raise UnknownScheduleError(schedule_id)
+            occurrence = await self.claim(session, row, now, now, manual=True)
+        if occurrence is None:
+            raise UserFacingError("That schedule has no prompt to send (all retired?).")
+        await self.moderation.audit(guild_id, actor_id, "prompts.send_now", target_id=schedule_id)
+        counts = await self.deliver(occurrence.id or 0, now)
+        return f"Sent schedule #{schedule_id}: {render_summary(counts)}."
+
+    # ------------------------------------------------------------------------ delivering
+
+    async def deliver(self, occurrence_id: int, now: datetime) -> dict[str, int]:
+        """Send what waits for this occurrence: channel post, pair spaces, DMs; the counts."""
+        async with self.ctx.transaction() as session:
+            occurrence = await q.get_occurrence(session, occurrence_id=occurrence_id)
+            assert occurrence is not None
+            library = await self.prompts.library(occurrence.guild_id, session=session)
+        await self._deliver_channel(occurrence, library, now)
+        await self._deliver_pairs(occurrence, library, now)
+        prompt = library.get(occurrence.prompt_key or "")
+        if prompt is not None:
+            result = await self._deliver_dms(occurrence, prompt, now)
+            if result.sent or result.dm_closed or result.failed:
+                log.info(
+                    "dm fan-out occurrence=%s sent=%d dm_closed=%d failed=%d retry=%d",
+                    occurrence_id,
+                    result.sent,
+                    result.dm_closed,
+                    result.failed,
+                    result.retry,
+                )
+        async with self.ctx.transaction() as session:
+            if not await q.has_open_deliveries(session, occurrence_id=occurrence_id):
+                await q.finish_occurrence(session, occurrence_id=occurrence_id, now=now)
+            return await q.delivery_counts(session, occurrence_id=occurrence_id)
+
+    async def _deliver_dms(
+        self, occurrence: PromptOccurrence, prompt: Prompt, now: datetime
+    ) -> FanoutResult:
+        text = prompt_message(prompt, DM_FOOTER)
+
+        def message_for(delivery: Any) -> tuple[str, tuple[Button, ...]]:
+            return text, (reflect_button(delivery.id or 0),)
+
+        return await fan_out_dms(
+            self.ctx.database,
+            self.sender,
+            occurrence_id=occurrence.id or 0,
+            guild_id=occurrence.guild_id,
+            message_for=message_for,
+            now=now,
+            pacer=self.pacer,
+        )
+
+    async def _deliver_channel(
+        self, occurrence: PromptOccurrence, library: Library, now: datetime
+    ) -> None:
+        """The community post, with a thread for answers (at most one, claimed first)."""
+        async with self.ctx.transaction() as session:
+            claimed = await q.claim_deliveries(
+                session,
+                occurrence_id=occurrence.id or 0,
+                kind=DeliveryKind.CHANNEL,
+                now=now,
+                limit=1,
+            )
+        for delivery in claimed:
+            prompt = library.get(delivery.prompt_key or "")
+            sent = await self._post_prompt(
+                delivery.recipient_id, delivery.id, prompt, CHANNEL_FOOTER
+            )
+            if isinstance(sent, Posted) and prompt is not None:
+                await self._open_thread(occurrence.id or 0, sent, prompt)
+            else:
+                log.warning(
+                    "prompt channel post failed occurrence=%s reason=%s", occurrence.id, sent
+                )
+            async with self.ctx.transaction() as session:
+                await q.record_outcomes(session, outcomes=[_outcome(delivery.id, sent, now)])
+
+    async def _open_thread(self, occurrence_id: int, post: Posted, prompt: Prompt) -> None:
+        """A thread for answers on the community post; both are remembered."""
+        thread = await self.ctx.messenger.open_thread(
+            post.channel_id, post.message_id, thread_name(prompt)
+        )
+        thread_id = thread if isinstance(thread, int) else None
+        if thread_id is None:
+            log.warning("could not open a prompt thread occurrence=%s", occurrence_id)
+        async with self.ctx.transaction() as session:
+            await q.set_occurrence_post(
+                session,
+                occurrence_id=occurrence_id,
+                message_id=post.message_id,
+                thread_id=thread_id,
+            )
+
+    async def _post_prompt(
+        self, channel_id: int | None, delivery_id: int, prompt: Prompt | None, footer: str
+    ) -> Sent:
+        """Post a prompt with its Reflect button (a failure when there is nothing to post)."""
+        if prompt is None or not channel_id:
+            return SendFailure.NOT_FOUND
+        return await self.ctx.messenger.post(
+            channel_id, prompt_message(prompt, footer), buttons=(reflect_button(delivery_id),)
+        )
+
+    async def _deliver_pairs(
+        self, occurrence: PromptOccurrence, library: Library, now: datetime
+    ) -> None:
+        """A prompt from each pair's shared areas, in its pair space."""
+        while True:
+            async with self.ctx.transaction() as session:
+                claimed = await q.claim_deliveries(
+                    session,
+                    occurrence_id=occurrence.id or 0,
+                    kind=DeliveryKind.PAIR,
+                    now=now,
+                    limit=PAIR_BATCH,
+                )
+                pairs = {
+                    d.recipient_id: await get_pair(session, pair_id=d.recipient_id) for d in claimed
+                }
+            if not claimed:
+                return
+            outcomes = []
+            for delivery in claimed:
+                pair = pairs.get(delivery.recipient_id)
+                prompt = library.get(delivery.prompt_key or "")
+                sent = await self._post_prompt(
+                    pair.channel_id if pair else None, delivery.id, prompt, PAIR_FOOTER
+                )
+                if not isinstance(sent, Posted):
+                    log.info(
+                        "pair prompt not delivered pair=%s reason=%s", delivery.recipient_id, sent
+                    )
+                outcomes.append(_outcome(delivery.id, sent, now))
+            async with self.ctx.transaction() as session:
+                await q.record_outcomes(session, outcomes=outcomes)
+
+
+def _outcome(delivery_id: int, sent: Sent, now: datetime) -> dict[str, Any]:
+    """What to record for a channel or pair delivery."""
+    if isinstance(sent, Posted):
+        return {
+            "id": delivery_id,
+            "updated_at": now,
+            "status": DeliveryStatus.SENT,
+            "channel_id": sent.channel_id,
+            "message_id": sent.message_id,
+        }
+    return {"id": delivery_id, "updated_at": now, "status": DeliveryStatus.FAILED}

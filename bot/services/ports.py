@@ -104,6 +104,14 @@ class Messenger(Protocol):
         """The server's name, for messages sent outside it."""
         ...
 
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> int | SendFailure:
+        """A public thread on a message (answers to a prompt post); the thread's id."""
+        ...
+
+    async def in_guild(self, guild_id: int) -> bool:
+        """Whether Lantern is (still) in the server."""
+        ...
+
 
 class Jobs(Protocol):
     """One-off scheduled work: ``run(now)`` at ``when`` (rebuilt from the database at start)."""
@@ -120,14 +128,21 @@ class Jobs(Protocol):
 
 
 class DmSender(Protocol):
-    """What the DM fan-out needs from Discord: open a DM channel, post a raw payload in it."""
+    """What the DM fan-out needs from Discord: open a DM channel, post one message in it.
 
-    async def open_dm(self, user_id: int) -> int:
+    Built for volume (thousands of DMs per prompt): the gateway sends a raw payload without
+    building discord.py objects. Text and buttons are fitted and rendered there; a refusal
+    comes back as a ``SendFailure``, never as a Discord exception.
+    """
+
+    async def open_dm(self, user_id: int) -> int | SendFailure:
         """The DM channel id for ``user_id``."""
         ...
 
-    async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
-        """Post ``payload``; the new message's id."""
+    async def send(
+        self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()
+    ) -> int | SendFailure:
+        """Post ``text`` (pinging no one) with ``buttons``; the new message's id."""
         ...
 
 

@@ -43,14 +43,21 @@ async def test_my_profile_shows_only_their_answers_safely(community: Community) 
     assert "Identity exploration" in reply.content and "America/Vancouver" in reply.content
 
 
-async def test_replies_to_messages_are_left_to_reflections(community: Community) -> None:
+async def test_a_reply_to_a_message_that_is_no_prompt_is_read_as_plain_words_once(
+    community: Community,
+) -> None:
+    env = community.env
     ann = await _ann(community, onboard=False)
     welcome = ann.user.dm_channel.last_message
     channel = ann.user.dm_channel
+    before = len(_bot_dms(ann, env.bot.user.id))
     await ann.user.send_dm(
         "help", reference={"channel_id": str(channel.id), "message_id": str(welcome.id)}
     )
-    assert ann.user.dm_channel.last_message.author.id != community.env.bot.user.id
+    await env.settle()
+    answers = _bot_dms(ann, env.bot.user.id)[before:]
+    assert [a.content for a in answers if "I'm Lantern" in a.content] == [answers[0].content]
+    assert len(answers) == 1
 
 
 async def test_pause_and_resume_prompts(community: Community) -> None:

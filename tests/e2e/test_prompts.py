@@ -3,6 +3,8 @@ moderator gating, @everyone, DMs closed, an interrupted fan-out, private reflect
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +21,9 @@ from bot.db.models import (
     PromptSchedule,
     Reflection,
 )
+from bot.domain.components import Button
+from bot.gateway.dm_sender import HttpDmSender
+from bot.services.ports import DmSender, SendFailure
 from tests.e2e.conftest import Community
 
 
@@ -55,6 +60,28 @@ def _prompt_dms(member: simcord.MemberActor) -> list[object]:
     return [
         m for m in member.user.dm_channel.history() if "A reflection prompt" in (m.content or "")
     ]
+
+
+@dataclass
+class CrashingSender:
+    """The real DM sender, except that one send crashes like a killed process."""
+
+    crash_on: int
+    inner: DmSender | None = None
+    calls: int = 0
+
+    async def open_dm(self, user_id: int) -> int | SendFailure:
+        assert self.inner is not None
+        return await self.inner.open_dm(user_id)
+
+    async def send(
+        self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()
+    ) -> int | SendFailure:
+        assert self.inner is not None
+        self.calls += 1
+        if self.calls == self.crash_on:
+            raise RuntimeError("simulated crash mid fan-out")
+        return await self.inner.send(channel_id, text, buttons=buttons)
 
 
 async def _occurrences(env: simcord.Env) -> list[PromptOccurrence]:
@@ -220,17 +247,11 @@ async def test_interrupted_fan_out_resumes_without_resending(
     await env.settle()
     await _subscribe(community, *members)
     await _schedule(community, when="daily 09:00", dm=True, channel=False, timezone="UTC")
-    cog = env.bot.get_cog("PromptsCog")
-    real_send = cog.sender.send
-    calls = {"n": 0}
-
-    async def crashing_send(channel_id, payload):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("simulated crash mid fan-out")
-        return await real_send(channel_id, payload)
-
-    cog.sender.send = crashing_send
+    # The fan-out's sender is injected: this one crashes on the fourth message.
+    crashing = CrashingSender(crash_on=4)
+    bot = bot_factory(dm_sender=crashing)
+    crashing.inner = HttpDmSender(bot)
+    await env.restart_bot(bot)
     await _advance_to(env, datetime(2026, 1, 1, 9, 0, 1, tzinfo=UTC))
     with pytest.raises(RuntimeError):
         await env.bot.run_sweeps(env.now())
@@ -403,7 +424,7 @@ async def test_pair_target_posts_a_prompt_from_the_pairs_shared_areas_once(
 async def test_a_schedule_without_a_zone_uses_the_configured_default(community: Community) -> None:
     bot = community.env.bot
     config = bot.config
-    bot.config = config.model_copy(
+    bot.config = bot.services.ctx.config = config.model_copy(
         update={"bot": config.bot.model_copy(update={"default_timezone": "Asia/Manila"})}
     )
     await _setup(community)

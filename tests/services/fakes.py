@@ -45,6 +45,8 @@ class FakeMessenger:
     sent: list[Message] = field(default_factory=list)
     edits: list[tuple[int, int, str | None, str | None]] = field(default_factory=list)
     threads: list[tuple[int, int, str]] = field(default_factory=list)
+    post_threads: list[tuple[int, int, str, int]] = field(default_factory=list)
+    left_guilds: set[int] = field(default_factory=set)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -129,6 +131,16 @@ class FakeMessenger:
     async def guild_name(self, guild_id: int) -> str:
         return f"Server {guild_id}"
 
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> int | SendFailure:
+        if channel_id in self.missing_channels:
+            return SendFailure.UNKNOWN_CHANNEL
+        self._next_id += 1
+        self.post_threads.append((channel_id, message_id, name, self._next_id))
+        return self._next_id
+
+    async def in_guild(self, guild_id: int) -> bool:
+        return guild_id not in self.left_guilds
+
 
 def _ids(posted: Posted) -> tuple[int, int]:
     return posted.channel_id, posted.message_id
@@ -160,18 +172,50 @@ class FakeJobs:
 
 
 @dataclass
+class DmSent:
+    """One DM the fake DM sender delivered."""
+
+    channel_id: int
+    text: str
+    buttons: tuple[Button, ...]
+    message_id: int
+
+
+@dataclass
 class FakeDmSender:
-    """A DM sender that records payloads; ``closed`` users refuse DMs."""
+    """A DM sender that records messages; ``closed`` users refuse DMs, and ``failures`` holds
+    refusals to return (in order) for a user's next sends, e.g. ``[SendFailure.SERVER_ERROR]``."""
 
     closed: set[int] = field(default_factory=set)
-    sent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    failures: dict[int, list[SendFailure]] = field(default_factory=dict)
+    sent: list[DmSent] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)
 
-    async def open_dm(self, user_id: int) -> int:
+    @staticmethod
+    def channel_of(user_id: int) -> int:
+        """The DM channel id the fake gives ``user_id``."""
         return 900_000 + user_id
 
-    async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
-        self.sent.append((channel_id, payload))
-        return len(self.sent)
+    async def open_dm(self, user_id: int) -> int | SendFailure:
+        self.opened.append(user_id)
+        return self.channel_of(user_id)
+
+    async def send(
+        self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()
+    ) -> int | SendFailure:
+        user_id = channel_id - 900_000
+        if user_id in self.closed:
+            return SendFailure.DMS_CLOSED
+        waiting = self.failures.get(user_id)
+        if waiting:
+            return waiting.pop(0)
+        message = DmSent(channel_id, text, tuple(buttons), len(self.sent) + 1)
+        self.sent.append(message)
+        return message.message_id
+
+    def to(self, user_id: int) -> list[DmSent]:
+        """Every DM delivered to ``user_id``."""
+        return [m for m in self.sent if m.channel_id == self.channel_of(user_id)]
 
 
 @dataclass

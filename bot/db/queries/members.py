@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.crypto import Cipher
 from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
@@ -136,3 +137,17 @@ async def list_subscribed(session: AsyncSession, *, guild_id: int) -> list[Promp
         .order_by(PromptSubscription.user_id)  # type: ignore[arg-type]
     )
     return list(result.scalars())
+
+
+async def pause_all_subscriptions(
+    session: AsyncSession, *, user_id: int, now: datetime
+) -> list[int]:
+    """Pause DM prompts in every server (the DM words "pause prompts"); the servers paused."""
+    result = await session.execute(
+        update(PromptSubscription)
+        .where(PromptSubscription.user_id == user_id)  # type: ignore[arg-type]
+        .where(PromptSubscription.status == SubscriptionStatus.SUBSCRIBED)  # type: ignore[arg-type]
+        .values(status=SubscriptionStatus.PAUSED, updated_at=now)
+        .returning(col(PromptSubscription.guild_id))
+    )
+    return sorted(int(g) for g in result.scalars())

@@ -639,3 +639,25 @@ async def add_block(
     except IntegrityError:
         return False
     return True
+
+
+async def active_pairs(session: AsyncSession, *, guild_id: int) -> list[Pair]:
+    """Pairs with a pair space in ``guild_id``."""
+    result = await session.execute(
+        select(Pair)
+        .where(Pair.guild_id == guild_id, Pair.status == PairStatus.ACTIVE)  # type: ignore[arg-type]
+        .where(Pair.channel_id.is_not(None))  # type: ignore[union-attr]
+        .order_by(Pair.id)  # type: ignore[arg-type]
+    )
+    return list(result.scalars())
+
+
+async def pair_of_member(session: AsyncSession, *, guild_id: int, user_id: int) -> Pair | None:
+    """The member's most recent active pair in ``guild_id``."""
+    result = await session.execute(
+        select(Pair)
+        .where(Pair.guild_id == guild_id, Pair.status == PairStatus.ACTIVE)  # type: ignore[arg-type]
+        .where(or_(Pair.mentee_id == user_id, Pair.mentor_id == user_id))  # type: ignore[arg-type]
+        .order_by(Pair.id.desc())  # type: ignore[union-attr]
+    )
+    return result.scalars().first()

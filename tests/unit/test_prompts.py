@@ -1,21 +1,31 @@
-"""The shipped prompt library is valid (every problem reported at once); rotation; crisis."""
+"""The shipped prompt library is valid (every problem reported at once); rotation; crisis;
+what members and moderators read (inert moderator text, threads, the journal)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.domain.areas import AREA_KEYS
 from bot.domain.crisis import load_resources, mentions_crisis, resources_for
 from bot.domain.prompts import (
+    DM_FOOTER,
+    JournalEntry,
     LibraryError,
     Prompt,
+    chunk_lines,
     load_library,
     merge_library,
     next_prompt,
     parse_library,
+    prompt_message,
+    render_journal,
     shared_areas,
+    shared_text,
+    thread_name,
+    when_text,
 )
 
 
@@ -133,3 +143,65 @@ def test_crisis_language(text: str, crisis: bool) -> None:
 )
 def test_crisis_resources_by_region(zone: str | None, region: str) -> None:
     assert resources_for(load_resources(), zone).name == region
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("@everyone what is home?", "@everyone"),
+        ("@here tell us", "@here"),
+        ("ask <@&123> about it", "<@&123>"),
+        ("right\u202eto left", "\u202e"),
+    ],
+)
+def test_moderator_text_is_made_inert_in_what_members_receive(text: str, absent: str) -> None:
+    prompt = Prompt(key="identity-99", area="identity", text=text, follow_ups=(text,))
+    message = prompt_message(prompt, DM_FOOTER)
+    assert absent not in message
+    assert message.startswith("**A reflection prompt · Identity")
+    assert message.endswith(DM_FOOTER)
+
+
+@pytest.mark.parametrize("length", [1, 80, 1000])
+def test_a_thread_name_fits_discords_limit(length: int) -> None:
+    name = thread_name(Prompt(key="growth-01", area="growth", text="*" * length))
+    assert name.startswith("Reflections · ") and len(name) <= 100
+
+
+@pytest.mark.parametrize(
+    ("lines", "chunks"),
+    [
+        ([], []),
+        (["a", "b"], ["a\nb"]),
+        (["x" * 1000, "y" * 1000], ["x" * 1000, "y" * 1000]),
+        (["x" * 900, "y" * 900, "z"], ["x" * 900 + "\n" + "y" * 900 + "\nz"]),
+    ],
+)
+def test_lines_are_chunked_into_messages(lines: list[str], chunks: list[str]) -> None:
+    assert chunk_lines(lines) == chunks
+
+
+def test_when_text_is_local_with_a_relative_stamp() -> None:
+    instant = datetime(2026, 7, 1, 8, tzinfo=UTC)
+    assert when_text(instant, "Europe/London") == (
+        f"Wed 01 Jul 2026 09:00 Europe/London (<t:{int(instant.timestamp())}:R>)"
+    )
+    assert when_text(None, "UTC") == "never"
+
+
+def test_the_journal_page_shows_only_what_it_is_given_escaped_and_fitted() -> None:
+    entries = [
+        JournalEntry(n, datetime(2026, 1, n, tzinfo=UTC), "identity", "A *prompt*", "x" * 900)
+        for n in range(1, 4)
+    ]
+    page = render_journal(entries, area="identity", page=1, total=7)
+    assert page.startswith("**Your journal in Identity")
+    assert "page 2 of 3, 7 reflections" in page
+    assert "A \\*prompt\\*" in page and len(page) <= 2000
+    assert "is empty" in render_journal([], area=None, page=0, total=0)
+
+
+def test_a_shared_excerpt_names_its_author_and_pings_no_one() -> None:
+    text = shared_text(name="@everyone", prompt_text="What is home?", excerpt="line one\n<@1>")
+    assert text.startswith("**@\u200beveryone** shared from their reflection on *What is home?*")
+    assert "\n> line one\n> " in text and "<@1>" not in text

@@ -4,8 +4,9 @@ Recipients are rows in ``prompt_delivery``. A batch is claimed (``pending`` -> `
 one statement before its messages go out, and each outcome is written when the batch ends, so
 a crash never resends: rows left in ``sending`` by a killed process are not retried. Requests
 are paced below the global limit by a shared ``Pacer`` and run with bounded concurrency;
-discord.py itself honours 429s. 50007 (DMs closed) marks the member and is never retried; 503
-and exhausted 5xx are retried by a later sweep; anything else is recorded as failed.
+discord.py itself honours 429s. DMs closed marks the member and is never retried; 503, exhausted
+5xx and a vanished DM channel are retried by a later sweep; anything else is recorded as failed.
+The sender (``DmSender``) reports refusals as ``SendFailure``s, so nothing here knows Discord.
 """
 
 from __future__ import annotations
@@ -14,27 +15,25 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-import discord
+from typing import Any
 
 from bot.db.engine import Database
 from bot.db.models.prompts import DeliveryKind, DeliveryStatus
-from bot.db.queries.prompts import (
+from bot.db.queries.delivery import (
     claim_deliveries,
     known_dm_channels,
     mark_dms_closed,
     record_outcomes,
     remember_dm_channels,
 )
+from bot.domain.components import Button
+from bot.services.ports import DmSender, SendFailure
 
 log = logging.getLogger("lantern.fanout")
 
-DMS_CLOSED = 50007
-UNKNOWN_CHANNEL = 10003
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=10)
 # Below Discord's 50 requests/s global limit, with room for scheduling jitter (see bench/).
@@ -74,53 +73,6 @@ class Pacer:
         self._sent.append(now)
 
 
-class DmSender(Protocol):
-    """What the fan-out needs from Discord: open a DM channel, post a message in it."""
-
-    async def open_dm(self, user_id: int) -> int: ...
-
-    async def send(self, channel_id: int, payload: dict[str, Any]) -> int: ...
-
-
-# discord.py keeps one rate-limit bucket per DM channel and, once it holds 256 of them, scans
-# every bucket on every request (they expire after 5 minutes): a 10,000-member fan-out would
-# cost O(n) CPU per message. The sender drops idle buckets itself, staying under that threshold.
-BUCKET_PRUNE_AT = 200
-
-
-class HttpDmSender:
-    """A ``DmSender`` on discord.py's HTTP client: raw payloads, no object building."""
-
-    def __init__(self, http: Any) -> None:
-        self.http = http
-
-    async def open_dm(self, user_id: int) -> int:
-        data = await self.http.start_private_message(user_id)
-        self.prune_buckets()
-        return int(data["id"])
-
-    async def send(self, channel_id: int, payload: dict[str, Any]) -> int:
-        params = discord.http.MultipartParameters(payload=payload, multipart=None, files=None)
-        data = await self.http.send_message(channel_id, params=params)
-        self.prune_buckets()
-        return int(data["id"])
-
-    def prune_buckets(self) -> None:
-        """Forget per-channel rate-limit buckets nobody is waiting on (global limits stay)."""
-        buckets = getattr(self.http, "_buckets", None)
-        if not isinstance(buckets, dict) or len(buckets) < BUCKET_PRUNE_AT:
-            return
-        idle = [
-            key
-            for key, bucket in buckets.items()
-            if getattr(bucket, "outgoing", 1) == 0
-            and not getattr(bucket, "_pending_requests", True)
-            and getattr(bucket, "remaining", 0) > 0
-        ]
-        for key in idle:
-            del buckets[key]
-
-
 @dataclass
 class FanoutResult:
     """What one fan-out run did."""
@@ -133,7 +85,18 @@ class FanoutResult:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-PayloadFor = Callable[[Any], dict[str, Any]]
+# What one recipient is sent: the text and its buttons (built per delivery row).
+MessageFor = Callable[[Any], tuple[str, Sequence[Button]]]
+# A vanished DM channel or a transient fault: tried again by a later sweep.
+_RETRIED = frozenset(
+    {
+        SendFailure.UNKNOWN_CHANNEL,
+        SendFailure.UNKNOWN_MESSAGE,
+        SendFailure.UNKNOWN_USER,
+        SendFailure.NOT_FOUND,
+        SendFailure.SERVER_ERROR,
+    }
+)
 
 
 async def fan_out_dms(
@@ -142,7 +105,7 @@ async def fan_out_dms(
     *,
     occurrence_id: int,
     guild_id: int,
-    payload_for: PayloadFor,
+    message_for: MessageFor,
     now: datetime,
     pacer: Pacer,
     concurrency: int = 8,
@@ -211,7 +174,7 @@ async def fan_out_dms(
                         learnt,
                         closed,
                         attempted,
-                        payload_for,
+                        message_for,
                         pacer,
                         result,
                     )
@@ -261,53 +224,51 @@ async def _deliver_one(
     learnt: dict[int, int],
     closed: list[int],
     attempted: set[int],
-    payload_for: PayloadFor,
+    message_for: MessageFor,
     pacer: Pacer,
     result: FanoutResult,
 ) -> dict[str, Any]:
+    """Open the member's DM if needed, send, and say what to record for the row."""
     user_id = delivery.recipient_id
-    channel_id = known.get(user_id)
-    try:
-        if channel_id is None:
-            await pacer.wait()
-            attempted.add(delivery.id or 0)
-            result.requests += 1
-            channel_id = await sender.open_dm(user_id)
-            learnt[user_id] = channel_id
+    channel_id: int | SendFailure | None = known.get(user_id)
+    if channel_id is None:
         await pacer.wait()
         attempted.add(delivery.id or 0)
         result.requests += 1
-        message_id = await sender.send(channel_id, payload_for(delivery))
-    except discord.Forbidden as error:
-        if error.code == DMS_CLOSED:
-            closed.append(user_id)
-            result.dm_closed += 1
-            return {"status": DeliveryStatus.DM_CLOSED, "error_code": error.code}
-        result.failed += 1
-        return {"status": DeliveryStatus.FAILED, "error_code": error.code}
-    except discord.NotFound as error:
-        if error.code == UNKNOWN_CHANNEL:
-            learnt[user_id] = 0  # forget a stale DM channel; reopened on the retry
-        return _retry_or_fail(delivery, error, result)
-    except discord.DiscordServerError as error:
-        return _retry_or_fail(delivery, error, result)
-    except discord.HTTPException as error:
-        result.failed += 1
-        return {"status": DeliveryStatus.FAILED, "error_code": error.code or error.status}
-    result.sent += 1
-    return {"status": DeliveryStatus.SENT, "channel_id": channel_id, "message_id": message_id}
+        channel_id = await sender.open_dm(user_id)
+        if not isinstance(channel_id, SendFailure):
+            learnt[user_id] = channel_id
+    sent: int | SendFailure = channel_id
+    if not isinstance(channel_id, SendFailure):
+        text, buttons = message_for(delivery)
+        await pacer.wait()
+        attempted.add(delivery.id or 0)
+        result.requests += 1
+        sent = await sender.send(channel_id, text, buttons=buttons)
+    if not isinstance(sent, SendFailure):
+        result.sent += 1
+        return {"status": DeliveryStatus.SENT, "channel_id": channel_id, "message_id": sent}
+    if sent == SendFailure.DMS_CLOSED:
+        closed.append(user_id)
+        result.dm_closed += 1
+        return {"status": DeliveryStatus.DM_CLOSED}
+    if sent == SendFailure.UNKNOWN_CHANNEL:
+        learnt[user_id] = 0  # forget a stale DM channel; reopened on the retry
+    if sent in _RETRIED:
+        return _retry_or_fail(delivery, sent, result)
+    result.failed += 1
+    log.info("dm not delivered delivery=%s reason=%s", delivery.id, sent.value)
+    return {"status": DeliveryStatus.FAILED}
 
 
-def _retry_or_fail(
-    delivery: Any, error: discord.HTTPException, result: FanoutResult
-) -> dict[str, Any]:
-    code = error.code or error.status
+def _retry_or_fail(delivery: Any, failure: SendFailure, result: FanoutResult) -> dict[str, Any]:
+    """Retry later, unless the row has used up its attempts."""
     if delivery.attempts >= MAX_ATTEMPTS:
         result.failed += 1
-        return {"status": DeliveryStatus.FAILED, "error_code": code}
+        log.info("dm given up delivery=%s reason=%s", delivery.id, failure.value)
+        return {"status": DeliveryStatus.FAILED}
     result.retry += 1
     return {
         "status": DeliveryStatus.RETRY,
-        "error_code": code,
         "next_attempt_at": delivery.updated_at + RETRY_AFTER,
     }

@@ -1,0 +1,225 @@
+"""/prompts: the moderators' prompt library, schedules and suggestion queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.domain.areas import AREAS
+from bot.domain.text import fit
+from bot.gateway.checks import moderator_only
+from bot.gateway.components import services_of
+from bot.gateway.messenger import reply
+
+AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
+CHOICE_NAME = 100  # Discord's limit for an autocomplete choice's name
+
+
+async def prompt_autocomplete(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Prompts whose id or text matches what the moderator typed."""
+    found = await services_of(interaction).prompts.search(interaction.guild_id or 0, current)
+    return [
+        app_commands.Choice(name=fit(f"{p.key}: {p.text}", CHOICE_NAME), value=p.key) for p in found
+    ]
+
+
+class PromptsCog(commands.Cog):
+    """Moderators: the reflection prompt library, schedules and members' suggestions."""
+
+    prompts = app_commands.Group(
+        name="prompts",
+        description="Moderators: the reflection prompt library and schedules",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    # ------------------------------------------------------------------------- library
+
+    @prompts.command(name="add")
+    @moderator_only()
+    @app_commands.choices(area=AREA_CHOICES)
+    @app_commands.describe(
+        area="Which area it belongs to",
+        text="The prompt, as members will read it",
+        follow_up="An optional follow-up question",
+    )
+    async def prompts_add(
+        self,
+        interaction: discord.Interaction[Any],
+        area: app_commands.Choice[str],
+        text: str,
+        follow_up: str | None = None,
+    ) -> None:
+        """Add a prompt to this server's library."""
+        await interaction.response.defer(ephemeral=True)
+        answer = await self.bot.services.prompts.add(
+            interaction.guild_id or 0, interaction.user.id, area.value, text, follow_up
+        )
+        await reply(interaction, answer)
+
+    @prompts.command(name="edit")
+    @moderator_only()
+    @app_commands.choices(area=AREA_CHOICES)
+    @app_commands.describe(
+        prompt="The prompt's id", text="New wording", follow_up="New follow-up ('-' removes it)"
+    )
+    @app_commands.autocomplete(prompt=prompt_autocomplete)
+    async def prompts_edit(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: str,
+        text: str | None = None,
+        area: app_commands.Choice[str] | None = None,
+        follow_up: str | None = None,
+    ) -> None:
+        """Edit a prompt; earlier versions are kept in its history."""
+        await interaction.response.defer(ephemeral=True)
+        answer = await self.bot.services.prompts.edit(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            prompt,
+            text=text,
+            area=area.value if area else None,
+            follow_up=follow_up,
+        )
+        await reply(interaction, answer)
+
+    @prompts.command(name="retire")
+    @moderator_only()
+    @app_commands.describe(prompt="The prompt's id", restore="Bring a retired prompt back")
+    @app_commands.autocomplete(prompt=prompt_autocomplete)
+    async def prompts_retire(
+        self, interaction: discord.Interaction[Any], prompt: str, restore: bool = False
+    ) -> None:
+        """Stop sending a prompt (or bring it back)."""
+        await interaction.response.defer(ephemeral=True)
+        answer = await self.bot.services.prompts.retire(
+            interaction.guild_id or 0, interaction.user.id, prompt, restore=restore
+        )
+        await reply(interaction, answer)
+
+    @prompts.command(name="list")
+    @moderator_only()
+    @app_commands.choices(area=AREA_CHOICES)
+    async def prompts_list(
+        self, interaction: discord.Interaction[Any], area: app_commands.Choice[str] | None = None
+    ) -> None:
+        """List prompts with their ids."""
+        await interaction.response.defer(ephemeral=True)
+        chunks = await self.bot.services.prompts.list(
+            interaction.guild_id or 0, area.value if area else None
+        )
+        for chunk in chunks:
+            await reply(interaction, chunk)
+
+    @prompts.command(name="preview")
+    @moderator_only()
+    @app_commands.autocomplete(prompt=prompt_autocomplete)
+    async def prompts_preview(self, interaction: discord.Interaction[Any], prompt: str) -> None:
+        """See a prompt exactly as members will."""
+        text = await self.bot.services.prompts.preview(interaction.guild_id or 0, prompt)
+        await reply(interaction, text)
+
+    # ----------------------------------------------------------------------- schedules
+
+    @prompts.command(name="schedule")
+    @moderator_only()
+    @app_commands.describe(
+        when="e.g. 'every Monday 09:00', 'daily 18:30', 'weekdays 08:00' or cron '0 9 * * mon'",
+        timezone="IANA time zone, e.g. Europe/London (default: Lantern's configured zone)",
+        areas="Comma-separated areas (identity, culture, ...); empty means all",
+        prompt="Always send this prompt instead of rotating",
+        channel="Post in the reflections channel with a thread for answers",
+        dm="DM every member who opted in",
+        pairs="Post in each active pair space (from the pair's shared areas)",
+    )
+    async def prompts_schedule(
+        self,
+        interaction: discord.Interaction[Any],
+        when: str,
+        timezone: str | None = None,
+        areas: str | None = None,
+        prompt: str | None = None,
+        channel: bool = True,
+        dm: bool = False,
+        pairs: bool = False,
+    ) -> None:
+        """Create a prompt schedule."""
+        await interaction.response.defer(ephemeral=True)
+        answer = await self.bot.services.prompts.create_schedule(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            when,
+            timezone=timezone,
+            areas=areas,
+            prompt=prompt,
+            channel=channel,
+            dm=dm,
+            pairs=pairs,
+        )
+        await reply(interaction, answer)
+
+    @prompts.command(name="schedules")
+    @moderator_only()
+    @app_commands.describe(
+        action="What to do (default: list)", schedule="The schedule number, for pause/resume/delete"
+    )
+    @app_commands.choices(
+        action=[
+            app_commands.Choice(name="list", value="list"),
+            app_commands.Choice(name="pause", value="pause"),
+            app_commands.Choice(name="resume", value="resume"),
+            app_commands.Choice(name="delete", value="delete"),
+        ]
+    )
+    async def prompts_schedules(
+        self,
+        interaction: discord.Interaction[Any],
+        action: app_commands.Choice[str] | None = None,
+        schedule: int | None = None,
+    ) -> None:
+        """List schedules with their next run; pause, resume or delete one."""
+        await interaction.response.defer(ephemeral=True)
+        guild_id = interaction.guild_id or 0
+        verb = action.value if action else "list"
+        if verb == "list":
+            answer = await self.bot.services.prompts.schedules(guild_id)
+        else:
+            answer = await self.bot.services.prompts.set_schedule_state(
+                guild_id, interaction.user.id, schedule, verb
+            )
+        await reply(interaction, answer)
+
+    @prompts.command(name="send-now")
+    @moderator_only()
+    @app_commands.describe(schedule="The schedule to send now (for a test)")
+    async def prompts_send_now(self, interaction: discord.Interaction[Any], schedule: int) -> None:
+        """Send a schedule's next prompt right now."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        answer = await self.bot.services.delivery.send_now(
+            interaction.guild_id or 0, interaction.user.id, schedule
+        )
+        await reply(interaction, answer)
+
+    # --------------------------------------------------------------------- suggestions
+
+    @prompts.command(name="suggestions")
+    @moderator_only()
+    async def prompts_suggestions(self, interaction: discord.Interaction[Any]) -> None:
+        """Review prompts members suggested."""
+        await interaction.response.defer(ephemeral=True)
+        cards = await self.bot.services.prompts.pending_suggestions(interaction.guild_id or 0)
+        if not cards:
+            await reply(interaction, "No suggestions are waiting.")
+            return
+        for card in cards:
+            await reply(interaction, card.text, buttons=card.buttons)

@@ -1,0 +1,77 @@
+"""The prompts feature's persistent buttons: Reflect (on a prompt), Share (under a reflection)
+and Approve/Decline (on a member's suggestion). Each survives restarts and checks who acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.domain.components import REFLECT, SHARE, SUGGESTION
+from bot.gateway.boundary import send_private
+from bot.gateway.checks import is_moderator
+from bot.gateway.components import PersistentButton
+from bot.gateway.messenger import reply
+from cogs.prompts.reflections import ReflectModal, ShareModal
+
+
+class ReflectButton(PersistentButton, template=REFLECT):
+    """Opens a private reflection form for the prompt one delivery carried."""
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        delivery_id = int(self.match["id"])
+        return await self.services(interaction).reflections.may_reflect(
+            delivery_id, interaction.user.id
+        )
+
+    async def refuse(self, interaction: discord.Interaction[Any]) -> None:
+        await send_private(interaction, "This prompt was sent to someone else, so nothing changed.")
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        context = await self.services(interaction).reflections.context(int(self.match["id"]))
+        await interaction.response.send_modal(
+            ReflectModal(owner_id=interaction.user.id, context=context)
+        )
+
+
+class ShareButton(PersistentButton, template=SHARE):
+    """Lets the author share an excerpt of their reflection (pair space or community thread).
+
+    Only the author gets the form: ``excerpt`` refuses anyone else.
+    """
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        reflection_id = int(self.match["id"])
+        default = await self.services(interaction).reflections.excerpt(
+            reflection_id, interaction.user.id
+        )
+        await interaction.response.send_modal(
+            ShareModal(
+                owner_id=interaction.user.id,
+                reflection_id=reflection_id,
+                where=self.match["where"],
+                default=default,
+            )
+        )
+
+
+class SuggestionButton(PersistentButton, template=SUGGESTION):
+    """Approve or decline a member's suggested prompt (moderators only, decided once)."""
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        return isinstance(interaction.user, discord.Member) and await is_moderator(
+            interaction.client, interaction.user
+        )
+
+    async def refuse(self, interaction: discord.Interaction[Any]) -> None:
+        await send_private(interaction, "Only this server's moderators can decide suggestions.")
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True)
+        text = await self.services(interaction).prompts.decide_suggestion(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            int(self.match["id"]),
+            approve=self.match["action"] == "approve",
+        )
+        await reply(interaction, text)
