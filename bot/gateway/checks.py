@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
+    from bot.services import Services
 
 
 class NotModeratorError(UserFacingError, app_commands.CheckFailure):
@@ -30,11 +30,11 @@ class NotInServerError(UserFacingError, app_commands.CheckFailure):
         super().__init__("Please use this command inside the server, not in a direct message.")
 
 
-async def is_moderator(bot: LanternBot, member: discord.Member) -> bool:
+async def is_moderator(services: Services, member: discord.Member) -> bool:
     """Manage Server, or the moderator role chosen in /setup."""
     if member.guild_permissions.manage_guild or member.guild_permissions.administrator:
         return True
-    role_id = await bot.services.setup.moderator_role(member.guild.id)
+    role_id = await services.setup.moderator_role(member.guild.id)
     return role_id is not None and any(role.id == role_id for role in member.roles)
 
 
@@ -42,7 +42,7 @@ async def ensure_moderator(interaction: discord.Interaction[Any]) -> bool:
     """Re-check in the bot what Discord's default permissions already hide."""
     if interaction.guild is None or not isinstance(interaction.user, discord.Member):
         raise NotInServerError()
-    if not await is_moderator(interaction.client, interaction.user):
+    if not await is_moderator(interaction.client.services, interaction.user):
         raise NotModeratorError()
     return True
 

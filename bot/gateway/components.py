@@ -27,14 +27,12 @@ from bot.errors import NotYourComponentError
 from bot.gateway.boundary import report_interaction_error, send_private
 
 if TYPE_CHECKING:
-    from bot.client import LanternBot
     from bot.services import Services
 
 __all__ = [
     "CUSTOM_ID_PREFIX",
     "MAX_CUSTOM_ID",
     "MODAL_PREFIX",
-    "GuardedItem",
     "LanternModal",
     "OwnedView",
     "PersistentButton",
@@ -90,9 +88,9 @@ def raw_components(specs: Sequence[Button]) -> list[dict[str, Any]]:
 
 
 def services_of(interaction: discord.Interaction[Any]) -> Services:
-    """The bot's services, from any interaction."""
-    bot: LanternBot = interaction.client
-    return bot.services
+    """The bot's services, from any interaction (the client is Lantern's bot)."""
+    services: Services = interaction.client.services
+    return services
 
 
 class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
@@ -135,34 +133,6 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             if await self.allowed(interaction):
                 return True
             await self.refuse(interaction)
-        except Exception as error:
-            await report_interaction_error(interaction, error, where=type(self).__name__)
-        return False
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.handle(interaction)
-        except Exception as error:
-            await report_interaction_error(interaction, error, where=type(self).__name__)
-
-
-class GuardedItem:
-    """Mixin for DynamicItems: a refusal for the wrong person, the error boundary for failures.
-
-    Subclasses implement ``allowed`` (who may act) and ``handle`` (what happens).
-    """
-
-    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
-        return True
-
-    async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        """What the component does; every subclass defines it."""
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        try:
-            if await self.allowed(interaction):
-                return True
-            await send_private(interaction, NotYourComponentError().message)
         except Exception as error:
             await report_interaction_error(interaction, error, where=type(self).__name__)
         return False

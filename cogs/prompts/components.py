@@ -60,7 +60,7 @@ class SuggestionButton(PersistentButton, template=SUGGESTION):
 
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         return isinstance(interaction.user, discord.Member) and await is_moderator(
-            interaction.client, interaction.user
+            self.services(interaction), interaction.user
         )
 
     async def refuse(self, interaction: discord.Interaction[Any]) -> None:
