@@ -128,8 +128,8 @@ def serve(port_queue: multiprocessing.Queue, limit: int) -> None:  # type: ignor
 
 async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignore[no-untyped-def]
     """Subscribed members, a schedule, one claimed occurrence and its pending deliveries."""
-    from bot.db.models import PromptOccurrence, PromptSchedule, PromptSubscription
-    from bot.db.queries.delivery import add_deliveries
+    from bot.db.models import PromptSubscription
+    from tests.factories import add_schedule, pending_dms
 
     now = datetime(2026, 1, 5, 14, tzinfo=UTC)
     guild = 9 * 10**17
@@ -147,44 +147,18 @@ async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignor
                 for i in range(recipients)
             ],
         )
-        schedule = PromptSchedule(
-            guild_id=guild,
-            expression="every Monday 09:00",
-            timezone="America/New_York",
-            to_dm=True,
-            to_channel=False,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(schedule)
-        await session.flush()
-        occurrence = PromptOccurrence(
-            guild_id=guild,
-            schedule_id=schedule.id,
-            due_at=now,
-            prompt_key="identity-01",
-            created_at=now,
-        )
-        session.add(occurrence)
-        await session.flush()
-        await add_deliveries(
-            session,
-            rows=[
-                {
-                    "occurrence_id": occurrence.id,
-                    "guild_id": guild,
-                    "kind": "dm",
-                    "recipient_id": USER_BASE + i,
-                    "user_id": USER_BASE + i,
-                    "prompt_key": "identity-01",
-                    "status": "pending",
-                    "attempts": 0,
-                    "updated_at": now,
-                }
-                for i in range(recipients)
-            ],
-        )
-        return int(occurrence.id or 0)
+    schedule = await add_schedule(
+        database,
+        guild_id=guild,
+        now=now,
+        expression="every Monday 09:00",
+        timezone="America/New_York",
+        to_dm=True,
+        to_channel=False,
+    )
+    return await pending_dms(
+        database, schedule, user_ids=range(USER_BASE, USER_BASE + recipients), now=now
+    )
 
 
 async def run(recipients: int, known_dm: bool) -> dict[str, object]:

@@ -27,12 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
-from bot.db.models import ConsentStatus, MemberProfile
 from bot.db.queries.matching import forbidden_mentors, list_available_mentors
-from bot.db.queries.members import record_consent, save_answers
 from bot.domain.areas import AREA_KEYS
 from bot.domain.matching import DEFAULT_WEIGHTS, MentorPool, MentorSlot
 from bot.domain.profile import Profile
+from tests.factories import add_member
 
 GUILD = 1
 SEED = 20261128
@@ -45,21 +44,13 @@ async def _populate(database: Database, cipher: Cipher, mentors: int) -> None:
     now = datetime.now(UTC)
     async with database.session() as session:
         for i in range(mentors):
-            user_id = 10**17 + i
-            await record_consent(
+            await add_member(
                 session,
+                cipher,
                 guild_id=GUILD,
-                user_id=user_id,
-                status=ConsentStatus.ACCEPTED,
-                version="bench",
+                user_id=10**17 + i,
                 now=now,
-            )
-            await save_answers(
-                session,
-                guild_id=GUILD,
-                user_id=user_id,
-                cipher=cipher,
-                now=now,
+                completed=True,
                 answers={
                     "role": "mentor",
                     "areas_offered": rnd.sample(AREA_KEYS, rnd.randint(2, 5)),
@@ -70,9 +61,6 @@ async def _populate(database: Database, cipher: Cipher, mentors: int) -> None:
                     "share": ["languages", "timezone", "about"],
                 },
             )
-            row = await session.get(MemberProfile, (GUILD, user_id))
-            assert row is not None
-            row.completed_at = now
 
 
 async def _request(database: Database, cipher: Cipher, mentee: Profile) -> dict[str, float]:

@@ -1,13 +1,27 @@
-"""Builders for test data that would otherwise take a whole onboarding conversation."""
+"""Builders for test data that would otherwise take a whole onboarding conversation, a
+matching round or a prompt schedule. The benchmarks in ``bench/`` seed with them too."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.db.models import ConsentStatus, MemberProfile
+from bot.db.models import ConsentStatus, Introduction, MemberProfile
+from bot.db.models.prompts import DeliveryKind, DeliveryStatus, PromptSchedule
+from bot.db.queries.delivery import add_deliveries, claim_occurrence
+from bot.db.queries.matching import (
+    AcceptOutcome,
+    accept_introduction,
+    create_introduction,
+    open_request,
+)
 from bot.db.queries.members import record_consent, save_answers
 
 MENTEE_DEFAULTS: dict[str, Any] = {
@@ -33,6 +47,37 @@ MENTOR_DEFAULTS: dict[str, Any] = {
     "share": ["languages", "timezone", "about", "brings", "cadence"],
 }
 
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+async def add_member(
+    session: AsyncSession,
+    cipher: Cipher,
+    *,
+    guild_id: int,
+    user_id: int,
+    answers: dict[str, Any],
+    now: datetime,
+    completed: bool = False,
+) -> None:
+    """Consent and questionnaire answers as onboarding saves them; ``completed`` also marks
+    onboarding finished."""
+    await record_consent(
+        session,
+        guild_id=guild_id,
+        user_id=user_id,
+        status=ConsentStatus.ACCEPTED,
+        version="test",
+        now=now,
+    )
+    await save_answers(
+        session, guild_id=guild_id, user_id=user_id, answers=answers, cipher=cipher, now=now
+    )
+    if completed:
+        row = await session.get(MemberProfile, (guild_id, user_id))
+        assert row is not None
+        row.completed_at = now
+
 
 async def onboarded(
     database: Database,
@@ -47,17 +92,157 @@ async def onboarded(
     """A member who consented and finished onboarding with these answers."""
     merged = {**(MENTOR_DEFAULTS if mentor else MENTEE_DEFAULTS), **answers}
     async with database.session() as session:
-        await record_consent(
+        await add_member(
             session,
+            cipher,
             guild_id=guild_id,
             user_id=user_id,
-            status=ConsentStatus.ACCEPTED,
-            version="test",
+            answers=merged,
             now=now,
+            completed=True,
         )
-        await save_answers(
-            session, guild_id=guild_id, user_id=user_id, answers=merged, cipher=cipher, now=now
+
+
+async def introduce(
+    session: AsyncSession,
+    cipher: Cipher,
+    *,
+    guild_id: int,
+    mentee_id: int,
+    mentor_id: int,
+    now: datetime,
+    score: float,
+    reasons: list[str],
+) -> int:
+    """What matching does on a request: the mentee's request and an introduction to the
+    mentor, open for three days; the introduction's id."""
+    await open_request(session, guild_id=guild_id, mentee_id=mentee_id, now=now)
+    intro: Introduction | None = await create_introduction(
+        session,
+        guild_id=guild_id,
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        score=score,
+        reasons=reasons,
+        cipher=cipher,
+        now=now,
+        expires_at=now + timedelta(days=3),
+    )
+    assert intro is not None and intro.id is not None
+    return intro.id
+
+
+async def accepted_pair(
+    database: Database,
+    cipher: Cipher,
+    *,
+    guild_id: int,
+    mentee_id: int,
+    mentor_id: int,
+    now: datetime,
+    reasons: list[str],
+) -> int:
+    """What matching's accept leaves behind, through its own queries: the request, an
+    introduction, and the accept that claims a mentor slot and creates one ``opening`` pair;
+    the pair's id."""
+    async with database.session() as session:
+        intro_id = await introduce(
+            session,
+            cipher,
+            guild_id=guild_id,
+            mentee_id=mentee_id,
+            mentor_id=mentor_id,
+            now=now,
+            score=90.0,
+            reasons=reasons,
         )
-        row = await session.get(MemberProfile, (guild_id, user_id))
-        assert row is not None
-        row.completed_at = now
+        outcome, _, pair = await accept_introduction(session, intro_id=intro_id, now=now)
+    assert outcome == AcceptOutcome.ACCEPTED and pair is not None and pair.id is not None
+    return pair.id
+
+
+async def add_row(database: Database, row: RowT) -> RowT:
+    """Write ``row`` as it is (no query's rules applied) and return it with its id."""
+    async with database.session() as session:
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def add_schedule(
+    database: Database,
+    *,
+    guild_id: int,
+    now: datetime,
+    expression: str = "daily 09:00",
+    timezone: str = "UTC",
+    **fields: Any,
+) -> PromptSchedule:
+    """A prompt schedule row."""
+    return await add_row(
+        database,
+        PromptSchedule(
+            guild_id=guild_id,
+            expression=expression,
+            timezone=timezone,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        ),
+    )
+
+
+async def pending_dms(
+    database: Database,
+    schedule: PromptSchedule,
+    *,
+    user_ids: Iterable[int],
+    now: datetime,
+    prompt_key: str = "identity-01",
+) -> int:
+    """The schedule's claimed occurrence due ``now`` and one pending DM delivery of
+    ``prompt_key`` to each of ``user_ids``; the occurrence's id."""
+    async with database.session() as session:
+        occurrence = await claim_occurrence(
+            session, schedule=schedule, due_at=now, prompt_key=prompt_key, now=now
+        )
+        assert occurrence is not None and occurrence.id is not None
+        await add_deliveries(
+            session,
+            rows=[
+                {
+                    "occurrence_id": occurrence.id,
+                    "guild_id": schedule.guild_id,
+                    "kind": DeliveryKind.DM,
+                    "recipient_id": user_id,
+                    "user_id": user_id,
+                    "prompt_key": prompt_key,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for user_id in user_ids
+            ],
+        )
+    return occurrence.id
+
+
+async def count_rows(database: Database, model: type, **where: object) -> int:
+    """How many rows of ``model`` have these column values."""
+    async with database.session() as session:
+        stmt = select(func.count()).select_from(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def tables_naming(database: Database, user_id: int, *, as_text: bool = False) -> list[str]:
+    """The tables with a row holding ``user_id`` in a column (or, with ``as_text``, anywhere in
+    the row's text, such as a custom id)."""
+    found = []
+    async with database.session() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                if user_id in tuple(row) or (as_text and str(user_id) in repr(tuple(row))):
+                    found.append(table.name)
+    return found

@@ -11,52 +11,21 @@ from bot.db.engine import Database
 from bot.db.models import PromptSchedule, PromptSubscription
 from bot.db.models.prompts import DeliveryKind, DeliveryStatus
 from bot.db.queries import delivery as q
+from tests.factories import add_schedule, pending_dms
 
 GUILD = 10
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
 
 
 async def _schedule(database: Database, **fields: Any) -> PromptSchedule:
-    async with database.session() as session:
-        row = PromptSchedule(
-            guild_id=GUILD,
-            expression="daily 14:00",
-            timezone="UTC",
-            next_run_at=NOW,
-            created_at=NOW,
-            updated_at=NOW,
-            **fields,
-        )
-        session.add(row)
-        await session.flush()
-        return row
+    return await add_schedule(
+        database, guild_id=GUILD, now=NOW, expression="daily 14:00", next_run_at=NOW, **fields
+    )
 
 
 async def _occurrence_with(database: Database, recipients: int) -> int:
     schedule = await _schedule(database)
-    async with database.session() as session:
-        occurrence = await q.claim_occurrence(
-            session, schedule=schedule, due_at=NOW, prompt_key="identity-01", now=NOW
-        )
-        assert occurrence is not None
-        await q.add_deliveries(
-            session,
-            rows=[
-                {
-                    "occurrence_id": occurrence.id,
-                    "guild_id": GUILD,
-                    "kind": DeliveryKind.DM,
-                    "recipient_id": 1000 + i,
-                    "user_id": 1000 + i,
-                    "prompt_key": "identity-01",
-                    "status": DeliveryStatus.PENDING,
-                    "attempts": 0,
-                    "updated_at": NOW,
-                }
-                for i in range(recipients)
-            ],
-        )
-        return occurrence.id or 0
+    return await pending_dms(database, schedule, user_ids=range(1000, 1000 + recipients), now=NOW)
 
 
 async def test_an_occurrence_is_claimed_once(database: Database) -> None:

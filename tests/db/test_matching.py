@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.db.models import Introduction, IntroStatus, MatchRequest, MemberProfile, Pair
@@ -15,46 +13,33 @@ from bot.db.models import RequestStatus as RS
 from bot.db.queries.matching import (
     AcceptOutcome,
     accept_introduction,
-    create_introduction,
     expired_introductions,
     free_places,
     offer_request,
     open_request,
     reminders_due,
 )
-from tests.factories import onboarded
+from tests.factories import count_rows, introduce, onboarded
 
 GUILD = 10
 MENTOR = 100
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-async def _count(database: Database, model: type, **where: object) -> int:
-    async with database.session() as session:
-        stmt = select(func.count()).select_from(model)
-        for key, value in where.items():
-            stmt = stmt.where(getattr(model, key) == value)
-        return int((await session.execute(stmt)).scalar_one())
-
-
 async def _introduced(database: Database, cipher: Cipher, mentee_id: int) -> int:
     """A waiting mentee introduced to the mentor; the introduction's id."""
     await onboarded(database, cipher, guild_id=GUILD, user_id=mentee_id, now=NOW)
     async with database.session() as session:
-        await open_request(session, guild_id=GUILD, mentee_id=mentee_id, now=NOW)
-        intro = await create_introduction(
+        return await introduce(
             session,
+            cipher,
             guild_id=GUILD,
             mentee_id=mentee_id,
             mentor_id=MENTOR,
+            now=NOW,
             score=50,
             reasons=[],
-            cipher=cipher,
-            now=NOW,
-            expires_at=NOW + timedelta(days=3),
         )
-    assert intro is not None and intro.id is not None
-    return intro.id
 
 
 async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(
@@ -70,7 +55,7 @@ async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(
 
     outcomes = await asyncio.gather(*(click() for _ in range(10)))
     assert sorted(outcomes) == [AcceptOutcome.ACCEPTED] + [AcceptOutcome.DECIDED] * 9
-    assert await _count(database, Pair) == 1
+    assert await count_rows(database, Pair) == 1
     async with database.session() as session:
         row = await session.get(MemberProfile, (GUILD, MENTOR))
     assert row is not None and row.active_mentees == 1
@@ -90,8 +75,8 @@ async def test_capacity_holds_when_two_introductions_are_accepted_at_once(
     outcomes = await asyncio.gather(*(accept(i) for i in intro_ids))
     # The mentor's capacity is 2: two pairs, the third introduction stays pending.
     assert sorted(outcomes) == sorted([AcceptOutcome.ACCEPTED] * 2 + [AcceptOutcome.FULL])
-    assert await _count(database, Pair) == 2
-    assert await _count(database, Introduction, status=IntroStatus.PENDING) == 1
+    assert await count_rows(database, Pair) == 2
+    assert await count_rows(database, Introduction, status=IntroStatus.PENDING) == 1
 
 
 async def test_pending_introductions_hold_the_mentors_free_places(
@@ -118,7 +103,7 @@ async def test_an_offered_request_is_never_on_the_waiting_list(
         assert not await offer_request(session, guild_id=GUILD, mentee_id=2, now=NOW)
         offered = await session.get(MatchRequest, (GUILD, 1))
     assert offered is not None and offered.status == RS.OFFERED
-    assert await _count(database, MatchRequest, status=RS.WAITING) == 1
+    assert await count_rows(database, MatchRequest, status=RS.WAITING) == 1
 
 
 async def test_expiry_and_reminders_are_found_at_the_right_time(

@@ -9,18 +9,17 @@ from datetime import UTC, datetime, timedelta
 from bot.db.engine import Database
 from bot.db.models import Pair, PairStatus
 from bot.db.queries import pairs as q
+from tests.factories import add_row
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 GUILD = 10
 
 
 async def _pair(database: Database, *, status: str = PairStatus.OPENING) -> int:
-    async with database.session() as session:
-        pair = Pair(guild_id=GUILD, mentee_id=1, mentor_id=2, status=status, created_at=NOW)
-        session.add(pair)
-        await session.flush()
-        assert pair.id is not None
-        return pair.id
+    pair = Pair(guild_id=GUILD, mentee_id=1, mentor_id=2, status=status, created_at=NOW)
+    await add_row(database, pair)
+    assert pair.id is not None
+    return pair.id
 
 
 async def _race(database: Database, n: int, work):  # type: ignore[no-untyped-def]

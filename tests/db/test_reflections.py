@@ -9,8 +9,10 @@ from sqlalchemy import text
 
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.db.models import PromptDelivery, PromptOccurrence, PromptSchedule
+from bot.db.models import PromptDelivery
 from bot.db.queries import reflections as q
+from bot.db.queries.delivery import claim_occurrence
+from tests.factories import add_schedule
 
 GUILD = 10
 NOW = datetime(2026, 1, 5, 14, tzinfo=UTC)
@@ -75,40 +77,29 @@ async def test_sharing_is_recorded_per_place(database: Database, cipher: Cipher)
 async def test_a_dm_delivery_is_found_by_its_message_for_its_member_only(
     database: Database,
 ) -> None:
+    schedule = await add_schedule(database, guild_id=GUILD, now=NOW)
     async with database.session() as session:
-        schedule = PromptSchedule(
-            guild_id=GUILD, expression="daily 09:00", timezone="UTC", created_at=NOW, updated_at=NOW
+        occurrence = await claim_occurrence(
+            session, schedule=schedule, due_at=NOW, prompt_key=None, now=NOW
         )
-        session.add(schedule)
-        await session.flush()
-        occurrence = PromptOccurrence(
-            guild_id=GUILD, schedule_id=schedule.id or 0, due_at=NOW, created_at=NOW
-        )
-        session.add(occurrence)
-        await session.flush()
-        session.add(
-            PromptDelivery(
-                occurrence_id=occurrence.id or 0,
-                guild_id=GUILD,
-                kind="dm",
-                recipient_id=1,
-                user_id=1,
-                status="sent",
-                message_id=2**62,
-                updated_at=NOW,
+        assert occurrence is not None and occurrence.id is not None
+        # Member 1's DM, then the channel post: both sent, their message ids one apart.
+        for kind, recipient_id, user_id, message_id in (
+            ("dm", 1, 1, 2**62),
+            ("channel", 77, None, 2**62 + 1),
+        ):
+            session.add(
+                PromptDelivery(
+                    occurrence_id=occurrence.id,
+                    guild_id=GUILD,
+                    kind=kind,
+                    recipient_id=recipient_id,
+                    user_id=user_id,
+                    status="sent",
+                    message_id=message_id,
+                    updated_at=NOW,
+                )
             )
-        )
-        session.add(
-            PromptDelivery(
-                occurrence_id=occurrence.id or 0,
-                guild_id=GUILD,
-                kind="channel",
-                recipient_id=77,
-                status="sent",
-                message_id=2**62 + 1,
-                updated_at=NOW,
-            )
-        )
     async with database.session() as session:
         found = await q.find_dm_delivery(session, user_id=1, message_id=2**62)
         assert found is not None and found.recipient_id == 1

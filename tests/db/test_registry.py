@@ -11,14 +11,10 @@ from sqlmodel import SQLModel
 
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.db.models import AuditEntry, ConsentStatus
-from bot.db.queries.members import (
-    load_profile,
-    record_consent,
-    save_answers,
-    set_prompt_subscription,
-)
+from bot.db.models import AuditEntry
+from bot.db.queries.members import load_profile, set_prompt_subscription
 from bot.db.registry import delete_member, export_member, guilds_of_member, reencrypt_all
+from tests.factories import add_member, tables_naming
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GUILD = 900000000000000001
@@ -30,20 +26,12 @@ SECRET = "my grandmother spoke Hokkien and I never learnt it"
 async def _seed(database: Database, cipher: Cipher) -> None:
     async with database.session() as session:
         for user, about in ((ANN, SECRET), (BO, "I bring twenty years in design")):
-            await record_consent(
+            await add_member(
                 session,
-                guild_id=GUILD,
-                user_id=user,
-                status=ConsentStatus.ACCEPTED,
-                version="v1",
-                now=NOW,
-            )
-            await save_answers(
-                session,
+                cipher,
                 guild_id=GUILD,
                 user_id=user,
                 answers={"role": "mentee", "about": about, "areas_wanted": ["identity"]},
-                cipher=cipher,
                 now=NOW,
             )
             await set_prompt_subscription(
@@ -54,16 +42,6 @@ async def _seed(database: Database, cipher: Cipher) -> None:
                 guild_id=GUILD, actor_id=BO, action="setup", target_user_id=ANN, created_at=NOW
             )
         )
-
-
-async def _rows_naming(database: Database, user_id: int) -> list[str]:
-    found = []
-    async with database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row):
-                    found.append(table.name)
-    return found
 
 
 async def test_export_holds_exactly_the_members_data(database: Database, cipher: Cipher) -> None:
@@ -83,7 +61,7 @@ async def test_delete_leaves_no_trace_and_keeps_others(database: Database, ciphe
     async with database.session() as session:
         counts = await delete_member(session, user_id=ANN)
     assert counts["member_profile"] == 1
-    assert await _rows_naming(database, ANN) == []
+    assert await tables_naming(database, ANN) == []
     async with database.session() as session:
         other = await load_profile(session, guild_id=GUILD, user_id=BO, cipher=cipher)
     assert other is not None and other.about == "I bring twenty years in design"

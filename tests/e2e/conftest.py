@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import discord
+import pytest
 import pytest_asyncio
 import simcord
 
@@ -31,3 +32,21 @@ async def community(simcord_env: simcord.Env) -> Community:
     member = guild.add_member(env.create_user("member_kai"))
     await env.settle()
     return Community(env, guild, general, mod_role, moderator, member)
+
+
+def close_dms(env: simcord.Env, user: simcord.UserHandle) -> None:
+    """Discord refuses the bot's next DM to ``user``: 403, code 50007 (their DMs are closed)."""
+    env.inject_error(
+        "POST",
+        f"/channels/{user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+    )
+
+
+async def assert_members_cannot_run(community: Community, command: str) -> None:
+    """A plain member is not offered ``command``, and Discord refuses it if they try."""
+    assert command not in community.member.available_commands(community.general)
+    with pytest.raises(simcord.SetupError):
+        await community.member.slash(community.general, command)

@@ -6,6 +6,9 @@ from typing import Any
 
 import simcord
 
+from bot.db.queries.members import get_member_profile, load_profile
+from tests.e2e.conftest import Community
+
 ABOUT_ANN = "My grandmother spoke Hokkien at the market and I only learnt the food words"
 HERITAGE_ANN = "Hokkien Chinese and Scottish, raised in Vancouver"
 
@@ -114,3 +117,29 @@ async def two_onboarded(
     await onboard_in_dm(ann, MENTEE_PAGES)
     await onboard_in_dm(ben, MENTOR_PAGES)
     return ann, ben
+
+
+async def joins(
+    community: Community, name: str = "ann", *, pages: dict[str, dict[str, Any]] | None = None
+) -> simcord.MemberActor:
+    """A new member ``name`` joins the community (and gets the welcome DM); given ``pages``,
+    they also walk the whole questionnaire in DMs."""
+    member = community.guild.add_member(community.env.create_user(name))
+    await community.env.settle()
+    if pages is not None:
+        await onboard_in_dm(member, pages)
+    return member
+
+
+async def profile_of(env: simcord.Env, guild_id: int, user_id: int) -> Any:
+    """The member's decrypted profile, or ``None``."""
+    async with env.bot.database.session() as session:
+        return await load_profile(
+            session, guild_id=guild_id, user_id=user_id, cipher=env.bot.cipher
+        )
+
+
+async def row_of(env: simcord.Env, guild_id: int, user_id: int) -> Any:
+    """The member's profile row as stored (consent, step, encrypted answers), or ``None``."""
+    async with env.bot.database.session() as session:
+        return await get_member_profile(session, guild_id=guild_id, user_id=user_id)

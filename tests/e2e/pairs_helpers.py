@@ -6,23 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import discord
 import simcord
 
 from bot.client import LanternBot
-from bot.db.models import ConsentStatus, Pair
-from bot.db.queries.matching import (
-    AcceptOutcome,
-    accept_introduction,
-    create_introduction,
-    open_request,
-)
-from bot.db.queries.members import record_consent, save_answers
+from bot.db.models import Pair
 from bot.db.queries.setup import get_guild_settings
 from tests.e2e.conftest import Community
+from tests.factories import accepted_pair, add_member
 
 MENTEE_ANSWERS: dict[str, Any] = {
     "role": "mentee",
@@ -62,21 +55,8 @@ async def give_profile(
 ) -> None:
     """Consent and questionnaire answers, as onboarding would save them."""
     async with bot.database.session() as session:
-        await record_consent(
-            session,
-            guild_id=guild_id,
-            user_id=user_id,
-            status=ConsentStatus.ACCEPTED,
-            version="v1",
-            now=bot.now(),
-        )
-        await save_answers(
-            session,
-            guild_id=guild_id,
-            user_id=user_id,
-            answers=answers,
-            cipher=bot.cipher,
-            now=bot.now(),
+        await add_member(
+            session, bot.cipher, guild_id=guild_id, user_id=user_id, answers=answers, now=bot.now()
         )
 
 
@@ -87,26 +67,16 @@ async def make_pair(
     mentor_id: int,
     reasons: list[str] | None = None,
 ) -> int:
-    """What matching does on accept, through its own queries: the request, an introduction,
-    and the accept that claims a mentor slot and creates one ``opening`` Pair."""
-    now = bot.now()
-    async with bot.database.session() as session:
-        await open_request(session, guild_id=guild_id, mentee_id=mentee_id, now=now)
-        intro = await create_introduction(
-            session,
-            guild_id=guild_id,
-            mentee_id=mentee_id,
-            mentor_id=mentor_id,
-            score=90.0,
-            reasons=reasons if reasons is not None else REASONS,
-            cipher=bot.cipher,
-            now=now,
-            expires_at=now + timedelta(days=3),
-        )
-        assert intro is not None and intro.id is not None
-        outcome, _, pair = await accept_introduction(session, intro_id=intro.id, now=now)
-        assert outcome == AcceptOutcome.ACCEPTED and pair is not None and pair.id is not None
-        return pair.id
+    """What matching does on accept (see ``accepted_pair``): one ``opening`` Pair's id."""
+    return await accepted_pair(
+        bot.database,
+        bot.cipher,
+        guild_id=guild_id,
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        now=bot.now(),
+        reasons=reasons if reasons is not None else REASONS,
+    )
 
 
 async def load_pair(bot: LanternBot, pair_id: int) -> Pair:
@@ -144,6 +114,10 @@ class PairWorld:
         )
         await in_bot(self.env, self.bot.services.pairs.open_space(pair_id))
         return pair_id
+
+    async def opened(self, mentee: simcord.MemberActor | None = None) -> Pair:
+        """``accept``, then the pair as stored once its space is open."""
+        return await load_pair(self.bot, await self.accept(mentee))
 
     def channel(self, channel_id: int | None) -> simcord.ChannelHandle:
         assert channel_id is not None

@@ -9,19 +9,10 @@ import simcord
 from bot.db.models import SubscriptionStatus
 from bot.db.queries.members import (
     get_prompt_subscription,
-    load_profile,
     set_prompt_subscription,
 )
 from tests.e2e.conftest import Community
-from tests.e2e.onboarding_flow import MENTEE_PAGES, labels, onboard_in_dm
-
-
-async def _ann(community: Community, *, onboard: bool = True) -> simcord.MemberActor:
-    ann = community.guild.add_member(community.env.create_user("ann"))
-    await community.env.settle()
-    if onboard:
-        await onboard_in_dm(ann, MENTEE_PAGES)
-    return ann
+from tests.e2e.onboarding_flow import MENTEE_PAGES, joins, labels, profile_of
 
 
 async def _said(ann: simcord.MemberActor, text: str) -> Any:
@@ -30,14 +21,14 @@ async def _said(ann: simcord.MemberActor, text: str) -> Any:
 
 
 async def test_help_and_unknown_words_get_the_menu(community: Community) -> None:
-    ann = await _ann(community, onboard=False)
+    ann = await joins(community)
     assert "I'm Lantern" in (await _said(ann, "help")).content
     reply = await _said(ann, "what's for dinner?")
     assert "not sure I understood" in reply.content and "delete my data" in reply.content
 
 
 async def test_my_profile_shows_only_their_answers_safely(community: Community) -> None:
-    ann = await _ann(community)
+    ann = await joins(community, pages=MENTEE_PAGES)
     reply = await _said(ann, "show my profile")
     assert "Your Lantern profile" in reply.content
     assert "Identity exploration" in reply.content and "America/Vancouver" in reply.content
@@ -47,36 +38,28 @@ async def test_a_reply_to_a_message_that_is_no_prompt_is_read_as_plain_words_onc
     community: Community,
 ) -> None:
     env = community.env
-    ann = await _ann(community, onboard=False)
+    ann = await joins(community)
     welcome = ann.user.dm_channel.last_message
     channel = ann.user.dm_channel
-    before = len(_bot_dms(ann, env.bot.user.id))
-    await ann.user.send_dm(
-        "help", reference={"channel_id": str(channel.id), "message_id": str(welcome.id)}
-    )
-    await env.settle()
-    answers = _bot_dms(ann, env.bot.user.id)[before:]
+    reference = {"channel_id": str(channel.id), "message_id": str(welcome.id)}
+    answers = await _replies(env, ann, "help", reference=reference)
     assert [a.content for a in answers if "I'm Lantern" in a.content] == [answers[0].content]
     assert len(answers) == 1
 
 
 async def test_pause_and_resume_prompts(community: Community) -> None:
     env = community.env
-    ann = await _ann(community)
+    ann = await joins(community, pages=MENTEE_PAGES)
     assert "paused" in (await _said(ann, "pause prompts")).content
-    async with env.bot.database.session() as session:
-        sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
-    assert sub is not None and sub.status == SubscriptionStatus.PAUSED
+    assert await _status(env, community.guild.id, ann.id) == SubscriptionStatus.PAUSED
     await _said(ann, "resume prompts")
-    async with env.bot.database.session() as session:
-        sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
-    assert sub is not None and sub.status == SubscriptionStatus.SUBSCRIBED
+    assert await _status(env, community.guild.id, ann.id) == SubscriptionStatus.SUBSCRIBED
 
 
 async def test_find_me_a_mentor_in_dm_puts_them_on_the_waiting_list(
     community: Community,
 ) -> None:
-    ann = await _ann(community)
+    ann = await joins(community, pages=MENTEE_PAGES)
     reply = await _said(ann, "I'd like to find a mentor")
     assert "waiting list, number 1" in reply.content
     status = await ann.slash(community.general, "match status")
@@ -86,26 +69,33 @@ async def test_find_me_a_mentor_in_dm_puts_them_on_the_waiting_list(
 async def test_find_me_a_mentor_before_onboarding_points_to_onboard(
     community: Community,
 ) -> None:
-    ann = await _ann(community, onboard=False)
+    ann = await joins(community)
     reply = await _said(ann, "find me a mentor")
     assert "/onboard" in reply.content
 
 
 async def test_delete_my_data_in_dm_asks_then_erases(community: Community) -> None:
     env = community.env
-    ann = await _ann(community)
+    ann = await joins(community, pages=MENTEE_PAGES)
     question = await _said(ann, "please delete my data")
     assert labels(question) == ["Yes, delete everything", "Keep my data"]
     await ann.user.click(question, label="Yes, delete everything")
-    async with env.bot.database.session() as session:
-        profile = await load_profile(
-            session, guild_id=community.guild.id, user_id=ann.id, cipher=env.bot.cipher
-        )
-    assert profile is None
+    assert await profile_of(env, community.guild.id, ann.id) is None
 
 
-def _bot_dms(member: simcord.MemberActor, bot_id: int) -> list[Any]:
-    return [m for m in member.user.dm_channel.history() if m.author.id == bot_id]
+async def _replies(
+    env: simcord.Env, ann: simcord.MemberActor, text: str, **message: Any
+) -> list[Any]:
+    """Every DM the bot sends ``ann`` in answer to her DM ``text`` (``message`` holds extra
+    fields of her message, such as the one it replies to)."""
+
+    def from_bot() -> list[Any]:
+        return [m for m in ann.user.dm_channel.history() if m.author.id == env.bot.user.id]
+
+    before = len(from_bot())
+    await ann.user.send_dm(text, **message)
+    await env.settle()
+    return from_bot()[before:]
 
 
 async def _subscribe(env: simcord.Env, guild_id: int, user_id: int) -> None:
@@ -155,10 +145,7 @@ async def test_pause_prompts_is_answered_once_and_says_which_servers(
     ann, other = await _in_two_servers(community)
     for guild_id in (community.guild.id, other.id):
         await _subscribe(env, guild_id, ann.id)
-    before = len(_bot_dms(ann, env.bot.user.id))
-    await ann.user.send_dm("pause prompts")
-    await env.settle()
-    replies = _bot_dms(ann, env.bot.user.id)[before:]
+    replies = await _replies(env, ann, "pause prompts")
     assert len(replies) == 1, [r.content for r in replies]
     said = replies[0].content
     assert "Lantern Test Community" in said and "Second Circle" in said
@@ -175,26 +162,18 @@ async def test_pause_prompts_is_answered_once_and_says_which_servers(
 
 async def test_pause_prompts_with_nothing_to_pause_says_so_once(community: Community) -> None:
     env = community.env
-    ann = await _ann(community, onboard=False)
-    before = len(_bot_dms(ann, env.bot.user.id))
-    await ann.user.send_dm("pause prompts")
-    await env.settle()
-    replies = _bot_dms(ann, env.bot.user.id)[before:]
+    ann = await joins(community)
+    replies = await _replies(env, ann, "pause prompts")
     assert len(replies) == 1 and "nothing changed" in replies[0].content
 
 
 async def test_find_me_a_mentor_in_two_servers_asks_which_one(community: Community) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
+    ann = await joins(community, pages=MENTEE_PAGES)
     other = env.create_guild("Second Circle")
     other.add_member(ann.user)
     await env.settle()
-    before = len(_bot_dms(ann, env.bot.user.id))
-    await ann.user.send_dm("find me a mentor")
-    await env.settle()
-    replies = _bot_dms(ann, env.bot.user.id)[before:]
+    replies = await _replies(env, ann, "find me a mentor")
     assert len(replies) == 1 and "Which one" in replies[0].content
     result = await ann.user.select(replies[0], [str(community.guild.id)])
     assert "waiting list, number 1" in result.response.content
@@ -204,11 +183,8 @@ async def test_find_me_a_mentor_in_two_servers_asks_which_one(community: Communi
 
 async def test_unknown_words_get_one_short_help_reply(community: Community) -> None:
     env = community.env
-    ann = await _ann(community, onboard=False)
-    before = len(_bot_dms(ann, env.bot.user.id))
-    await ann.user.send_dm("what's the capital of Peru")
-    await env.settle()
-    replies = _bot_dms(ann, env.bot.user.id)[before:]
+    ann = await joins(community)
+    replies = await _replies(env, ann, "what's the capital of Peru")
     assert len(replies) == 1
     said = replies[0].content
     for words in ("help", "my profile", "find me a mentor", "pause prompts", "delete my data"):
@@ -217,7 +193,7 @@ async def test_unknown_words_get_one_short_help_reply(community: Community) -> N
 
 
 async def test_start_in_dm_shows_consent_then_resumes(community: Community) -> None:
-    ann = await _ann(community, onboard=False)
+    ann = await joins(community)
     consent = await _said(ann, "start")
     assert "Before we begin" in consent.content
     assert labels(consent) == ["I agree", "No thanks"]
@@ -228,6 +204,6 @@ async def test_start_in_dm_shows_consent_then_resumes(community: Community) -> N
 
 
 async def test_my_profile_before_onboarding_offers_start(community: Community) -> None:
-    ann = await _ann(community, onboard=False)
+    ann = await joins(community)
     reply = await _said(ann, "my profile")
     assert "/onboard" in reply.content and labels(reply) == ["Start"]

@@ -13,8 +13,8 @@ from discord import app_commands
 from sqlalchemy import func, select
 
 from bot.db.models import Block, Introduction, IntroStatus, MemberProfile, Pair
-from tests.e2e.conftest import Community
-from tests.factories import onboarded
+from tests.e2e.conftest import Community, close_dms
+from tests.factories import count_rows, onboarded, tables_naming
 
 
 @dataclass
@@ -68,11 +68,7 @@ def _intro_cards(actor: simcord.MemberActor) -> list[discord.Message]:
 
 
 async def _count(env: simcord.Env, model: type, **where: object) -> int:
-    async with env.bot.database.session() as session:
-        stmt = select(func.count()).select_from(model)
-        for key, value in where.items():
-            stmt = stmt.where(getattr(model, key) == value)
-        return int((await session.execute(stmt)).scalar_one())
+    return await count_rows(env.bot.database, model, **where)
 
 
 async def test_request_intro_accept(world: Matchable) -> None:
@@ -162,14 +158,7 @@ async def test_only_the_introduced_mentor_may_click(world: Matchable) -> None:
         env.create_user("keeper"), roles=[world.c.moderator_role, thread_role]
     )
     await env.settle()
-    dm = world.mentor_a.user.dm_channel
-    env.inject_error(
-        "POST",
-        f"/channels/{dm.id}/messages",
-        status=403,
-        code=50007,
-        message="Cannot send messages to this user",
-    )
+    close_dms(env, world.mentor_a.user)
     await world.mentee.slash(world.c.general, "match request")
     intro_channel = world.c.guild.channels["mentor-introductions"]
     threads = intro_channel.threads
@@ -311,18 +300,6 @@ async def test_rounds_mode_waits_for_the_moderators_round(world: Matchable) -> N
     assert len(_intro_cards(world.mentor_a)) == 1
 
 
-async def _rows_naming(env: simcord.Env, user_id: int) -> list[str]:
-    from sqlmodel import SQLModel
-
-    found = []
-    async with env.bot.database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row):
-                    found.append(table.name)
-    return found
-
-
 async def test_a_paired_mentee_deleting_their_data_closes_the_pair_kindly(
     world: Matchable,
 ) -> None:
@@ -333,7 +310,7 @@ async def test_a_paired_mentee_deleting_their_data_closes_the_pair_kindly(
     asked = await world.mentee.slash(world.c.general, "mydata delete")
     await world.mentee.click(asked.response, label="Yes, delete everything")
     await env.settle()
-    assert await _rows_naming(env, world.mentee.id) == []
+    assert await tables_naming(env.bot.database, world.mentee.id) == []
     told = [m.content for m in world.mentor_a.user.dm_channel.history()]
     assert any("stepped away" in t and "isn't about you" in t for t in told)
     async with env.bot.database.session() as session:
@@ -349,7 +326,7 @@ async def test_a_mentor_deleting_their_data_passes_the_mentee_on(world: Matchabl
     asked = await world.mentor_a.slash(world.c.general, "mydata delete")
     await world.mentor_a.click(asked.response, label="Yes, delete everything")
     await env.settle()
-    assert await _rows_naming(env, world.mentor_a.id) == []
+    assert await tables_naming(env.bot.database, world.mentor_a.id) == []
     assert len(_intro_cards(world.mentor_b)) == 1
     assert any(
         "introduced you to another mentor" in m.content

@@ -9,55 +9,32 @@ from typing import Any
 
 import discord
 import simcord
-from sqlalchemy import select
-from sqlmodel import SQLModel
 
 from bot.db.models import ConsentStatus, SubscriptionStatus
-from bot.db.queries.members import get_member_profile, get_prompt_subscription, load_profile
+from bot.db.queries.members import get_prompt_subscription
 from tests.e2e.conftest import Community
 from tests.e2e.onboarding_flow import (
     ABOUT_ANN,
     HERITAGE_ANN,
     MENTEE_PAGES,
+    joins,
     labels,
-    onboard_in_dm,
+    profile_of,
+    row_of,
     two_onboarded,
 )
-
-
-async def _profile(env: simcord.Env, guild_id: int, user_id: int) -> Any:
-    async with env.bot.database.session() as session:
-        return await load_profile(
-            session, guild_id=guild_id, user_id=user_id, cipher=env.bot.cipher
-        )
-
-
-async def _row(env: simcord.Env, guild_id: int, user_id: int) -> Any:
-    async with env.bot.database.session() as session:
-        return await get_member_profile(session, guild_id=guild_id, user_id=user_id)
-
-
-async def _tables_naming(env: simcord.Env, user_id: int) -> list[str]:
-    found = []
-    async with env.bot.database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row) or str(user_id) in repr(tuple(row)):
-                    found.append(table.name)
-    return found
+from tests.factories import tables_naming
 
 
 async def test_withdrawing_consent_stops_matching_and_offers_deletion(community: Community) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
+    ann = await joins(community, pages=MENTEE_PAGES)
     result = await ann.slash(community.general, "mydata withdraw")
     assert result.ephemeral and "won't match you" in result.response.content
-    row = await _row(env, community.guild.id, ann.id)
+    row = await row_of(env, community.guild.id, ann.id)
     assert row.consent_status == ConsentStatus.WITHDRAWN
     await ann.click(result.response, label="Yes, delete everything")
-    assert await _row(env, community.guild.id, ann.id) is None
+    assert await row_of(env, community.guild.id, ann.id) is None
 
 
 async def test_export_holds_exactly_the_callers_data(community: Community) -> None:
@@ -74,26 +51,16 @@ async def test_export_holds_exactly_the_callers_data(community: Community) -> No
     assert data["data"]["prompt_subscription"][0]["status"] == "subscribed"
 
 
-async def _tables_naming(env: simcord.Env, user_id: int) -> list[str]:
-    found = []
-    async with env.bot.database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row) or str(user_id) in repr(tuple(row)):
-                    found.append(table.name)
-    return found
-
-
 async def test_delete_leaves_no_trace_in_any_table(community: Community) -> None:
     env = community.env
     ann, ben = await two_onboarded(community.env, community.guild)
-    assert await _tables_naming(env, ann.id)
+    assert await tables_naming(env.bot.database, ann.id, as_text=True)
     asked = await ann.slash(community.general, "mydata delete")
     assert asked.ephemeral and labels(asked.response) == ["Yes, delete everything", "Keep my data"]
     done = await ann.click(asked.response, label="Yes, delete everything")
     assert "deleted" in (done.response.content if done.response else asked.response.content)
-    assert await _tables_naming(env, ann.id) == []
-    assert (await _profile(env, community.guild.id, ben.id)).capacity == 2
+    assert await tables_naming(env.bot.database, ann.id, as_text=True) == []
+    assert (await profile_of(env, community.guild.id, ben.id)).capacity == 2
 
 
 async def test_keep_my_data_deletes_nothing(community: Community) -> None:
@@ -101,7 +68,7 @@ async def test_keep_my_data_deletes_nothing(community: Community) -> None:
     ann, _ = await two_onboarded(community.env, community.guild)
     asked = await ann.slash(community.general, "mydata delete")
     await ann.click(asked.response, label="Keep my data")
-    assert (await _profile(env, community.guild.id, ann.id)).about == ABOUT_ANN
+    assert (await profile_of(env, community.guild.id, ann.id)).about == ABOUT_ANN
 
 
 async def test_the_delete_question_still_works_after_a_restart(
@@ -112,7 +79,7 @@ async def test_the_delete_question_still_works_after_a_restart(
     asked = await ann.slash(community.general, "mydata delete")
     await env.restart_bot(bot_factory())
     await ann.click(asked.response, label="Yes, delete everything")
-    assert await _tables_naming(env, ann.id) == []
+    assert await tables_naming(env.bot.database, ann.id, as_text=True) == []
 
 
 async def test_only_the_member_asked_may_answer_the_delete_question(community: Community) -> None:
@@ -121,8 +88,8 @@ async def test_only_the_member_asked_may_answer_the_delete_question(community: C
     # Ben presses a copy of the button that asks Ann: refused, nothing deleted.
     refused = await _press_as(env, community, ben, f"lantern:mydata:erase:{ann.id}:yes")
     assert refused.ephemeral and "belongs to someone else" in refused.response.content
-    assert (await _profile(env, community.guild.id, ann.id)).about == ABOUT_ANN
-    assert (await _profile(env, community.guild.id, ben.id)) is not None
+    assert (await profile_of(env, community.guild.id, ann.id)).about == ABOUT_ANN
+    assert (await profile_of(env, community.guild.id, ben.id)) is not None
 
 
 async def _press_as(
@@ -142,13 +109,11 @@ async def _press_as(
 
 async def test_a_member_leaving_stops_their_prompts_there(community: Community) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
+    ann = await joins(community, pages=MENTEE_PAGES)
     community.guild.remove_member(ann)
     await env.settle()
     async with env.bot.database.session() as session:
         sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
     assert sub is not None and sub.status == SubscriptionStatus.UNSUBSCRIBED
-    row = await _row(env, community.guild.id, ann.id)
+    row = await row_of(env, community.guild.id, ann.id)
     assert row is not None and row.consent_status == ConsentStatus.ACCEPTED  # nothing erased

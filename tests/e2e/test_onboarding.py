@@ -8,7 +8,6 @@ import json
 import logging
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
 import simcord
@@ -16,10 +15,10 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot.db.models import AuditEntry, ConsentStatus, SubscriptionStatus
-from bot.db.queries.members import get_member_profile, get_prompt_subscription, load_profile
+from bot.db.queries.members import get_prompt_subscription
 from bot.db.queries.onboarding import mark_completed, onboarding_counts
 from bot.domain.onboarding import OnboardingCounts
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, assert_members_cannot_run, close_dms
 from tests.e2e.onboarding_flow import (
     ABOUT_ANN,
     HERITAGE_ANN,
@@ -28,23 +27,14 @@ from tests.e2e.onboarding_flow import (
     answer_in_guild,
     answer_page_in_dm,
     consent_in_guild,
+    joins,
     labels,
     onboard_in_dm,
+    profile_of,
+    row_of,
     start_in_dm,
     two_onboarded,
 )
-
-
-async def _profile(env: simcord.Env, guild_id: int, user_id: int) -> Any:
-    async with env.bot.database.session() as session:
-        return await load_profile(
-            session, guild_id=guild_id, user_id=user_id, cipher=env.bot.cipher
-        )
-
-
-async def _row(env: simcord.Env, guild_id: int, user_id: int) -> Any:
-    async with env.bot.database.session() as session:
-        return await get_member_profile(session, guild_id=guild_id, user_id=user_id)
 
 
 def _completions(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -66,13 +56,12 @@ async def test_joining_member_is_welcomed_and_completes_onboarding(
 ) -> None:
     env = community.env
     completed = _completions(env, monkeypatch)
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     welcome = ann.user.dm_channel.last_message
     assert "Welcome to" in welcome.content and labels(welcome) == ["Start"]
     last = await onboard_in_dm(ann, MENTEE_PAGES)
     assert "All done" in last.response.content
-    profile = await _profile(env, community.guild.id, ann.id)
+    profile = await profile_of(env, community.guild.id, ann.id)
     assert profile.role == "mentee"
     assert profile.areas_wanted == ("identity", "culture")
     assert profile.heritage_regions == ("East Asia", "Europe")  # shown as their labels
@@ -83,7 +72,7 @@ async def test_joining_member_is_welcomed_and_completes_onboarding(
     assert profile.about == ABOUT_ANN
     assert profile.prompts_dm is True
     assert profile.share == {"heritage", "about", "timezone"}
-    row = await _row(env, community.guild.id, ann.id)
+    row = await row_of(env, community.guild.id, ann.id)
     assert row.consent_status == ConsentStatus.ACCEPTED and row.consent_version == "2026-01"
     assert row.completed_at is not None and row.step == "done"
     async with env.bot.database.session() as session:
@@ -93,9 +82,7 @@ async def test_joining_member_is_welcomed_and_completes_onboarding(
 
 
 async def test_progress_line_and_time_zone_confirmation(community: Community) -> None:
-    env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     card = await start_in_dm(ann)
     assert "Step 1 of 7" in card.content
     assert labels(card) == ["Continue"]  # first page: nothing to skip, nowhere to go back
@@ -112,14 +99,7 @@ async def test_dms_closed_gets_a_welcome_in_the_channel(community: Community) ->
     env = community.env
     await community.moderator.slash(community.general, "setup")
     user = env.create_user("cho")
-    dm = user.dm_channel
-    env.inject_error(
-        "POST",
-        f"/channels/{dm.id}/messages",
-        status=403,
-        code=50007,
-        message="Cannot send messages to this user",
-    )
+    close_dms(env, user)
     community.guild.add_member(user)
     await env.settle()
     posts = [
@@ -138,8 +118,7 @@ async def test_restart_between_pages_loses_nothing(
     community: Community, bot_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     card = await start_in_dm(ann)
     for page_id in ("you", "areas", "heritage"):
         card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
@@ -149,7 +128,7 @@ async def test_restart_between_pages_loses_nothing(
         result = await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])
         card = result.response
     assert "All done" in card.content
-    profile = await _profile(env, community.guild.id, ann.id)
+    profile = await profile_of(env, community.guild.id, ann.id)
     assert profile.languages == ("English", "Hokkien / Taiwanese")  # saved before the restart
     assert profile.areas_wanted == ("identity", "culture")
     assert profile.about == ABOUT_ANN  # saved after it
@@ -160,8 +139,7 @@ async def test_form_open_during_restart_says_how_to_resume(
     community: Community, bot_factory
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     card = await start_in_dm(ann)
     shown = await ann.user.click(card, label="Continue")
     await env.restart_bot(bot_factory())
@@ -188,8 +166,8 @@ async def test_two_members_onboarding_at_once_keep_their_own_answers(
         ben_done = await ben.user.submit_modal(ben_form, MENTOR_PAGES[page_id])
         ann_done = await ann.user.submit_modal(ann_form, MENTEE_PAGES[page_id])
         cards = [ann_done.response, ben_done.response]
-    ann_profile = await _profile(env, community.guild.id, ann.id)
-    ben_profile = await _profile(env, community.guild.id, ben.id)
+    ann_profile = await profile_of(env, community.guild.id, ann.id)
+    ben_profile = await profile_of(env, community.guild.id, ben.id)
     assert ann_profile.role == "mentee" and ann_profile.about == ABOUT_ANN
     assert ben_profile.role == "mentor" and ben_profile.capacity == 2
     assert ben_profile.timezone == "Asia/Manila" and ben_profile.heritage_text is None
@@ -202,8 +180,7 @@ async def test_same_button_for_two_members_opens_each_their_own_answers(
     community: Community,
 ) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     ann_card = await start_in_dm(ann)
     await answer_page_in_dm(ann, ann_card, MENTEE_PAGES["you"])
     kai_card = await consent_in_guild(community.member, community.general)
@@ -215,8 +192,8 @@ async def test_same_button_for_two_members_opens_each_their_own_answers(
     assert "Nursing" not in json.dumps(kai_form.modal)
     assert "Nursing" in json.dumps(ann_form.modal)
     await community.member.submit_modal(kai_form, MENTOR_PAGES["you"])
-    assert (await _profile(env, community.guild.id, ann.id)).role == "mentee"
-    assert (await _profile(env, community.guild.id, community.member.id)).role == "mentor"
+    assert (await profile_of(env, community.guild.id, ann.id)).role == "mentee"
+    assert (await profile_of(env, community.guild.id, community.member.id)).role == "mentor"
 
 
 LONG = "x" * 4000
@@ -240,17 +217,17 @@ async def test_bad_free_text_is_refused_kindly_and_nothing_is_lost(
     await consent_in_guild(m, ch)
     for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm"):
         await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
-    before = await _row(env, community.guild.id, m.id)
+    before = await row_of(env, community.guild.id, m.id)
     result = await answer_in_guild(m, ch, {"about": about, "hopes": "A guide"})
     assert result.ephemeral
     text = result.response.content
     assert expected in text
     assert "@everyone" not in text.replace("leave @everyone", "")
     assert "<@&" not in text
-    after = await _row(env, community.guild.id, m.id)
+    after = await row_of(env, community.guild.id, m.id)
     assert after.step == before.step == "story"
     assert after.answers_enc is not None
-    assert (await _profile(env, community.guild.id, m.id)).languages == (
+    assert (await profile_of(env, community.guild.id, m.id)).languages == (
         "English",
         "Hokkien / Taiwanese",
     )
@@ -281,20 +258,19 @@ async def test_unknown_time_zone_is_refused_and_bidi_zalgo_text_is_cleaned(
         await answer_in_guild(m, ch, MENTEE_PAGES[page_id])
     result = await answer_in_guild(m, ch, {"timezone": "Xyzzyville", "cadence": ["weekly"]})
     assert "couldn't find a time zone" in result.response.content
-    assert (await _row(env, community.guild.id, m.id)).step == "rhythm"
+    assert (await row_of(env, community.guild.id, m.id)).step == "rhythm"
     await answer_in_guild(m, ch, {"timezone": "manila", "cadence": ["weekly"]})
     zalgo = "Ka\u0301\u0302\u0303\u0304\u0305i \u202eis here"
     result = await answer_in_guild(m, ch, {"about": zalgo})
     assert "removed some invisible or stacked characters" in result.response.content
-    profile = await _profile(env, community.guild.id, m.id)
+    profile = await profile_of(env, community.guild.id, m.id)
     assert profile.timezone == "Asia/Manila"
     assert profile.about == unicodedata.normalize("NFC", "Ka\u0301\u0302i is here")
 
 
 async def test_skip_and_back(community: Community) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     card = await start_in_dm(ann)
     card = (await answer_page_in_dm(ann, card, MENTEE_PAGES["you"])).response
     card = (await answer_page_in_dm(ann, card, MENTEE_PAGES["areas"])).response
@@ -306,7 +282,7 @@ async def test_skip_and_back(community: Community) -> None:
     )
     back = await ann.user.click(skipped.response, label="Back")
     assert "Step 3 of 7" in back.response.content
-    assert (await _row(env, community.guild.id, ann.id)).step == "heritage"
+    assert (await row_of(env, community.guild.id, ann.id)).step == "heritage"
     with pytest.raises(simcord.SetupError):  # a page with a required question has no Skip
         await ann.user.click((await start_in_dm(ann)), label="Skip")
 
@@ -315,13 +291,12 @@ async def test_declining_consent_offers_prompts_and_asks_nothing(
     community: Community,
 ) -> None:
     env = community.env
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     consent = await ann.user.click(ann.user.dm_channel.last_message, label="Start")
     declined = await ann.user.click(consent.response, label="No thanks")
     assert "won't be matched" in declined.response.content
     await ann.user.click(declined.response, label="Send me prompts")
-    row = await _row(env, community.guild.id, ann.id)
+    row = await row_of(env, community.guild.id, ann.id)
     assert row.consent_status == ConsentStatus.DECLINED and row.answers_enc is None
     async with env.bot.database.session() as session:
         sub = await get_prompt_subscription(session, guild_id=community.guild.id, user_id=ann.id)
@@ -414,10 +389,8 @@ async def test_logs_hold_no_answer_text(
 async def test_crisis_words_in_an_answer_show_resources_only_to_that_member(
     community: Community, caplog: pytest.LogCaptureFixture
 ) -> None:
-    env = community.env
     await community.moderator.slash(community.general, "setup")
-    ann = community.guild.add_member(env.create_user("ann"))
-    await env.settle()
+    ann = await joins(community)
     pages = dict(MENTEE_PAGES)
     pages["story"] = {"about": ABOUT_ANN, "hopes": "Some days I don't want to be here anymore"}
     result = await onboard_in_dm(ann, pages, stop_after="story")
@@ -432,17 +405,14 @@ async def test_crisis_words_in_an_answer_show_resources_only_to_that_member(
 
 async def test_profile_shows_own_answers_and_edits_one_page(community: Community) -> None:
     env = community.env
-    ann = await _onboarded_ann(community)
+    ann = await joins(community, pages=MENTEE_PAGES)
     shown = await ann.slash(community.general, "profile")
     assert shown.ephemeral and ABOUT_ANN[:40] in shown.response.content
     form = await ann.select(shown.response, ["rhythm"], custom_id="profile-edit")
     assert form.modal is not None and "Vancouver" in str(form.modal)
     saved = await ann.submit_modal(form, {"timezone": "London", "cadence": ["weekly"]})
     assert "Europe/London" in saved.response.content
-    async with env.bot.database.session() as session:
-        profile = await load_profile(
-            session, guild_id=community.guild.id, user_id=ann.id, cipher=env.bot.cipher
-        )
+    profile = await profile_of(env, community.guild.id, ann.id)
     assert profile.timezone == "Europe/London" and profile.about == ABOUT_ANN
     assert profile.meeting_times == ()  # cleared in the form, so cleared in the profile
 
@@ -453,7 +423,7 @@ async def test_profile_before_onboarding_points_to_onboard(community: Community)
 
 
 async def test_moderators_see_totals_never_answers(community: Community) -> None:
-    await _onboarded_ann(community)
+    await joins(community, pages=MENTEE_PAGES)
     result = await community.moderator.slash(community.general, "onboarding status")
     assert result.ephemeral
     text = result.response.content
@@ -462,16 +432,13 @@ async def test_moderators_see_totals_never_answers(community: Community) -> None
 
 
 async def test_members_cannot_see_onboarding_totals(community: Community) -> None:
-    assert "onboarding status" not in community.member.available_commands(community.general)
-    with pytest.raises(simcord.SetupError):
-        await community.member.slash(community.general, "onboarding status")
+    await assert_members_cannot_run(community, "onboarding status")
 
 
 async def test_onboarding_counts_are_exact_and_the_look_is_audited(community: Community) -> None:
     env = community.env
-    await _onboarded_ann(community)
-    bo = community.guild.add_member(env.create_user("bo"))
-    await env.settle()
+    await joins(community, pages=MENTEE_PAGES)
+    bo = await joins(community, "bo")
     consent = await bo.user.click(bo.user.dm_channel.last_message, label="Start")
     await bo.user.click(consent.response, label="No thanks")
     await community.moderator.slash(community.general, "onboarding status")
@@ -482,10 +449,3 @@ async def test_onboarding_counts_are_exact_and_the_look_is_audited(community: Co
     assert [(a.action, a.actor_id) for a in audit] == [
         ("onboarding_status", community.moderator.id)
     ]
-
-
-async def _onboarded_ann(community: Community) -> simcord.MemberActor:
-    ann = community.guild.add_member(community.env.create_user("ann"))
-    await community.env.settle()
-    await onboard_in_dm(ann, MENTEE_PAGES)
-    return ann

@@ -41,6 +41,19 @@ def _flags(perms: discord.Permissions) -> set[str]:
     return {_ALIASES.get(name, name) for name, value in perms if value}
 
 
+def _refuse_channels(w: PairWorld, code: int, message: str, *, times: int | None = 1) -> None:
+    """Discord answers the bot's next channel creation in the server (every one, with
+    ``times=None``) with a 400 carrying ``code``."""
+    w.env.inject_error(
+        "POST",
+        f"/guilds/{w.c.guild.id}/channels",
+        status=400,
+        code=code,
+        message=message,
+        times=times,
+    )
+
+
 def _ended_events(world: PairWorld) -> list[int]:
     seen: list[int] = []
 
@@ -55,8 +68,7 @@ async def test_accept_opens_a_private_channel_with_exactly_these_overwrites(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
     assert pair.status == PairStatus.ACTIVE and pair.space_error is None
     channel = w.bot.get_channel(pair.channel_id)
     settings = await w.settings()
@@ -103,7 +115,7 @@ async def test_moderator_role_sees_the_space_only_when_the_guild_chose_so(
     community: Community,
 ) -> None:
     w = await pair_world(community, moderators_see=True)
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     channel = w.bot.get_channel(pair.channel_id)
     role = channel.guild.get_role(community.moderator_role.id)
     assert _flags(channel.overwrites[role].pair()[0]) == set(MODERATOR_ALLOW)
@@ -147,7 +159,7 @@ async def test_the_51st_pair_rolls_over_to_a_new_private_category(community: Com
     for n in range(50):
         community.guild.create_text_channel(f"earlier-pair-{n}", category=first)
     await w.env.settle()
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     channel = w.bot.get_channel(pair.channel_id)
     assert channel.category is not None and channel.category.name == "Mentorship 2"
     guild = channel.guild
@@ -156,20 +168,14 @@ async def test_the_51st_pair_rolls_over_to_a_new_private_category(community: Com
     # the next pair goes into the same overflow category, not a third one
     other = community.guild.add_member(w.env.create_user("lee_mentee"))
     await w.env.settle()
-    second = await load_pair(w.bot, await w.accept(mentee=other))
+    second = await w.opened(other)
     assert w.bot.get_channel(second.channel_id).category.id == channel.category.id
 
 
 async def test_discord_refusing_a_full_category_also_rolls_over(community: Community) -> None:
     w = await pair_world(community)
-    w.env.inject_error(
-        "POST",
-        f"/guilds/{community.guild.id}/channels",
-        status=400,
-        code=50035,
-        message="Invalid Form Body: CHANNEL_PARENT_MAX_CHANNELS",
-    )
-    pair = await load_pair(w.bot, await w.accept())
+    _refuse_channels(w, 50035, "Invalid Form Body: CHANNEL_PARENT_MAX_CHANNELS")
+    pair = await w.opened()
     assert pair.status == PairStatus.ACTIVE
     assert w.bot.get_channel(pair.channel_id).category.name == "Mentorship 2"
 
@@ -181,8 +187,8 @@ async def test_bot_without_manage_channels_leaves_a_pending_pair_and_one_alert(
     _strip_bot_permission(community, "manage_channels")
     await w.env.settle()
     alerts_before = len(w.alerts())
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     assert pair.status == PairStatus.OPENING and pair.space_error == "missing_permissions"
     # retries (accepted again, the sweep) do not alert again
     pairs = w.bot.services.pairs
@@ -211,7 +217,7 @@ async def test_opening_message_introduces_with_shared_fields_reasons_and_starter
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     opening = w.channel(pair.channel_id).history()[0]
     text = opening.content
     for reason in REASONS:
@@ -266,7 +272,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     handle = w.channel(pair.channel_id)
     pairs = w.bot.services.pairs
     await w.env.advance_time(13 * DAY)
@@ -301,7 +307,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
 
 async def test_silence_nudges_then_tells_moderators_once(community: Community) -> None:
     w = await pair_world(community)
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     handle = w.channel(pair.channel_id)
     pairs = w.bot.services.pairs
     before = len(w.alerts())
@@ -331,8 +337,8 @@ async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
 ) -> None:
     w = await pair_world(community)
     ended = _ended_events(w)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     handle = w.channel(pair.channel_id)
     shown = await w.mentee.slash(handle, "pair end", reason="We drifted apart, no hard feelings")
     assert shown.ephemeral and "end this mentorship" in shown.response.content
@@ -371,8 +377,7 @@ async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
 
 async def test_either_person_can_delete_an_ended_space_sooner(community: Community) -> None:
     w = await pair_world(community)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
     handle = w.channel(pair.channel_id)
     opening = handle.history()[0]
     shown = await w.mentor.click(opening, label="End mentorship")
@@ -391,8 +396,8 @@ async def test_a_member_leaving_ends_the_pair_and_the_other_is_told_kindly(
 ) -> None:
     w = await pair_world(community)
     ended = _ended_events(w)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     community.guild.remove_member(w.mentor)
     await w.env.settle()
     assert (await load_pair(w.bot, pair_id)).status == PairStatus.ENDED
@@ -416,8 +421,8 @@ async def test_a_space_deleted_by_hand_ends_the_match_and_can_be_recreated(
 ) -> None:
     w = await pair_world(community)
     ended = _ended_events(w)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     w.env.backend.delete_channel(pair.channel_id)
     await w.env.settle()
     after = await load_pair(w.bot, pair_id)
@@ -438,8 +443,8 @@ async def test_a_space_deleted_by_hand_ends_the_match_and_can_be_recreated(
 
 async def test_report_pauses_contact_blocks_and_is_idempotent(community: Community) -> None:
     w = await pair_world(community)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     handle = w.channel(pair.channel_id)
     before = len(w.alerts())
     first = await w.mentee.slash(
@@ -469,8 +474,8 @@ async def test_moderators_list_pairs_without_content_and_members_cannot(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     await w.mentee.send(w.channel(pair.channel_id), "a secret about my family")
     listed = await community.moderator.slash(community.general, "pairs list")
     text = listed.response.content
@@ -495,7 +500,7 @@ async def test_private_threads_are_the_configured_alternative(community: Communi
         community.general, "pairs settings", use_threads=True, thread_channel=holder
     )
     assert "private threads" in result.response.content
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     assert pair.status == PairStatus.ACTIVE and pair.thread_id is not None
     assert pair.channel_id is None
     created = next(r for r in w.env.http_requests if r.path == f"/channels/{holder.id}/threads")
@@ -512,14 +517,7 @@ async def test_private_threads_are_the_configured_alternative(community: Communi
 
 async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Community) -> None:
     w = await pair_world(community)
-    w.env.inject_error(
-        "POST",
-        f"/guilds/{community.guild.id}/channels",
-        status=400,
-        code=30013,
-        message="Maximum number of guild channels reached (500)",
-        times=None,
-    )
+    _refuse_channels(w, 30013, "Maximum number of guild channels reached (500)", times=None)
     before = len(w.alerts())
     pair_id = await w.accept()
     await in_bot(w.env, w.bot.services.pairs.open_pending(w.env.now()))
@@ -532,7 +530,7 @@ async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Co
 
 async def test_pause_reminders_holds_checkins_until_resumed(community: Community) -> None:
     w = await pair_world(community)
-    pair = await load_pair(w.bot, await w.accept())
+    pair = await w.opened()
     handle = w.channel(pair.channel_id)
     opening = handle.history()[0]
     paused = await w.mentor.click(opening, label="Pause reminders")
@@ -554,8 +552,8 @@ async def test_a_space_deleted_while_lantern_was_away_ends_the_match_at_the_chec
 ) -> None:
     w = await pair_world(community)
     ended = _ended_events(w)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     # the channel vanishes without Lantern seeing the event (e.g. it was offline)
     guild = w.env.backend.guilds[community.guild.id]
     guild.channel_ids.remove(pair.channel_id)
@@ -575,8 +573,8 @@ async def test_how_its_going_button_lets_a_member_ask_for_help_any_time(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair_id = await w.accept()
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened()
+    pair_id = pair.id
     opening = w.channel(pair.channel_id).history()[0]
     shown = await w.mentee.click(opening, label="How it's going")
     assert shown.ephemeral
@@ -596,7 +594,7 @@ async def test_reports_are_rate_limited_per_person(community: Community) -> None
         mentee = community.guild.add_member(w.env.create_user(f"mentee_{n}"))
         await w.env.settle()
         await give_profile(w.bot, community.guild.id, mentee.id, MENTEE_ANSWERS)
-        pair = await load_pair(w.bot, await w.accept(mentee=mentee))
+        pair = await w.opened(mentee)
         channels.append(w.channel(pair.channel_id))
     for handle in channels[:3]:
         sent = await w.mentor.slash(handle, "pair report", reason="not ok")

@@ -24,7 +24,7 @@ from bot.db.models import (
 from bot.domain.components import Button
 from bot.gateway.dm_sender import HttpDmSender
 from bot.services.ports import DmSender, SendFailure
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, close_dms
 
 
 async def _setup(community: Community) -> simcord.ChannelHandle:
@@ -216,13 +216,7 @@ async def test_dms_closed_member_is_skipped_and_recorded_while_others_receive(
     await env.settle()
     await _subscribe(community, community.member, *others)
     closed = others[1]
-    env.inject_error(
-        "POST",
-        f"/channels/{closed.user.dm_channel.id}/messages",
-        status=403,
-        code=50007,
-        message="Cannot send messages to this user",
-    )
+    close_dms(env, closed.user)
     schedule_id = await _schedule(community, when="daily 09:00", dm=True, channel=False)
     result = await community.moderator.slash(
         community.general, "prompts send-now", schedule=schedule_id

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.db.models import (
     AuditEntry,
@@ -27,7 +27,7 @@ from bot.domain.introductions import Skip
 from bot.errors import ExpiredComponentError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
-from tests.factories import onboarded
+from tests.factories import count_rows, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -53,11 +53,7 @@ class Scene:
             return list((await session.execute(stmt)).scalars())
 
     async def count(self, model: type, **where: Any) -> int:
-        async with self.w.database.session() as session:
-            stmt = select(func.count()).select_from(model)
-            for key, value in where.items():
-                stmt = stmt.where(getattr(model, key) == value)
-            return int((await session.execute(stmt)).scalar_one())
+        return await count_rows(self.w.database, model, **where)
 
     async def request_status(self, mentee_id: int) -> str | None:
         async with self.w.database.session() as session:

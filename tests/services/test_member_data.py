@@ -12,16 +12,12 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot.db.models import ConsentStatus, Pair, PairStatus, SubscriptionStatus
-from bot.db.queries.members import (
-    get_member_profile,
-    get_prompt_subscription,
-    record_consent,
-    save_answers,
-)
+from bot.db.queries.members import get_member_profile, get_prompt_subscription
 from bot.db.queries.pairs import pairs_of_member
 from bot.domain.onboarding import DELETE_QUESTION
 from bot.domain.pairs import STEPPED_AWAY_TEXT
 from bot.errors import UserFacingError
+from tests.factories import add_member, tables_naming
 from tests.services.conftest import World
 
 GUILD = 10
@@ -91,20 +87,12 @@ async def _seed(world: World) -> None:
             (OTHER, ANN, SECRET),
             (GUILD, BEN, "I bring twenty years in design"),
         ):
-            await record_consent(
+            await add_member(
                 session,
-                guild_id=guild_id,
-                user_id=user_id,
-                status=ConsentStatus.ACCEPTED,
-                version="v1",
-                now=now,
-            )
-            await save_answers(
-                session,
+                world.services.ctx.cipher,
                 guild_id=guild_id,
                 user_id=user_id,
                 answers={"role": "mentee" if user_id == ANN else "mentor", "about": about},
-                cipher=world.services.ctx.cipher,
                 now=now,
             )
         session.add(
@@ -117,16 +105,6 @@ async def _seed(world: World) -> None:
             )
         )
     await world.services.prompts.set_subscription(GUILD, ANN, SubscriptionStatus.SUBSCRIBED)
-
-
-async def _tables_naming(world: World, user_id: int) -> list[str]:
-    found = []
-    async with world.database.session() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if user_id in tuple(row):
-                    found.append(table.name)
-    return found
 
 
 async def test_export_holds_exactly_the_members_data(world: World, recorder: Recorder) -> None:
@@ -148,7 +126,7 @@ async def test_erase_closes_everything_first_then_deletes_every_row(
     await _seed(world)
     counts = await world.services.member_data.erase(ANN)
     assert counts["member_profile"] == 2 and counts["pair"] == 1
-    assert await _tables_naming(world, ANN) == []
+    assert await tables_naming(world.database, ANN) == []
     assert recorder.calls == [
         ("withdraw", GUILD, ANN, True),
         ("end_all_of", GUILD, ANN, "data_deleted", STEPPED_AWAY_TEXT, True, "subscribed"),

@@ -10,17 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import AuditEntry, Block, Pair, PairCategory, PairCheckin, PairStatus
-from bot.db.queries.matching import (
-    AcceptOutcome,
-    accept_introduction,
-    create_introduction,
-    open_request,
-)
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.ports import Access, SendFailure, Target
-from tests.factories import onboarded
+from tests.factories import accepted_pair, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -52,24 +46,15 @@ async def _world(world: World, **settings: object) -> World:
 
 async def _accepted(world: World, mentee: int = MENTEE, mentor: int = MENTOR) -> int:
     """What matching's accept leaves behind: one ``opening`` pair."""
-    now = world.clock.now
-    async with world.database.session() as session:
-        await open_request(session, guild_id=GUILD, mentee_id=mentee, now=now)
-        intro = await create_introduction(
-            session,
-            guild_id=GUILD,
-            mentee_id=mentee,
-            mentor_id=mentor,
-            score=90.0,
-            reasons=["You both chose identity exploration"],
-            cipher=world.services.ctx.cipher,
-            now=now,
-            expires_at=now + timedelta(days=3),
-        )
-        assert intro is not None and intro.id is not None
-        outcome, _, pair = await accept_introduction(session, intro_id=intro.id, now=now)
-    assert outcome == AcceptOutcome.ACCEPTED and pair is not None and pair.id is not None
-    return pair.id
+    return await accepted_pair(
+        world.database,
+        world.services.ctx.cipher,
+        guild_id=GUILD,
+        mentee_id=mentee,
+        mentor_id=mentor,
+        now=world.clock.now,
+        reasons=["You both chose identity exploration"],
+    )
 
 
 async def _pair(world: World, pair_id: int) -> Pair:

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.db.models import Pair, PairStatus, PromptDelivery, Reflection
 from bot.errors import UserFacingError
 from bot.services.reflections import NotTheAuthorError, NotYourPromptError
-from tests.factories import onboarded
+from tests.factories import add_row, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -21,23 +21,26 @@ OTHER = 102
 PAIR_CHANNEL = 500
 
 
+async def _pair(world: World) -> Pair:
+    """AUTHOR's active pair, whose space is PAIR_CHANNEL."""
+    pair = Pair(
+        guild_id=GUILD,
+        mentee_id=AUTHOR,
+        mentor_id=300,
+        status=PairStatus.ACTIVE,
+        channel_id=PAIR_CHANNEL,
+        created_at=world.clock.now,
+    )
+    return await add_row(world.database, pair)
+
+
 async def _delivered(world: World, *, pair: bool = False) -> dict[int, PromptDelivery]:
     """A prompt sent to the channel and by DM to AUTHOR and OTHER; their DM deliveries."""
     await world.services.setup.save(GUILD, MOD, {"reflections_channel_id": CHANNEL})
     for user_id in (AUTHOR, OTHER):
         await world.services.prompts.set_subscription(GUILD, user_id, "subscribed")
     if pair:
-        async with world.database.session() as session:
-            session.add(
-                Pair(
-                    guild_id=GUILD,
-                    mentee_id=AUTHOR,
-                    mentor_id=300,
-                    status=PairStatus.ACTIVE,
-                    channel_id=PAIR_CHANNEL,
-                    created_at=world.clock.now,
-                )
-            )
+        await _pair(world)
     await world.services.prompts.create_schedule(
         GUILD, MOD, "daily 09:00", timezone="UTC", dm=True, prompt="identity-01"
     )
@@ -99,16 +102,7 @@ async def test_a_dm_prompt_is_answered_only_by_its_recipient(world: World) -> No
 
 
 async def test_a_pair_prompt_is_answered_by_either_member_only(world: World) -> None:
-    async with world.database.session() as session:
-        pair = Pair(
-            guild_id=GUILD,
-            mentee_id=AUTHOR,
-            mentor_id=300,
-            status=PairStatus.ACTIVE,
-            channel_id=PAIR_CHANNEL,
-            created_at=world.clock.now,
-        )
-        session.add(pair)
+    await _pair(world)
     await world.services.prompts.create_schedule(
         GUILD, MOD, "daily 09:00", timezone="UTC", channel=False, pairs=True, prompt="growth-01"
     )

@@ -11,10 +11,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.client import create_bot
-from bot.config import Config
-from bot.crypto import Cipher
-from bot.db.engine import Database, create_engine
+from bot.client import LanternBot
 from bot.domain.components import reflect_button
 from bot.gateway.dm_sender import BUCKET_PRUNE_AT, HttpDmSender
 from bot.services.ports import SendFailure
@@ -102,12 +99,10 @@ async def test_refusals_come_back_as_send_failures_never_as_exceptions(
     assert await sender.open_dm(5) == failure
 
 
-def test_a_bots_sender_uses_the_http_client_it_has_when_it_sends() -> None:
-    bot = create_bot(
-        Config(source="<wiring>"),
-        database=Database(create_engine("sqlite+aiosqlite:///:memory:")),
-        cipher=Cipher([Cipher.generate_key()]),
-    )
+def test_a_bots_sender_uses_the_http_client_it_has_when_it_sends(
+    unconnected_bot: LanternBot,
+) -> None:
+    bot = unconnected_bot
     sender = bot.services.delivery.sender
     assert isinstance(sender, HttpDmSender) and sender.http is bot.http
     replaced = object()

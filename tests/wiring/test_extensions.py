@@ -9,10 +9,7 @@ from discord import app_commands
 from sqlalchemy import BigInteger
 from sqlmodel import SQLModel
 
-from bot.client import EXTENSIONS, create_bot, lantern_intents
-from bot.config import Config
-from bot.crypto import Cipher
-from bot.db.engine import Database, create_engine
+from bot.client import EXTENSIONS, LanternBot, lantern_intents
 from bot.db.registry import declared_tables
 from bot.logging_setup import configure_logging
 
@@ -24,14 +21,8 @@ def _walk(commands: list[app_commands.Command | app_commands.Group]):  # type: i
             yield from _walk(list(command.commands))
 
 
-async def test_every_extension_loads_and_command_names_are_unique() -> None:
-    bot = create_bot(
-        Config(source="<wiring>"),
-        database=Database(create_engine("sqlite+aiosqlite:///:memory:")),
-        cipher=Cipher([Cipher.generate_key()]),
-    )
-    for name in EXTENSIONS:
-        await bot.load_extension(name)
+def test_every_extension_loads_and_command_names_are_unique(loaded_bot: LanternBot) -> None:
+    bot = loaded_bot
     assert set(bot.extensions) == set(EXTENSIONS)
     top = bot.tree.get_commands()
     names = [c.name for c in top]
@@ -42,16 +33,12 @@ async def test_every_extension_loads_and_command_names_are_unique() -> None:
         if isinstance(command, app_commands.Group):
             sub = [c.name for c in command.commands]
             assert len(sub) == len(set(sub)), command.qualified_name
-    await bot.database.dispose()
 
 
-def test_client_never_allows_mass_mentions_and_asks_only_needed_intents() -> None:
-    bot = create_bot(
-        Config(source="<wiring>"),
-        database=Database(create_engine("sqlite+aiosqlite:///:memory:")),
-        cipher=Cipher([Cipher.generate_key()]),
-    )
-    mentions = bot.allowed_mentions
+def test_client_never_allows_mass_mentions_and_asks_only_needed_intents(
+    unconnected_bot: LanternBot,
+) -> None:
+    mentions = unconnected_bot.allowed_mentions
     assert mentions is not None
     assert not mentions.everyone and not mentions.roles and not mentions.users
     intents = lantern_intents()
