@@ -15,38 +15,37 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain import onboarding as text
-from bot.domain.components import erase_buttons
+from bot.domain.components import Reply, erase_buttons
 from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 from bot.domain.text import fit
 from bot.gateway.boundary import message_for
 from bot.gateway.components import OwnedView, view_of
 from bot.gateway.messenger import reply
 from bot.services import Services
-from bot.services.onboarding import Card
 
 log = logging.getLogger("lantern.conversation")
 
 MAX_SERVERS = 25  # options in one Discord select
 
 
-async def answer(services: Services, user_id: int, intent: Intent, guild_id: int | None) -> Card:
+async def answer(services: Services, user_id: int, intent: Intent, guild_id: int | None) -> Reply:
     """What to say (and which buttons to offer) for a plain-words request."""
     if intent is Intent.HELP:
-        return Card(text.HELP)
+        return Reply(text.HELP)
     if intent is Intent.DELETE:
-        return Card(text.DELETE_QUESTION, erase_buttons(user_id))
+        return Reply(text.DELETE_QUESTION, erase_buttons(user_id))
     if intent is Intent.PAUSE_PROMPTS:
-        return Card(await services.onboarding.pause_prompts(user_id))
+        return Reply(await services.onboarding.pause_prompts(user_id))
     if intent not in NEEDS_SERVER or guild_id is None:
-        return Card(text.NOT_UNDERSTOOD)
+        return Reply(text.NOT_UNDERSTOOD)
     if intent is Intent.MATCH:
-        return Card(await services.matching.request(guild_id, user_id))
+        return Reply(await services.matching.request(guild_id, user_id))
     if intent is Intent.RESUME_PROMPTS:
-        return Card(await services.onboarding.resume_prompts(guild_id, user_id))
+        return Reply(await services.onboarding.resume_prompts(guild_id, user_id))
     if intent is Intent.PROFILE:
         shown = await services.onboarding.profile(guild_id, user_id)
         footer = "\n" + text.PROFILE_FOOTER if shown.pages else ""
-        return Card(fit(shown.text + footer), shown.buttons)
+        return Reply(fit(shown.text + footer), shown.buttons)
     return await services.onboarding.where(guild_id, user_id)  # START
 
 

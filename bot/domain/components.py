@@ -8,6 +8,7 @@ Custom ids are namespaced (``lantern:<feature>:<action>:<id>``) and at most 100 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,16 +37,29 @@ class Button:
     disabled: bool = False
 
 
-# --- matching -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reply:
+    """A message for a person: its text and the persistent buttons under it."""
 
-INTRO = r"lantern:match:(?P<action>accept|decline|decline-pause):(?P<id>\d+)"
-REQUEST = r"lantern:match:request:(?P<guild>\d+)"
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+def _one_of(choices: Iterable[str]) -> str:
+    """A template's alternation of ``choices``, so each choice is written only in its table."""
+    return "|".join(choices)
+
+
+# --- matching -------------------------------------------------------------------------------
 
 _INTRO_LABELS: dict[str, tuple[str, Style]] = {
     "accept": ("Accept", "success"),
     "decline": ("Decline", "secondary"),
     "decline-pause": ("Decline and pause me", "secondary"),
 }
+
+INTRO = rf"lantern:match:(?P<action>{_one_of(_INTRO_LABELS)}):(?P<id>\d+)"
+REQUEST = r"lantern:match:request:(?P<guild>\d+)"
 
 
 def intro_buttons(intro_id: int) -> tuple[Button, ...]:
@@ -65,10 +79,11 @@ def request_button(guild_id: int, label: str = "Find me a mentor") -> Button:
 
 START = r"lantern:onb:start:(?P<guild>\d+)"
 CONSENT = r"lantern:onb:consent:(?P<guild>\d+):(?P<choice>yes|no)"
-PAGE = r"lantern:onb:(?P<action>answer|skip|back):(?P<guild>\d+):(?P<page>\w+)"
-PROMPTS_CHOICE = r"lantern:onb:prompts:(?P<guild>\d+):(?P<choice>on|off)"
 
 _PAGE_LABELS = {"answer": "Continue", "skip": "Skip", "back": "Back"}
+
+PAGE = rf"lantern:onb:(?P<action>{_one_of(_PAGE_LABELS)}):(?P<guild>\d+):(?P<page>\w+)"
+PROMPTS_CHOICE = r"lantern:onb:prompts:(?P<guild>\d+):(?P<choice>on|off)"
 
 
 def start_button(guild_id: int) -> Button:
@@ -100,9 +115,6 @@ def prompts_choice_buttons(guild_id: int) -> tuple[Button, ...]:
 
 # --- pairs ----------------------------------------------------------------------------------
 
-PAIR_ACTION = r"lantern:pairs:(?P<action>checkin|pause|end|delete):(?P<pair_id>\d+)"
-CHECKIN_ANSWER = r"lantern:pairs:answer:(?P<checkin_id>\d+):(?P<answer>well|notmet|help)"
-
 _PAIR_ACTIONS: dict[str, tuple[str, Style]] = {
     "checkin": ("How it's going", "primary"),
     "pause": ("Pause reminders", "secondary"),
@@ -114,6 +126,9 @@ CHECKIN_ANSWERS = {
     "notmet": "We haven't met yet",
     "help": "We need help",
 }
+
+PAIR_ACTION = rf"lantern:pairs:(?P<action>{_one_of(_PAIR_ACTIONS)}):(?P<pair_id>\d+)"
+CHECKIN_ANSWER = rf"lantern:pairs:answer:(?P<checkin_id>\d+):(?P<answer>{_one_of(CHECKIN_ANSWERS)})"
 
 
 def pair_button(action: str, pair_id: int) -> Button:

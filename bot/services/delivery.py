@@ -325,15 +325,7 @@ class DeliveryService(Service):
         self, occurrence: PromptOccurrence, library: Library, now: datetime
     ) -> None:
         """The community post, with a thread for answers (at most one, claimed first)."""
-        async with self.ctx.transaction() as session:
-            claimed = await q.claim_deliveries(
-                session,
-                occurrence_id=occurrence.id or 0,
-                kind=DeliveryKind.CHANNEL,
-                now=now,
-                limit=1,
-            )
-        for delivery in claimed:
+        for delivery in await self._claim(occurrence, DeliveryKind.CHANNEL, now, limit=1):
             prompt = library.get(delivery.prompt_key or "")
             sent = await self._post_prompt(
                 delivery.recipient_id, delivery.id, prompt, CHANNEL_FOOTER
@@ -346,6 +338,15 @@ class DeliveryService(Service):
                 )
             async with self.ctx.transaction() as session:
                 await q.record_outcomes(session, outcomes=[_outcome(delivery.id, sent, now)])
+
+    async def _claim(
+        self, occurrence: PromptOccurrence, kind: str, now: datetime, *, limit: int
+    ) -> list[Any]:
+        """Claim up to ``limit`` waiting deliveries of one kind (no other run will send them)."""
+        async with self.ctx.transaction() as session:
+            return await q.claim_deliveries(
+                session, occurrence_id=occurrence.id or 0, kind=kind, now=now, limit=limit
+            )
 
     async def _open_thread(self, occurrence_id: int, post: Posted, prompt: Prompt) -> None:
         """A thread for answers on the community post; both are remembered."""
@@ -377,20 +378,11 @@ class DeliveryService(Service):
         self, occurrence: PromptOccurrence, library: Library, now: datetime
     ) -> None:
         """A prompt from each pair's shared areas, in its pair space."""
-        while True:
+        while claimed := await self._claim(occurrence, DeliveryKind.PAIR, now, limit=PAIR_BATCH):
             async with self.ctx.transaction() as session:
-                claimed = await q.claim_deliveries(
-                    session,
-                    occurrence_id=occurrence.id or 0,
-                    kind=DeliveryKind.PAIR,
-                    now=now,
-                    limit=PAIR_BATCH,
-                )
                 pairs = {
                     d.recipient_id: await get_pair(session, pair_id=d.recipient_id) for d in claimed
                 }
-            if not claimed:
-                return
             outcomes = []
             for delivery in claimed:
                 pair = pairs.get(delivery.recipient_id)

@@ -26,7 +26,7 @@ from bot.db.queries.onboarding import mark_completed, onboarding_counts, set_ste
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import onboarding as text
 from bot.domain.components import (
-    Button,
+    Reply,
     consent_buttons,
     page_button,
     prompts_choice_buttons,
@@ -57,14 +57,6 @@ _DM_REFUSED = (SendFailure.DMS_CLOSED, SendFailure.MISSING_ACCESS, SendFailure.M
 
 
 @dataclass(frozen=True)
-class Card:
-    """A message for the member: text and persistent buttons."""
-
-    text: str
-    buttons: tuple[Button, ...] = ()
-
-
-@dataclass(frozen=True)
 class Form:
     """One page's form, ready to show: its fields and what to fill them with."""
 
@@ -90,7 +82,7 @@ class PageSubmitted:
     """The answer to a submitted page; after a rejection, ``retry`` keeps what was typed."""
 
     step: PageStep
-    card: Card
+    card: Reply
     retry: Form | None = None
 
 
@@ -115,11 +107,9 @@ class MemberState:
 
 
 @dataclass(frozen=True)
-class ProfileView:
+class ProfileView(Reply):
     """The member's own profile: the text, a Start button before they begin, editable pages."""
 
-    text: str
-    buttons: tuple[Button, ...] = ()
     pages: tuple[tuple[str, str], ...] = ()  # (page id, title) the member may change
 
 
@@ -176,18 +166,18 @@ class OnboardingService(Service):
 
     # --- cards and forms ----------------------------------------------------------------------
 
-    def _consent_card(self, guild_id: int, note: str = "") -> Card:
-        return Card(fit(note + text.consent_card(self.q)), consent_buttons(guild_id))
+    def _consent_card(self, guild_id: int, note: str = "") -> Reply:
+        return Reply(fit(note + text.consent_card(self.q)), consent_buttons(guild_id))
 
     def _page_card(
         self, guild_id: int, page: Page, role: str | None, notes: Sequence[str] = ()
-    ) -> Card:
+    ) -> Reply:
         buttons = [page_button("answer", guild_id, page.id)]
         if page.skippable(role):
             buttons.append(page_button("skip", guild_id, page.id))
         if self.q.previous_page_id(role, page.id) is not None:
             buttons.append(page_button("back", guild_id, page.id))
-        return Card(text.page_card(self.q, page, role, notes=notes), tuple(buttons))
+        return Reply(text.page_card(self.q, page, role, notes=notes), tuple(buttons))
 
     def _form(self, guild_id: int, page: Page, state: MemberState, *, editing: bool) -> Form:
         fields = self.q.fields(page, state.role, state.answers)
@@ -244,12 +234,12 @@ class OnboardingService(Service):
     # --- where the member is ------------------------------------------------------------------
 
     @overload
-    async def where(self, guild_id: int, user_id: int) -> Card: ...
+    async def where(self, guild_id: int, user_id: int) -> Reply: ...
 
     @overload
-    async def where(self, guild_id: int, user_id: int, *, form: bool) -> Card | Form: ...
+    async def where(self, guild_id: int, user_id: int, *, form: bool) -> Reply | Form: ...
 
-    async def where(self, guild_id: int, user_id: int, *, form: bool = False) -> Card | Form:
+    async def where(self, guild_id: int, user_id: int, *, form: bool = False) -> Reply | Form:
         """Consent first; then the page they stopped at (its form, if ``form``); or 'all done'."""
         await self._require_member(guild_id, user_id)
         state = await self.state(guild_id, user_id)
@@ -257,13 +247,13 @@ class OnboardingService(Service):
             declined = state.consent_status == ConsentStatus.DECLINED
             return self._consent_card(guild_id, text.DECLINED_NOTE if declined else "")
         if state.completed:
-            return Card(text.finished_here(await self.ctx.messenger.guild_name(guild_id)))
+            return Reply(text.finished_here(await self.ctx.messenger.guild_name(guild_id)))
         page = self._current_page(state)
         if form:
             return self._form(guild_id, page, state, editing=False)
         return self._page_card(guild_id, page, state.role)
 
-    async def decide_consent(self, guild_id: int, user_id: int, *, accepted: bool) -> Card:
+    async def decide_consent(self, guild_id: int, user_id: int, *, accepted: bool) -> Reply:
         """Record I agree / No thanks with the consent text's version; what comes next."""
         await self._require_member(guild_id, user_id)
         status = ConsentStatus.ACCEPTED if accepted else ConsentStatus.DECLINED
@@ -285,9 +275,9 @@ class OnboardingService(Service):
             self.consent_version,
         )
         if not accepted:
-            return Card(text.CONSENT_DECLINED, prompts_choice_buttons(guild_id))
+            return Reply(text.CONSENT_DECLINED, prompts_choice_buttons(guild_id))
         if state.completed:
-            return Card(text.CONSENT_ALREADY_COMPLETE)
+            return Reply(text.CONSENT_ALREADY_COMPLETE)
         return self._page_card(guild_id, self._current_page(state), state.role, [text.LETS_BEGIN])
 
     async def choose_prompts(self, guild_id: int, user_id: int, *, wanted: bool) -> str:
@@ -301,7 +291,7 @@ class OnboardingService(Service):
 
     async def open_page(
         self, guild_id: int, user_id: int, page_id: str, *, editing: bool = False
-    ) -> Form | Card:
+    ) -> Form | Reply:
         """The form for ``page_id`` filled with the saved answers (the consent card first)."""
         await self._require_member(guild_id, user_id)
         if not self.q.has_page(page_id):
@@ -334,7 +324,7 @@ class OnboardingService(Service):
             )
             return PageSubmitted(
                 PageStep.REJECTED,
-                Card(text.rejected_text(outcome.errors)),
+                Reply(text.rejected_text(outcome.errors)),
                 retry=replace(form, prefill=dict(raw)),
             )
         new_role = outcome.answers.get("role", state.role)
@@ -394,7 +384,7 @@ class OnboardingService(Service):
 
     async def _after_edit(
         self, form: Form, user_id: int, answers: dict[str, Any], notes: list[str]
-    ) -> Card:
+    ) -> Reply:
         role = answers.get("role")
         if "prompts_dm" in answers:
             wanted = bool(answers["prompts_dm"])
@@ -403,7 +393,7 @@ class OnboardingService(Service):
         missing = self._missing_pages(role, answers)
         if missing:
             return self._page_card(form.guild_id, missing[0], role, [*notes, text.EDIT_NEEDS_PAGE])
-        return Card(fit("\n".join([*notes, text.EDIT_SAVED])))
+        return Reply(fit("\n".join([*notes, text.EDIT_SAVED])))
 
     async def _finish(
         self,
@@ -413,7 +403,7 @@ class OnboardingService(Service):
         notes: list[str],
         *,
         first: bool,
-    ) -> Card:
+    ) -> Reply:
         """The one call that finished sets prompts as chosen and tells matching a profile is
         ready; a racing duplicate only repeats the message."""
         wanted = bool(answers.get("prompts_dm"))
@@ -426,9 +416,9 @@ class OnboardingService(Service):
             except Exception:
                 # The member's profile is saved: a matching problem is not theirs to see.
                 log.exception("could not fill the waiting list after onboarding guild=%s", guild_id)
-        return Card(text.finished_text(notes, prompts_dm=wanted))
+        return Reply(text.finished_text(notes, prompts_dm=wanted))
 
-    async def skip_page(self, guild_id: int, user_id: int, page_id: str) -> Card:
+    async def skip_page(self, guild_id: int, user_id: int, page_id: str) -> Reply:
         """Skip an optional page: the next page, or the end."""
         await self._require_member(guild_id, user_id)
         state = await self.state(guild_id, user_id)
@@ -451,7 +441,7 @@ class OnboardingService(Service):
             return await self._finish(guild_id, user_id, state.answers, [], first=first)
         return self._page_card(guild_id, self.q.page(next_id), state.role, [text.SKIPPED])
 
-    async def go_back(self, guild_id: int, user_id: int, page_id: str) -> Card:
+    async def go_back(self, guild_id: int, user_id: int, page_id: str) -> Reply:
         """Back to the page before ``page_id``."""
         await self._require_member(guild_id, user_id)
         state = await self.state(guild_id, user_id)

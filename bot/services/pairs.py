@@ -38,11 +38,21 @@ from bot.services.ports import (
     Overwrite,
     Posted,
     SendFailure,
+    Sent,
     Spaces,
     Target,
 )
 
 log = logging.getLogger("lantern.pairs")
+
+
+def _posted(sent: Sent, what: str, pair_id: int) -> Posted | None:
+    """The post; or ``None``, once the reason ``what`` failed for the pair is logged."""
+    if isinstance(sent, Posted):
+        return sent
+    log.warning("%s failed pair=%s reason=%s", what, pair_id, sent.value)
+    return None
+
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 REPORTS_PER_DAY = 3
@@ -420,11 +430,11 @@ class PairsService(Service):
             buttons=opening_buttons(pair.id),
             ping=(pair.mentee_id, pair.mentor_id),
         )
-        if not isinstance(sent, Posted):
-            log.warning("opening message failed pair=%s reason=%s", pair.id, sent.value)
+        posted = _posted(sent, "opening message", pair.id)
+        if posted is None:
             return
         async with self.ctx.transaction() as session:
-            await q.set_opening_message(session, pair_id=pair.id, message_id=sent.message_id)
+            await q.set_opening_message(session, pair_id=pair.id, message_id=posted.message_id)
 
     # ------------------------------------------------------------ activity and care
 
@@ -474,12 +484,12 @@ class PairsService(Service):
                 buttons=checkin_buttons(checkin.id),
                 ping=(pair.mentee_id, pair.mentor_id),
             )
-            if not isinstance(sent, Posted):
-                log.warning("check-in send failed pair=%s reason=%s", pair.id, sent.value)
+            posted = _posted(sent, "check-in send", pair.id)
+            if posted is None:
                 continue
             async with self.ctx.transaction() as session:
                 await q.mark_checkin_sent(
-                    session, checkin_id=checkin.id, message_id=sent.message_id, now=now
+                    session, checkin_id=checkin.id, message_id=posted.message_id, now=now
                 )
             log.info("check-in sent pair=%s checkin=%s", pair.id, checkin.id)
 
@@ -542,8 +552,7 @@ class PairsService(Service):
                 space_id = pair.channel_id or pair.thread_id
                 if won and space_id is not None:
                     sent = await self.ctx.messenger.post(space_id, d.NUDGE_TEXT)
-                    if not isinstance(sent, Posted):
-                        log.warning("nudge failed pair=%s reason=%s", pair.id, sent.value)
+                    _posted(sent, "nudge", pair.id)
             elif action == "alert":
                 async with self.ctx.transaction() as session:
                     won = await q.claim_silence_alert(session, pair_id=pair.id, now=now)
@@ -665,8 +674,7 @@ class PairsService(Service):
                 d.closing_note(pair.delete_channel_at),
                 buttons=(pair_button("delete", pair_id),),
             )
-            if not isinstance(sent, Posted):
-                log.warning("closing note failed pair=%s reason=%s", pair_id, sent.value)
+            _posted(sent, "closing note", pair_id)
         if reason or cause in ("moderator", "member_left", "channel_deleted"):
             await self.moderation.alert(
                 pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,7 @@ from bot.db.queries import prompts as q
 from bot.db.queries.members import pause_all_subscriptions, set_prompt_subscription
 from bot.db.queries.setup import get_guild_settings
 from bot.domain.areas import AREA_KEYS, area_label
-from bot.domain.components import Button, suggestion_buttons
+from bot.domain.components import Reply, suggestion_buttons
 from bot.domain.prompts import (
     DM_FOOTER,
     Library,
@@ -49,7 +48,6 @@ log = logging.getLogger("lantern.prompts")
 __all__ = [
     "PromptsService",
     "SubscriptionStatus",
-    "SuggestionCard",
     "UnknownPromptError",
     "UnknownScheduleError",
 ]
@@ -72,14 +70,6 @@ class UnknownScheduleError(UserFacingError):
 
     def __init__(self, schedule_id: int) -> None:
         super().__init__(f"There is no schedule #{schedule_id} in this server.")
-
-
-@dataclass(frozen=True)
-class SuggestionCard:
-    """One pending suggestion as moderators review it, with Approve and Decline."""
-
-    text: str
-    buttons: tuple[Button, ...]
 
 
 class PromptsService(Service):
@@ -383,14 +373,12 @@ class PromptsService(Service):
         name = " without your name" if anonymous else ""
         return f"Thank you! Your suggestion went to the moderators{name}."
 
-    async def pending_suggestions(
-        self, guild_id: int, *, limit: int = 10
-    ) -> builtins.list[SuggestionCard]:
+    async def pending_suggestions(self, guild_id: int, *, limit: int = 10) -> builtins.list[Reply]:
         """The moderators' queue, oldest first, each with Approve and Decline."""
         async with self.ctx.transaction() as session:
             rows = await q.pending_suggestions(session, guild_id=guild_id)
         return [
-            SuggestionCard(
+            Reply(
                 suggestion_card(
                     suggestion_id=row.id or 0,
                     user_id=row.user_id,

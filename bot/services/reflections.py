@@ -8,7 +8,7 @@ Crisis words in a member's own reflection show them resources privately; nobody 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from bot.db.queries import reflections as q
 from bot.db.queries.delivery import get_delivery, get_occurrence
 from bot.db.queries.members import load_profile
 from bot.db.queries.pairs import get_pair, pair_of_member
-from bot.domain.components import Button, share_button
+from bot.domain.components import Button, Reply, share_button
 from bot.domain.crisis import (
     Region,
     load_resources,
@@ -70,12 +70,10 @@ class ReflectContext:
 
 
 @dataclass(frozen=True)
-class Saved:
+class Saved(Reply):
     """A saved reflection: the private reply and its share buttons."""
 
-    reflection_id: int
-    text: str
-    buttons: tuple[Button, ...]
+    reflection_id: int = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -175,7 +173,7 @@ class ReflectionsService(Service):
             buttons.append(share_button("pair", row.id or 0))
         if occurrence.thread_id is not None:
             buttons.append(share_button("thread", row.id or 0))
-        return Saved(row.id or 0, "\n\n".join(parts), tuple(buttons))
+        return Saved("\n\n".join(parts), tuple(buttons), reflection_id=row.id or 0)
 
     async def save_reply(self, user_id: int, replied_to_message_id: int, text: str) -> Saved | None:
         """A DM reply to a prompt DM becomes a private reflection.

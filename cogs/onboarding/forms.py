@@ -6,11 +6,12 @@ from typing import Any
 
 import discord
 
+from bot.domain.components import Reply
 from bot.domain.questionnaire import Field
 from bot.domain.text import fit
 from bot.gateway.components import LanternModal, OwnedView, services_of
 from bot.gateway.messenger import reply
-from bot.services.onboarding import Card, Form, PageStep
+from bot.services.onboarding import Form, PageStep
 
 MAX_TEXT = 4000  # Discord's limit for a text input
 
@@ -101,12 +102,12 @@ def build_modal(form: Form, owner_id: int) -> PageModal:
     return PageModal(form, owner_id)
 
 
-async def show_card(interaction: discord.Interaction[Any], card: Card) -> None:
+async def show_card(interaction: discord.Interaction[Any], card: Reply) -> None:
     """Answer privately with a card's text and persistent buttons."""
     await reply(interaction, card.text, buttons=card.buttons, ephemeral=private(interaction))
 
 
-async def show(interaction: discord.Interaction[Any], opened: Card | Form) -> None:
+async def show(interaction: discord.Interaction[Any], opened: Reply | Form) -> None:
     """A form opens as a modal (the first answer to the interaction); a card is a reply."""
     if isinstance(opened, Form):
         await interaction.response.send_modal(build_modal(opened, interaction.user.id))
