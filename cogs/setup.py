@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.domain.permissions import describe_missing
 from bot.domain.setup import CREATABLE, LABELS, plan_setup
-from bot.gateway.checks import moderator_only
+from bot.gateway.checks import moderator_command
 from bot.gateway.places import bot_permission_report, create_place
 
 log = logging.getLogger("lantern.setup")
@@ -49,10 +49,7 @@ class SetupCog(commands.Cog):
         self.bot = bot
         self._checked: set[int] = set()
 
-    @app_commands.command(name="setup")
-    @app_commands.guild_only()
-    @app_commands.default_permissions(manage_guild=True)
-    @moderator_only()
+    @moderator_command("setup")
     @app_commands.describe(
         moderator_role="Members with this role can use Lantern's moderator commands",
         intro_channel="Where mentors get introductions when their DMs are closed",
@@ -76,7 +73,6 @@ class SetupCog(commands.Cog):
         """Choose or create the roles and channels Lantern uses in this server."""
         guild = interaction.guild
         assert guild is not None  # guild_only
-        await interaction.response.defer(ephemeral=True, thinking=True)
         picked: dict[str, int | bool | None] = {
             "moderator_role_id": moderator_role.id if moderator_role else None,
             "intro_channel_id": intro_channel.id if intro_channel else None,

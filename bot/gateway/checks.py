@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -50,3 +51,39 @@ async def ensure_moderator(interaction: discord.Interaction[Any]) -> bool:
 def moderator_only() -> Any:
     """Decorator: the command runs only for this server's Lantern moderators."""
     return app_commands.check(ensure_moderator)
+
+
+def moderator_group(name: str, description: str) -> app_commands.Group:
+    """A server-only command group that Discord shows to members with Manage Server; its
+    commands are declared with ``moderator_command``."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+
+async def _moderator_deferred(interaction: discord.Interaction[Any]) -> bool:
+    await ensure_moderator(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    return True
+
+
+def moderator_command(name: str, group: app_commands.Group | None = None) -> Callable[[Any], Any]:
+    """Decorator: a moderator's slash command, in ``group`` (a ``moderator_group``) or else
+    server-only at the top level and shown by Discord to members with Manage Server.
+
+    The bot re-checks that the person is one of this server's Lantern moderators, then defers
+    a private answer, so the command does its work and ``reply``s."""
+
+    def decorate(callback: Any) -> Any:
+        checked = app_commands.check(_moderator_deferred)(callback)
+        if group is not None:
+            return group.command(name=name)(checked)
+        shown = app_commands.guild_only()(
+            app_commands.default_permissions(manage_guild=True)(checked)
+        )
+        return app_commands.command(name=name)(shown)
+
+    return decorate

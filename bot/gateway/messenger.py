@@ -53,6 +53,25 @@ def _mentions(ping: Sequence[int]) -> discord.AllowedMentions:
     )
 
 
+async def _send(
+    to: discord.abc.Messageable, text: str, buttons: Sequence[Button], ping: Sequence[int]
+) -> discord.Message:
+    """``text`` fitted to one message, with ``buttons``, pinging only ``ping``."""
+    kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
+    if buttons:
+        kwargs["view"] = view_of(buttons)
+    return await to.send(fit(text), **kwargs)
+
+
+def _refused(
+    error: discord.HTTPException, event: str, subject: int, level: int = logging.INFO
+) -> SendFailure:
+    """Discord's refusal as a ``SendFailure``, logged as ``event`` (ids only, never text)."""
+    failure = classify(error)
+    log.log(level, f"{event} reason=%s", subject, failure.value)
+    return failure
+
+
 async def reply(
     interaction: discord.Interaction[Any],
     text: str,
@@ -93,14 +112,9 @@ class DiscordMessenger:
     ) -> Sent:
         try:
             user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-            kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
-            if buttons:
-                kwargs["view"] = view_of(buttons)
-            message = await user.send(fit(text), **kwargs)
+            message = await _send(user, text, buttons, ping)
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.info("dm not delivered user=%s reason=%s", user_id, failure.value)
-            return failure
+            return _refused(error, "dm not delivered user=%s", user_id)
         return Posted(message.channel.id, message.id)
 
     async def post(
@@ -115,14 +129,9 @@ class DiscordMessenger:
         if channel is None:
             return SendFailure.UNKNOWN_CHANNEL
         try:
-            kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
-            if buttons:
-                kwargs["view"] = view_of(buttons)
-            message = await channel.send(fit(text), **kwargs)
+            message = await _send(channel, text, buttons, ping)
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.info("post not delivered channel=%s reason=%s", channel_id, failure.value)
-            return failure
+            return _refused(error, "post not delivered channel=%s", channel_id)
         return Posted(message.channel.id, message.id)
 
     async def edit(
@@ -148,7 +157,7 @@ class DiscordMessenger:
                 kwargs["view"] = view_of(buttons) if buttons else None
             await message.edit(**kwargs)
         except discord.HTTPException as error:
-            log.info("could not edit message=%s reason=%s", message_id, classify(error).value)
+            _refused(error, "could not edit message=%s", message_id)
             return False
         return True
 
@@ -183,14 +192,9 @@ class DiscordMessenger:
                 name=title, type=discord.ChannelType.private_thread, invitable=False
             )
             await thread.add_user(member)
-            kwargs: dict[str, Any] = {"allowed_mentions": _mentions([user_id])}
-            if buttons:
-                kwargs["view"] = view_of(buttons)
-            message = await thread.send(fit(text), **kwargs)
+            message = await _send(thread, text, buttons, [user_id])
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.warning("private thread failed channel=%s reason=%s", channel_id, failure.value)
-            return failure
+            return _refused(error, "private thread failed channel=%s", channel_id, logging.WARNING)
         return Posted(thread.id, message.id)
 
     async def present(self, guild_id: int, user_id: int) -> bool:
@@ -213,9 +217,7 @@ class DiscordMessenger:
                 name=fit(name, MAX_THREAD_NAME), auto_archive_duration=10080
             )
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.info("thread not opened channel=%s reason=%s", channel_id, failure.value)
-            return failure
+            return _refused(error, "thread not opened channel=%s", channel_id)
         return thread.id
 
     async def in_guild(self, guild_id: int) -> bool:

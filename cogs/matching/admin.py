@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.text import fit
-from bot.gateway.checks import moderator_only
+from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.components import OwnedView
 from bot.gateway.messenger import reply
 from bot.services.matching import MatchingService, RoundPlan
@@ -52,23 +52,16 @@ class RoundPreview(OwnedView):
 class MatchingAdminCog(commands.Cog):
     """Moderator tools for matching; each command is one call to the matching service."""
 
-    matching = app_commands.Group(
-        name="matching",
-        description="Moderators: run and tune mentor matching",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    matching = moderator_group("matching", "Moderators: run and tune mentor matching")
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.service = bot.services.matching
 
-    @matching.command(name="round")
-    @moderator_only()
+    @moderator_command("round", matching)
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview a matching round for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         plan = await self.service.preview_round(interaction.guild_id)
         view = (
             RoundPreview(self.service, interaction.user.id, interaction.guild_id, plan)
@@ -77,8 +70,7 @@ class MatchingAdminCog(commands.Cog):
         )
         await reply(interaction, plan.text, view=view)
 
-    @matching.command(name="manual")
-    @moderator_only()
+    @moderator_command("manual", matching)
     @app_commands.describe(
         mentee="The member looking for a mentor", mentor="The mentor to introduce"
     )
@@ -90,22 +82,18 @@ class MatchingAdminCog(commands.Cog):
     ) -> None:
         """Introduce a mentee to a mentor you choose; Lantern's rules still apply."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.service.introduce_by_hand(
             interaction.guild_id, interaction.user.id, mentee.id, mentor.id
         )
         await reply(interaction, text)
 
-    @matching.command(name="queue")
-    @moderator_only()
+    @moderator_command("queue", matching)
     async def queue_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """List mentees waiting for a mentor and how long they've waited."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         await reply(interaction, await self.service.queue(interaction.guild_id))
 
-    @matching.command(name="mode")
-    @moderator_only()
+    @moderator_command("mode", matching)
     @app_commands.describe(introductions="Introduce at once when someone asks, or only in rounds")
     @app_commands.choices(
         introductions=[
@@ -120,14 +108,12 @@ class MatchingAdminCog(commands.Cog):
     ) -> None:
         """Choose whether requests are introduced at once or gathered for batch rounds."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.service.set_mode(
             interaction.guild_id, interaction.user.id, rounds=introductions.value == "rounds"
         )
         await reply(interaction, text)
 
-    @matching.command(name="weights")
-    @moderator_only()
+    @moderator_command("weights", matching)
     @app_commands.describe(
         areas="Weight of shared mentorship areas (0–10)",
         heritage="Weight of the heritage preference (0–10)",
@@ -150,7 +136,6 @@ class MatchingAdminCog(commands.Cog):
     ) -> None:
         """Show or tune how matching weighs each criterion for this server."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         given = {
             "areas": areas,
             "heritage": heritage,

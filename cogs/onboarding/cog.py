@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.gateway.checks import moderator_only
+from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
 from cogs.onboarding.forms import show
 
@@ -15,12 +15,7 @@ from cogs.onboarding.forms import show
 class OnboardingCog(commands.Cog):
     """Welcome, consent and the questionnaire."""
 
-    moderators = app_commands.Group(
-        name="onboarding",
-        description="Onboarding totals for moderators",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    moderators = moderator_group("onboarding", "Onboarding totals for moderators")
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
@@ -37,12 +32,10 @@ class OnboardingCog(commands.Cog):
         )
         await show(interaction, opened)
 
-    @moderators.command(name="status")
-    @moderator_only()
+    @moderator_command("status", moderators)
     async def status(self, interaction: discord.Interaction[LanternBot]) -> None:
         """How many members started, finished and agreed to onboarding (totals only)."""
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
         said = await self.bot.services.onboarding.counts(interaction.guild_id, interaction.user.id)
         await reply(interaction, said)
 

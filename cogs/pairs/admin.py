@@ -8,72 +8,56 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.gateway.checks import moderator_only
+from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
-from bot.services.pairs import PairsService
 
 
 class PairsAdminCog(commands.Cog):
     """The /pairs moderator commands."""
 
-    pairs_group = app_commands.Group(
-        name="pairs",
-        description="Moderators: pair spaces (names and dates only, never messages)",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+    pairs_group = moderator_group(
+        "pairs", "Moderators: pair spaces (names and dates only, never messages)"
     )
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
+        self.pairs = bot.services.pairs
 
-    @property
-    def pairs(self) -> PairsService:
-        return self.bot.services.pairs
-
-    @pairs_group.command(name="list")
-    @moderator_only()
+    @moderator_command("list", pairs_group)
     async def pairs_list(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Pairs with names, start date and last activity (never messages)."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         await reply(interaction, await self.pairs.list(interaction.guild_id))
 
-    @pairs_group.command(name="end")
-    @moderator_only()
+    @moderator_command("end", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list", reason="Kept for moderators")
     async def pairs_end(
         self, interaction: discord.Interaction[LanternBot], pair: int, reason: str | None = None
     ) -> None:
         """End a pair (the space becomes read-only, nothing is announced)."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         text = await self.pairs.moderator_end(
             interaction.guild_id, interaction.user.id, pair, reason
         )
         await reply(interaction, text)
 
-    @pairs_group.command(name="recreate")
-    @moderator_only()
+    @moderator_command("recreate", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list")
     async def pairs_recreate(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
         """Retry a pending pair space, or restore one that was deleted by hand."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         text = await self.pairs.recreate(interaction.guild_id, interaction.user.id, pair)
         await reply(interaction, text)
 
-    @pairs_group.command(name="resume")
-    @moderator_only()
+    @moderator_command("resume", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list")
     async def pairs_resume(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
         """Lift a contact pause after a report: both members see the space again."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         text = await self.pairs.resume_contact(interaction.guild_id, interaction.user.id, pair)
         await reply(interaction, text)
 
-    @pairs_group.command(name="settings")
-    @moderator_only()
+    @moderator_command("settings", pairs_group)
     @app_commands.describe(
         first_checkin_days="Days before the first check-in (default 14)",
         checkin_every_days="Days between later check-ins (default 30)",
@@ -93,7 +77,6 @@ class PairsAdminCog(commands.Cog):
         thread_channel: discord.TextChannel | None = None,
     ) -> None:
         """Check-in rhythm, quiet-time nudges, retention, and threads instead of channels."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         changes = {
             k: v

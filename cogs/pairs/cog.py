@@ -9,7 +9,6 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.gateway.messenger import reply
-from bot.services.pairs import PairsService
 from cogs.pairs.components import ask_end_confirmation
 
 
@@ -22,10 +21,7 @@ class PairsCog(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
-
-    @property
-    def pairs(self) -> PairsService:
-        return self.bot.services.pairs
+        self.pairs = bot.services.pairs
 
     @pair.command(name="end")
     @app_commands.describe(reason="Optional: a private note only moderators will see")

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.domain.areas import AREAS
 from bot.domain.text import fit
-from bot.gateway.checks import moderator_only
+from bot.gateway.checks import moderator_command, moderator_group, moderator_only
 from bot.gateway.components import services_of
 from bot.gateway.messenger import reply
 
@@ -32,20 +32,14 @@ async def prompt_autocomplete(
 class PromptsCog(commands.Cog):
     """Moderators: the reflection prompt library, schedules and members' suggestions."""
 
-    prompts = app_commands.Group(
-        name="prompts",
-        description="Moderators: the reflection prompt library and schedules",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    prompts = moderator_group("prompts", "Moderators: the reflection prompt library and schedules")
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
 
     # ------------------------------------------------------------------------- library
 
-    @prompts.command(name="add")
-    @moderator_only()
+    @moderator_command("add", prompts)
     @app_commands.choices(area=AREA_CHOICES)
     @app_commands.describe(
         area="Which area it belongs to",
@@ -60,14 +54,12 @@ class PromptsCog(commands.Cog):
         follow_up: str | None = None,
     ) -> None:
         """Add a prompt to this server's library."""
-        await interaction.response.defer(ephemeral=True)
         answer = await self.bot.services.prompts.add(
             interaction.guild_id or 0, interaction.user.id, area.value, text, follow_up
         )
         await reply(interaction, answer)
 
-    @prompts.command(name="edit")
-    @moderator_only()
+    @moderator_command("edit", prompts)
     @app_commands.choices(area=AREA_CHOICES)
     @app_commands.describe(
         prompt="The prompt's id", text="New wording", follow_up="New follow-up ('-' removes it)"
@@ -82,7 +74,6 @@ class PromptsCog(commands.Cog):
         follow_up: str | None = None,
     ) -> None:
         """Edit a prompt; earlier versions are kept in its history."""
-        await interaction.response.defer(ephemeral=True)
         answer = await self.bot.services.prompts.edit(
             interaction.guild_id or 0,
             interaction.user.id,
@@ -93,28 +84,24 @@ class PromptsCog(commands.Cog):
         )
         await reply(interaction, answer)
 
-    @prompts.command(name="retire")
-    @moderator_only()
+    @moderator_command("retire", prompts)
     @app_commands.describe(prompt="The prompt's id", restore="Bring a retired prompt back")
     @app_commands.autocomplete(prompt=prompt_autocomplete)
     async def prompts_retire(
         self, interaction: discord.Interaction[Any], prompt: str, restore: bool = False
     ) -> None:
         """Stop sending a prompt (or bring it back)."""
-        await interaction.response.defer(ephemeral=True)
         answer = await self.bot.services.prompts.retire(
             interaction.guild_id or 0, interaction.user.id, prompt, restore=restore
         )
         await reply(interaction, answer)
 
-    @prompts.command(name="list")
-    @moderator_only()
+    @moderator_command("list", prompts)
     @app_commands.choices(area=AREA_CHOICES)
     async def prompts_list(
         self, interaction: discord.Interaction[Any], area: app_commands.Choice[str] | None = None
     ) -> None:
         """List prompts with their ids."""
-        await interaction.response.defer(ephemeral=True)
         chunks = await self.bot.services.prompts.list(
             interaction.guild_id or 0, area.value if area else None
         )
@@ -131,8 +118,7 @@ class PromptsCog(commands.Cog):
 
     # ----------------------------------------------------------------------- schedules
 
-    @prompts.command(name="schedule")
-    @moderator_only()
+    @moderator_command("schedule", prompts)
     @app_commands.describe(
         when="e.g. 'every Monday 09:00', 'daily 18:30', 'weekdays 08:00' or cron '0 9 * * mon'",
         timezone="IANA time zone, e.g. Europe/London (default: Lantern's configured zone)",
@@ -154,7 +140,6 @@ class PromptsCog(commands.Cog):
         pairs: bool = False,
     ) -> None:
         """Create a prompt schedule."""
-        await interaction.response.defer(ephemeral=True)
         answer = await self.bot.services.prompts.create_schedule(
             interaction.guild_id or 0,
             interaction.user.id,
@@ -168,8 +153,7 @@ class PromptsCog(commands.Cog):
         )
         await reply(interaction, answer)
 
-    @prompts.command(name="schedules")
-    @moderator_only()
+    @moderator_command("schedules", prompts)
     @app_commands.describe(
         action="What to do (default: list)", schedule="The schedule number, for pause/resume/delete"
     )
@@ -188,7 +172,6 @@ class PromptsCog(commands.Cog):
         schedule: int | None = None,
     ) -> None:
         """List schedules with their next run; pause, resume or delete one."""
-        await interaction.response.defer(ephemeral=True)
         guild_id = interaction.guild_id or 0
         verb = action.value if action else "list"
         if verb == "list":
@@ -199,12 +182,10 @@ class PromptsCog(commands.Cog):
             )
         await reply(interaction, answer)
 
-    @prompts.command(name="send-now")
-    @moderator_only()
+    @moderator_command("send-now", prompts)
     @app_commands.describe(schedule="The schedule to send now (for a test)")
     async def prompts_send_now(self, interaction: discord.Interaction[Any], schedule: int) -> None:
         """Send a schedule's next prompt right now."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
         answer = await self.bot.services.delivery.send_now(
             interaction.guild_id or 0, interaction.user.id, schedule
         )
@@ -212,11 +193,9 @@ class PromptsCog(commands.Cog):
 
     # --------------------------------------------------------------------- suggestions
 
-    @prompts.command(name="suggestions")
-    @moderator_only()
+    @moderator_command("suggestions", prompts)
     async def prompts_suggestions(self, interaction: discord.Interaction[Any]) -> None:
         """Review prompts members suggested."""
-        await interaction.response.defer(ephemeral=True)
         cards = await self.bot.services.prompts.pending_suggestions(interaction.guild_id or 0)
         if not cards:
             await reply(interaction, "No suggestions are waiting.")
