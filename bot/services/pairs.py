@@ -21,6 +21,7 @@ from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
 from bot.db.queries import pairs as q
 from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
+from bot.db.queries.moderation import add_block
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import pairs as d
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
@@ -610,7 +611,7 @@ class PairsService(Service):
                 role = "mentor" if other == pair.mentor_id else "mentee"
                 paused = await q.pause_contact(session, pair_id=pair.id, paused_member=role)
             if report is not None and block:
-                await q.add_block(
+                await add_block(
                     session, guild_id=pair.guild_id, blocker_id=user_id, blocked_id=other, now=now
                 )
         if report is None:

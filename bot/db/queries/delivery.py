@@ -23,6 +23,7 @@ from bot.db.models.prompts import (
     PromptOccurrence,
     PromptSchedule,
 )
+from bot.db.queries._rows import changed, insert
 
 # ----------------------------------------------------------------------------- schedules
 
@@ -53,7 +54,7 @@ async def advance_schedule(
         .where(PromptSchedule.next_run_at == expected)  # type: ignore[arg-type]
         .values(next_run_at=next_run_at, updated_at=now)
     )
-    return (getattr(result, "rowcount", 0) or 0) == 1
+    return changed(result) == 1
 
 
 # --------------------------------------------------------------------------- occurrences
@@ -87,8 +88,7 @@ async def claim_occurrence(
     )
     try:
         async with session.begin_nested():
-            session.add(row)
-            await session.flush()
+            await insert(session, row)
     except IntegrityError:
         return None
     return row

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SchedulerLease
+from bot.db.queries._rows import changed
 
 
 async def claim_lease(
@@ -22,7 +23,7 @@ async def claim_lease(
         .where(or_(table.c.owner == owner, table.c.expires_at < now))
         .values(owner=owner, expires_at=now + ttl)
     )
-    if (getattr(result, "rowcount", 0) or 0) == 1:
+    if changed(result) == 1:
         return True
     if await session.get(SchedulerLease, name) is not None:
         return False

@@ -24,6 +24,7 @@ from bot.db.models import (
     PairStatus,
     RequestStatus,
 )
+from bot.db.queries._rows import changed, insert, lock_or_add
 from bot.db.queries.members import to_profile
 from bot.domain.introductions import reminder_due
 from bot.domain.profile import Profile
@@ -35,10 +36,6 @@ _request = MatchRequest.__table__  # type: ignore[attr-defined]
 _profile = MemberProfile.__table__  # type: ignore[attr-defined]
 _block = Block.__table__  # type: ignore[attr-defined]
 _pair = Pair.__table__  # type: ignore[attr-defined]
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -59,10 +56,7 @@ async def save_matching_settings(
     rounds_only: bool | None = None,
 ) -> MatchingSettings:
     """Change the server's introduction expiry, weights or introduction mode."""
-    row = await session.get(MatchingSettings, guild_id, with_for_update=True)
-    if row is None:
-        row = MatchingSettings(guild_id=guild_id, updated_at=now)
-        session.add(row)
+    row = await lock_or_add(session, MatchingSettings, guild_id, guild_id=guild_id, updated_at=now)
     if expiry_hours is not None:
         row.expiry_hours = expiry_hours
     if weights is not None:
@@ -251,9 +245,7 @@ async def open_request(
     row = await session.get(MatchRequest, (guild_id, mentee_id), with_for_update=True)
     if row is None:
         row = MatchRequest(guild_id=guild_id, mentee_id=mentee_id, requested_at=now, updated_at=now)
-        session.add(row)
-        await session.flush()
-        return row, True
+        return await insert(session, row), True
     if row.status in (RequestStatus.CANCELLED, RequestStatus.MATCHED):
         if row.status == RequestStatus.MATCHED and await active_pair_for_mentee(
             session, guild_id=guild_id, mentee_id=mentee_id
@@ -305,7 +297,7 @@ async def set_request_status(
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if status == RequestStatus.MATCHED:
         values["matched_at"] = now
-    return _rowcount(await session.execute(stmt.values(**values))) == 1
+    return changed(await session.execute(stmt.values(**values))) == 1
 
 
 async def waiting_requests(session: AsyncSession, *, guild_id: int) -> list[MatchRequest]:
@@ -370,9 +362,7 @@ async def create_introduction(
         created_at=now,
         expires_at=expires_at,
     )
-    session.add(intro)
-    await session.flush()
-    return intro
+    return await insert(session, intro)
 
 
 def read_reasons(intro: Introduction, cipher: Cipher) -> list[str]:
@@ -420,7 +410,7 @@ async def decide_introduction(
         .where(_intro.c.id == intro_id, _intro.c.status == IntroStatus.PENDING)
         .values(status=status, decided_at=now)
     )
-    return _rowcount(result) == 1
+    return changed(result) == 1
 
 
 class AcceptOutcome:
@@ -453,7 +443,7 @@ async def accept_introduction(
         .values(status=IntroStatus.ACCEPTED, decided_at=now)
     )
     intro = await session.get(Introduction, intro_id, populate_existing=True)
-    if _rowcount(claimed) != 1:
+    if changed(claimed) != 1:
         await savepoint.rollback()
         if intro is None:
             return AcceptOutcome.MISSING, None, None
@@ -488,7 +478,7 @@ async def take_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: i
         )
         .values(active_mentees=_profile.c.active_mentees + 1)
     )
-    return _rowcount(result) == 1
+    return changed(result) == 1
 
 
 async def recount_mentor_slots(session: AsyncSession, *, guild_id: int, mentor_id: int) -> None:
@@ -524,7 +514,7 @@ async def set_mentor_paused(
         .where(_profile.c.guild_id == guild_id, _profile.c.user_id == mentor_id)
         .values(mentor_paused=paused, updated_at=now)
     )
-    return _rowcount(result) == 1
+    return changed(result) == 1
 
 
 async def create_pair(session: AsyncSession, *, intro: Introduction, now: datetime) -> Pair:
@@ -538,9 +528,7 @@ async def create_pair(session: AsyncSession, *, intro: Introduction, now: dateti
         created_at=now,
         last_activity_at=now,
     )
-    session.add(pair)
-    await session.flush()
-    return pair
+    return await insert(session, pair)
 
 
 async def active_pair_for_mentee(
@@ -607,7 +595,7 @@ async def mark_reminded(session: AsyncSession, *, intro_id: int, now: datetime) 
         )
         .values(reminded_at=now)
     )
-    return _rowcount(result) == 1
+    return changed(result) == 1
 
 
 async def count_waiting_ahead(

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from bot.crypto import Cipher
 from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
+from bot.db.queries._rows import lock_or_add
 from bot.domain.profile import Profile
 from bot.domain.questionnaire import shipped_labels
 
@@ -109,10 +110,8 @@ async def set_prompt_subscription(
         SubscriptionStatus.UNSUBSCRIBED,
     ):
         raise ValueError(f"unknown subscription status {status!r}")
-    row = await session.get(PromptSubscription, (guild_id, user_id), with_for_update=True)
-    if row is None:
-        row = PromptSubscription(guild_id=guild_id, user_id=user_id, status=status, updated_at=now)
-        session.add(row)
+    key = (guild_id, user_id)
+    row = await lock_or_add(session, PromptSubscription, key, guild_id=guild_id, user_id=user_id)
     row.status = status
     row.dm_closed_at = None
     row.updated_at = now

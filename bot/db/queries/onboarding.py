@@ -3,41 +3,47 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.db.models.members import ConsentStatus, MemberProfile
+from bot.db.queries._rows import changed
 from bot.domain.onboarding import DONE, OnboardingCounts
+
+
+async def _update_unfinished(
+    session: AsyncSession, *, guild_id: int, user_id: int, **values: Any
+) -> bool:
+    """Set ``values`` on the member's profile if onboarding is not finished; ``True`` if set."""
+    outcome = await session.execute(
+        update(MemberProfile)
+        .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
+        .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
+        .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
+        .values(**values)
+    )
+    return bool(changed(outcome))
 
 
 async def mark_completed(
     session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
 ) -> bool:
     """Mark onboarding finished; ``True`` only for the one call that finished it."""
-    outcome = await session.execute(
-        update(MemberProfile)
-        .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
-        .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
-        .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
-        .values(completed_at=now, step=DONE, updated_at=now)
+    return await _update_unfinished(
+        session, guild_id=guild_id, user_id=user_id, completed_at=now, step=DONE, updated_at=now
     )
-    return bool(getattr(outcome, "rowcount", 0))
 
 
 async def set_step(
     session: AsyncSession, *, guild_id: int, user_id: int, step: str, now: datetime
 ) -> bool:
     """Move an unfinished onboarding to ``step`` (Skip and Back); finished profiles stay put."""
-    outcome = await session.execute(
-        update(MemberProfile)
-        .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
-        .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
-        .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
-        .values(step=step, updated_at=now)
+    return await _update_unfinished(
+        session, guild_id=guild_id, user_id=user_id, step=step, updated_at=now
     )
-    return bool(getattr(outcome, "rowcount", 0))
 
 
 async def onboarding_counts(session: AsyncSession, *, guild_id: int) -> OnboardingCounts:

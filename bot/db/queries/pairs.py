@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
-    Block,
     Introduction,
     Pair,
     PairCategory,
@@ -24,6 +23,7 @@ from bot.db.models import (
     PairSpace,
     PairStatus,
 )
+from bot.db.queries._rows import changed, insert, lock_or_add
 
 CREATING = "creating"
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -33,8 +33,29 @@ P: Any = Pair  # column expressions on SQLModel classes confuse mypy; one alias 
 S: Any = PairSpace
 
 
-def _count(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+async def _update_pair(session: AsyncSession, pair_id: int, *where: Any, **values: Any) -> bool:
+    """Set ``values`` on the pair if every condition in ``where`` holds (a compare-and-set);
+    true for the one caller whose update changed it."""
+    result = await session.execute(update(Pair).where(P.id == pair_id, *where).values(**values))
+    return changed(result) == 1
+
+
+async def _update_space(session: AsyncSession, pair_id: int, *where: Any, **values: Any) -> bool:
+    """Set ``values`` on the pair's space row if every condition in ``where`` holds; true if it
+    changed (false too when the space row does not exist)."""
+    result = await session.execute(
+        update(PairSpace).where(S.pair_id == pair_id, *where).values(**values)
+    )
+    return changed(result) == 1
+
+
+async def _space_row(session: AsyncSession, pair_id: int) -> PairSpace:
+    """The pair's space row, added now if nothing was recorded for the space yet."""
+    space = await session.get(PairSpace, pair_id)
+    if space is None:
+        space = PairSpace(pair_id=pair_id)
+        session.add(space)
+    return space
 
 
 # ---------------------------------------------------------------- reading
@@ -117,10 +138,7 @@ async def save_pair_settings(
     session: AsyncSession, *, guild_id: int, now: datetime, changes: dict[str, Any]
 ) -> PairSettings:
     """Apply ``changes`` to the server's pair-space settings."""
-    settings = await session.get(PairSettings, guild_id, with_for_update=True)
-    if settings is None:
-        settings = PairSettings(guild_id=guild_id, updated_at=now)
-        session.add(settings)
+    settings = await lock_or_add(session, PairSettings, guild_id, guild_id=guild_id, updated_at=now)
     for key, value in changes.items():
         if not hasattr(settings, key) or key in ("guild_id", "updated_at"):
             raise ValueError(f"unknown pair setting {key!r}")
@@ -140,7 +158,7 @@ async def claim_cap_warning(session: AsyncSession, *, guild_id: int, now: dateti
         .where(PairSettings.cap_warned_at.is_(None))  # type: ignore[union-attr]
         .values(cap_warned_at=now)
     )
-    return _count(result) == 1
+    return changed(result) == 1
 
 
 async def overflow_categories(session: AsyncSession, *, guild_id: int) -> list[PairCategory]:
@@ -157,10 +175,10 @@ async def add_overflow_category(
     session: AsyncSession, *, guild_id: int, category_id: int, number: int, now: datetime
 ) -> None:
     """Remember an overflow category."""
-    session.add(
-        PairCategory(category_id=category_id, guild_id=guild_id, number=number, created_at=now)
+    await insert(
+        session,
+        PairCategory(category_id=category_id, guild_id=guild_id, number=number, created_at=now),
     )
-    await session.flush()
 
 
 async def forget_overflow_category(session: AsyncSession, *, category_id: int) -> None:
@@ -175,22 +193,19 @@ async def forget_overflow_category(session: AsyncSession, *, category_id: int) -
 
 async def claim_space(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
     """Claim the creation of a pair's space: true for exactly one concurrent caller."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.OPENING)
-        .where(P.channel_id.is_(None))
-        .where(P.thread_id.is_(None))
-        .where(or_(P.space_error.is_(None), P.space_error != CREATING))
-        .values(space_error=CREATING)
+    claimed = await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.OPENING,
+        P.channel_id.is_(None),
+        P.thread_id.is_(None),
+        or_(P.space_error.is_(None), P.space_error != CREATING),
+        space_error=CREATING,
     )
-    if _count(result) != 1:
+    if not claimed:
         return False
-    space = await session.get(PairSpace, pair_id)
-    if space is None:
-        session.add(PairSpace(pair_id=pair_id, claimed_at=now))
-    else:
-        space.claimed_at = now
+    space = await _space_row(session, pair_id)
+    space.claimed_at = now
     await session.flush()
     return True
 
@@ -205,51 +220,44 @@ async def complete_space(
     next_checkin_at: datetime,
 ) -> bool:
     """Record the created space and make the pair active (only from the claimed state)."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.OPENING)
-        .where(P.space_error == CREATING)
-        .values(
-            status=PairStatus.ACTIVE,
-            channel_id=channel_id,
-            thread_id=thread_id,
-            space_error=None,
-            last_activity_at=now,
-            next_checkin_at=next_checkin_at,
-        )
+    return await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.OPENING,
+        P.space_error == CREATING,
+        status=PairStatus.ACTIVE,
+        channel_id=channel_id,
+        thread_id=thread_id,
+        space_error=None,
+        last_activity_at=now,
+        next_checkin_at=next_checkin_at,
     )
-    return _count(result) == 1
 
 
 async def set_opening_message(session: AsyncSession, *, pair_id: int, message_id: int) -> None:
     """Remember the opening message (its buttons are persistent)."""
-    await session.execute(
-        update(PairSpace).where(S.pair_id == pair_id).values(opening_message_id=message_id)
-    )
+    await _update_space(session, pair_id, opening_message_id=message_id)
 
 
 async def fail_space(session: AsyncSession, *, pair_id: int, error: str) -> bool:
     """Leave the pair ``opening`` with ``error`` so it can be retried."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.OPENING)
-        .where(P.space_error == CREATING)
-        .values(space_error=error[:64])
+    return await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.OPENING,
+        P.space_error == CREATING,
+        space_error=error[:64],
     )
-    return _count(result) == 1
 
 
 async def claim_error_alert(session: AsyncSession, *, pair_id: int, error: str) -> bool:
     """True once per pair and kind of failure: moderators and members are told once."""
-    result = await session.execute(
-        update(PairSpace)
-        .where(S.pair_id == pair_id)
-        .where(or_(S.error_alerted.is_(None), S.error_alerted != error))
-        .values(error_alerted=error[:64])
+    return await _update_space(
+        session,
+        pair_id,
+        or_(S.error_alerted.is_(None), S.error_alerted != error),
+        error_alerted=error[:64],
     )
-    return _count(result) == 1
 
 
 async def pairs_to_open(
@@ -267,12 +275,7 @@ async def pairs_to_open(
         .where(S.claimed_at < now - stale)
     )
     for (pair_id,) in stuck.all():
-        await session.execute(
-            update(Pair)
-            .where(P.id == pair_id)
-            .where(P.space_error == CREATING)
-            .values(space_error="interrupted")
-        )
+        await _update_pair(session, pair_id, P.space_error == CREATING, space_error="interrupted")
     result = await session.execute(
         select(P.id)
         .where(P.status == PairStatus.OPENING)
@@ -310,19 +313,16 @@ async def claim_checkin(
 
     Only one caller wins the move; the unique (pair, due) row is the delivery record.
     """
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.ACTIVE)
-        .where(P.next_checkin_at == due_at)
-        .values(next_checkin_at=next_at)
+    moved = await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.ACTIVE,
+        P.next_checkin_at == due_at,
+        next_checkin_at=next_at,
     )
-    if _count(result) != 1:
+    if not moved:
         return None
-    checkin = PairCheckin(pair_id=pair_id, due_at=due_at, claimed_at=now)
-    session.add(checkin)
-    await session.flush()
-    return checkin
+    return await insert(session, PairCheckin(pair_id=pair_id, due_at=due_at, claimed_at=now))
 
 
 async def mark_checkin_sent(
@@ -373,19 +373,18 @@ async def record_checkin_answer(
         .where(PairCheckinAnswer.answer == previous)  # type: ignore[arg-type]
         .values(answer=answer, answered_at=now)
     )
-    return False, previous if _count(result) == 1 else answer
+    return False, previous if changed(result) == 1 else answer
 
 
 async def touch_activity(session: AsyncSession, *, pair_id: int, now: datetime) -> None:
     """A message was posted in the pair's space: silence counting starts over."""
-    await session.execute(
-        update(Pair).where(P.id == pair_id).where(P.status.in_(LIVE)).values(last_activity_at=now)
-    )
-    await session.execute(
-        update(PairSpace)
-        .where(S.pair_id == pair_id)
-        .where(or_(S.nudges_sent != 0, S.silence_alerted_at.is_not(None)))
-        .values(nudges_sent=0, silence_alerted_at=None)
+    await _update_pair(session, pair_id, P.status.in_(LIVE), last_activity_at=now)
+    await _update_space(
+        session,
+        pair_id,
+        or_(S.nudges_sent != 0, S.silence_alerted_at.is_not(None)),
+        nudges_sent=0,
+        silence_alerted_at=None,
     )
 
 
@@ -406,35 +405,27 @@ async def claim_nudge(
     session: AsyncSession, *, pair_id: int, nudges_seen: int, now: datetime
 ) -> bool:
     """Count one more nudge, for exactly one caller who saw ``nudges_seen``."""
-    result = await session.execute(
-        update(PairSpace)
-        .where(S.pair_id == pair_id)
-        .where(S.nudges_sent == nudges_seen)
-        .values(nudges_sent=nudges_seen + 1, last_nudge_at=now)
+    return await _update_space(
+        session,
+        pair_id,
+        S.nudges_sent == nudges_seen,
+        nudges_sent=nudges_seen + 1,
+        last_nudge_at=now,
     )
-    return _count(result) == 1
 
 
 async def claim_silence_alert(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
     """True once per silent stretch: moderators are told once."""
-    result = await session.execute(
-        update(PairSpace)
-        .where(S.pair_id == pair_id)
-        .where(S.silence_alerted_at.is_(None))
-        .values(silence_alerted_at=now)
+    return await _update_space(
+        session, pair_id, S.silence_alerted_at.is_(None), silence_alerted_at=now
     )
-    return _count(result) == 1
 
 
 async def set_reminders_paused(session: AsyncSession, *, pair_id: int, paused: bool) -> bool:
     """Pause or resume check-ins and nudges; true if this changed anything."""
-    result = await session.execute(
-        update(PairSpace)
-        .where(S.pair_id == pair_id)
-        .where(S.reminders_paused.is_(not paused))
-        .values(reminders_paused=paused)
+    return await _update_space(
+        session, pair_id, S.reminders_paused.is_(not paused), reminders_paused=paused
     )
-    return _count(result) == 1
 
 
 # ---------------------------------------------------------------- endings
@@ -451,39 +442,35 @@ async def end_pair(
     cause: str,
 ) -> Pair | None:
     """End a pair (once): returns the ended pair for the one caller who ended it."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status.in_(NOT_ENDED))
-        .values(
-            status=PairStatus.ENDED,
-            ended_at=now,
-            ended_by_id=ended_by_id,
-            end_reason_enc=reason_enc,
-            delete_channel_at=delete_at,
-            next_checkin_at=None,
-        )
+    ended = await _update_pair(
+        session,
+        pair_id,
+        P.status.in_(NOT_ENDED),
+        status=PairStatus.ENDED,
+        ended_at=now,
+        ended_by_id=ended_by_id,
+        end_reason_enc=reason_enc,
+        delete_channel_at=delete_at,
+        next_checkin_at=None,
     )
-    if _count(result) != 1:
+    if not ended:
         return None
-    space = await session.get(PairSpace, pair_id)
-    if space is None:
-        session.add(PairSpace(pair_id=pair_id, end_cause=cause))
-    else:
-        space.end_cause = cause
+    space = await _space_row(session, pair_id)
+    space.end_cause = cause
     await session.flush()
     return await get_pair(session, pair_id=pair_id)
 
 
 async def forget_space(session: AsyncSession, *, pair_id: int, space_id: int) -> bool:
     """Unlink a deleted channel or thread from the pair; true for the one caller who did."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(or_(P.channel_id == space_id, P.thread_id == space_id))
-        .values(channel_id=None, thread_id=None, delete_channel_at=None)
+    return await _update_pair(
+        session,
+        pair_id,
+        or_(P.channel_id == space_id, P.thread_id == space_id),
+        channel_id=None,
+        thread_id=None,
+        delete_channel_at=None,
     )
-    return _count(result) == 1
 
 
 async def due_deletions(session: AsyncSession, *, now: datetime) -> list[Pair]:
@@ -500,50 +487,46 @@ async def due_deletions(session: AsyncSession, *, now: datetime) -> list[Pair]:
 
 async def delete_sooner(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
     """An ended pair's member asked for deletion now."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.ENDED)
-        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
-        .values(delete_channel_at=now)
+    return await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.ENDED,
+        or_(P.channel_id.is_not(None), P.thread_id.is_not(None)),
+        delete_channel_at=now,
     )
-    return _count(result) == 1
 
 
 async def reopen_pair(session: AsyncSession, *, pair_id: int) -> bool:
     """A moderator restores a pair whose space was deleted by hand: back to ``opening``."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.ENDED)
-        .where(P.channel_id.is_(None))
-        .where(P.thread_id.is_(None))
-        .where(P.id.in_(select(S.pair_id).where(S.end_cause == "channel_deleted")))
-        .values(
-            status=PairStatus.OPENING,
-            ended_at=None,
-            ended_by_id=None,
-            delete_channel_at=None,
-            space_error="deleted",
-        )
+    reopened = await _update_pair(
+        session,
+        pair_id,
+        P.status == PairStatus.ENDED,
+        P.channel_id.is_(None),
+        P.thread_id.is_(None),
+        P.id.in_(select(S.pair_id).where(S.end_cause == "channel_deleted")),
+        status=PairStatus.OPENING,
+        ended_at=None,
+        ended_by_id=None,
+        delete_channel_at=None,
+        space_error="deleted",
     )
-    if _count(result) != 1:
-        return False
-    await session.execute(
-        update(PairSpace).where(S.pair_id == pair_id).values(end_cause=None, error_alerted=None)
-    )
-    return True
+    if reopened:
+        await _update_space(session, pair_id, end_cause=None, error_alerted=None)
+    return reopened
 
 
 async def release_active_space(session: AsyncSession, *, pair_id: int) -> bool:
     """An active pair whose space vanished goes back to ``opening`` so it can be recreated."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status.in_(LIVE))
-        .values(status=PairStatus.OPENING, channel_id=None, thread_id=None, space_error="deleted")
+    return await _update_pair(
+        session,
+        pair_id,
+        P.status.in_(LIVE),
+        status=PairStatus.OPENING,
+        channel_id=None,
+        thread_id=None,
+        space_error="deleted",
     )
-    return _count(result) == 1
 
 
 # ---------------------------------------------------------------- care and safety
@@ -575,18 +558,19 @@ async def file_report(
     """File the report; ``None`` if this person already reported this pair."""
     try:
         async with session.begin_nested():
-            report = PairReport(
-                guild_id=guild_id,
-                pair_id=pair_id,
-                reporter_id=reporter_id,
-                reported_id=reported_id,
-                reason_enc=reason_enc,
-                pause_contact=pause_contact,
-                block=block,
-                created_at=now,
+            report = await insert(
+                session,
+                PairReport(
+                    guild_id=guild_id,
+                    pair_id=pair_id,
+                    reporter_id=reporter_id,
+                    reported_id=reported_id,
+                    reason_enc=reason_enc,
+                    pause_contact=pause_contact,
+                    block=block,
+                    created_at=now,
+                ),
             )
-            session.add(report)
-            await session.flush()
     except IntegrityError:
         return None
     return report
@@ -594,51 +578,24 @@ async def file_report(
 
 async def pause_contact(session: AsyncSession, *, pair_id: int, paused_member: str) -> bool:
     """Pause contact after a report (one caller wins); ``paused_member`` loses access."""
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.ACTIVE)
-        .values(status=PairStatus.PAUSED)
+    paused = await _update_pair(
+        session, pair_id, P.status == PairStatus.ACTIVE, status=PairStatus.PAUSED
     )
-    if _count(result) != 1:
-        return False
-    await session.execute(
-        update(PairSpace).where(S.pair_id == pair_id).values(paused_member=paused_member)
-    )
-    return True
+    if paused:
+        await _update_space(session, pair_id, paused_member=paused_member)
+    return paused
 
 
 async def resume_contact(session: AsyncSession, *, pair_id: int) -> str | None:
     """A moderator lifts a pause; returns who had lost access, or ``None`` if not paused."""
     space = await get_space(session, pair_id=pair_id)
-    result = await session.execute(
-        update(Pair)
-        .where(P.id == pair_id)
-        .where(P.status == PairStatus.PAUSED)
-        .values(status=PairStatus.ACTIVE)
-    )
-    if _count(result) != 1:
+    if not await _update_pair(
+        session, pair_id, P.status == PairStatus.PAUSED, status=PairStatus.ACTIVE
+    ):
         return None
     paused = space.paused_member if space else None
-    await session.execute(update(PairSpace).where(S.pair_id == pair_id).values(paused_member=None))
+    await _update_space(session, pair_id, paused_member=None)
     return paused or ""
-
-
-async def add_block(
-    session: AsyncSession, *, guild_id: int, blocker_id: int, blocked_id: int, now: datetime
-) -> bool:
-    """Never pair these two again; true if the block is new."""
-    try:
-        async with session.begin_nested():
-            session.add(
-                Block(
-                    guild_id=guild_id, blocker_id=blocker_id, blocked_id=blocked_id, created_at=now
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
 
 
 async def active_pairs(session: AsyncSession, *, guild_id: int) -> list[Pair]:

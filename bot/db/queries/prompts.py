@@ -19,6 +19,7 @@ from bot.db.models.prompts import (
     PromptSuggestion,
     SuggestionStatus,
 )
+from bot.db.queries._rows import changed, insert, lock_or_add
 from bot.domain.prompts import Library, Prompt, merge_library
 
 # ------------------------------------------------------------------------------ library
@@ -54,12 +55,8 @@ async def save_prompt(
     now: datetime,
 ) -> Prompt:
     """Store ``prompt`` as this guild's version of its key and keep the revision."""
-    row = await session.get(PromptEntry, (guild_id, prompt.key), with_for_update=True)
-    if row is None:
-        row = PromptEntry(
-            guild_id=guild_id, key=prompt.key, area=prompt.area, text=prompt.text, updated_at=now
-        )
-        session.add(row)
+    key = (guild_id, prompt.key)
+    row = await lock_or_add(session, PromptEntry, key, guild_id=guild_id, key=prompt.key)
     row.area = prompt.area
     row.text = prompt.text
     row.follow_ups = json.dumps(list(prompt.follow_ups), ensure_ascii=False)
@@ -123,9 +120,7 @@ async def add_suggestion(
         anonymous=anonymous,
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    return row
+    return await insert(session, row)
 
 
 async def pending_suggestions(session: AsyncSession, *, guild_id: int) -> list[PromptSuggestion]:
@@ -150,7 +145,7 @@ async def decide_suggestion(
         .where(PromptSuggestion.status == SuggestionStatus.PENDING)  # type: ignore[arg-type]
         .values(status=status, decided_at=now)
     )
-    if (getattr(result, "rowcount", 0) or 0) != 1:
+    if changed(result) != 1:
         return None
     return await session.get(PromptSuggestion, suggestion_id, populate_existing=True)
 
@@ -160,10 +155,7 @@ async def decide_suggestion(
 
 async def create_schedule(session: AsyncSession, **fields: Any) -> PromptSchedule:
     """Store a new schedule."""
-    row = PromptSchedule(**fields)
-    session.add(row)
-    await session.flush()
-    return row
+    return await insert(session, PromptSchedule(**fields))
 
 
 async def list_schedules(session: AsyncSession, *, guild_id: int) -> list[PromptSchedule]:

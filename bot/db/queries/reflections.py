@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
 from bot.db.models.prompts import PromptDelivery, Reflection
+from bot.db.queries._rows import insert
 
 
 async def get_reflection(session: AsyncSession, *, reflection_id: int) -> Reflection | None:
@@ -40,9 +41,7 @@ async def save_reflection(
         occurrence_id=occurrence_id,
         delivery_id=delivery_id,
     )
-    session.add(row)
-    await session.flush()
-    return row
+    return await insert(session, row)
 
 
 async def list_reflections(

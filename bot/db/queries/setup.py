@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import GuildSettings
+from bot.db.queries._rows import lock_or_add
 
 SETTING_FIELDS = (
     "moderator_role_id",
@@ -32,10 +33,9 @@ async def save_guild_settings(
     unknown = set(changes) - set(SETTING_FIELDS)
     if unknown:
         raise ValueError(f"unknown guild settings: {sorted(unknown)}")
-    settings = await session.get(GuildSettings, guild_id, with_for_update=True)
-    if settings is None:
-        settings = GuildSettings(guild_id=guild_id, updated_at=now)
-        session.add(settings)
+    settings = await lock_or_add(
+        session, GuildSettings, guild_id, guild_id=guild_id, updated_at=now
+    )
     for key, value in changes.items():
         setattr(settings, key, value)
     settings.updated_at = now
