@@ -59,7 +59,7 @@ async def test_export_holds_exactly_the_members_data(database: Database, cipher:
 async def test_delete_leaves_no_trace_and_keeps_others(database: Database, cipher: Cipher) -> None:
     await _seed(database, cipher)
     async with database.session() as session:
-        counts = await delete_member(session, user_id=ANN)
+        counts = await delete_member(session, user_id=ANN, cipher=cipher)
     assert counts["member_profile"] == 1
     assert await tables_naming(database, ANN) == []
     async with database.session() as session:
