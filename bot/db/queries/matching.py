@@ -172,22 +172,45 @@ async def introduced_before(
     return result.first() is not None
 
 
+async def _blocks(
+    session: AsyncSession, guild_id: int, cipher: Cipher, *where: Any
+) -> list[tuple[int, int]]:
+    """(blocker, blocked) of the server's blocks matching ``where``. A blocked member who
+    erased their data is known only by their pseudonym: they are found again among the
+    server's members if they came back, and left out otherwise."""
+    rows = (
+        await session.execute(
+            select(_block.c.blocker_id, _block.c.blocked_id, _block.c.blocked_key).where(
+                _block.c.guild_id == guild_id, *where
+            )
+        )
+    ).all()
+    by_key: dict[str, int] = {}
+    if any(blocked is None for _, blocked, _ in rows):
+        members = await session.execute(
+            select(_profile.c.user_id).where(_profile.c.guild_id == guild_id)
+        )
+        by_key = {k: m for m in members.scalars() for k in cipher.pseudonyms(m)}
+    out = []
+    for blocker, blocked, key in rows:
+        found = blocked if blocked is not None else by_key.get(key)
+        if found is not None:
+            out.append((int(blocker), int(found)))
+    return out
+
+
 async def forbidden_mentors(
     session: AsyncSession, *, guild_id: int, mentee_id: int, cipher: Cipher
 ) -> set[int]:
     """Mentors never to propose to ``mentee_id``: blocks either way, earlier declines/expiries,
     anyone already introduced or paired with them."""
-    blocked = await session.execute(
-        select(_block.c.blocker_id, _block.c.blocked_id).where(
-            _block.c.guild_id == guild_id,
-            or_(_block.c.blocker_id == mentee_id, _blocked_is(mentee_id, cipher)),
-        )
+    blocks = await _blocks(
+        session,
+        guild_id,
+        cipher,
+        or_(_block.c.blocker_id == mentee_id, _blocked_is(mentee_id, cipher)),
     )
-    out: set[int] = set()
-    for blocker, blocked_id in blocked.all():
-        other = blocker if blocker != mentee_id else blocked_id
-        if other is not None:  # None: a member this mentee blocked erased their data
-            out.add(other)
+    out = {blocker if blocker != mentee_id else blocked for blocker, blocked in blocks}
     intros = await session.execute(
         select(_intro.c.mentor_id).where(
             _intro.c.guild_id == guild_id, _intro.c.mentee_id == mentee_id
@@ -204,23 +227,8 @@ async def forbidden_pairs(
     """(mentee, mentor) pairs never to propose in a batch round, both block directions (a
     blocked member who erased their data and came back is found by their pseudonym)."""
     pairs: set[tuple[int, int]] = set()
-    blocks: list[tuple[Any, Any, Any]] = [
-        tuple(row)
-        for row in await session.execute(
-            select(_block.c.blocker_id, _block.c.blocked_id, _block.c.blocked_key).where(
-                _block.c.guild_id == guild_id
-            )
-        )
-    ]
-    if any(b is None for _, b, _ in blocks):
-        members = await session.execute(
-            select(_profile.c.user_id).where(_profile.c.guild_id == guild_id)
-        )
-        by_key = {k: m for m in members.scalars() for k in cipher.pseudonyms(m)}
-        blocks = [(a, b if b is not None else by_key.get(key), key) for a, b, key in blocks]
-    for a, b, _ in blocks:
-        if b is not None:
-            pairs.update({(a, b), (b, a)})
+    for a, b in await _blocks(session, guild_id, cipher):
+        pairs.update({(a, b), (b, a)})
     intros = await session.execute(
         select(_intro.c.mentee_id, _intro.c.mentor_id).where(_intro.c.guild_id == guild_id)
     )
