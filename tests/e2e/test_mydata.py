@@ -11,8 +11,16 @@ import discord
 import simcord
 from sqlalchemy import select
 
-from bot.db.models import AuditEntry, Block, ConsentStatus, Pair, PairReport, SubscriptionStatus
-from bot.db.queries.matching import blocked_between
+from bot.db.models import (
+    AuditEntry,
+    Block,
+    ConsentStatus,
+    Pair,
+    PairReport,
+    RequestStatus,
+    SubscriptionStatus,
+)
+from bot.db.queries.matching import blocked_between, get_request
 from bot.db.queries.members import get_prompt_subscription
 from bot.domain.member_data import actor_text
 from tests.e2e.conftest import Community
@@ -243,7 +251,25 @@ async def test_a_moderators_erasure_keeps_the_audit_trail_anonymised(
 
 async def test_a_mentor_erasing_while_paired_ends_the_pair_kindly(community: Community) -> None:
     w = await pair_world(community)
+    # Ken mentors one mentee at a time; Zed waits for a mentor while Ken's place is taken.
+    async with w.bot.database.session() as session:
+        for member, answers in (
+            (w.mentor, {**MENTOR_ANSWERS, "capacity": 1}),
+            (w.mentee, MENTEE_ANSWERS),
+            (w.third, MENTEE_ANSWERS),
+        ):
+            await add_member(
+                session,
+                w.bot.cipher,
+                guild_id=community.guild.id,
+                user_id=member.id,
+                answers=answers,
+                now=w.bot.now(),
+                completed=True,
+            )
     pair = await w.opened()
+    waiting = await w.third.slash(community.general, "match request")
+    assert waiting.ephemeral
     asked = await w.mentor.slash(community.general, "mydata delete")
     done = await w.mentor.click(asked.response, label="Yes, delete everything")
     await w.env.settle()
@@ -251,3 +277,9 @@ async def test_a_mentor_erasing_while_paired_ends_the_pair_kindly(community: Com
     assert any("stepped away" in m.content for m in w.mentee.user.dm_channel.history())
     assert await tables_naming(w.bot.database, w.mentor.id, as_text=True) == []
     assert await count_rows(w.bot.database, Pair, id=pair.id) == 0
+    # The place the ended pair freed was never offered to Zed while Ken was leaving.
+    async with w.bot.database.session() as session:
+        request = await get_request(session, guild_id=community.guild.id, mentee_id=w.third.id)
+    assert request is not None and request.status == RequestStatus.WAITING
+    status = await w.third.slash(community.general, "match status")
+    assert "introduced" not in status.response.content.lower()
