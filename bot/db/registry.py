@@ -82,6 +82,16 @@ def undeclared_columns(cls: type[SQLModel], spec: MemberData) -> list[str]:
         for c, who in spec.belongs_to.items()
         if who not in spec.user_columns
     ]
+    problems += [
+        f"{c} (on_erase of no user column)"
+        for c in [*spec.on_erase, *spec.pseudonym_columns, *(spec.exported_to or ())]
+        if c not in spec.user_columns
+    ]
+    problems += [
+        f"{c} (a pseudonym must be withheld)"
+        for c in spec.pseudonym_columns.values()
+        if c not in spec.withheld
+    ]
     if not spec.left_out:
         problems.append("left_out (say what an export leaves out)")
     return problems
