@@ -67,7 +67,9 @@ async def _request(database: Database, cipher: Cipher, mentee: Profile) -> dict[
     start = time.perf_counter()
     async with database.session() as session:
         mentors = await list_available_mentors(session, guild_id=GUILD, cipher=cipher)
-        forbidden = await forbidden_mentors(session, guild_id=GUILD, mentee_id=mentee.user_id)
+        forbidden = await forbidden_mentors(
+            session, guild_id=GUILD, mentee_id=mentee.user_id, cipher=cipher
+        )
     loaded = time.perf_counter()
     pool = MentorPool.build([MentorSlot(p, free) for p, free in mentors], DEFAULT_WEIGHTS)
     built = time.perf_counter()

@@ -6,6 +6,9 @@ ones, run ``python -m bot rotate-key`` to re-encrypt, then drop the old keys.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +30,11 @@ class Cipher:
             self._fernet = MultiFernet([Fernet(k) for k in keys])
         except (ValueError, TypeError) as exc:
             raise DataKeyError(str(exc)) from None
+        # One pseudonym key per data key: HMAC-SHA256 keyed from the data key's 32 bytes.
+        self._pseudonym_keys = [
+            hmac.new(base64.urlsafe_b64decode(k), b"lantern pseudonym v1", hashlib.sha256).digest()
+            for k in keys
+        ]
 
     @staticmethod
     def generate_key() -> bytes:
@@ -49,6 +57,25 @@ class Cipher:
             raise DataKeyError(
                 "a stored value cannot be decrypted with the configured keys"
             ) from None
+
+    def pseudonyms(self, user_id: int) -> tuple[str, ...]:
+        """Keyed one-way hashes of ``user_id``, the primary key's first, then each older key's.
+
+        What Lantern keeps of a member who erased their data where someone else's record must
+        still apply to them (a block or report made by another person): HMAC-SHA256 of the id,
+        keyed from each data key. It cannot be turned back into the id, and without the data
+        key it cannot be checked against a list of ids. A pseudonym made under a key that is
+        later dropped no longer matches (a hash cannot be re-keyed): keep retired keys listed
+        while such records must still apply.
+        """
+        message = str(user_id).encode("ascii")
+        return tuple(
+            hmac.new(key, message, hashlib.sha256).hexdigest() for key in self._pseudonym_keys
+        )
+
+    def pseudonym(self, user_id: int) -> str:
+        """The pseudonym stored for ``user_id`` now (under the primary key)."""
+        return self.pseudonyms(user_id)[0]
 
     def rotate(self, token: str) -> str:
         """Re-encrypt ``token`` under the primary key."""

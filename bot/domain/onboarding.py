@@ -263,13 +263,15 @@ def resumed_text(guild_name: str) -> str:
 
 DELETE_QUESTION = (
     "**Delete everything Lantern holds about you?**\n"
-    "This erases your answers, your consent record, your prompt settings and anything else "
-    "that names you, in every server. It can't be undone. (`/mydata export` first if you'd "
+    "This erases your answers, your consent record, your prompt settings, your reports and "
+    "blocks and anything else you said or chose, in every server; any pair you're in ends "
+    "kindly first. What others recorded about you (their blocks and reports, moderators' "
+    "records) stays, without your id. It can't be undone. (`/mydata export` first if you'd "
     "like a copy.)"
 )
 DELETED = (
-    "Done: everything Lantern held about you is deleted. If you ever want to take part again, "
-    "`/onboard` starts fresh."
+    "Done: everything you said and chose in Lantern is deleted. If you ever want to take part "
+    "again, `/onboard` starts fresh."
 )
 KEPT = "Nothing was deleted. Your data stays as it is."
 NOTHING_TO_WITHDRAW = (
@@ -280,5 +282,9 @@ WITHDRAWN = (
     "Consent withdrawn: Lantern won't match you with anyone in this server. Your "
     "answers are still stored; would you like them deleted too?\n\n" + DELETE_QUESTION
 )
-EXPORTED = "Here is everything Lantern holds about you."
+EXPORTED = (
+    "Here is everything of yours that Lantern holds. Where a record involves someone else, "
+    "only your side is included: other people's ids, words and choices, and notes for "
+    "moderators, are left out because they are other people's data (the file lists what)."
+)
 EXPORTED_NOTHING = "Lantern holds nothing about you right now; the file says so."

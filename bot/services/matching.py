@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Introduction, IntroStatus, RequestStatus
+from bot.db.models import ConsentStatus, Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
-from bot.db.queries.members import save_answers
+from bot.db.queries.members import get_member_profile, save_answers
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import introductions as say
 from bot.domain.components import intro_buttons, request_button
@@ -253,7 +253,9 @@ class MatchingService(Service):
             return Skip.MENTOR_PAUSED
         if await q.free_places(session, guild_id=guild_id, mentor_id=mentor_id) <= 0:
             return Skip.MENTOR_FULL
-        if await q.blocked_between(session, guild_id=guild_id, a=mentee_id, b=mentor_id):
+        if await q.blocked_between(
+            session, guild_id=guild_id, a=mentee_id, b=mentor_id, cipher=cipher
+        ):
             return Skip.BLOCKED
         if await q.introduced_before(
             session, guild_id=guild_id, mentee_id=mentee_id, mentor_id=mentor_id
@@ -320,7 +322,9 @@ class MatchingService(Service):
                     session, guild_id=guild_id, cipher=self.ctx.cipher
                 )
                 available = {p.user_id: (p, free) for p, free in mentors}
-            forbidden = await q.forbidden_mentors(session, guild_id=guild_id, mentee_id=mentee_id)
+            forbidden = await q.forbidden_mentors(
+                session, guild_id=guild_id, mentee_id=mentee_id, cipher=self.ctx.cipher
+            )
         slots = [MentorSlot(p, free) for p, free in available.values() if free > 0]
         pool = MentorPool.build(slots, settings.weights)
         for best in pool.suggest(found[1], forbidden=frozenset(forbidden), k=SUGGESTIONS_TRIED):
@@ -653,8 +657,15 @@ class MatchingService(Service):
             request = await q.get_request(
                 session, guild_id=event.guild_id, mentee_id=event.mentee_id
             )
-        if request is not None and await self.ctx.messenger.present(
-            event.guild_id, event.mentee_id
+            mentee = await get_member_profile(
+                session, guild_id=event.guild_id, user_id=event.mentee_id
+            )
+        # A mentee who withdrew consent (or is erasing their data) is not offered a new mentor.
+        consented = mentee is not None and mentee.consent_status == ConsentStatus.ACCEPTED
+        if (
+            request is not None
+            and consented
+            and await self.ctx.messenger.present(event.guild_id, event.mentee_id)
         ):
             await self.ctx.messenger.dm(
                 event.mentee_id,
@@ -679,7 +690,7 @@ class MatchingService(Service):
                 if found is not None and found[1].is_mentee:
                     mentees.append(found[1])
             mentors = await q.list_available_mentors(session, guild_id=guild_id, cipher=cipher)
-            forbidden = await q.forbidden_pairs(session, guild_id=guild_id)
+            forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
         result = assign_round(
             mentees,
             [MentorSlot(p, free) for p, free in mentors],

@@ -2,7 +2,12 @@
 
 Erasing and leaving close what the member is part of kindly before anything is deleted:
 pending introductions are withdrawn (a mentee rolls on to another mentor), pairs end like a
-departure (the other person is told, the mentor's place comes back).
+departure (the other person is told, the mentor's place comes back, and everything listening to
+``PairEnded`` has finished) — only then are the rows erased.
+
+Export gives the member their own side of every record (``bot.db.registry``); erase removes
+what they said and chose and keeps what others recorded about them (blocks and reports by
+someone else, moderators' audit entries) without their id.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from dataclasses import dataclass
 
 from bot.db.models import ConsentStatus, SubscriptionStatus
 from bot.db.queries.members import get_member_profile, get_prompt_subscription, record_consent
-from bot.db.registry import delete_member, export_member, guilds_of_member
+from bot.db.registry import delete_member, export_member, guilds_of_member, left_out
 from bot.domain import onboarding as text
+from bot.domain.member_data import LEFT_OUT_WHY
 from bot.domain.pairs import STEPPED_AWAY_TEXT, kind_departure_text
 from bot.errors import UserFacingError
 from bot.services.context import Context, Service
@@ -56,13 +62,15 @@ class MemberDataService(Service):
         self.prompts = prompts
 
     async def export(self, user_id: int) -> Export:
-        """Everything Lantern holds about ``user_id``, decrypted, as one JSON file."""
+        """Everything of ``user_id``'s that Lantern holds, decrypted, as one JSON file: their
+        own side of every record, and what was left out (other people's data) and why."""
         async with self.ctx.transaction() as session:
             data = await export_member(session, user_id=user_id, cipher=self.ctx.cipher)
         payload = {
             "user_id": str(user_id),
             "exported_at": self.ctx.now().isoformat(),
             "data": data,
+            "left_out": {"why": LEFT_OUT_WHY, "tables": left_out()},
         }
         blob = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
         log.info("member data exported user=%s tables=%d", user_id, len(data))
@@ -70,14 +78,24 @@ class MemberDataService(Service):
         return Export(EXPORT_FILENAME, blob, summary, len(data))
 
     async def erase(self, user_id: int) -> dict[str, int]:
-        """Close what the member is part of kindly, then delete every row naming them.
+        """Close what the member is part of kindly, then erase what they said and chose.
 
-        In every server: their introductions are withdrawn and their pairs end (the other
-        person is told); then the registry erases every table; then mentors whose pairs
-        vanished get their places back. Returns how many rows each table lost.
+        In every server: they stop being matchable (consent withdrawn, so a place their pair
+        frees is not offered back to them), their introductions are withdrawn and their pairs
+        end (the other person is told; ``PairEnded``'s listeners finish). Only then does the
+        registry erase every table (others' blocks and reports about them, and moderators'
+        audit entries, stay without their id); then mentors whose pairs vanished get their
+        places back. Returns how many rows each table lost or changed.
         """
         async with self.ctx.transaction() as session:
             guild_ids = sorted(await guilds_of_member(session, user_id=user_id))
+            for guild_id in guild_ids:
+                row = await get_member_profile(
+                    session, guild_id=guild_id, user_id=user_id, for_update=True
+                )
+                if row is not None and row.consent_status == ConsentStatus.ACCEPTED:
+                    row.consent_status = ConsentStatus.WITHDRAWN
+                    row.consent_at = self.ctx.now()
         mentors: dict[int, set[int]] = {}
         for guild_id in guild_ids:
             await self.matching.withdraw(guild_id, user_id)
@@ -86,7 +104,7 @@ class MemberDataService(Service):
             )
             mentors[guild_id] = {p.mentor_id for p in ended if p.mentor_id != user_id}
         async with self.ctx.transaction() as session:
-            counts = await delete_member(session, user_id=user_id)
+            counts = await delete_member(session, user_id=user_id, cipher=self.ctx.cipher)
         log.info("member data deleted user=%s tables=%s", user_id, ",".join(sorted(counts)))
         for guild_id, mentor_ids in mentors.items():
             if mentor_ids:

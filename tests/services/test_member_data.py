@@ -4,6 +4,7 @@ consent withdrawal reaches matching; a member leaving is one ordered use case.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,13 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from bot.db.models import ConsentStatus, Pair, PairStatus, SubscriptionStatus
+from bot.db.models import ConsentStatus, Pair, PairStatus, RequestStatus, SubscriptionStatus
+from bot.db.queries.matching import get_request, open_request
 from bot.db.queries.members import get_member_profile, get_prompt_subscription
 from bot.db.queries.pairs import pairs_of_member
 from bot.domain.onboarding import DELETE_QUESTION
 from bot.domain.pairs import STEPPED_AWAY_TEXT
 from bot.errors import UserFacingError
-from tests.factories import add_member, tables_naming
+from tests.factories import accepted_pair, add_member, count_rows, onboarded, tables_naming
 from tests.services.conftest import World
 
 GUILD = 10
@@ -193,3 +195,65 @@ async def test_a_member_leaving_without_prompts_gets_no_new_row(
         sub = await get_prompt_subscription(session, guild_id=GUILD, user_id=BEN)
     assert sub is None
     assert [c[0] for c in recorder.calls] == ["end_all_of", "withdraw"]
+
+
+# ------------------------------------------------ erasing while paired (issue 11), no fakes
+
+
+CAL = 103  # a mentee waiting for a mentor
+
+
+async def _paired_with_a_waiting_mentee(world: World) -> int:
+    """Ben mentors Ann (his only place); Cal waits for a mentor. The pair's id."""
+    now, cipher = world.clock(), world.services.ctx.cipher
+    for user_id, mentor in ((ANN, False), (BEN, True), (CAL, False)):
+        await onboarded(
+            world.database,
+            cipher,
+            guild_id=GUILD,
+            user_id=user_id,
+            now=now,
+            mentor=mentor,
+            **({"capacity": 1} if mentor else {}),
+        )
+    world.messenger.join(GUILD, ANN, BEN, CAL)
+    pair_id = await accepted_pair(
+        world.database, cipher, guild_id=GUILD, mentee_id=ANN, mentor_id=BEN, now=now, reasons=[]
+    )
+    async with world.database.session() as session:
+        await open_request(session, guild_id=GUILD, mentee_id=CAL, now=now)
+    return pair_id
+
+
+async def test_a_mentor_erasing_while_paired_ends_the_pair_first_and_is_never_offered_again(
+    world: World,
+) -> None:
+    pair_id = await _paired_with_a_waiting_mentee(world)
+    await world.services.member_data.erase(BEN)
+    # The partner is told kindly and offered a new mentor; nothing names Ben any more.
+    said = [m.text for m in world.messenger.dms_to(ANN)]
+    assert STEPPED_AWAY_TEXT in said and any("new mentor" in t for t in said)
+    assert await tables_naming(world.database, BEN) == []
+    assert await count_rows(world.database, Pair, id=pair_id) == 0
+    # The place Ben's pair freed was never offered to Cal while Ben was leaving.
+    assert world.messenger.dms_to(BEN) == []
+    async with world.database.session() as session:
+        request = await get_request(session, guild_id=GUILD, mentee_id=CAL)
+    assert request is not None and request.status == RequestStatus.WAITING
+
+
+async def test_a_mentee_erasing_while_paired_is_not_offered_a_new_mentor(world: World) -> None:
+    await _paired_with_a_waiting_mentee(world)
+    await world.services.member_data.erase(ANN)
+    assert world.messenger.dms_to(ANN) == []
+    assert STEPPED_AWAY_TEXT in [m.text for m in world.messenger.dms_to(BEN)]
+    assert await tables_naming(world.database, ANN) == []
+
+
+async def test_erasing_while_the_partner_ends_the_pair_never_errors(world: World) -> None:
+    pair_id = await _paired_with_a_waiting_mentee(world)
+    await asyncio.gather(
+        world.services.member_data.erase(BEN),
+        world.services.pairs.end(pair_id, actor_id=ANN, reason=None, cause="ended"),
+    )
+    assert await tables_naming(world.database, BEN) == []

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import SQLModel
 
 from bot.client import EXTENSIONS, LanternBot, lantern_intents
-from bot.db.registry import declared_tables
+from bot.db.registry import MemberData, declared_tables, undeclared_columns
 from bot.logging_setup import configure_logging
 
 
@@ -52,6 +52,30 @@ def test_every_table_declares_its_member_data() -> None:
     assert not undeclared, f"declare __member_data__ on: {undeclared}"
     tables = {cls.__table__.name for cls, _ in declared_tables()}  # type: ignore[attr-defined]
     assert tables == set(SQLModel.metadata.tables)
+
+
+def test_every_two_party_table_says_whose_each_column_is() -> None:
+    """A row naming two people is exported one side at a time: every column of such a table
+    is declared shared, one person's, or withheld, with a sentence on what is left out."""
+    incomplete = {
+        cls.__name__: problems
+        for cls, spec in declared_tables()
+        if spec is not None and (problems := undeclared_columns(cls, spec))
+    }
+    assert not incomplete, f"say whose each column is: {incomplete}"
+    two_party = {cls.__name__ for cls, spec in declared_tables() if spec and spec.two_party}
+    assert {"AuditEntry", "Block", "Introduction", "Pair", "PairReport"} <= two_party
+
+
+def test_a_two_party_table_that_does_not_say_is_caught() -> None:
+    from bot.db.models import Block
+
+    bare = MemberData(user_columns=("blocker_id", "blocked_id"), label="blocks")
+    assert set(undeclared_columns(Block, bare)) >= {"id", "guild_id", "created_at", "blocked_key"}
+    assert "left_out (say what an export leaves out)" in undeclared_columns(Block, bare)
+    assert Block.__member_data__ is not bare and not undeclared_columns(
+        Block, Block.__member_data__
+    )
 
 
 def test_every_discord_id_column_is_bigint() -> None:

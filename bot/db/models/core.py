@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
-from bot.db.registry import NO_MEMBER_DATA, MemberData
+from bot.db.registry import FORGET, NO_MEMBER_DATA, MemberData
 from bot.db.types import snowflake, timestamp
 
 
@@ -30,16 +30,25 @@ class GuildSettings(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """One moderator action: who, what, on whom. Ids only, never content."""
+    """One moderator action: who, what, on whom. Ids only, never content.
+
+    The trail outlives the people in it: a moderator or member who erases their data is
+    forgotten here (their id set to null; shown as "a moderator who has since erased their
+    data"), the entry stays.
+    """
 
     __tablename__ = "audit_entry"
     __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("actor_id", "target_user_id"), label="moderator_actions"
+        user_columns=("actor_id", "target_user_id"),
+        label="moderator_actions",
+        shared=("id", "guild_id", "action", "target_id", "created_at"),
+        on_erase={"actor_id": FORGET, "target_user_id": FORGET},
+        left_out="the id of the moderator who acted on you, or of the member you acted on",
     )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
-    actor_id: int = snowflake()
+    actor_id: int | None = snowflake(nullable=True)
     action: str = Field(max_length=64)
     target_user_id: int | None = snowflake(nullable=True)
     target_id: int | None = snowflake(nullable=True)

@@ -8,7 +8,7 @@ from typing import ClassVar
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.db.registry import NO_MEMBER_DATA, MemberData
+from bot.db.registry import FORGET, NO_MEMBER_DATA, MemberData
 from bot.db.types import snowflake, timestamp
 
 
@@ -88,6 +88,17 @@ class Introduction(SQLModel, table=True):
         encrypted=("reasons_enc",),
         json_columns=("reasons_enc",),
         label="introductions",
+        shared=("id", "guild_id", "status", "created_at", "expires_at", "decided_at"),
+        belongs_to={
+            "reminded_at": "mentor_id",
+            "message_channel_id": "mentor_id",
+            "message_id": "mentor_id",
+        },
+        withheld=("score", "reasons_enc"),
+        left_out=(
+            "the other person's id, and the match score and reasons (built from both "
+            "people's answers)"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -112,7 +123,30 @@ class Pair(SQLModel, table=True):
     __tablename__ = "pair"
     __table_args__ = (UniqueConstraint("introduction_id", name="uq_pair_introduction"),)
     __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("mentee_id", "mentor_id"), encrypted=("end_reason_enc",), label="pairs"
+        user_columns=("mentee_id", "mentor_id", "ended_by_id"),
+        encrypted=("end_reason_enc",),
+        label="pairs",
+        shared=(
+            "id",
+            "guild_id",
+            "introduction_id",
+            "status",
+            "channel_id",
+            "thread_id",
+            "created_at",
+            "last_activity_at",
+            "next_checkin_at",
+            "ended_at",
+            "delete_channel_at",
+        ),
+        belongs_to={"end_reason_enc": "ended_by_id"},
+        withheld=("space_error",),
+        # A moderator who ended someone's pair is forgotten in it; the pair stays theirs.
+        on_erase={"ended_by_id": FORGET},
+        left_out=(
+            "your partner's id, who ended the pair when it was not you, and the private note "
+            "for moderators written by whoever ended it when that was not you"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -138,12 +172,23 @@ class Block(SQLModel, table=True):
 
     __tablename__ = "block"
     __table_args__ = (UniqueConstraint("guild_id", "blocker_id", "blocked_id", name="uq_block"),)
+    # The blocker's choice: theirs to export and to erase. The blocked member never sees it, and
+    # erasing their data does not lift it: their id gives way to a keyed pseudonym.
     __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("blocker_id", "blocked_id"), label="blocks"
+        user_columns=("blocker_id", "blocked_id"),
+        label="blocks",
+        shared=("id", "guild_id", "created_at"),
+        withheld=("blocked_key",),
+        exported_to=("blocker_id",),
+        on_erase={"blocked_id": FORGET},
+        pseudonym_columns={"blocked_id": "blocked_key"},
+        left_out="the id of the member you blocked; blocks others made are not yours to see",
     )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
     blocker_id: int = snowflake()
-    blocked_id: int = snowflake()
+    blocked_id: int | None = snowflake(nullable=True)
+    # Set when the blocked member erased their data: ``Cipher.pseudonym`` of their id.
+    blocked_key: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = timestamp()

@@ -9,7 +9,7 @@ from typing import ClassVar
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.db.registry import NO_MEMBER_DATA, MemberData
+from bot.db.registry import FORGET, NO_MEMBER_DATA, MemberData
 from bot.db.types import snowflake, timestamp
 
 
@@ -108,17 +108,32 @@ class PairReport(SQLModel, table=True):
 
     __tablename__ = "pair_report"
     __table_args__ = (UniqueConstraint("pair_id", "reporter_id", name="uq_pair_report"),)
+    # The reporter's words and choices: theirs to export and to erase. The reported member never
+    # sees it, and erasing their data keeps it for moderators (their id becomes a pseudonym).
     __member_data__: ClassVar[MemberData] = MemberData(
         user_columns=("reporter_id", "reported_id"),
         encrypted=("reason_enc",),
         label="pair_reports",
+        shared=("id", "guild_id", "pair_id", "status", "created_at", "alerted_at"),
+        belongs_to={
+            "reason_enc": "reporter_id",
+            "pause_contact": "reporter_id",
+            "block": "reporter_id",
+        },
+        withheld=("reported_key",),
+        exported_to=("reporter_id",),
+        on_erase={"reported_id": FORGET},
+        pseudonym_columns={"reported_id": "reported_key"},
+        left_out="the id of the member you reported; reports others made are not yours to see",
     )
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
     pair_id: int = snowflake(index=True)
     reporter_id: int = snowflake(index=True)
-    reported_id: int = snowflake()
+    reported_id: int | None = snowflake(nullable=True)
+    # Set when the reported member erased their data: ``Cipher.pseudonym`` of their id.
+    reported_key: str | None = Field(default=None, max_length=64, index=True)
     reason_enc: str | None = Field(default=None)
     pause_contact: bool = Field(default=False)
     block: bool = Field(default=False)

@@ -26,6 +26,7 @@ from bot.db.models import (
 )
 from bot.db.queries._rows import changed, insert, lock_or_add
 from bot.db.queries.members import to_profile
+from bot.db.registry import pseudonym_match
 from bot.domain.introductions import reminder_due
 from bot.domain.profile import Profile
 
@@ -135,14 +136,22 @@ async def free_places(session: AsyncSession, *, guild_id: int, mentor_id: int) -
     return max(0, row.capacity - row.active_mentees - int(pending.scalar_one()))
 
 
-async def blocked_between(session: AsyncSession, *, guild_id: int, a: int, b: int) -> bool:
-    """Whether either member blocked the other."""
+def _blocked_is(user_id: int, cipher: Cipher) -> Any:
+    """The block's blocked member is ``user_id``, even if they erased their data since."""
+    return pseudonym_match(_block.c.blocked_id, _block.c.blocked_key, user_id, cipher)
+
+
+async def blocked_between(
+    session: AsyncSession, *, guild_id: int, a: int, b: int, cipher: Cipher
+) -> bool:
+    """Whether either member blocked the other (a block outlives the blocked member erasing
+    their data and coming back)."""
     result = await session.execute(
         select(_block.c.id).where(
             _block.c.guild_id == guild_id,
             or_(
-                and_(_block.c.blocker_id == a, _block.c.blocked_id == b),
-                and_(_block.c.blocker_id == b, _block.c.blocked_id == a),
+                and_(_block.c.blocker_id == a, _blocked_is(b, cipher)),
+                and_(_block.c.blocker_id == b, _blocked_is(a, cipher)),
             ),
         )
     )
@@ -163,16 +172,45 @@ async def introduced_before(
     return result.first() is not None
 
 
-async def forbidden_mentors(session: AsyncSession, *, guild_id: int, mentee_id: int) -> set[int]:
+async def _blocks(
+    session: AsyncSession, guild_id: int, cipher: Cipher, *where: Any
+) -> list[tuple[int, int]]:
+    """(blocker, blocked) of the server's blocks matching ``where``. A blocked member who
+    erased their data is known only by their pseudonym: they are found again among the
+    server's members if they came back, and left out otherwise."""
+    rows = (
+        await session.execute(
+            select(_block.c.blocker_id, _block.c.blocked_id, _block.c.blocked_key).where(
+                _block.c.guild_id == guild_id, *where
+            )
+        )
+    ).all()
+    by_key: dict[str, int] = {}
+    if any(blocked is None for _, blocked, _ in rows):
+        members = await session.execute(
+            select(_profile.c.user_id).where(_profile.c.guild_id == guild_id)
+        )
+        by_key = {k: m for m in members.scalars() for k in cipher.pseudonyms(m)}
+    out = []
+    for blocker, blocked, key in rows:
+        found = blocked if blocked is not None else by_key.get(key)
+        if found is not None:
+            out.append((int(blocker), int(found)))
+    return out
+
+
+async def forbidden_mentors(
+    session: AsyncSession, *, guild_id: int, mentee_id: int, cipher: Cipher
+) -> set[int]:
     """Mentors never to propose to ``mentee_id``: blocks either way, earlier declines/expiries,
     anyone already introduced or paired with them."""
-    blocked = await session.execute(
-        select(_block.c.blocker_id, _block.c.blocked_id).where(
-            _block.c.guild_id == guild_id,
-            or_(_block.c.blocker_id == mentee_id, _block.c.blocked_id == mentee_id),
-        )
+    blocks = await _blocks(
+        session,
+        guild_id,
+        cipher,
+        or_(_block.c.blocker_id == mentee_id, _blocked_is(mentee_id, cipher)),
     )
-    out = {b if a == mentee_id else a for a, b in blocked.all()}
+    out = {blocker if blocker != mentee_id else blocked for blocker, blocked in blocks}
     intros = await session.execute(
         select(_intro.c.mentor_id).where(
             _intro.c.guild_id == guild_id, _intro.c.mentee_id == mentee_id
@@ -183,13 +221,13 @@ async def forbidden_mentors(session: AsyncSession, *, guild_id: int, mentee_id: 
     return out
 
 
-async def forbidden_pairs(session: AsyncSession, *, guild_id: int) -> set[tuple[int, int]]:
-    """(mentee, mentor) pairs never to propose in a batch round, both block directions."""
+async def forbidden_pairs(
+    session: AsyncSession, *, guild_id: int, cipher: Cipher
+) -> set[tuple[int, int]]:
+    """(mentee, mentor) pairs never to propose in a batch round, both block directions (a
+    blocked member who erased their data and came back is found by their pseudonym)."""
     pairs: set[tuple[int, int]] = set()
-    blocks = await session.execute(
-        select(_block.c.blocker_id, _block.c.blocked_id).where(_block.c.guild_id == guild_id)
-    )
-    for a, b in blocks.all():
+    for a, b in await _blocks(session, guild_id, cipher):
         pairs.update({(a, b), (b, a)})
     intros = await session.execute(
         select(_intro.c.mentee_id, _intro.c.mentor_id).where(_intro.c.guild_id == guild_id)
