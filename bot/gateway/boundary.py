@@ -46,6 +46,11 @@ def _is_database_trouble(error: BaseException) -> bool:
     return name.startswith("asyncpg") and "Connection" in type(error).__name__
 
 
+def is_database_trouble(error: BaseException) -> bool:
+    """Whether ``error`` (or what a command wrapped) is passing database trouble."""
+    return _is_database_trouble(_unwrap(error))
+
+
 def message_for(error: BaseException) -> tuple[str, str | None]:
     """The text to show for ``error`` and, for unexpected errors, a reference to log."""
     error = _unwrap(error)
