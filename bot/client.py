@@ -15,9 +15,9 @@ from bot.config import Config
 from bot.crypto import Cipher, load_cipher
 from bot.db.engine import Database, create_engine
 from bot.errors import ExpiredComponentError
-from bot.gateway.boundary import LanternTree, send_private
+from bot.gateway.boundary import LanternTree, report_interaction_error, send_private
 from bot.gateway.channels import DiscordSpaces
-from bot.gateway.components import CUSTOM_ID_PREFIX, MODAL_PREFIX, LanternModal
+from bot.gateway.components import LanternModal, expired_about
 from bot.gateway.dm_sender import HttpDmSender
 from bot.gateway.messenger import DiscordMessenger
 from bot.scheduler import LanternScheduler, Sweep
@@ -25,6 +25,13 @@ from bot.services import Services, build_services
 from bot.services.ports import DmSender
 
 log = logging.getLogger("lantern")
+
+ExpiredHandler = Callable[[discord.Interaction[Any], str], Awaitable[bool]]
+_EXPIRED = "lantern_expired"
+FORM_EXPIRED = (
+    "This form was open too long or Lantern restarted, so it expired and nothing in it was "
+    "saved. Everything you saved before is kept: press **Continue** to pick up again."
+)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
@@ -74,6 +81,7 @@ class LanternBot(commands.Bot):
         self.database = database
         self.cipher = cipher
         self.component_templates: list[re.Pattern[str]] = []
+        self.expired_handlers: dict[str, ExpiredHandler] = {}
         self.extensions_to_load: tuple[str, ...] = EXTENSIONS
         self.sweeps: list[Sweep] = []
         self.scheduler = LanternScheduler(database, lease_seconds=config.scheduler.lease_seconds)
@@ -133,23 +141,64 @@ class LanternBot(commands.Bot):
         if self.config.scheduler.enabled and not self.scheduler.started:
             await self.scheduler.start()
 
+    def register_expired(self, kind: str, handler: ExpiredHandler) -> None:
+        """Answer a click on an expired short-lived component about ``kind`` (its custom id says
+        ``<kind>:<key>``): ``handler(interaction, key)`` shows the current card, or says False."""
+        self.expired_handlers[kind] = handler
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
+            # Decided now, before any view callback runs (a callback may stop its own view).
+            args[0].extras[_EXPIRED] = self._is_expired(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """Answer clicks on Lantern components that no longer exist, instead of failing."""
+        """Answer clicks on components and forms that no longer exist (a view timed out, Lantern
+        restarted) with "this has expired" and the current card, instead of failing."""
+        if not interaction.extras.get(_EXPIRED):
+            return
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        custom = str(data.get("custom_id", ""))
+        about = expired_about(custom)
+        kind = about[0] if about else "-"
+        log.info("expired component kind=%s user=%s", kind, interaction.user.id)
+        try:
+            handler = self.expired_handlers.get(about[0]) if about else None
+            if handler is not None and await handler(interaction, about[1] if about else ""):
+                return
+            if interaction.type == discord.InteractionType.modal_submit:
+                await send_private(interaction, FORM_EXPIRED)
+            else:
+                await send_private(interaction, ExpiredComponentError().message)
+        except Exception as error:
+            await report_interaction_error(interaction, error, where="expired")
+
+    def _is_expired(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether nothing in this bot will answer this component click or form."""
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
         custom = str(data.get("custom_id", ""))
         if interaction.type == discord.InteractionType.component:
-            if not custom.startswith(CUSTOM_ID_PREFIX):
-                return
             if any(p.fullmatch(custom) for p in self.component_templates):
-                return
-            await send_private(interaction, ExpiredComponentError().message)
-        elif interaction.type == discord.InteractionType.modal_submit:
-            if custom.startswith(MODAL_PREFIX) and not self._modal_is_open(custom):
-                await send_private(
-                    interaction,
-                    "This form was open too long or Lantern restarted, so it expired. "
-                    "Everything you saved before is kept: press **Continue** to pick up again.",
-                )
+                return False
+            kind = int(data.get("component_type", 0))
+            return not self._view_is_live(kind, custom, interaction.message)
+        if interaction.type == discord.InteractionType.modal_submit:
+            return not self._modal_is_open(custom)
+        return False
+
+    def _view_is_live(self, kind: int, custom: str, message: discord.Message | None) -> bool:
+        """Whether a live view holds this component (the lookup discord.py's view store does)."""
+        store = getattr(self._connection, "_view_store", None)
+        views = getattr(store, "_views", None)
+        dynamic = getattr(store, "_dynamic_items", None)
+        if not isinstance(views, dict) or not isinstance(dynamic, dict):
+            return True  # discord.py changed: never answer twice (tests/wiring guards this)
+        if any(pattern.fullmatch(custom) for pattern in dynamic):
+            return True
+        key = (kind, custom)
+        if message is not None and key in views.get(message.id, {}):
+            return True
+        return key in views.get(None, {})
 
     def _modal_is_open(self, custom: str) -> bool:
         """Whether this bot (not an earlier one in the same process) is waiting for the modal."""

@@ -16,7 +16,8 @@ class ExpiredComponentError(UserFacingError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This has expired, so nothing changed. If you still need it, run the command again."
+            "This card has expired, so nothing changed. "
+            "If you still need it, run the command again."
         )
 
 

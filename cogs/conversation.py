@@ -19,7 +19,7 @@ from bot.domain.components import Reply, erase_buttons
 from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 from bot.domain.text import fit
 from bot.gateway.boundary import message_for
-from bot.gateway.components import OwnedView, view_of
+from bot.gateway.components import OwnedView, expired_key, services_of, view_of
 from bot.gateway.messenger import reply
 from bot.services import Services
 
@@ -44,8 +44,7 @@ async def answer(services: Services, user_id: int, intent: Intent, guild_id: int
         return Reply(await services.onboarding.resume_prompts(guild_id, user_id))
     if intent is Intent.PROFILE:
         shown = await services.onboarding.profile(guild_id, user_id)
-        footer = "\n" + text.PROFILE_FOOTER if shown.pages else ""
-        return Reply(fit(shown.text + footer), shown.buttons)
+        return Reply(shown.text, shown.buttons)  # exactly what /profile shows
     return await services.onboarding.where(guild_id, user_id)  # START
 
 
@@ -72,7 +71,7 @@ class GuildPickView(OwnedView):
     def __init__(
         self, services: Services, intent: Intent, guilds: list[discord.Guild], owner_id: int
     ) -> None:
-        super().__init__(owner_id, timeout=900)
+        super().__init__(owner_id, timeout=900, about=expired_key("pick", intent.value))
         self.services = services
         self.intent = intent
         self.add_item(GuildSelect(guilds))
@@ -82,6 +81,24 @@ class GuildPickView(OwnedView):
         await interaction.response.defer(thinking=True)
         said = await answer(self.services, interaction.user.id, self.intent, guild_id)
         await reply(interaction, said.text, buttons=said.buttons, ephemeral=False)
+
+
+async def expired_pick(interaction: discord.Interaction[Any], key: str) -> bool:
+    """A server menu that timed out: say so, and offer the servers again for the same request."""
+    try:
+        intent = Intent(key)
+    except ValueError:
+        return False
+    client = interaction.client
+    user_id = interaction.user.id
+    guilds = [g for g in client.guilds if g.get_member(user_id) is not None]
+    if len(guilds) < 2:
+        return False
+    view = GuildPickView(services_of(interaction), intent, guilds, user_id)
+    await reply(
+        interaction, f"{text.CARD_EXPIRED}\n\n{text.WHICH_SERVER}", view=view, ephemeral=False
+    )
+    return True
 
 
 class ConversationCog(commands.Cog):
@@ -144,4 +161,5 @@ class ConversationCog(commands.Cog):
 
 
 async def setup(bot: LanternBot) -> None:
+    bot.register_expired("pick", expired_pick)
     await bot.add_cog(ConversationCog(bot))

@@ -84,6 +84,12 @@ _PAGE_LABELS = {"answer": "Continue", "skip": "Skip", "back": "Back"}
 
 PAGE = rf"lantern:onb:(?P<action>{_one_of(_PAGE_LABELS)}):(?P<guild>\d+):(?P<page>\w+)"
 PROMPTS_CHOICE = r"lantern:onb:prompts:(?P<guild>\d+):(?P<choice>on|off)"
+_DECLINED_LABELS: dict[str, tuple[str, Style]] = {
+    "erase": ("Erase my answers", "danger"),
+    "keep": ("Keep my answers", "secondary"),
+}
+DECLINED_ANSWERS = rf"lantern:onb:declined:(?P<guild>\d+):(?P<choice>{_one_of(_DECLINED_LABELS)})"
+PROFILE_EDIT = r"lantern:onb:edit:(?P<guild>\d+)"
 
 
 def start_button(guild_id: int) -> Button:
@@ -111,6 +117,19 @@ def prompts_choice_buttons(guild_id: int) -> tuple[Button, ...]:
         Button(custom_id("onb", "prompts", guild_id, "on"), "Send me prompts", "primary"),
         Button(custom_id("onb", "prompts", guild_id, "off"), "No prompts", "secondary"),
     )
+
+
+def declined_answers_buttons(guild_id: int) -> tuple[Button, ...]:
+    """After "No thanks" with answers already given: erase them, or keep them."""
+    return tuple(
+        Button(custom_id("onb", "declined", guild_id, choice), label, style)
+        for choice, (label, style) in _DECLINED_LABELS.items()
+    )
+
+
+def profile_edit_button(guild_id: int) -> Button:
+    """Under the profile (/profile and "my profile" alike): pick a page to change."""
+    return Button(custom_id("onb", "edit", guild_id), "Change an answer", "primary")
 
 
 # --- pairs ----------------------------------------------------------------------------------
@@ -205,6 +224,8 @@ TEMPLATES: tuple[str, ...] = (
     CONSENT,
     PAGE,
     PROMPTS_CHOICE,
+    DECLINED_ANSWERS,
+    PROFILE_EDIT,
     PAIR_ACTION,
     CHECKIN_ANSWER,
     REFLECT,

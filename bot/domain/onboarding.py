@@ -6,7 +6,7 @@ anyone or breaks the layout; every message fits Discord's 2,000 characters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,16 @@ from bot.domain.text import fit, safe_block, safe_inline
 SMALL_GROUP = 5
 DONE = "done"
 CONSENT = "consent"
+
+
+def is_forward(order: Sequence[str], current: str | None, candidate: str) -> bool:
+    """Whether ``candidate`` lies after ``current`` in the pages' ``order`` (``done`` last):
+    progress only moves forward."""
+    if current is None or current not in order:
+        return True
+    if candidate not in order:
+        return False
+    return order.index(candidate) > order.index(current)
 
 
 def welcome_text(guild_name: str) -> str:
@@ -116,9 +126,17 @@ class OnboardingCounts:
 
 
 def _count(n: int) -> str:
-    if 0 < n < SMALL_GROUP:
+    """A total as moderators see it: 0, "fewer than 5", or a band of 5 ("10-14").
+
+    Hiding only the small totals is not enough: 12 started and 9 agreed gives away the 3 who
+    declined. Showing every total as a band keeps such differences from recovering a hidden
+    one (tests/unit/test_onboarding.py checks every small world)."""
+    if n == 0:
+        return "0"
+    if n < SMALL_GROUP:
         return f"fewer than {SMALL_GROUP}"
-    return str(n)
+    low = n - n % SMALL_GROUP
+    return f"{low}-{low + SMALL_GROUP - 1}"
 
 
 def counts_text(counts: OnboardingCounts) -> str:
@@ -130,8 +148,9 @@ def counts_text(counts: OnboardingCounts) -> str:
         f"- Agreed to matching: {_count(counts.consented)}\n"
         f"- Chose community prompts only: {_count(counts.declined)}\n"
         f"- Withdrew consent: {_count(counts.withdrawn)}\n"
-        f"-# Numbers between 1 and {SMALL_GROUP - 1} are hidden so nobody can be singled out. "
-        "Lantern never shows moderators anyone's answers."
+        f"-# Totals are shown in bands of {SMALL_GROUP} and those between 1 and "
+        f"{SMALL_GROUP - 1} are hidden, so nobody can be singled out, even by subtracting one "
+        "total from another. Lantern never shows moderators anyone's answers."
     )
 
 
@@ -162,6 +181,28 @@ CONSENT_DECLINED = (
     "No problem: you won't be matched, and Lantern won't ask you anything more. "
     "Would you still like the community's reflection prompts by DM?"
 )
+DECLINED_WITH_ANSWERS = (
+    "No problem: you won't be matched. You've already answered some questions here. "
+    "Should I erase those answers, or keep them in case you change your mind? "
+    "(`/profile` shows them either way until you choose.)"
+)
+ANSWERS_ERASED = "Done: I erased the answers you'd given here."
+ANSWERS_KEPT = "Okay, I kept your answers. `/profile` shows them, and `/onboard` picks up again."
+DECLINE_CHANGED = (
+    "You've agreed to matching since, so nothing was erased. `/profile` shows your answers."
+)
+PROMPTS_QUESTION = "Would you still like the community's reflection prompts by DM?"
+CARD_EXPIRED = "This card has expired, so nothing changed. Here is the current one:"
+FORM_EXPIRED = (
+    "This form was open too long or Lantern restarted, so it expired and nothing in it was "
+    "saved. Everything you saved before is kept: press **Continue** below to pick up again."
+)
+SAVE_FAILED = (
+    "I couldn't save that page: Lantern's database is temporarily unavailable. Nothing you "
+    "typed is lost: press **Retry** to save it again (in a minute is best)."
+)
+PICK_PAGE = "Which answers would you like to change?"
+BACK_TO_WHERE_YOU_WERE = "Saved. Back to where you were:"
 CONSENT_ALREADY_COMPLETE = "Thank you! Your profile is complete; `/profile` shows it."
 LETS_BEGIN = "Thank you! Let's begin."
 PAGE_CHANGED = "That part of the questions has changed. Run `/onboard` to carry on."
@@ -180,7 +221,6 @@ NO_PROFILE = (
     "You don't have a profile here yet. `/onboard` starts one (it begins by explaining what "
     "Lantern keeps and why)."
 )
-PROFILE_FOOTER = "-# Use `/profile` in the server to change any answer."
 
 
 def finished_here(guild_name: str) -> str:

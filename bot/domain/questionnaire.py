@@ -388,10 +388,14 @@ def validate_page(
                 if match.zone is None:
                     shown = safe_inline(text, limit=60)
                     if match.candidates:
-                        listed = " or ".join(f"**{z}**" for z in match.candidates[:5])
+                        named = [f"`{z}`" for z in match.candidates[:5]]
+                        listed = (
+                            ", ".join(named[:-1]) + " or " + named[-1] if named[1:] else named[0]
+                        )
                         errors.append(
-                            f"“{shown}” could be more than one time zone. Which did you mean: "
-                            f"{listed}? Type that zone name (or a nearby big city) instead."
+                            f"“{shown}” could be more than one time zone: {listed}. "
+                            "Press **Try again** and type the one you mean as shown "
+                            "(or a nearby big city)."
                         )
                     else:
                         errors.append(

@@ -28,6 +28,8 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
+# lock_not_available, query_canceled (timeouts), deadlock, too many connections, shutting down.
+_TRANSIENT_PG = frozenset({"55P03", "57014", "40P01", "53300", "57P01", "57P02", "57P03"})
 _TRANSIENT_SQLITE = ("database is locked", "database table is locked", "unable to open database")
 
 
@@ -37,6 +39,8 @@ def _is_database_trouble(error: BaseException) -> bool:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _TRANSIENT_PG:
+        return True  # PostgreSQL busy (a lock or statement timeout) or going away
     if isinstance(error, OperationalError):
         text = str(error.orig) if error.orig is not None else str(error)
         if "sqlite" in type(error.orig).__module__:
@@ -44,6 +48,11 @@ def _is_database_trouble(error: BaseException) -> bool:
         return True
     name = type(error).__module__
     return name.startswith("asyncpg") and "Connection" in type(error).__name__
+
+
+def is_database_trouble(error: BaseException) -> bool:
+    """Whether ``error`` (or what a command wrapped) is passing database trouble."""
+    return _is_database_trouble(_unwrap(error))
 
 
 def message_for(error: BaseException) -> tuple[str, str | None]:

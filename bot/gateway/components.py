@@ -144,12 +144,55 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             await report_interaction_error(interaction, error, where=type(self).__name__)
 
 
-class OwnedView(discord.ui.View):
-    """A short-lived view that only its owner may use."""
+TEMPORARY_PREFIX = CUSTOM_ID_PREFIX + "tmp:"
 
-    def __init__(self, owner_id: int, *, timeout: float | None = 600) -> None:
+
+def expired_key(kind: str, key: int | str) -> str:
+    """``<kind>:<key>``: what a short-lived component is about, so a click after it expired can
+    be answered with the current card (``LanternBot.register_expired``)."""
+    return f"{kind}:{key}"
+
+
+def temporary_id(prefix: str, about: str) -> str:
+    """A custom id unique to one opening: ``<prefix><kind>:<key>:<random>``."""
+    return custom_id(prefix.removeprefix(CUSTOM_ID_PREFIX).rstrip(":"), about, secrets.token_hex(6))
+
+
+def expired_about(custom: str) -> tuple[str, str] | None:
+    """The (kind, key) a short-lived component's custom id was about, if it says."""
+    for prefix in (TEMPORARY_PREFIX, MODAL_PREFIX):
+        if custom.startswith(prefix):
+            parts = custom.removeprefix(prefix).split(":")
+            if len(parts) == 3:
+                return parts[0], parts[1]
+    return None
+
+
+class OwnedView(discord.ui.View):
+    """A short-lived view that only its owner may use.
+
+    Its components carry ``lantern:tmp:<kind>:<key>:<random>`` ids, so a click after the view
+    timed out (or after a restart) is answered as expired, with the current card for ``about``
+    (``expired_key``) when a cog registered one for that kind.
+    """
+
+    def __init__(
+        self, owner_id: int, *, timeout: float | None = 600, about: str = "none:0"
+    ) -> None:
+        self.about = about
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
+        for item in self.children:
+            self._mark(item)
+
+    def _mark(self, item: discord.ui.Item[Any]) -> None:
+        if getattr(item, "url", None) is None and hasattr(item, "custom_id"):
+            item.custom_id = temporary_id(TEMPORARY_PREFIX, self.about)
+
+    def add_item(self, item: discord.ui.Item[Any]) -> Self:
+        if hasattr(self, "about"):
+            self._mark(item)
+        return super().add_item(item)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.owner_id:
@@ -171,11 +214,18 @@ class LanternModal(discord.ui.Modal):
 
     live: ClassVar[weakref.WeakValueDictionary[str, LanternModal]] = weakref.WeakValueDictionary()
 
-    def __init__(self, *, title: str, owner_id: int, timeout: float | None = 1800) -> None:
+    def __init__(
+        self,
+        *,
+        title: str,
+        owner_id: int,
+        timeout: float | None = 1800,
+        about: str = "none:0",
+    ) -> None:
         super().__init__(
             title=title[:45],
             timeout=timeout,
-            custom_id=MODAL_PREFIX + secrets.token_hex(8),
+            custom_id=temporary_id(MODAL_PREFIX, about),
         )
         self.owner_id = owner_id
         LanternModal.live[self.custom_id] = self

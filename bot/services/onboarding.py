@@ -17,6 +17,7 @@ from zoneinfo import available_timezones
 
 from bot.db.models import ConsentStatus, MemberProfile, SubscriptionStatus
 from bot.db.queries.members import (
+    erase_answers,
     get_member_profile,
     read_answers,
     record_consent,
@@ -28,7 +29,9 @@ from bot.domain import onboarding as text
 from bot.domain.components import (
     Reply,
     consent_buttons,
+    declined_answers_buttons,
     page_button,
+    profile_edit_button,
     prompts_choice_buttons,
     start_button,
 )
@@ -160,9 +163,21 @@ class OnboardingService(Service):
         if not await self.ctx.messenger.present(guild_id, user_id):
             raise UserFacingError(text.NOT_IN_SERVER)
 
+    @property
+    def _order(self) -> list[str]:
+        """Every page id in questionnaire order, then ``done``: progress only moves along it."""
+        return [p.id for p in self.q.pages] + [text.DONE]
+
     def _current_page(self, state: MemberState) -> Page:
-        ids = [p.id for p in self.q.pages_for(state.role)]
-        return self.q.page(state.step) if state.step in ids else self.q.first_page()
+        """The page the member stopped at; after a change of role, the first page of theirs
+        at or after it (never back to the start)."""
+        pages = self.q.pages_for(state.role)
+        order = self._order
+        if state.step not in order:
+            return self.q.first_page()
+        reached = order.index(state.step)
+        later = [p for p in pages if order.index(p.id) >= reached]
+        return later[0] if later else pages[-1]
 
     # --- cards and forms ----------------------------------------------------------------------
 
@@ -275,10 +290,26 @@ class OnboardingService(Service):
             self.consent_version,
         )
         if not accepted:
+            if state.answers:
+                return Reply(text.DECLINED_WITH_ANSWERS, declined_answers_buttons(guild_id))
             return Reply(text.CONSENT_DECLINED, prompts_choice_buttons(guild_id))
         if state.completed:
             return Reply(text.CONSENT_ALREADY_COMPLETE)
         return self._page_card(guild_id, self._current_page(state), state.role, [text.LETS_BEGIN])
+
+    async def keep_or_erase(self, guild_id: int, user_id: int, *, erase: bool) -> Reply:
+        """After "No thanks" with answers given: erase them, or keep them; then the prompts
+        choice. Pressed after agreeing again, nothing is erased."""
+        await self._require_member(guild_id, user_id)
+        async with self.ctx.transaction() as session:
+            row = await get_member_profile(session, guild_id=guild_id, user_id=user_id)
+            if row is None or row.consent_status != ConsentStatus.DECLINED:
+                return Reply(text.DECLINE_CHANGED)
+            if erase:
+                await erase_answers(session, guild_id=guild_id, user_id=user_id, now=self.ctx.now())
+        log.info("declined answers guild=%s user=%s erased=%s", guild_id, user_id, erase)
+        said = text.ANSWERS_ERASED if erase else text.ANSWERS_KEPT
+        return Reply(f"{said}\n\n{text.PROMPTS_QUESTION}", prompts_choice_buttons(guild_id))
 
     async def choose_prompts(self, guild_id: int, user_id: int, *, wanted: bool) -> str:
         """A member who declined matching chooses community prompts by DM, or none."""
@@ -341,8 +372,10 @@ class OnboardingService(Service):
                 cipher=self.ctx.cipher,
                 now=now,
                 next_step=None if editing else (next_id or text.DONE),
+                order=self._order,
             )
             merged = read_answers(saved, self.ctx.cipher)
+            stored_step = saved.step
             if not editing and next_id is None:
                 first = await mark_completed(session, guild_id=guild_id, user_id=user_id, now=now)
         log.info(
@@ -362,12 +395,20 @@ class OnboardingService(Service):
         if zone:
             notes.append(text.timezone_note(zone, local_time(zone, now), editing=editing))
         if editing:
-            return PageSubmitted(
-                PageStep.EDITED, await self._after_edit(form, user_id, merged, notes)
-            )
+            card = await self._after_edit(form, user_id, merged, notes, completed=state.completed)
+            if not state.completed:
+                # Changed from /profile before finishing: back to where the member was.
+                current = self._current_page(replace(state, step=stored_step, answers=merged))
+                card = self._page_card(guild_id, current, new_role, [card.text])
+            return PageSubmitted(PageStep.EDITED, card)
         if next_id is None:
             card = await self._finish(guild_id, user_id, merged, notes, first=first)
             return PageSubmitted(PageStep.FINISHED, card)
+        if stored_step != next_id:
+            # An earlier page saved again: the member goes on from where they had reached.
+            current = self._current_page(replace(state, step=stored_step, answers=merged))
+            notes.append(text.BACK_TO_WHERE_YOU_WERE)
+            return PageSubmitted(PageStep.NEXT, self._page_card(guild_id, current, new_role, notes))
         return PageSubmitted(
             PageStep.NEXT, self._page_card(guild_id, self.q.page(next_id), new_role, notes)
         )
@@ -383,14 +424,20 @@ class OnboardingService(Service):
         return out
 
     async def _after_edit(
-        self, form: Form, user_id: int, answers: dict[str, Any], notes: list[str]
+        self,
+        form: Form,
+        user_id: int,
+        answers: dict[str, Any],
+        notes: list[str],
+        *,
+        completed: bool,
     ) -> Reply:
         role = answers.get("role")
         if "prompts_dm" in answers:
             wanted = bool(answers["prompts_dm"])
             status = SubscriptionStatus.SUBSCRIBED if wanted else SubscriptionStatus.UNSUBSCRIBED
             await self.prompts.set_subscription(form.guild_id, user_id, status)
-        missing = self._missing_pages(role, answers)
+        missing = self._missing_pages(role, answers) if completed else []
         if missing:
             return self._page_card(form.guild_id, missing[0], role, [*notes, text.EDIT_NEEDS_PAGE])
         return Reply(fit("\n".join([*notes, text.EDIT_SAVED])))
@@ -431,18 +478,28 @@ class OnboardingService(Service):
         now = self.ctx.now()
         first = False
         async with self.ctx.transaction() as session:
-            await set_step(
-                session, guild_id=guild_id, user_id=user_id, step=next_id or text.DONE, now=now
+            moved = await set_step(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                step=next_id or text.DONE,
+                now=now,
+                order=self._order,
             )
             if next_id is None:
                 first = await mark_completed(session, guild_id=guild_id, user_id=user_id, now=now)
         log.info("onboarding page skipped guild=%s user=%s page=%s", guild_id, user_id, page_id)
         if next_id is None:
             return await self._finish(guild_id, user_id, state.answers, [], first=first)
+        if not moved and not state.completed:
+            # Skipped a page the member had already passed: on from where they had reached.
+            current = self._current_page(state)
+            return self._page_card(guild_id, current, state.role, [text.SKIPPED])
         return self._page_card(guild_id, self.q.page(next_id), state.role, [text.SKIPPED])
 
     async def go_back(self, guild_id: int, user_id: int, page_id: str) -> Reply:
-        """Back to the page before ``page_id``."""
+        """The card of the page before ``page_id``; the member's progress stays where it is
+        (later pages stay answered, and ``/onboard`` still resumes where they had reached)."""
         await self._require_member(guild_id, user_id)
         state = await self.state(guild_id, user_id)
         previous = (
@@ -450,10 +507,6 @@ class OnboardingService(Service):
         )
         if not state.exists or previous is None:
             raise UserFacingError(text.NO_EARLIER_PAGE)
-        async with self.ctx.transaction() as session:
-            await set_step(
-                session, guild_id=guild_id, user_id=user_id, step=previous, now=self.ctx.now()
-            )
         return self._page_card(guild_id, self.q.page(previous), state.role)
 
     # --- the profile and the totals -----------------------------------------------------------
@@ -473,7 +526,7 @@ class OnboardingService(Service):
         if not state.consented:
             return ProfileView(summary)
         pages = tuple((p.id, p.title) for p in self.q.pages_for(state.role))
-        return ProfileView(summary, pages=pages)
+        return ProfileView(summary, (profile_edit_button(guild_id),), pages=pages)
 
     async def counts(self, guild_id: int, actor_id: int) -> str:
         """Moderators' totals (small groups hidden); the look is audited."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.domain.components import CONSENT, PAGE, PROMPTS_CHOICE, START
+from bot.domain.components import CONSENT, DECLINED_ANSWERS, PAGE, PROMPTS_CHOICE, START
 from bot.gateway.components import PersistentButton
 from bot.gateway.messenger import reply
 from cogs.onboarding.forms import private, show, show_card
@@ -35,6 +35,17 @@ class ConsentButton(PersistentButton, template=CONSENT):
         await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         card = await self.services(interaction).onboarding.decide_consent(
             int(self.match["guild"]), interaction.user.id, accepted=self.match["choice"] == "yes"
+        )
+        await show_card(interaction, card)
+
+
+class DeclinedAnswersButton(PersistentButton, template=DECLINED_ANSWERS):
+    """After "No thanks" with answers given: erase them, or keep them."""
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+        card = await self.services(interaction).onboarding.keep_or_erase(
+            int(self.match["guild"]), interaction.user.id, erase=self.match["choice"] == "erase"
         )
         await show_card(interaction, card)
 
@@ -71,4 +82,4 @@ class PromptsChoiceButton(PersistentButton, template=PROMPTS_CHOICE):
         await reply(interaction, said, ephemeral=private(interaction))
 
 
-BUTTONS = (StartButton, ConsentButton, PageButton, PromptsChoiceButton)
+BUTTONS = (StartButton, ConsentButton, DeclinedAnswersButton, PageButton, PromptsChoiceButton)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import discord
 
+from bot.domain import onboarding as text
 from bot.domain.components import Reply
-from bot.domain.questionnaire import Field
+from bot.domain.questionnaire import MAX_PLACEHOLDER, Field
 from bot.domain.text import fit
-from bot.gateway.components import LanternModal, OwnedView, services_of
+from bot.gateway.boundary import is_database_trouble
+from bot.gateway.components import LanternModal, OwnedView, expired_key, services_of
 from bot.gateway.messenger import reply
 from bot.services.onboarding import Form, PageStep
 
-MAX_TEXT = 4000  # Discord's limit for a text input
+log = logging.getLogger("lantern.onboarding")
 
 
 def private(interaction: discord.Interaction[Any]) -> bool:
@@ -21,17 +26,27 @@ def private(interaction: discord.Interaction[Any]) -> bool:
     return interaction.guild is not None
 
 
+def placeholder(f: Field) -> str:
+    """The question's placeholder, saying how much the box keeps."""
+    limit = f"Up to {f.question.max_length:,} characters"
+    if not f.question.placeholder:
+        return limit
+    return fit(f"{limit}: {f.question.placeholder}", MAX_PLACEHOLDER)
+
+
 def _input(f: Field, prefill: Any) -> discord.ui.TextInput[Any] | discord.ui.Select[Any]:
     if f.is_text:
+        # The box takes exactly what is kept: Discord stops the member at the stored limit.
+        limit = f.question.max_length
         return discord.ui.TextInput(
             custom_id=f.custom_id,
             style=discord.TextStyle.paragraph
             if f.question.kind == "paragraph"
             else discord.TextStyle.short,
-            placeholder=f.question.placeholder,
-            default=fit(str(prefill), MAX_TEXT) if prefill else None,
+            placeholder=placeholder(f),
+            default=str(prefill)[:limit] if prefill else None,
             required=False,
-            max_length=MAX_TEXT,
+            max_length=limit,
         )
     chosen = set(prefill or [])
     return discord.ui.Select(
@@ -47,11 +62,17 @@ def _input(f: Field, prefill: Any) -> discord.ui.TextInput[Any] | discord.ui.Sel
     )
 
 
+def about(form: Form) -> str:
+    """What a click on this form's expired pieces should show: the profile while editing,
+    otherwise the member's current onboarding card."""
+    return expired_key("profile" if form.editing else "onb", form.guild_id)
+
+
 class PageModal(LanternModal):
     """One page of questions; answers always land on the person who submits it."""
 
     def __init__(self, form: Form, owner_id: int) -> None:
-        super().__init__(title=form.title, owner_id=owner_id)
+        super().__init__(title=form.title, owner_id=owner_id, about=about(form))
         self.form = form
         self.inputs: dict[str, discord.ui.TextInput[Any] | discord.ui.Select[Any]] = {}
         for f in form.fields:
@@ -70,28 +91,68 @@ class PageModal(LanternModal):
         return raw
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+        await submit(interaction, self.form, self.raw_values())
+
+
+async def submit(interaction: discord.Interaction[Any], form: Form, raw: Mapping[str, Any]) -> None:
+    """Save one page and show what comes next. If the database is unavailable, nothing typed
+    is lost: the member is told and offered Retry, which submits the same answers again."""
+    await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+    try:
         submitted = await services_of(interaction).onboarding.submit_page(
-            interaction.user.id, self.form, self.raw_values()
+            interaction.user.id, form, raw
         )
-        if submitted.step is PageStep.REJECTED and submitted.retry is not None:
-            retry = RetryView(submitted.retry, interaction.user.id)
-            await reply(
-                interaction, submitted.card.text, view=retry, ephemeral=private(interaction)
-            )
-            return
-        await show_card(interaction, submitted.card)
+    except Exception as error:
+        if not is_database_trouble(error):
+            raise
+        log.warning(
+            "page not saved, retry offered guild=%s user=%s page=%s error=%s",
+            form.guild_id,
+            interaction.user.id,
+            form.page_id,
+            type(error).__name__,
+        )
+        view = SaveRetryView(form, dict(raw), interaction.user.id)
+        await reply(interaction, text.SAVE_FAILED, view=view, ephemeral=private(interaction))
+        return
+    if submitted.step is PageStep.REJECTED and submitted.retry is not None:
+        retry = RetryView(submitted.retry, interaction.user.id)
+        await reply(interaction, submitted.card.text, view=retry, ephemeral=private(interaction))
+        return
+    await show_card(interaction, submitted.card)
 
 
 class RetryView(OwnedView):
     """After a rejected page: reopen the form with what the member typed, nothing lost."""
 
     def __init__(self, form: Form, owner_id: int) -> None:
-        super().__init__(owner_id, timeout=1800)
+        super().__init__(owner_id, timeout=1800, about=about(form))
         self.form = form
 
     @discord.ui.button(label="Try again", style=discord.ButtonStyle.primary)
     async def again(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await interaction.response.send_modal(build_modal(self.form, interaction.user.id))
+
+
+class SaveRetryView(OwnedView):
+    """After the database failed: Retry submits exactly what the member typed, again."""
+
+    def __init__(self, form: Form, raw: dict[str, Any], owner_id: int) -> None:
+        super().__init__(owner_id, timeout=1800, about=about(form))
+        self.form = replace(form, prefill=raw)
+        self.raw = raw
+
+    @discord.ui.button(label="Retry", style=discord.ButtonStyle.primary)
+    async def retry(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await submit(interaction, self.form, self.raw)
+
+    @discord.ui.button(label="Edit first", style=discord.ButtonStyle.secondary)
+    async def edit(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         await interaction.response.send_modal(build_modal(self.form, interaction.user.id))
@@ -113,3 +174,21 @@ async def show(interaction: discord.Interaction[Any], opened: Reply | Form) -> N
         await interaction.response.send_modal(build_modal(opened, interaction.user.id))
     else:
         await show_card(interaction, opened)
+
+
+async def expired_onboarding(interaction: discord.Interaction[Any], key: str) -> bool:
+    """A click on an expired onboarding form or button: say so, and show the current card."""
+    await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+    card = await services_of(interaction).onboarding.where(int(key), interaction.user.id)
+    said = (
+        text.FORM_EXPIRED
+        if interaction.type == discord.InteractionType.modal_submit
+        else text.CARD_EXPIRED
+    )
+    await reply(
+        interaction,
+        f"{said}\n\n{card.text}",
+        buttons=card.buttons,
+        ephemeral=private(interaction),
+    )
+    return True

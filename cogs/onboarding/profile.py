@@ -9,10 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
+from bot.domain import onboarding as text
+from bot.domain.components import PROFILE_EDIT
 from bot.domain.text import fit
-from bot.gateway.components import OwnedView, services_of
+from bot.gateway.components import OwnedView, PersistentButton, expired_key, services_of
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import show
+from cogs.onboarding.forms import private, show, show_card
 
 
 class PageSelect(discord.ui.Select["EditPageView"]):
@@ -21,7 +23,6 @@ class PageSelect(discord.ui.Select["EditPageView"]):
     def __init__(self, guild_id: int, options: tuple[tuple[str, str], ...]) -> None:
         super().__init__(
             placeholder="Change an answer…",
-            custom_id="profile-edit",
             options=[
                 discord.SelectOption(label=fit(title, 100), value=pid) for pid, title in options
             ],
@@ -39,8 +40,40 @@ class EditPageView(OwnedView):
     """Pick a page, get its form pre-filled with your answers."""
 
     def __init__(self, guild_id: int, options: tuple[tuple[str, str], ...], owner_id: int) -> None:
-        super().__init__(owner_id, timeout=900)
+        super().__init__(owner_id, timeout=900, about=expired_key("profile", guild_id))
         self.add_item(PageSelect(guild_id, options))
+
+
+class ProfileEditButton(PersistentButton, template=PROFILE_EDIT):
+    """'Change an answer' under the profile: the pages to pick from."""
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+        guild_id = int(self.match["guild"])
+        shown = await self.services(interaction).onboarding.profile(guild_id, interaction.user.id)
+        if not shown.pages:
+            await show_card(interaction, shown)
+            return
+        view = EditPageView(guild_id, shown.pages, interaction.user.id)
+        await reply(interaction, text.PICK_PAGE, view=view, ephemeral=private(interaction))
+
+
+async def expired_profile(interaction: discord.Interaction[Any], key: str) -> bool:
+    """A click on an expired profile menu or form: say so, and show the current profile."""
+    await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+    shown = await services_of(interaction).onboarding.profile(int(key), interaction.user.id)
+    said = (
+        text.FORM_EXPIRED
+        if interaction.type == discord.InteractionType.modal_submit
+        else text.CARD_EXPIRED
+    )
+    await reply(
+        interaction,
+        f"{said}\n\n{shown.text}",
+        buttons=shown.buttons,
+        ephemeral=private(interaction),
+    )
+    return True
 
 
 class ProfileCog(commands.Cog):
@@ -58,8 +91,5 @@ class ProfileCog(commands.Cog):
         shown = await self.bot.services.onboarding.profile(
             interaction.guild_id, interaction.user.id
         )
-        if shown.pages:
-            view = EditPageView(interaction.guild_id, shown.pages, interaction.user.id)
-            await reply(interaction, shown.text, view=view)
-        else:
-            await reply(interaction, shown.text, buttons=shown.buttons)
+        # The same text and the same button as "my profile" in DMs.
+        await reply(interaction, shown.text, buttons=shown.buttons)

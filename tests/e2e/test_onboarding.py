@@ -196,15 +196,11 @@ async def test_same_button_for_two_members_opens_each_their_own_answers(
     assert (await profile_of(env, community.guild.id, community.member.id)).role == "mentor"
 
 
-LONG = "x" * 4000
-
-
 @pytest.mark.parametrize(
     ("about", "expected"),
     [
         ("   ", "needs an answer"),
         ("\u202e\u200b\u2066", "needs an answer"),
-        (LONG, "4,000 characters"),
         ("Hi @everyone, I'm new", "leave @everyone"),
         ("Ask the <@&123456789012345678> folks", "role, member or channel mentions"),
     ],
@@ -282,7 +278,8 @@ async def test_skip_and_back(community: Community) -> None:
     )
     back = await ann.user.click(skipped.response, label="Back")
     assert "Step 3 of 7" in back.response.content
-    assert (await row_of(env, community.guild.id, ann.id)).step == "heritage"
+    # Looking back never moves progress back.
+    assert (await row_of(env, community.guild.id, ann.id)).step == "heritage_more"
     with pytest.raises(simcord.SetupError):  # a page with a required question has no Skip
         await ann.user.click((await start_in_dm(ann)), label="Skip")
 
@@ -408,7 +405,8 @@ async def test_profile_shows_own_answers_and_edits_one_page(community: Community
     ann = await joins(community, pages=MENTEE_PAGES)
     shown = await ann.slash(community.general, "profile")
     assert shown.ephemeral and ABOUT_ANN[:40] in shown.response.content
-    form = await ann.select(shown.response, ["rhythm"], custom_id="profile-edit")
+    menu = await ann.click(shown.response, label="Change an answer")
+    form = await ann.select(menu.response, ["rhythm"])
     assert form.modal is not None and "Vancouver" in str(form.modal)
     saved = await ann.submit_modal(form, {"timezone": "London", "cadence": ["weekly"]})
     assert "Europe/London" in saved.response.content

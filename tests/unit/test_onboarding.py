@@ -40,7 +40,11 @@ def test_profile_summary_defuses_and_fits() -> None:
 @pytest.mark.parametrize(
     ("counts", "shown", "hidden"),
     [
-        (OnboardingCounts(12, 7, 9, 3, 0), ["Started: 12", "Completed: 7", "matching: 9"], []),
+        (
+            OnboardingCounts(12, 7, 9, 3, 0),
+            ["Started: 10-14", "Completed: 5-9", "matching: 5-9"],
+            ["12", "9", "3"],
+        ),
         (OnboardingCounts(3, 1, 2, 0, 0), ["Started: fewer than 5", "prompts only: 0"], ["3"]),
     ],
 )
@@ -52,6 +56,26 @@ def test_counts_suppress_small_groups(
         assert part in text
     for part in hidden:
         assert f": {part}\n" not in text
+
+
+def test_no_hidden_count_can_be_recovered_by_subtraction() -> None:
+    """Every small total (1-4) shown as "fewer than 5" stays ambiguous among all the worlds that
+    look the same to a moderator (started = agreed + declined + withdrew, completed <= agreed)."""
+    seen: dict[str, list[OnboardingCounts]] = {}
+    limit = 16
+    for agreed in range(limit):
+        for declined in range(limit):
+            for withdrew in range(limit):
+                for completed in range(agreed + 1):
+                    counts = OnboardingCounts(
+                        agreed + declined + withdrew, completed, agreed, declined, withdrew
+                    )
+                    seen.setdefault(counts_text(counts), []).append(counts)
+    for text, worlds in seen.items():
+        for name in ("started", "completed", "consented", "declined", "withdrawn"):
+            values = {getattr(w, name) for w in worlds}
+            if any(0 < v < 5 for v in values):
+                assert len(values) > 1, (text, name, values)
 
 
 @pytest.mark.parametrize(

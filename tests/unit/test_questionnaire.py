@@ -201,4 +201,6 @@ def test_an_ambiguous_time_zone_offers_the_choices() -> None:
     outcome = _check("rhythm", {"timezone": "IST"})
     assert not outcome.ok
     (error,) = outcome.errors
-    assert "Which did you mean" in error and "Asia/Kolkata" in error
+    # Each choice can be copied as shown, and the sentence reads as one list.
+    assert "could be more than one time zone: `Asia/Kolkata`, `Europe/Dublin` or " in error
+    assert "**Try again**" in error and " or **" not in error

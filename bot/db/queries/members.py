@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import col
 from bot.crypto import Cipher
 from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
 from bot.db.queries._rows import lock_or_add
+from bot.domain.onboarding import is_forward
 from bot.domain.profile import Profile
 from bot.domain.questionnaire import shipped_labels
 
@@ -67,8 +68,12 @@ async def save_answers(
     cipher: Cipher,
     now: datetime,
     next_step: str | None = None,
+    order: Sequence[str] | None = None,
 ) -> MemberProfile:
-    """Merge ``answers`` (question id -> value; ``None`` clears) into the member's profile."""
+    """Merge ``answers`` (question id -> value; ``None`` clears) into the member's profile.
+
+    Given the pages' ``order``, ``next_step`` is only taken if it lies after the stored step:
+    re-saving an earlier page never moves the member back."""
     row = await ensure_member_profile(session, guild_id=guild_id, user_id=user_id, now=now)
     merged = read_answers(row, cipher)
     for key, value in answers.items():
@@ -80,11 +85,28 @@ async def save_answers(
     profile = Profile.from_answers(user_id, merged)
     row.role = profile.role
     row.capacity = profile.capacity if profile.is_mentor else 0
-    if next_step is not None:
+    if next_step is not None and (order is None or is_forward(order, row.step, next_step)):
         row.step = next_step
     row.updated_at = now
     await session.flush()
     return row
+
+
+async def erase_answers(
+    session: AsyncSession, *, guild_id: int, user_id: int, now: datetime
+) -> bool:
+    """Erase the member's questionnaire answers and progress (consent stays as recorded)."""
+    row = await get_member_profile(session, guild_id=guild_id, user_id=user_id, for_update=True)
+    if row is None:
+        return False
+    row.answers_enc = None
+    row.role = None
+    row.capacity = 0
+    row.step = None
+    row.completed_at = None
+    row.updated_at = now
+    await session.flush()
+    return True
 
 
 async def record_consent(

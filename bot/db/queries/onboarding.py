@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,7 +16,12 @@ from bot.domain.onboarding import DONE, OnboardingCounts
 
 
 async def _update_unfinished(
-    session: AsyncSession, *, guild_id: int, user_id: int, **values: Any
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    where: Sequence[Any] = (),
+    **values: Any,
 ) -> bool:
     """Set ``values`` on the member's profile if onboarding is not finished; ``True`` if set."""
     outcome = await session.execute(
@@ -23,6 +29,7 @@ async def _update_unfinished(
         .where(MemberProfile.guild_id == guild_id)  # type: ignore[arg-type]
         .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
         .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
+        .where(*where)
         .values(**values)
     )
     return bool(changed(outcome))
@@ -38,11 +45,25 @@ async def mark_completed(
 
 
 async def set_step(
-    session: AsyncSession, *, guild_id: int, user_id: int, step: str, now: datetime
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    step: str,
+    now: datetime,
+    order: Sequence[str] | None = None,
 ) -> bool:
-    """Move an unfinished onboarding to ``step`` (Skip and Back); finished profiles stay put."""
+    """Move an unfinished onboarding to ``step`` (Skip); finished profiles stay put. Given the
+    pages' ``order``, only forward: a member further along than ``step`` stays where they are."""
+    where: list[Any] = []
+    if order is not None:
+        if step not in order:
+            return False
+        earlier = list(order[: order.index(step)])
+        current = col(MemberProfile.step)
+        where.append(or_(current.is_(None), current.in_(earlier), current.not_in(list(order))))
     return await _update_unfinished(
-        session, guild_id=guild_id, user_id=user_id, step=step, updated_at=now
+        session, guild_id=guild_id, user_id=user_id, where=where, step=step, updated_at=now
     )
 
 
