@@ -24,7 +24,7 @@ from bot.db.models import (
 )
 from bot.domain.components import intro_buttons, request_button
 from bot.domain.introductions import Skip
-from bot.errors import ExpiredComponentError
+from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
 from tests.factories import count_rows, onboarded
@@ -575,3 +575,15 @@ async def test_every_introduction_goes_through_one_path(scene: Scene) -> None:
         (OTHER_MENTEE, MENTOR_B, True),
         (MENTEE, MENTOR_B, False),
     ]
+
+
+async def test_asking_again_after_cancelling_waits_a_minute(scene: Scene) -> None:
+    await scene.matching.request(GUILD, MENTEE)
+    assert "waiting for their answer" in await scene.matching.request(GUILD, MENTEE)
+    await scene.matching.withdraw(GUILD, MENTEE)
+    with pytest.raises(UserFacingError, match="ask again in 1 minute"):
+        await scene.matching.request(GUILD, MENTEE)
+    assert await scene.request_status(MENTEE) == RequestStatus.CANCELLED  # nothing changed
+    scene.w.clock.advance(minutes=1)
+    await scene.matching.request(GUILD, MENTEE)
+    assert await scene.request_status(MENTEE) != RequestStatus.CANCELLED
