@@ -129,6 +129,8 @@ class LanternBot(commands.Bot):
         self.register_sweep("pairs-checkins", pairs.checkins_due, every_seconds=300)
         self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
         self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
+        moderation = self.services.moderation
+        self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
         for name in self.extensions_to_load:
             await self.load_extension(name)
         self.register_sweep("prompts", self.services.delivery.run_due, every_seconds=60)

@@ -126,6 +126,9 @@ class SetupCog(commands.Cog):
         parts = ["**Lantern is set up in this server.**", render_settings(guild, settings)]
         if problems:
             parts.append("\n".join(f"⚠️ {p}" for p in problems))
+        alerts = await self.bot.services.moderation.alerts_check(guild.id)
+        if alerts:
+            parts.append(alerts)
         parts.append(describe_missing(bot_permission_report(guild)))
         await interaction.followup.send("\n\n".join(parts), ephemeral=True)
 

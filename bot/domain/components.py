@@ -173,6 +173,21 @@ def checkin_buttons(checkin_id: int) -> tuple[Button, ...]:
     )
 
 
+_CASE_ACTIONS: dict[str, tuple[str, Style]] = {
+    "ack": ("Acknowledge", "primary"),
+    "resolve": ("Resolve", "success"),
+}
+CASE = rf"lantern:case:(?P<action>{_one_of(_CASE_ACTIONS)}):(?P<kind>report|help):(?P<id>\d+)"
+
+
+def case_buttons(kind: str, case_id: int) -> tuple[Button, ...]:
+    """Acknowledge and Resolve on a report or call for help (moderators only)."""
+    return tuple(
+        Button(custom_id("case", action, kind, case_id), label, style)
+        for action, (label, style) in _CASE_ACTIONS.items()
+    )
+
+
 # --- prompts and reflections ----------------------------------------------------------------
 
 REFLECT = r"lantern:prompts:reflect:(?P<id>\d+)"
@@ -228,6 +243,7 @@ TEMPLATES: tuple[str, ...] = (
     PROFILE_EDIT,
     PAIR_ACTION,
     CHECKIN_ANSWER,
+    CASE,
     REFLECT,
     SHARE,
     SUGGESTION,

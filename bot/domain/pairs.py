@@ -525,12 +525,9 @@ ENDED_BY_YOU = (
     "after the retention period (use **Delete this space now** to remove it sooner). Nothing "
     "was announced publicly. Thank you for taking part. 🌱"
 )
-REPORTS_HELD = (
-    "You've sent several reports today, so Lantern is holding this one. If you feel unsafe, "
-    "contact a moderator directly. Your words weren't stored."
-)
 ALREADY_REPORTED = (
-    "You already reported this mentorship; the moderators have it. Nothing more was sent."
+    "You already reported this mentorship, and your report is saved for the moderators. "
+    "Nothing more was sent."
 )
 NO_PAIRS = "No active pairs yet."
 
@@ -600,25 +597,28 @@ def cap_warning(channels: int) -> str:
 
 
 def report_alert(
-    pair_id: int, reporter_id: int, reported_id: int, reason: str, *, paused: bool, block: bool
+    pair_id: int,
+    reporter_id: int,
+    reported_id: int,
+    reason: str,
+    *,
+    paused: bool,
+    block: bool,
+    pause_failed: bool = False,
 ) -> str:
     """A private report, for moderators only."""
+    pause = "yes" if paused else "no"
+    if pause_failed:
+        pause = (
+            "asked for, but not in place (Lantern may lack the permission to change who sees "
+            "the space: please check)"
+        )
     return (
         f"🚩 **Private report** about pair **#{pair_id}** from {user_mention(reporter_id)} "
-        f"(about {user_mention(reported_id)}).\nContact paused: {'yes' if paused else 'no'} · "
+        f"(about {user_mention(reported_id)}).\nContact paused: {pause} · "
         f"Block future pairing: {'yes' if block else 'no'}\n>>> {safe_block(reason)}\n"
         f"Use `/pairs resume pair:{pair_id}` or `/pairs end pair:{pair_id}`."
     )
-
-
-def report_thanks(*, paused: bool, block: bool) -> str:
-    """What the reporter is told."""
-    parts = ["Thank you. Your report went privately to the moderators."]
-    if paused:
-        parts.append("The other person can't see your space until a moderator acts.")
-    if block:
-        parts.append("Lantern will never pair you with them again.")
-    return " ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -222,3 +222,18 @@ class DiscordMessenger:
 
     async def in_guild(self, guild_id: int) -> bool:
         return self.client.get_guild(guild_id) is not None
+
+    async def owner_id(self, guild_id: int) -> int | None:
+        guild = self.client.get_guild(guild_id)
+        return guild.owner_id if guild else None
+
+    async def can_post(self, channel_id: int) -> SendFailure | None:
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return SendFailure.UNKNOWN_CHANNEL
+        perms = channel.permissions_for(channel.guild.me)
+        if not perms.view_channel:
+            return SendFailure.MISSING_ACCESS
+        if not perms.send_messages:
+            return SendFailure.MISSING_PERMISSIONS
+        return None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ConsentStatus, Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
+from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.members import get_member_profile, save_answers
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import introductions as say
@@ -33,6 +34,7 @@ from bot.domain.matching import (
     assign_round,
     load_weights,
 )
+from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.profile import Profile
 from bot.domain.text import safe_inline
 from bot.errors import ExpiredComponentError, UserFacingError
@@ -359,9 +361,20 @@ class MatchingService(Service):
                 return say.MENTOR_ONLY
             if await q.active_pair_for_mentee(session, guild_id=guild_id, mentee_id=user_id):
                 return say.ALREADY_MATCHED
+            now = self.ctx.now()
             _request, is_new = await q.open_request(
-                session, guild_id=guild_id, mentee_id=user_id, now=self.ctx.now()
+                session, guild_id=guild_id, mentee_id=user_id, now=now
             )
+            if is_new:  # asking again while waiting only shows where they stand
+                retry_at = await claim_cooldown(
+                    session,
+                    subject_id=user_id,
+                    action="match_request",
+                    now=now,
+                    every=COOLDOWNS["match_request"],
+                )
+                if retry_at is not None:  # rolls the new request back
+                    raise UserFacingError(cooldown_text("match_request", retry_at, now))
         if is_new:
             log.info("match requested guild=%s mentee=%s", guild_id, user_id)
             settings = await self.settings(guild_id)

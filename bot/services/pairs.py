@@ -19,10 +19,12 @@ from typing import Any
 
 from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
 from bot.db.queries import pairs as q
+from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
-from bot.db.queries.moderation import add_block
+from bot.db.queries.moderation import add_block, add_help_call
 from bot.db.queries.setup import get_guild_settings
+from bot.domain import moderation as m
 from bot.domain import pairs as d
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
 from bot.domain.profile import Profile
@@ -506,11 +508,30 @@ class PairsService(Service):
             pair = await q.get_pair(session, pair_id=checkin.pair_id)
         assert pair is not None and pair.id is not None
         if answer == "help" and previous != "help":
-            await self.moderation.alert(
-                pair.guild_id,
-                d.help_alert(pair.id, pair.mentee_id, pair.mentor_id, user_id, at_checkin=True),
-            )
+            return await self._call_for_help(pair, user_id, at_checkin=True)
         return d.CHECKIN_REPLIES[answer]
+
+    async def _call_for_help(self, pair: Pair, user_id: int, *, at_checkin: bool) -> str:
+        """Store a call for help (at most one per member per cooldown), then deliver it."""
+        assert pair.id is not None
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            retry_at = await claim_cooldown(
+                session, subject_id=user_id, action="help", now=now, every=m.COOLDOWNS["help"]
+            )
+            if retry_at is not None:
+                return m.cooldown_text("help", retry_at, now)
+            call = await add_help_call(
+                session,
+                guild_id=pair.guild_id,
+                pair_id=pair.id,
+                user_id=user_id,
+                at_checkin=at_checkin,
+                now=now,
+            )
+        assert call.id is not None
+        log.info("help asked pair=%s call=%s", pair.id, call.id)
+        return m.help_thanks(delivered=await self.moderation.deliver("help", call.id))
 
     async def offer_checkin(self, pair_id: int) -> str:
         """The "How it's going" button: the question, if the mentorship is still live."""
@@ -525,10 +546,7 @@ class PairsService(Service):
         if pair is None:
             raise ExpiredComponentError()
         if answer == "help":
-            await self.moderation.alert(
-                pair.guild_id,
-                d.help_alert(pair_id, pair.mentee_id, pair.mentor_id, user_id, at_checkin=False),
-            )
+            return await self._call_for_help(pair, user_id, at_checkin=False)
         return d.ANYTIME_THANKS
 
     async def nudge_quiet(self, now: datetime) -> None:
@@ -584,17 +602,27 @@ class PairsService(Service):
         pause_contact: bool,
         block: bool,
     ) -> str:
-        """A private report to moderators; may pause contact and block future pairing."""
+        """A private report to moderators; may pause contact and block future pairing.
+
+        Stored first, then delivered (the sweep retries what could not be); the reporter is told
+        only what really happened."""
         pair = await self._pair_here(guild_id, channel_id, user_id)
         assert pair.id is not None
         other = pair.mentor_id if user_id == pair.mentee_id else pair.mentee_id
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             since = now - timedelta(days=1)
-            if await q.recent_reports(session, reporter_id=user_id, since=since) >= (
-                REPORTS_PER_DAY
-            ):
-                raise UserFacingError(d.REPORTS_HELD)
+            recent = await q.recent_reports(session, reporter_id=user_id, since=since)
+            if len(recent) >= REPORTS_PER_DAY:
+                raise UserFacingError(m.reports_held(recent[0] + timedelta(days=1), now))
+            if await q.has_reported(session, pair_id=pair.id, reporter_id=user_id):
+                return d.ALREADY_REPORTED
+            # Claimed before anything is written: a held report stores nothing.
+            retry_at = await claim_cooldown(
+                session, subject_id=user_id, action="report", now=now, every=m.COOLDOWNS["report"]
+            )
+            if retry_at is not None:
+                raise UserFacingError(m.cooldown_text("report", retry_at, now))
             report = await q.file_report(
                 session,
                 guild_id=pair.guild_id,
@@ -606,25 +634,31 @@ class PairsService(Service):
                 block=block,
                 now=now,
             )
+            if report is None:
+                return d.ALREADY_REPORTED
             paused = False
-            if report is not None and pause_contact:
+            if pause_contact:
                 role = "mentor" if other == pair.mentor_id else "mentee"
                 paused = await q.pause_contact(session, pair_id=pair.id, paused_member=role)
-            if report is not None and block:
+            if block:
                 await add_block(
                     session, guild_id=pair.guild_id, blocker_id=user_id, blocked_id=other, now=now
                 )
-        if report is None:
-            return d.ALREADY_REPORTED
+        assert report.id is not None
         space_id = pair.channel_id or pair.thread_id
+        pause_failed = False
         if paused and space_id is not None:
-            await self.spaces.set_access(space_id, other, Access.HIDDEN)
+            failed = await self.spaces.set_access(space_id, other, Access.HIDDEN)
+            if failed is not None:  # the space did not change: neither does the pair
+                log.warning("contact pause failed pair=%s reason=%s", pair.id, failed.value)
+                async with self.ctx.transaction() as session:
+                    await q.resume_contact(session, pair_id=pair.id)
+                paused, pause_failed = False, True
         log.info("pair reported pair=%s report=%s", pair.id, report.id)
-        await self.moderation.alert(
-            pair.guild_id,
-            d.report_alert(pair.id, user_id, other, reason, paused=paused, block=block),
+        delivered = await self.moderation.deliver("report", report.id)
+        return m.report_thanks(
+            delivered=delivered, paused=paused, pause_failed=pause_failed, block=block
         )
-        return d.report_thanks(paused=paused, block=block)
 
     # ------------------------------------------------------------ endings
 

@@ -112,6 +112,14 @@ class Messenger(Protocol):
         """Whether Lantern is (still) in the server."""
         ...
 
+    async def owner_id(self, guild_id: int) -> int | None:
+        """The server owner's user id (for what must reach someone when nothing else works)."""
+        ...
+
+    async def can_post(self, channel_id: int) -> SendFailure | None:
+        """Why Lantern could not post in the channel right now (``None``: it can)."""
+        ...
+
 
 class Jobs(Protocol):
     """One-off scheduled work: ``run(now)`` at ``when`` (rebuilt from the database at start)."""

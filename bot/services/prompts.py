@@ -17,10 +17,12 @@ from bot.db.models.members import SubscriptionStatus
 from bot.db.models.prompts import PromptSchedule, SuggestionStatus
 from bot.db.queries import delivery as dq
 from bot.db.queries import prompts as q
+from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.members import pause_all_subscriptions, set_prompt_subscription
 from bot.db.queries.setup import get_guild_settings
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.components import Reply, suggestion_buttons
+from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.prompts import (
     DM_FOOTER,
     Library,
@@ -359,7 +361,17 @@ class PromptsService(Service):
         problems = check_prompt_text(cleaned)
         if problems:
             raise UserFacingError("That suggestion can't be sent yet: " + "; ".join(problems) + ".")
+        now = self.ctx.now()
         async with self.ctx.transaction() as session:
+            retry_at = await claim_cooldown(
+                session,
+                subject_id=user_id,
+                action="suggestion",
+                now=now,
+                every=COOLDOWNS["suggestion"],
+            )
+            if retry_at is not None:
+                raise UserFacingError(cooldown_text("suggestion", retry_at, now))
             await q.add_suggestion(
                 session,
                 guild_id=guild_id,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from bot.client import LanternBot
 from cogs.pairs.admin import PairsAdminCog
 from cogs.pairs.cog import PairsCog
-from cogs.pairs.components import CheckinAnswerButton, PairActionButton
+from cogs.pairs.components import CaseButton, CheckinAnswerButton, PairActionButton
 
 
 async def setup(bot: LanternBot) -> None:
     """Register the pair buttons and add the member and moderator cogs."""
-    bot.register_components(PairActionButton, CheckinAnswerButton)
+    bot.register_components(PairActionButton, CheckinAnswerButton, CaseButton)
     await bot.add_cog(PairsCog(bot))
     await bot.add_cog(PairsAdminCog(bot))

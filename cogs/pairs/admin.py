@@ -1,5 +1,6 @@
 """/pairs: moderators' view of pair spaces (names and dates only, never messages), each
-command one ``bot.services.pairs`` call that re-checks the pair belongs to this server."""
+command one ``bot.services.pairs`` call that re-checks the pair belongs to this server; and
+/reports, the queue of reports and calls for help (``bot.services.moderation``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ class PairsAdminCog(commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.pairs = bot.services.pairs
+
+    @moderator_command("reports")
+    async def reports(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Moderators: open reports and calls for help, newest first, to acknowledge or resolve."""
+        assert interaction.guild_id is not None
+        for card in await self.bot.services.moderation.queue(interaction.guild_id):
+            await reply(interaction, card.text, buttons=card.buttons)
 
     @moderator_command("list", pairs_group)
     async def pairs_list(self, interaction: discord.Interaction[LanternBot]) -> None:

@@ -9,6 +9,8 @@ import discord
 
 from bot.domain import components as specs
 from bot.domain import pairs as d
+from bot.gateway.boundary import send_private
+from bot.gateway.checks import is_moderator
 from bot.gateway.components import LanternModal, OwnedView, PersistentButton, services_of
 from bot.gateway.messenger import reply
 
@@ -57,6 +59,29 @@ class CheckinAnswerButton(PersistentButton, template=specs.CHECKIN_ANSWER):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.services(interaction).pairs.answer_checkin(
             int(self.match["checkin_id"]), interaction.user.id, self.match["answer"]
+        )
+        await reply(interaction, text)
+
+
+class CaseButton(PersistentButton, template=specs.CASE):
+    """Acknowledge or Resolve a report or call for help: moderators only, re-checked on click."""
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        return isinstance(interaction.user, discord.Member) and await is_moderator(
+            self.services(interaction), interaction.user
+        )
+
+    async def refuse(self, interaction: discord.Interaction[Any]) -> None:
+        await send_private(interaction, "Only this server's moderators can work reports.")
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.services(interaction).moderation.work_case(
+            interaction.guild_id or 0,
+            interaction.user.id,
+            self.match["action"],
+            self.match["kind"],
+            int(self.match["id"]),
         )
         await reply(interaction, text)
 

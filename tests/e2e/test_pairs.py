@@ -599,6 +599,7 @@ async def test_reports_are_rate_limited_per_person(community: Community) -> None
     for handle in channels[:3]:
         sent = await w.mentor.slash(handle, "pair report", reason="not ok")
         assert "privately to the moderators" in sent.response.content
+        await w.env.advance_time(61)  # the per-member cooldown between reports
     held = await w.mentor.slash(channels[3], "pair report", reason="not ok")
     simcord.assert_error(w.env, UserFacingError)
     assert held.ephemeral and "several reports today" in held.response.content

@@ -47,6 +47,7 @@ class FakeMessenger:
     threads: list[tuple[int, int, str]] = field(default_factory=list)
     post_threads: list[tuple[int, int, str, int]] = field(default_factory=list)
     left_guilds: set[int] = field(default_factory=set)
+    owners: dict[int, int] = field(default_factory=dict)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -140,6 +141,12 @@ class FakeMessenger:
 
     async def in_guild(self, guild_id: int) -> bool:
         return guild_id not in self.left_guilds
+
+    async def owner_id(self, guild_id: int) -> int | None:
+        return self.owners.get(guild_id)
+
+    async def can_post(self, channel_id: int) -> SendFailure | None:
+        return SendFailure.UNKNOWN_CHANNEL if channel_id in self.missing_channels else None
 
 
 def _ids(posted: Posted) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from bot.db.models import (
 )
 from bot.domain.components import intro_buttons, request_button
 from bot.domain.introductions import Skip
-from bot.errors import ExpiredComponentError
+from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
 from tests.factories import count_rows, onboarded
@@ -290,6 +290,7 @@ async def test_a_round_skips_an_introduction_that_became_impossible_and_says_why
 ) -> None:
     scene = only_mentor_a
     await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    scene.w.clock.advance(minutes=1)  # the request cooldown
     await scene.matching.request(GUILD, MENTEE)
     plan = await scene.matching.preview_round(GUILD)
     assert [(a.mentee_id, a.mentor_id) for a in plan.assignments] == [(MENTEE, MENTOR_A)]
@@ -390,6 +391,7 @@ async def test_an_expired_manual_introduction_asks_the_mentee_too(scene: Scene) 
 
 async def test_a_manual_introduction_of_a_waiting_mentee_rolls_on_as_usual(scene: Scene) -> None:
     await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    scene.w.clock.advance(minutes=1)  # the request cooldown
     await scene.matching.request(GUILD, MENTEE)
     await scene.matching.introduce_by_hand(GUILD, MOD, MENTEE, MENTOR_B)
     assert await scene.request_status(MENTEE) == RequestStatus.INTRODUCED
@@ -403,6 +405,7 @@ async def test_a_manual_introduction_of_a_waiting_mentee_rolls_on_as_usual(scene
 
 async def test_a_round_previews_sends_and_is_audited(scene: Scene) -> None:
     await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    scene.w.clock.advance(minutes=1)  # the request cooldown
     await scene.matching.request(GUILD, MENTEE)
     await scene.matching.request(GUILD, OTHER_MENTEE)
     assert await scene.intros() == []
@@ -474,6 +477,7 @@ async def test_cancel_pause_resume_and_capacity(scene: Scene) -> None:
     await scene.matching.request(GUILD, MENTEE)
     assert await scene.intros() == []
     assert "off the waiting list" in await scene.matching.cancel(GUILD, MENTEE)
+    scene.w.clock.advance(minutes=1)  # the request cooldown
     await scene.matching.request(GUILD, MENTEE)
     assert "Welcome back" in await scene.matching.resume(GUILD, MENTOR_B)
     assert len(scene.cards_to(MENTOR_B)) == 1, "resuming offers the waiting list at once"
@@ -561,6 +565,7 @@ async def test_every_introduction_goes_through_one_path(scene: Scene) -> None:
     await scene.matching.introduce_by_hand(GUILD, MOD, OTHER_MENTEE, MENTOR_B)
     await scene.matching.withdraw(GUILD, MENTEE)
     await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    scene.w.clock.advance(minutes=1)  # the request cooldown
     await scene.matching.request(GUILD, MENTEE)
     plan = await scene.matching.preview_round(GUILD)
     published = await scene.matching.publish_round(GUILD, MOD, plan.assignments)
@@ -570,3 +575,15 @@ async def test_every_introduction_goes_through_one_path(scene: Scene) -> None:
         (OTHER_MENTEE, MENTOR_B, True),
         (MENTEE, MENTOR_B, False),
     ]
+
+
+async def test_asking_again_after_cancelling_waits_a_minute(scene: Scene) -> None:
+    await scene.matching.request(GUILD, MENTEE)
+    assert "waiting for their answer" in await scene.matching.request(GUILD, MENTEE)
+    await scene.matching.withdraw(GUILD, MENTEE)
+    with pytest.raises(UserFacingError, match="ask again in 1 minute"):
+        await scene.matching.request(GUILD, MENTEE)
+    assert await scene.request_status(MENTEE) == RequestStatus.CANCELLED  # nothing changed
+    scene.w.clock.advance(minutes=1)
+    await scene.matching.request(GUILD, MENTEE)
+    assert await scene.request_status(MENTEE) != RequestStatus.CANCELLED

@@ -1,6 +1,6 @@
 """Every Lantern table. Importing this package registers them all on SQLModel.metadata."""
 
-from bot.db.models.core import AuditEntry, GuildSettings, SchedulerLease
+from bot.db.models.core import AuditEntry, Cooldown, GuildSettings, SchedulerLease
 from bot.db.models.matching import (
     Block,
     Introduction,
@@ -18,6 +18,7 @@ from bot.db.models.members import (
     SubscriptionStatus,
 )
 from bot.db.models.pairs import (
+    HelpCall,
     PairCategory,
     PairCheckin,
     PairCheckinAnswer,
@@ -44,9 +45,11 @@ __all__ = [
     "AuditEntry",
     "Block",
     "ConsentStatus",
+    "Cooldown",
     "DeliveryKind",
     "DeliveryStatus",
     "GuildSettings",
+    "HelpCall",
     "IntroStatus",
     "Introduction",
     "MatchRequest",

@@ -64,3 +64,18 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     owner: str = Field(max_length=128)
     expires_at: datetime = timestamp()
+
+
+class Cooldown(SQLModel, table=True):
+    """When someone last did a rate-limited thing (a report, a call for help, a match request,
+    a suggestion; or a server's owner last told its alerts channel is broken). Shared by every
+    process, claimed with one atomic upsert."""
+
+    __tablename__ = "cooldown"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("subject_id",), label="cooldowns"
+    )
+
+    subject_id: int = snowflake(primary_key=True)
+    action: str = Field(primary_key=True, max_length=32)
+    last_at: datetime = timestamp()

@@ -100,6 +100,7 @@ class ReportStatus:
     """Where a report stands."""
 
     OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"  # a moderator is on it (the reporter was told)
     RESOLVED = "resolved"
 
 
@@ -114,7 +115,16 @@ class PairReport(SQLModel, table=True):
         user_columns=("reporter_id", "reported_id"),
         encrypted=("reason_enc",),
         label="pair_reports",
-        shared=("id", "guild_id", "pair_id", "status", "created_at", "alerted_at"),
+        shared=(
+            "id",
+            "guild_id",
+            "pair_id",
+            "status",
+            "created_at",
+            "alerted_at",
+            "alert_claimed_at",
+            "acknowledged_at",
+        ),
         belongs_to={
             "reason_enc": "reporter_id",
             "pause_contact": "reporter_id",
@@ -139,4 +149,27 @@ class PairReport(SQLModel, table=True):
     block: bool = Field(default=False)
     status: str = Field(default=ReportStatus.OPEN, max_length=16)
     created_at: datetime = timestamp()
+    alerted_at: datetime | None = timestamp(nullable=True)  # when it reached the moderators
+    alert_claimed_at: datetime | None = timestamp(nullable=True)  # last delivery attempt
+    acknowledged_at: datetime | None = timestamp(nullable=True)
+
+
+class HelpCall(SQLModel, table=True):
+    """A member pressed "We need help" (at a check-in or any time): stored before the
+    moderators are alerted, so the call survives a broken alerts channel. Never any content."""
+
+    __tablename__ = "help_call"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("user_id",), label="help_calls"
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = snowflake(index=True)
+    pair_id: int = snowflake(index=True)
+    user_id: int = snowflake()
+    at_checkin: bool = Field(default=False)
+    status: str = Field(default=ReportStatus.OPEN, max_length=16)
+    created_at: datetime = timestamp()
     alerted_at: datetime | None = timestamp(nullable=True)
+    alert_claimed_at: datetime | None = timestamp(nullable=True)
+    acknowledged_at: datetime | None = timestamp(nullable=True)

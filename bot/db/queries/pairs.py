@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -532,15 +532,26 @@ async def release_active_space(session: AsyncSession, *, pair_id: int) -> bool:
 # ---------------------------------------------------------------- care and safety
 
 
-async def recent_reports(session: AsyncSession, *, reporter_id: int, since: datetime) -> int:
-    """How many reports ``reporter_id`` filed since ``since`` (the rate limit)."""
+async def recent_reports(
+    session: AsyncSession, *, reporter_id: int, since: datetime
+) -> list[datetime]:
+    """When ``reporter_id`` filed each report since ``since``, oldest first (the daily limit)."""
+    table = PairReport.__table__  # type: ignore[attr-defined]
     result = await session.execute(
-        select(func.count())
-        .select_from(PairReport)
-        .where(PairReport.reporter_id == reporter_id)  # type: ignore[arg-type]
-        .where(PairReport.created_at >= since)  # type: ignore[arg-type]
+        select(table.c.created_at)
+        .where(table.c.reporter_id == reporter_id, table.c.created_at >= since)
+        .order_by(table.c.created_at)
     )
-    return int(result.scalar_one())
+    return list(result.scalars())
+
+
+async def has_reported(session: AsyncSession, *, pair_id: int, reporter_id: int) -> bool:
+    """Whether ``reporter_id`` already reported this pair (one report per person and pair)."""
+    table = PairReport.__table__  # type: ignore[attr-defined]
+    found = await session.execute(
+        select(table.c.id).where(table.c.pair_id == pair_id, table.c.reporter_id == reporter_id)
+    )
+    return found.first() is not None
 
 
 async def file_report(
@@ -569,6 +580,7 @@ async def file_report(
                     pause_contact=pause_contact,
                     block=block,
                     created_at=now,
+                    alert_claimed_at=now,  # its filer delivers it first; the sweep retries
                 ),
             )
     except IntegrityError:

@@ -1,0 +1,41 @@
+"""Per-member cooldowns, shared by every process: one atomic upsert claims the next use."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Cooldown
+
+_cooldown = Cooldown.__table__  # type: ignore[attr-defined]
+
+
+async def claim_cooldown(
+    session: AsyncSession, *, subject_id: int, action: str, now: datetime, every: timedelta
+) -> datetime | None:
+    """Take ``action`` for ``subject_id`` now, unless it was taken less than ``every`` ago.
+
+    ``None`` when claimed; otherwise when it may be taken again. Atomic on both databases
+    (``INSERT ... ON CONFLICT DO UPDATE ... WHERE``), so of many simultaneous claims exactly one
+    wins. Rolled back with the caller's transaction, so work that fails uses no cooldown.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(_cooldown).values(subject_id=subject_id, action=action, last_at=now)
+    stmt = upsert.on_conflict_do_update(
+        index_elements=[_cooldown.c.subject_id, _cooldown.c.action],
+        set_={"last_at": now},
+        where=_cooldown.c.last_at <= now - every,
+    ).returning(_cooldown.c.last_at)
+    if (await session.execute(stmt)).first() is not None:
+        return None
+    last = await session.execute(
+        select(_cooldown.c.last_at).where(
+            _cooldown.c.subject_id == subject_id, _cooldown.c.action == action
+        )
+    )
+    last_at = last.scalar_one_or_none()
+    return (last_at if last_at is not None else now) + every
