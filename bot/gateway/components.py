@@ -23,6 +23,7 @@ from bot.domain.components import (
     Button,
     custom_id,
 )
+from bot.domain.text import plain_inline
 from bot.errors import NotYourComponentError
 from bot.gateway.boundary import report_interaction_error, send_private
 
@@ -66,6 +67,7 @@ def view_of(specs: Iterable[Button]) -> discord.ui.View:
     return view
 
 
+MAX_MODAL_TITLE = 45
 _RAW_STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
 
 
@@ -173,7 +175,7 @@ class LanternModal(discord.ui.Modal):
 
     def __init__(self, *, title: str, owner_id: int, timeout: float | None = 1800) -> None:
         super().__init__(
-            title=title[:45],
+            title=plain_inline(title, limit=MAX_MODAL_TITLE),
             timeout=timeout,
             custom_id=MODAL_PREFIX + secrets.token_hex(8),
         )
