@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.areas import AREAS
-from bot.domain.prompts import PAUSED, SUBSCRIBED
+from bot.domain.prompts import MAX_SUGGESTION, PAUSED, SUBSCRIBED
 from bot.domain.text import fit, plain_inline
 from bot.gateway.components import LanternModal, OwnedView, button_of, services_of
 from bot.gateway.messenger import reply
@@ -160,7 +160,7 @@ class ReflectionsCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         area: app_commands.Choice[str],
-        text: str,
+        text: app_commands.Range[str, 1, MAX_SUGGESTION],
         anonymous: bool = False,
     ) -> None:
         """Suggest a reflection prompt to the moderators."""
