@@ -98,8 +98,8 @@ def fit_words(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut.strip():
-        cut = cut.rstrip().rsplit(" ", 1)[0]
+    if text[limit - 1] != " " and " " in cut.strip():
+        cut = cut.rsplit(" ", 1)[0]  # the last word was cut: drop it
     return cut.rstrip() + ELLIPSIS
 
 
