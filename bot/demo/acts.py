@@ -9,6 +9,7 @@ import discord
 import simcord
 
 from bot.demo.world import World
+from bot.domain.text import fit
 
 
 async def act_setup(world: World) -> None:
@@ -234,7 +235,7 @@ async def act_reflection_prompts(world: World) -> None:
     if isinstance(thread, discord.Thread):
         last = [m async for m in thread.history(limit=1)]
         if last:
-            world.show("Everyone", f"thread {thread.name[:40]}…", world.render(last[0]))
+            world.show("Everyone", f"thread {fit(thread.name, 40)}", world.render(last[0]))
     world.say("Mei (moderator)", "checks /prompts schedules")
     world.show_result("Mei", await mei.slash(world.general, "prompts schedules"))
 

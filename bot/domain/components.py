@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain.text import fit
+
 CUSTOM_ID_PREFIX = "lantern:"
 MODAL_PREFIX = "lantern:modal:"
 MAX_CUSTOM_ID = 100
@@ -23,7 +25,7 @@ def custom_id(*parts: object) -> str:
     """A namespaced custom id, refusing anything over Discord's 100-character limit."""
     value = CUSTOM_ID_PREFIX + ":".join(str(p) for p in parts)
     if len(value) > MAX_CUSTOM_ID:
-        raise ValueError(f"custom id longer than {MAX_CUSTOM_ID} characters: {value[:40]}...")
+        raise ValueError(f"custom id longer than {MAX_CUSTOM_ID} characters: {fit(value, 40)}")
     return value
 
 

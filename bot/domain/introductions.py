@@ -11,7 +11,7 @@ from statistics import median
 
 from bot.domain.areas import area_label
 from bot.domain.profile import Profile, shared_fields
-from bot.domain.text import fit, safe_block, safe_inline
+from bot.domain.text import Safe, fit, safe_block, safe_inline
 
 DEFAULT_EXPIRY = timedelta(hours=72)
 
@@ -46,7 +46,7 @@ def format_hours(delta: timedelta) -> str:
 
 
 def intro_card(
-    mentee_name: str,
+    mentee_name: Safe,
     mentee: Profile,
     reasons: Sequence[str],
     *,
@@ -54,8 +54,7 @@ def intro_card(
 ) -> str:
     """The introduction a mentor reads: who, what they hope for, why Lantern thinks it fits."""
     lines = [
-        f"**{safe_inline(mentee_name, limit=80)} would like a mentor, and Lantern thinks you "
-        "could be a great fit.**",
+        f"**{mentee_name} would like a mentor, and Lantern thinks you could be a great fit.**",
     ]
     if mentee.areas_wanted:
         lines.append(
@@ -156,12 +155,12 @@ def closed_dms_card(mentor_id: int, card: str) -> str:
     )
 
 
-def accepted_card(mentee_name: str) -> str:
+def accepted_card(mentee_name: Safe) -> str:
     """What the mentor's card says once they accepted."""
     return f"✅ You accepted. Lantern is opening a private space for you and {mentee_name}."
 
 
-def accepted_dm(mentor_name: str) -> str:
+def accepted_dm(mentor_name: Safe) -> str:
     """The mentee's DM when the mentor accepted."""
     return (
         f"🎉 {mentor_name} accepted! Lantern is opening a "
@@ -180,7 +179,7 @@ def declined_card(pause: bool) -> str:
     return "You declined. " + note
 
 
-def reminder(mentee_name: str, left: timedelta) -> str:
+def reminder(mentee_name: Safe, left: timedelta) -> str:
     """The mentor's halfway reminder."""
     return (
         f"A gentle reminder: {mentee_name} is waiting to "
@@ -203,7 +202,7 @@ def keep_looking(why: str) -> str:
     )
 
 
-def matched_since(mentor_name: str, since: datetime) -> str:
+def matched_since(mentor_name: Safe, since: datetime) -> str:
     """Status: the member has a mentor."""
     return f"You're matched with {mentor_name} since {discord_date(since)}."
 
@@ -236,7 +235,7 @@ def waiting_position(position: int, estimate: str, *, rounds_only: bool) -> str:
     )
 
 
-def blocked(name: str, *, new: bool, paired: bool) -> str:
+def blocked(name: Safe, *, new: bool, paired: bool) -> str:
     """The private answer to ``/match block``."""
     text = (
         f"Done. Lantern will never match you with {name}, and they are not told."
@@ -300,7 +299,7 @@ def skip_reason(skip: Skip) -> str:
     return _SKIP_REASONS[skip]
 
 
-def manual_refusal(skip: Skip, mentee_name: str, mentor_name: str) -> str:
+def manual_refusal(skip: Skip, mentee_name: Safe, mentor_name: Safe) -> str:
     """Why a moderator's manual introduction was refused, so nothing changed."""
     if skip is Skip.SELF:
         return "A member can't mentor themselves, so nothing changed."
@@ -338,7 +337,7 @@ INSTANT_MODE = "Requests are now introduced at once, to the best available mento
 
 
 def round_preview(
-    introductions: int, average: float | None, unmatched: Sequence[tuple[str, str]], more: int
+    introductions: int, average: float | None, unmatched: Sequence[tuple[Safe, str]], more: int
 ) -> str:
     """The preview of a batch round; nothing is sent yet."""
     lines = [
@@ -356,7 +355,10 @@ def round_preview(
     return fit("\n".join(lines))
 
 
-def round_sent(sent: int, skipped: Sequence[tuple[str, str]]) -> str:
+SKIPPED_SHOWN = 15
+
+
+def round_sent(sent: int, skipped: Sequence[tuple[Safe, str]]) -> str:
     """The confirmation of a published round, with what it skipped and why."""
     text = (
         f"Done: {sent} introduction{'s' if sent != 1 else ''} sent. "
@@ -364,9 +366,9 @@ def round_sent(sent: int, skipped: Sequence[tuple[str, str]]) -> str:
     )
     if skipped:
         lines = [f"\n\n**Skipped {len(skipped)}** (things changed since the preview):"]
-        lines.extend(f"- {name}: {why}" for name, why in skipped[:15])
-        if len(skipped) > 15:
-            lines.append(f"- …and {len(skipped) - 15} more")
+        lines.extend(f"- {name}: {why}" for name, why in skipped[:SKIPPED_SHOWN])
+        if len(skipped) > SKIPPED_SHOWN:
+            lines.append(f"- …and {len(skipped) - SKIPPED_SHOWN} more")
         text += "\n".join(lines)
     return fit(text)
 
@@ -376,7 +378,7 @@ def round_progress(done: int, total: int) -> str:
     return f"Sending introductions… {done} of {total}"
 
 
-def manual_done(mentee_name: str, mentor_name: str, score: float, expiry: timedelta) -> str:
+def manual_done(mentee_name: Safe, mentor_name: Safe, score: float, expiry: timedelta) -> str:
     """The answer to ``/matching manual``."""
     return (
         f"Introduced {mentee_name} to {mentor_name} "
@@ -385,7 +387,7 @@ def manual_done(mentee_name: str, mentor_name: str, score: float, expiry: timede
     )
 
 
-def queue_list(waiting: Sequence[tuple[str, timedelta]], total: int) -> str:
+def queue_list(waiting: Sequence[tuple[Safe, timedelta]], total: int) -> str:
     """``/matching queue``: who waits and for how long."""
     if not total:
         return NOBODY_WAITING

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.profile import SHAREABLE, Profile
-from bot.domain.text import fit, safe_block, safe_inline, user_mention
+from bot.domain.text import Safe, fit, fit_lines, safe_block, safe_inline, user_mention
 
 CATEGORY_CAP = 50  # channels a Discord category holds
 GUILD_CAP = 500  # channels (categories included) a Discord server holds
@@ -148,7 +148,7 @@ def place_space(
 
 def overflow_category_name(base: str, number: int) -> str:
     """``Mentorship 2``, ``Mentorship 3``, ... named after the first category."""
-    return f"{base} {number}"[:MAX_CHANNEL_NAME]
+    return fit(f"{base} {number}", MAX_CHANNEL_NAME)
 
 
 # ---------------------------------------------------------------- rhythm
@@ -364,8 +364,8 @@ def render_opening(
     *,
     mentee: Profile,
     mentor: Profile,
-    mentee_name: str,
-    mentor_name: str,
+    mentee_name: Safe,
+    mentor_name: Safe,
     mentee_mention: str,
     mentor_mention: str,
     reasons: Sequence[str],
@@ -407,7 +407,7 @@ def render_opening(
             label = "Hopes to grow in" if role == "Mentee" else "Can offer"
             fields.append((label, ", ".join(area_label(a) for a in areas)))
         fields.extend(shared_fields(profile))
-        cards.append(Card(title=f"{role}: {safe_inline(name, limit=80)}", fields=tuple(fields)))
+        cards.append(Card(title=f"{role}: {name}", fields=tuple(fields)))
     return Opening(content=fit(content), cards=tuple(cards))
 
 
@@ -626,8 +626,8 @@ class Listed:
     """One pair as moderators see it: names and dates, never messages."""
 
     pair_id: int
-    mentee: str  # display name; empty if they left
-    mentor: str
+    mentee: Safe  # display name (escaped); empty if they left
+    mentor: Safe
     started: datetime
     last_activity: datetime | None
     state: str
@@ -636,8 +636,8 @@ class Listed:
 def pairs_list_text(rows: Sequence[Listed], *, limit: int = 1900) -> str:
     """The moderators' list, cut at a line (``… (more not shown)``) to fit one message."""
 
-    def name(value: str) -> str:
-        return safe_inline(value, limit=40) if value else "(left)"
+    def name(value: Safe) -> str:
+        return value or "(left)"
 
     lines = [
         f"**#{r.pair_id}** {name(r.mentee)} & {name(r.mentor)} · started "
@@ -645,10 +645,7 @@ def pairs_list_text(rows: Sequence[Listed], *, limit: int = 1900) -> str:
         f"{r.last_activity.strftime('%Y-%m-%d') if r.last_activity else '—'} · {r.state}"
         for r in rows
     ]
-    text = "\n".join(lines) or NO_PAIRS
-    if len(text) > limit:
-        text = text[:limit].rsplit("\n", 1)[0] + "\n… (more not shown)"
-    return text
+    return fit_lines(lines, limit, more="… (more not shown)") if lines else NO_PAIRS
 
 
 def settings_summary(rhythm: Rhythm, *, thread_channel_id: int | None) -> str:

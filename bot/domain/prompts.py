@@ -14,7 +14,17 @@ from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.schedule import load_zone
-from bot.domain.text import defuse_mentions, fit, safe_block, safe_inline, strip_controls
+from bot.domain.text import (
+    Safe,
+    defuse_mentions,
+    fit,
+    fit_words,
+    plain_inline,
+    safe_block,
+    safe_inline,
+    strip_controls,
+    unescape,
+)
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parents[2] / "data" / "prompts.toml"
 
@@ -23,6 +33,7 @@ DEFAULT_LIBRARY = Path(__file__).resolve().parents[2] / "data" / "prompts.toml"
 MAX_TEXT = 1000
 MAX_FOLLOW_UP = 300
 MAX_FOLLOW_UPS = 3
+MAX_SUGGESTION = 500  # escaped for approval, it still fits MAX_TEXT
 MIN_PER_AREA = 10
 _ID = re.compile(r"^[a-z][a-z0-9_]*-[0-9a-z]{1,12}$")
 
@@ -238,10 +249,7 @@ def render_summary(counts: Mapping[str, int]) -> str:
 
 def excerpt(text: str, limit: int = 500) -> str:
     """The start of a reflection, cut at a word boundary, for the member to trim and share."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
+    return fit_words(" ".join(text.split()), limit)
 
 
 # ------------------------------------------------------------------------ what members read
@@ -278,7 +286,7 @@ def prompt_message(prompt: Prompt, footer: str = "") -> str:
 
 def thread_name(prompt: Prompt) -> str:
     """The name of the community thread a prompt's answers go in."""
-    return fit(f"Reflections · {safe_inline(prompt.text, limit=80)}", MAX_THREAD_NAME)
+    return plain_inline(f"Reflections · {unescape(prompt.text)}", limit=MAX_THREAD_NAME)
 
 
 def chunk_lines(lines: Sequence[str], *, size: int = 1900) -> list[str]:
@@ -318,14 +326,15 @@ def schedule_line(
         else ("areas: " + (areas.replace(",", ", ") or "all"))
     )
     state = "paused" if paused else f"next: {when_text(next_run_at, zone)}"
-    return f"**#{schedule_id}** {expression} ({zone}) → {', '.join(places)}; {what}; {state}"
+    when = safe_inline(expression, limit=100)
+    return f"**#{schedule_id}** {when} ({zone}) → {', '.join(places)}; {what}; {state}"
 
 
 def prompt_line(prompt: Prompt) -> str:
     """One prompt in ``/prompts list``: its id, marks and the start of its text."""
     marks = " (retired)" if prompt.retired else (" (edited)" if prompt.edited else "")
     marks += " (added here)" if prompt.custom else ""
-    return f"`{prompt.key}`{marks} {safe_inline(prompt.text, limit=70)}"
+    return f"`{prompt.key}`{marks} {safe_inline(unescape(prompt.text), limit=70)}"
 
 
 def suggestion_card(
@@ -380,11 +389,11 @@ def render_journal(
     return fit("\n".join(lines))
 
 
-def shared_text(*, name: str, prompt_text: str | None, excerpt: str) -> str:
+def shared_text(*, name: Safe, prompt_text: str | None, excerpt: str) -> str:
     """The excerpt a member chose to share, as posted in their pair space or the thread."""
     about = f" on *{safe_inline(prompt_text, limit=120)}*" if prompt_text else ""
     body = safe_block(excerpt, limit=500).replace("\n", "\n> ")
-    return f"**{safe_inline(name, limit=40)}** shared from their reflection{about}:\n> {body}"
+    return f"**{name}** shared from their reflection{about}:\n> {body}"
 
 
 SAVED = (

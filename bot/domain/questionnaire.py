@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.areas import AREAS
 from bot.domain.profile import HERITAGE_PREFERENCES, ROLES, SHAREABLE, Profile
-from bot.domain.text import clean_input, safe_inline
+from bot.domain.text import clean_input, fit, safe_inline
 from bot.domain.timezones import TimezoneResolver
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -254,7 +254,7 @@ def _fields_for(q: Questionnaire, question: Question, answers: Mapping[str, Any]
             Field(
                 custom_id=f"{question.id}:{value}",
                 question=question,
-                label=f"{source.option_label(value)}: more detail"[:MAX_LABEL],
+                label=fit(f"{source.option_label(value)}: more detail", MAX_LABEL),
                 options=q.details[value],
                 min_values=0,
                 max_values=len(q.details[value]),
@@ -661,9 +661,9 @@ def _check_options(where: str, options: Iterable[Option]) -> list[str]:
         problems.append(f"{where}: option values must be unique")
     for option in listed:
         if not option.value or len(option.value) > MAX_OPTION_TEXT:
-            problems.append(f"{where}: option value {option.value[:20]!r} must be 1-100 chars")
+            problems.append(f"{where}: option value {fit(option.value, 20)!r} must be 1-100 chars")
         if not option.label or len(option.label) > MAX_OPTION_TEXT:
-            problems.append(f"{where}: option label {option.label[:20]!r} must be 1-100 chars")
+            problems.append(f"{where}: option label {fit(option.label, 20)!r} must be 1-100 chars")
     return problems
 
 

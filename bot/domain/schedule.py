@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.text import quoted
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _FULL_DAYS = {
@@ -66,7 +68,7 @@ def load_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(
-            f"I don't know the time zone {name!r}. Use a name like Europe/London, "
+            f"I don't know the time zone {quoted(name)}. Use a name like Europe/London, "
             "America/New_York or Asia/Singapore."
         ) from None
 
@@ -79,15 +81,15 @@ _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
 def _parse_time(text: str) -> tuple[int, int]:
     match = _TIME.match(text.strip())
     if not match:
-        raise ScheduleError(f"I couldn't read the time {text.strip()!r}. Use 24-hour HH:MM.")
+        raise ScheduleError(f"I couldn't read the time {quoted(text)}. Use 24-hour HH:MM.")
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     suffix = match.group(3)
     if suffix:
         if not 1 <= hour <= 12:
-            raise ScheduleError(f"{text.strip()!r} is not a time on a 12-hour clock.")
+            raise ScheduleError(f"{quoted(text)} is not a time on a 12-hour clock.")
         hour = hour % 12 + (12 if suffix == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise ScheduleError(f"{text.strip()!r} is not a time of day (00:00 to 23:59).")
+        raise ScheduleError(f"{quoted(text)} is not a time of day (00:00 to 23:59).")
     return hour, minute
 
 
@@ -97,8 +99,8 @@ def _day_of_week(word: str) -> int | None:
         return _FULL_DAYS[word]
     if word.endswith("s") and word[:-1] in _FULL_DAYS:
         return _FULL_DAYS[word[:-1]]
-    if word[:3] in DAY_NAMES and len(word) <= 4:
-        return DAY_NAMES.index(word[:3])
+    if len(word) <= 4:
+        return next((i for i, day in enumerate(DAY_NAMES) if word.startswith(day)), None)
     return None
 
 
@@ -187,7 +189,8 @@ def _cron(text: str) -> Recurrence:
         raw = _cron_field(dow, 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
     except ValueError as exc:
         raise ScheduleError(
-            f"I couldn't read the cron expression {text!r} (problem near {exc!s:.20}). "
+            f"I couldn't read the cron expression {quoted(text)} "
+            f"(problem near {quoted(str(exc), limit=20)}). "
             "It needs five fields: minute hour day-of-month month day-of-week, "
             "for example `0 9 * * mon`."
         ) from None
@@ -216,7 +219,7 @@ def parse_schedule(text: str) -> Recurrence:
     simple = _simple(cleaned)
     if simple is None:
         raise ScheduleError(
-            f"I couldn't read {cleaned!r}. Try `every Monday 09:00`, `daily 18:30`, "
+            f"I couldn't read {quoted(cleaned)}. Try `every Monday 09:00`, `daily 18:30`, "
             "`weekdays 08:00`, `weekends 10:00`, or a cron expression like `0 9 * * mon`."
         )
     return simple

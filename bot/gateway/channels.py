@@ -16,7 +16,7 @@ import discord
 
 from bot.domain import pairs as d
 from bot.domain.components import Button
-from bot.domain.text import fit
+from bot.domain.text import EmbedText, fit, fit_embeds
 from bot.gateway.components import view_of
 from bot.gateway.errors import classify
 from bot.gateway.messenger import find_member
@@ -32,11 +32,6 @@ from bot.services.ports import (
 )
 
 log = logging.getLogger("lantern.channels")
-
-EMBED_TITLE = 256
-EMBED_FIELDS = 25
-EMBED_FIELD_NAME = 256
-EMBED_FIELD_VALUE = 1024
 
 _GRANTS: dict[Access, d.Grant] = {
     Access.MEMBER: d.Grant(allow=d.MEMBER_ALLOW),
@@ -57,14 +52,22 @@ def read_only_overwrite() -> discord.PermissionOverwrite:
     return overwrite_for(_GRANTS[Access.READ_ONLY])
 
 
-def embed_of(card: d.Card) -> discord.Embed:
-    """One person's card of an opening message, within Discord's embed limits."""
-    embed = discord.Embed(title=card.title[:EMBED_TITLE], colour=discord.Colour.gold())
-    for label, value in card.fields[:EMBED_FIELDS]:
-        embed.add_field(
-            name=label[:EMBED_FIELD_NAME], value=value[:EMBED_FIELD_VALUE] or "—", inline=False
+def embeds_of(cards: Sequence[d.Card]) -> list[discord.Embed]:
+    """The cards of one message as embeds, within Discord's embed limits (``fit_embeds``)."""
+    embeds = []
+    texts = [EmbedText(title=card.title, fields=card.fields) for card in cards]
+    for text in fit_embeds(texts):
+        embed = discord.Embed(
+            title=text.title or None,
+            description=text.description or None,
+            colour=discord.Colour.gold(),
         )
-    return embed
+        for name, value in text.fields:
+            embed.add_field(name=name, value=value, inline=False)
+        if text.footer:
+            embed.set_footer(text=text.footer)
+        embeds.append(embed)
+    return embeds
 
 
 class DiscordSpaces:
@@ -204,7 +207,7 @@ class DiscordSpaces:
         try:
             message = await space.send(
                 fit(text),
-                embeds=[embed_of(card) for card in cards],
+                embeds=embeds_of(cards),
                 view=view_of(buttons),
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, roles=False, users=[discord.Object(u) for u in ping]

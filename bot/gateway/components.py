@@ -23,6 +23,7 @@ from bot.domain.components import (
     Button,
     custom_id,
 )
+from bot.domain.text import plain_inline
 from bot.errors import NotYourComponentError
 from bot.gateway.boundary import report_interaction_error, send_private
 
@@ -66,6 +67,7 @@ def view_of(specs: Iterable[Button]) -> discord.ui.View:
     return view
 
 
+MAX_MODAL_TITLE = 45
 _RAW_STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
 
 
@@ -223,7 +225,7 @@ class LanternModal(discord.ui.Modal):
         about: str = "none:0",
     ) -> None:
         super().__init__(
-            title=title[:45],
+            title=plain_inline(title, limit=MAX_MODAL_TITLE),
             timeout=timeout,
             custom_id=temporary_id(MODAL_PREFIX, about),
         )

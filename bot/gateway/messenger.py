@@ -14,7 +14,7 @@ from typing import Any
 import discord
 
 from bot.domain.components import Button
-from bot.domain.text import fit
+from bot.domain.text import Safe, fit, plain_inline, safe_inline
 from bot.gateway.components import view_of
 from bot.gateway.errors import classify
 from bot.services.ports import Posted, SendFailure, Sent
@@ -35,14 +35,16 @@ async def find_member(guild: discord.Guild, user_id: int) -> discord.Member | No
         return None
 
 
+MAX_NAME = 80
+
+
 async def display_name(
     guild: discord.Guild | None, user_id: int, fallback: str = "A member"
-) -> str:
-    """A member's display name for a message, or ``fallback`` if they cannot be found."""
-    if guild is None:
-        return fallback
-    member = await find_member(guild, user_id)
-    return member.display_name if member else fallback
+) -> Safe:
+    """A member's display name (or ``fallback``) escaped to embed in a message: one line, no
+    markdown, links or mentions (``safe_inline``)."""
+    member = await find_member(guild, user_id) if guild is not None else None
+    return safe_inline(member.display_name if member else fallback, limit=MAX_NAME)
 
 
 def _mentions(ping: Sequence[int]) -> discord.AllowedMentions:
@@ -201,7 +203,7 @@ class DiscordMessenger:
         guild = self.client.get_guild(guild_id)
         return guild is not None and await find_member(guild, user_id) is not None
 
-    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
+    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
         return await display_name(self.client.get_guild(guild_id), user_id, fallback)
 
     async def guild_name(self, guild_id: int) -> str:
@@ -214,7 +216,7 @@ class DiscordMessenger:
             return SendFailure.UNKNOWN_CHANNEL
         try:
             thread = await channel.get_partial_message(message_id).create_thread(
-                name=fit(name, MAX_THREAD_NAME), auto_archive_duration=10080
+                name=plain_inline(name, limit=MAX_THREAD_NAME), auto_archive_duration=10080
             )
         except discord.HTTPException as error:
             return _refused(error, "thread not opened channel=%s", channel_id)

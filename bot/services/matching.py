@@ -36,7 +36,7 @@ from bot.domain.matching import (
 )
 from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.profile import Profile
-from bot.domain.text import safe_inline
+from bot.domain.text import Safe
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.context import Context, Service
 from bot.services.events import PairEnded
@@ -125,7 +125,7 @@ class MatchingService(Service):
             weights or DEFAULT_WEIGHTS, bool(row.rounds_only), timedelta(hours=row.expiry_hours)
         )
 
-    async def _name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
+    async def _name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
         return await self.ctx.messenger.name(guild_id, user_id, fallback)
 
     # --- the one way an introduction is made --------------------------------------------------
@@ -433,8 +433,7 @@ class MatchingService(Service):
         for intro in cancelled:
             await self._close_card(intro, say.WITHDRAWN_CARD)
             await self.roll_on(intro, say.UNAVAILABLE_AFTER_ALL)
-        name = safe_inline(await self._name(guild_id, other_id), limit=80)
-        return say.blocked(name, new=new, paired=paired)
+        return say.blocked(await self._name(guild_id, other_id), new=new, paired=paired)
 
     async def _is_mentor(self, session: AsyncSession, guild_id: int, user_id: int) -> bool:
         found = await q.load_matchable_profile(

@@ -28,7 +28,7 @@ from bot.domain import moderation as m
 from bot.domain import pairs as d
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
 from bot.domain.profile import Profile
-from bot.domain.text import user_mention
+from bot.domain.text import Safe, user_mention
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.context import Context, Service
 from bot.services.events import PairEnded
@@ -253,7 +253,7 @@ class PairsService(Service):
         settings: GuildSettings | None,
         pset: PairSettings | None,
         overflow: builtins.list[int],
-    ) -> tuple[int, bool, tuple[str, str], str | None]:
+    ) -> tuple[int, bool, tuple[Safe, Safe], str | None]:
         """Place and create the space: (its id, is a thread, the two names, moderator role)."""
         assert pair.id is not None
         guild_id = pair.guild_id
@@ -389,7 +389,7 @@ class PairsService(Service):
         self,
         pair: Pair,
         space_id: int,
-        names: tuple[str, str],
+        names: tuple[Safe, Safe],
         moderators_see: bool,
         role_name: str | None,
         is_thread: bool,

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from bot.domain.components import Button
 from bot.domain.pairs import Card, Grant
+from bot.domain.text import Safe
 
 
 class SendFailure(StrEnum):
@@ -46,8 +47,9 @@ Sent = Posted | SendFailure
 
 
 class Messenger(Protocol):
-    """Sends, edits and looks people up on Discord. Text is escaped by the caller (domain) and
-    fitted to Discord's limits here; no message pings anyone but ``ping``."""
+    """Sends, edits and looks people up on Discord. Member text is escaped by the caller
+    (domain), names come back escaped from ``name``, and every message is fitted to Discord's
+    limits here; no message pings anyone but ``ping``."""
 
     async def dm(
         self, user_id: int, text: str, *, buttons: Sequence[Button] = (), ping: Sequence[int] = ()
@@ -96,8 +98,9 @@ class Messenger(Protocol):
         """Whether the person is a member of the server (the cache, else Discord)."""
         ...
 
-    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
-        """A member's display name for a message, or ``fallback``."""
+    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
+        """A member's display name (or ``fallback``) already escaped to embed in a message
+        (``safe_inline``: one line, no markdown, no links, no mentions)."""
         ...
 
     async def guild_name(self, guild_id: int) -> str:

@@ -25,6 +25,7 @@ from bot.domain.components import Reply, suggestion_buttons
 from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.prompts import (
     DM_FOOTER,
+    MAX_SUGGESTION,
     Library,
     Prompt,
     check_prompt_text,
@@ -40,7 +41,7 @@ from bot.domain.prompts import (
     when_text,
 )
 from bot.domain.schedule import ScheduleError, load_zone, next_occurrence, parse_schedule
-from bot.domain.text import clean_input, safe_inline
+from bot.domain.text import clean_input, quoted, safe_block, safe_inline
 from bot.errors import UserFacingError
 from bot.services.context import Context, Service
 from bot.services.moderation import ModerationService
@@ -242,7 +243,7 @@ class PromptsService(Service):
         unknown = [a for a in chosen if a not in AREA_KEYS]
         if unknown:
             raise UserFacingError(
-                f"I don't know the area {safe_inline(unknown[0], limit=30)!r}. "
+                f"I don't know the area {quoted(unknown[0], limit=30)}. "
                 f"Use any of: {', '.join(AREA_KEYS)}."
             )
         fixed = (await self.find(guild_id, prompt)).key if prompt else None
@@ -359,6 +360,8 @@ class PromptsService(Service):
         """A member suggests a prompt to the moderators (stored encrypted)."""
         cleaned = clean_input(text)
         problems = check_prompt_text(cleaned)
+        if len(cleaned) > MAX_SUGGESTION:
+            problems.append(f"it is {len(cleaned)} characters (at most {MAX_SUGGESTION})")
         if problems:
             raise UserFacingError("That suggestion can't be sent yet: " + "; ".join(problems) + ".")
         now = self.ctx.now()
@@ -418,10 +421,13 @@ class PromptsService(Service):
             if row.guild_id != guild_id:
                 raise UserFacingError("This suggestion belongs to another server.")
             if approve:
+                # A member's words become a prompt everyone receives: stored escaped, so they
+                # show as written (no masked links, formatting or mentions).
+                words = self.ctx.cipher.decrypt(row.text_enc) or ""
                 prompt = Prompt(
                     key=q.new_custom_key(),
                     area=row.area,
-                    text=self.ctx.cipher.decrypt(row.text_enc) or "",
+                    text=safe_block(words, limit=MAX_SUGGESTION),
                     custom=True,
                     suggested_by=None if row.anonymous else row.user_id,
                 )

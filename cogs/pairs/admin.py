@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
+from bot.domain.limits import MAX_NOTE, MAX_ROW_ID
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
 
@@ -40,7 +41,10 @@ class PairsAdminCog(commands.Cog):
     @moderator_command("end", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list", reason="Kept for moderators")
     async def pairs_end(
-        self, interaction: discord.Interaction[LanternBot], pair: int, reason: str | None = None
+        self,
+        interaction: discord.Interaction[LanternBot],
+        pair: app_commands.Range[int, 1, MAX_ROW_ID],
+        reason: app_commands.Range[str, 1, MAX_NOTE] | None = None,
     ) -> None:
         """End a pair (the space becomes read-only, nothing is announced)."""
         assert interaction.guild_id is not None
@@ -51,7 +55,11 @@ class PairsAdminCog(commands.Cog):
 
     @moderator_command("recreate", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list")
-    async def pairs_recreate(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
+    async def pairs_recreate(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        pair: app_commands.Range[int, 1, MAX_ROW_ID],
+    ) -> None:
         """Retry a pending pair space, or restore one that was deleted by hand."""
         assert interaction.guild_id is not None
         text = await self.pairs.recreate(interaction.guild_id, interaction.user.id, pair)
@@ -59,7 +67,11 @@ class PairsAdminCog(commands.Cog):
 
     @moderator_command("resume", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list")
-    async def pairs_resume(self, interaction: discord.Interaction[LanternBot], pair: int) -> None:
+    async def pairs_resume(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        pair: app_commands.Range[int, 1, MAX_ROW_ID],
+    ) -> None:
         """Lift a contact pause after a report: both members see the space again."""
         assert interaction.guild_id is not None
         text = await self.pairs.resume_contact(interaction.guild_id, interaction.user.id, pair)

@@ -8,6 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
+from bot.domain.limits import MAX_NOTE
 from bot.gateway.messenger import reply
 from cogs.pairs.components import ask_end_confirmation
 
@@ -26,7 +27,9 @@ class PairsCog(commands.Cog):
     @pair.command(name="end")
     @app_commands.describe(reason="Optional: a private note only moderators will see")
     async def pair_end(
-        self, interaction: discord.Interaction[LanternBot], reason: str | None = None
+        self,
+        interaction: discord.Interaction[LanternBot],
+        reason: app_commands.Range[str, 1, MAX_NOTE] | None = None,
     ) -> None:
         """End your mentorship privately (the space becomes read-only)."""
         assert interaction.guild_id is not None
@@ -47,7 +50,7 @@ class PairsCog(commands.Cog):
     async def pair_report(
         self,
         interaction: discord.Interaction[LanternBot],
-        reason: app_commands.Range[str, 1, 1000],
+        reason: app_commands.Range[str, 1, MAX_NOTE],
         pause_contact: bool = False,
         block: bool = False,
     ) -> None:

@@ -10,6 +10,14 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.areas import AREAS
+from bot.domain.limits import (
+    MAX_AREAS,
+    MAX_PROMPT_KEY,
+    MAX_ROW_ID,
+    MAX_SCHEDULE_WHEN,
+    MAX_ZONE,
+)
+from bot.domain.prompts import MAX_FOLLOW_UP, MAX_TEXT
 from bot.domain.text import fit
 from bot.gateway.checks import moderator_command, moderator_group, moderator_only
 from bot.gateway.components import services_of
@@ -17,6 +25,8 @@ from bot.gateway.messenger import reply
 
 AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 CHOICE_NAME = 100  # Discord's limit for an autocomplete choice's name
+PromptKey = app_commands.Range[str, 1, MAX_PROMPT_KEY]
+ScheduleNumber = app_commands.Range[int, 1, MAX_ROW_ID]
 
 
 async def prompt_autocomplete(
@@ -50,8 +60,8 @@ class PromptsCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         area: app_commands.Choice[str],
-        text: str,
-        follow_up: str | None = None,
+        text: app_commands.Range[str, 1, MAX_TEXT],
+        follow_up: app_commands.Range[str, 1, MAX_FOLLOW_UP] | None = None,
     ) -> None:
         """Add a prompt to this server's library."""
         answer = await self.bot.services.prompts.add(
@@ -68,10 +78,10 @@ class PromptsCog(commands.Cog):
     async def prompts_edit(
         self,
         interaction: discord.Interaction[Any],
-        prompt: str,
-        text: str | None = None,
+        prompt: PromptKey,
+        text: app_commands.Range[str, 1, MAX_TEXT] | None = None,
         area: app_commands.Choice[str] | None = None,
-        follow_up: str | None = None,
+        follow_up: app_commands.Range[str, 1, MAX_FOLLOW_UP] | None = None,
     ) -> None:
         """Edit a prompt; earlier versions are kept in its history."""
         answer = await self.bot.services.prompts.edit(
@@ -88,7 +98,7 @@ class PromptsCog(commands.Cog):
     @app_commands.describe(prompt="The prompt's id", restore="Bring a retired prompt back")
     @app_commands.autocomplete(prompt=prompt_autocomplete)
     async def prompts_retire(
-        self, interaction: discord.Interaction[Any], prompt: str, restore: bool = False
+        self, interaction: discord.Interaction[Any], prompt: PromptKey, restore: bool = False
     ) -> None:
         """Stop sending a prompt (or bring it back)."""
         answer = await self.bot.services.prompts.retire(
@@ -111,7 +121,9 @@ class PromptsCog(commands.Cog):
     @prompts.command(name="preview")
     @moderator_only()
     @app_commands.autocomplete(prompt=prompt_autocomplete)
-    async def prompts_preview(self, interaction: discord.Interaction[Any], prompt: str) -> None:
+    async def prompts_preview(
+        self, interaction: discord.Interaction[Any], prompt: PromptKey
+    ) -> None:
         """See a prompt exactly as members will."""
         text = await self.bot.services.prompts.preview(interaction.guild_id or 0, prompt)
         await reply(interaction, text)
@@ -131,10 +143,10 @@ class PromptsCog(commands.Cog):
     async def prompts_schedule(
         self,
         interaction: discord.Interaction[Any],
-        when: str,
-        timezone: str | None = None,
-        areas: str | None = None,
-        prompt: str | None = None,
+        when: app_commands.Range[str, 1, MAX_SCHEDULE_WHEN],
+        timezone: app_commands.Range[str, 1, MAX_ZONE] | None = None,
+        areas: app_commands.Range[str, 1, MAX_AREAS] | None = None,
+        prompt: PromptKey | None = None,
         channel: bool = True,
         dm: bool = False,
         pairs: bool = False,
@@ -169,7 +181,7 @@ class PromptsCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         action: app_commands.Choice[str] | None = None,
-        schedule: int | None = None,
+        schedule: ScheduleNumber | None = None,
     ) -> None:
         """List schedules with their next run; pause, resume or delete one."""
         guild_id = interaction.guild_id or 0
@@ -184,7 +196,9 @@ class PromptsCog(commands.Cog):
 
     @moderator_command("send-now", prompts)
     @app_commands.describe(schedule="The schedule to send now (for a test)")
-    async def prompts_send_now(self, interaction: discord.Interaction[Any], schedule: int) -> None:
+    async def prompts_send_now(
+        self, interaction: discord.Interaction[Any], schedule: ScheduleNumber
+    ) -> None:
         """Send a schedule's next prompt right now."""
         answer = await self.bot.services.delivery.send_now(
             interaction.guild_id or 0, interaction.user.id, schedule

@@ -12,8 +12,8 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.areas import AREAS
-from bot.domain.prompts import PAUSED, SUBSCRIBED
-from bot.domain.text import fit
+from bot.domain.prompts import MAX_SUGGESTION, PAUSED, SUBSCRIBED
+from bot.domain.text import fit, plain_inline
 from bot.gateway.components import LanternModal, OwnedView, button_of, services_of
 from bot.gateway.messenger import reply
 from bot.services.prompts import SubscriptionStatus
@@ -37,7 +37,7 @@ class ReflectModal(LanternModal):
         self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="Only you can read this unless you share it",
             style=discord.TextStyle.paragraph,
-            placeholder=context.question[:PLACEHOLDER],
+            placeholder=plain_inline(context.question, limit=PLACEHOLDER),
             max_length=1800,
         )
         self.add_item(self.answer)
@@ -61,7 +61,7 @@ class ShareModal(LanternModal):
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="What to share (edit freely)",
             style=discord.TextStyle.paragraph,
-            default=default[:EXCERPT],
+            default=fit(default, EXCERPT),
             max_length=EXCERPT,
         )
         self.add_item(self.text)
@@ -160,7 +160,7 @@ class ReflectionsCog(commands.Cog):
         self,
         interaction: discord.Interaction[Any],
         area: app_commands.Choice[str],
-        text: str,
+        text: app_commands.Range[str, 1, MAX_SUGGESTION],
         anonymous: bool = False,
     ) -> None:
         """Suggest a reflection prompt to the moderators."""

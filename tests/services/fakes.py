@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.components import Button
 from bot.domain.pairs import Card
+from bot.domain.text import Safe, safe_inline
 from bot.services.ports import (
     Access,
     Category,
@@ -126,8 +127,8 @@ class FakeMessenger:
     async def present(self, guild_id: int, user_id: int) -> bool:
         return user_id in self.members.get(guild_id, set())
 
-    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> str:
-        return self.names.get(user_id, fallback)
+    async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
+        return safe_inline(self.names.get(user_id, fallback), limit=80)
 
     async def guild_name(self, guild_id: int) -> str:
         return f"Server {guild_id}"

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db.models import AuditEntry, PromptSchedule, PromptSubscription, PromptSuggestion
+from bot.domain.prompts import prompt_message, thread_name
 from bot.errors import UserFacingError
 from bot.services.delivery import job_id
 from bot.services.prompts import UnknownPromptError, UnknownScheduleError
@@ -209,3 +210,26 @@ async def test_pause_everywhere_pauses_only_where_prompts_were_received(world: W
     status = {(r.guild_id, r.user_id): r.status for r in rows}
     assert status[(GUILD, MEMBER + 1)] == "subscribed"
     assert {status[(g, MEMBER)] for g in (GUILD, OTHER, 12)} == {"paused"}
+
+
+async def test_an_approved_suggestion_reaches_members_escaped(world: World) -> None:
+    """A member's words become a prompt everyone receives: no masked link, bold or ping."""
+    prompts = world.services.prompts
+    hostile = "[click here](https://example.com) **now** @everyone <@123456789012345678>"
+    await prompts.suggest(GUILD, MEMBER, "culture", hostile)
+    (card,) = await prompts.pending_suggestions(GUILD)
+    assert "[click here](" not in card.text and "@everyone" not in card.text
+    async with world.database.session() as session:
+        (row,) = (await session.execute(select(PromptSuggestion))).scalars().all()
+    approved = await prompts.decide_suggestion(GUILD, MOD, row.id or 0, approve=True)
+    prompt = await prompts.find(GUILD, approved.split("`")[1])
+    sent = prompt_message(prompt)
+    assert "[click here](" not in sent and "**now**" not in sent
+    assert "@everyone" not in sent and "<@123456789012345678>" not in sent
+    assert "\\[click here\\]" in sent
+    assert "[click here]" in thread_name(prompt)  # thread names show text literally
+
+
+async def test_a_suggestion_longer_than_its_bound_is_refused(world: World) -> None:
+    with pytest.raises(UserFacingError, match="at most 500"):
+        await world.services.prompts.suggest(GUILD, MEMBER, "culture", "x" * 501)

@@ -19,6 +19,7 @@ from bot.domain.introductions import (
     skip_reason,
 )
 from bot.domain.profile import Profile
+from bot.domain.text import safe_inline
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -69,7 +70,7 @@ def test_intro_card_shows_only_shared_fields_and_pings_no_one() -> None:
         },
     )
     card = intro_card(
-        "<@&123> Ann",
+        safe_inline("<@&123> Ann"),  # names reach the domain escaped (Messenger.name)
         mentee,
         ["You both chose identity exploration"],
         expires_in=timedelta(hours=72),

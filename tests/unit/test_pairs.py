@@ -11,6 +11,7 @@ import pytest
 from bot.domain import pairs as d
 from bot.domain.areas import AREA_KEYS
 from bot.domain.profile import Profile
+from bot.domain.text import Safe, safe_inline
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -211,8 +212,8 @@ def test_opening_shows_only_shared_fields_and_defuses_text() -> None:
     opening = d.render_opening(
         mentee=mentee,
         mentor=mentor,
-        mentee_name="Ana *",
-        mentor_name="Ken",
+        mentee_name=safe_inline("Ana *"),
+        mentor_name=safe_inline("Ken"),
         mentee_mention="<@1>",
         mentor_mention="<@2>",
         reasons=["<@&5> both like tea"],
@@ -234,8 +235,11 @@ def test_space_errors_name_the_fix() -> None:
     assert "(discord_50001)" in d.space_error_help("discord_50001", 7)
 
 
-def test_moderators_list_is_cut_at_a_line_and_escapes_names() -> None:
-    rows = [d.Listed(n, "**Ana** @everyone", "", T0, None, "active") for n in range(1, 60)]
+def test_moderators_list_is_cut_at_a_line_and_shows_escaped_names() -> None:
+    rows = [
+        d.Listed(n, safe_inline("**Ana** @everyone"), Safe(""), T0, None, "active")
+        for n in range(1, 60)
+    ]
     text = d.pairs_list_text(rows)
     assert len(text) <= 2000 and text.endswith("\n… (more not shown)")
     first = text.splitlines()[0]
@@ -263,8 +267,8 @@ def test_an_opening_longer_than_a_message_is_fitted() -> None:
     opening = d.render_opening(
         mentee=Profile(user_id=1),
         mentor=Profile(user_id=2),
-        mentee_name="A",
-        mentor_name="B",
+        mentee_name=safe_inline("A"),
+        mentor_name=safe_inline("B"),
         mentee_mention="<@1>",
         mentor_mention="<@2>",
         reasons=[],

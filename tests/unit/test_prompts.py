@@ -27,6 +27,7 @@ from bot.domain.prompts import (
     thread_name,
     when_text,
 )
+from bot.domain.text import safe_inline
 
 
 def test_shipped_library_is_valid_and_covers_every_area() -> None:
@@ -202,6 +203,8 @@ def test_the_journal_page_shows_only_what_it_is_given_escaped_and_fitted() -> No
 
 
 def test_a_shared_excerpt_names_its_author_and_pings_no_one() -> None:
-    text = shared_text(name="@everyone", prompt_text="What is home?", excerpt="line one\n<@1>")
+    text = shared_text(
+        name=safe_inline("@everyone"), prompt_text="What is home?", excerpt="line one\n<@1>"
+    )
     assert text.startswith("**@\u200beveryone** shared from their reflection on *What is home?*")
     assert "\n> line one\n> " in text and "<@1>" not in text

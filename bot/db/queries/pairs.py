@@ -24,6 +24,7 @@ from bot.db.models import (
     PairStatus,
 )
 from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.domain.text import fit
 
 CREATING = "creating"
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -246,7 +247,7 @@ async def fail_space(session: AsyncSession, *, pair_id: int, error: str) -> bool
         pair_id,
         P.status == PairStatus.OPENING,
         P.space_error == CREATING,
-        space_error=error[:64],
+        space_error=fit(error, 64),
     )
 
 
@@ -256,7 +257,7 @@ async def claim_error_alert(session: AsyncSession, *, pair_id: int, error: str) 
         session,
         pair_id,
         or_(S.error_alerted.is_(None), S.error_alerted != error),
-        error_alerted=error[:64],
+        error_alerted=fit(error, 64),
     )
 
 
