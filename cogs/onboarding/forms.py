@@ -44,7 +44,7 @@ def _input(f: Field, prefill: Any) -> discord.ui.TextInput[Any] | discord.ui.Sel
             if f.question.kind == "paragraph"
             else discord.TextStyle.short,
             placeholder=placeholder(f),
-            default=str(prefill)[:limit] if prefill else None,
+            default=fit(str(prefill), limit) if prefill else None,
             required=False,
             max_length=limit,
         )

@@ -83,6 +83,8 @@ SLICES_ALLOWED = {
     ("bot/services/prompts.py", "[:10]"): "a list of messages",
     ("bot/services/prompts.py", "rows[:limit]"): "a list of suggestions",
     ("cogs/conversation.py", "guilds[:MAX_SERVERS]"): "a list of servers",
+    ("bot/db/queries/onboarding.py", "order[: order.index(step)]"): "a list of pages",
+    ("bot/services/moderation.py", "rows[:limit]"): "a list of reports",
 }
 
 
