@@ -310,6 +310,56 @@ class Card:
     fields: tuple[tuple[str, str], ...] = ()
 
 
+# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-limits).
+EMBED_TITLE = 256
+EMBED_DESCRIPTION = 4096
+EMBED_FIELDS = 25
+EMBED_FIELD_NAME = 256
+EMBED_FIELD_VALUE = 1024
+EMBEDS_TOTAL = 6000  # every title, description, field name and value of one message together
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, ending in "…" when cut, never mid-escape."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)].rstrip()
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:  # a lone backslash would escape the "…"
+        cut = cut[:-1]
+    return cut + "…"
+
+
+def fit_cards(cards: Sequence[Card]) -> tuple[Card, ...]:
+    """The cards within Discord's embed limits: each title, name and value on its own, then
+    the whole message (6,000), by shortening the longest values first (each with "…")."""
+    bounded = [
+        Card(
+            shorten(card.title, EMBED_TITLE),
+            tuple(
+                (shorten(label, EMBED_FIELD_NAME), shorten(value, EMBED_FIELD_VALUE) or "—")
+                for label, value in card.fields[:EMBED_FIELDS]
+            ),
+        )
+        for card in cards
+    ]
+    fixed = sum(len(c.title) + sum(len(label) for label, _ in c.fields) for c in bounded)
+    budget = EMBEDS_TOTAL - fixed
+    lengths = [len(value) for c in bounded for _, value in c.fields]
+    if sum(lengths) <= budget:
+        return tuple(bounded)
+    low, high = 1, max(lengths)  # the largest cap at which the values fit the budget
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(n, cap) for n in lengths) <= budget:
+            low = cap
+        else:
+            high = cap - 1
+    return tuple(
+        Card(c.title, tuple((label, shorten(value, low)) for label, value in c.fields))
+        for c in bounded
+    )
+
+
 @dataclass(frozen=True)
 class Opening:
     """The opening message: text and one card per person."""
@@ -408,7 +458,7 @@ def render_opening(
             fields.append((label, ", ".join(area_label(a) for a in areas)))
         fields.extend(shared_fields(profile))
         cards.append(Card(title=f"{role}: {safe_inline(name, limit=80)}", fields=tuple(fields)))
-    return Opening(content=fit(content), cards=tuple(cards))
+    return Opening(content=fit(content), cards=fit_cards(cards))
 
 
 STEPPED_AWAY_TEXT = (
@@ -557,6 +607,32 @@ def closing_note(delete_on: datetime | None) -> str:
         "This mentorship has ended, so this space is now read-only. It stays here for you both "
         f"to look back on until {day}, then Lantern deletes it. Either of you can delete it "
         "sooner. Thank you both. 🌱"
+    )
+
+
+def partner_ended_text(
+    *,
+    ended_by: str | None,
+    server: str,
+    mentor: bool,
+    delete_on: datetime | None,
+) -> str:
+    """The private, kind word to a member whose mentorship someone else ended: their partner
+    (named by ``ended_by``) or, with ``ended_by=None``, a moderator. Never the private note."""
+    who = f"**{safe_inline(ended_by, limit=80)}**" if ended_by else "A moderator"
+    partner = "" if ended_by else " with your partner"
+    day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    after = (
+        "Your place as a mentor is open again for someone new."
+        if mentor
+        else "Whenever you're ready, Lantern can introduce you to a new mentor."
+    )
+    return (
+        f"{who} has ended your mentorship{partner} in **{safe_inline(server, limit=100)}**. "
+        "Endings happen for many reasons, and this one isn't a judgement of you. Thank you for "
+        "the time and care you gave. 🌱\n"
+        f"Your pair space is now read-only; you can still look back on it until {day}, when "
+        f"Lantern deletes it. {after}"
     )
 
 

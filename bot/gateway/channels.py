@@ -33,11 +33,6 @@ from bot.services.ports import (
 
 log = logging.getLogger("lantern.channels")
 
-EMBED_TITLE = 256
-EMBED_FIELDS = 25
-EMBED_FIELD_NAME = 256
-EMBED_FIELD_VALUE = 1024
-
 _GRANTS: dict[Access, d.Grant] = {
     Access.MEMBER: d.Grant(allow=d.MEMBER_ALLOW),
     Access.READ_ONLY: d.Grant(allow=d.READ_ONLY_ALLOW, deny=d.READ_ONLY_DENY),
@@ -58,12 +53,10 @@ def read_only_overwrite() -> discord.PermissionOverwrite:
 
 
 def embed_of(card: d.Card) -> discord.Embed:
-    """One person's card of an opening message, within Discord's embed limits."""
-    embed = discord.Embed(title=card.title[:EMBED_TITLE], colour=discord.Colour.gold())
-    for label, value in card.fields[:EMBED_FIELDS]:
-        embed.add_field(
-            name=label[:EMBED_FIELD_NAME], value=value[:EMBED_FIELD_VALUE] or "—", inline=False
-        )
+    """One person's card of an opening message (already fitted by ``d.fit_cards``)."""
+    embed = discord.Embed(title=card.title, colour=discord.Colour.gold())
+    for label, value in card.fields:
+        embed.add_field(name=label, value=value or "—", inline=False)
     return embed
 
 
@@ -204,7 +197,7 @@ class DiscordSpaces:
         try:
             message = await space.send(
                 fit(text),
-                embeds=[embed_of(card) for card in cards],
+                embeds=[embed_of(card) for card in d.fit_cards(cards)],
                 view=view_of(buttons),
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, roles=False, users=[discord.Object(u) for u in ping]

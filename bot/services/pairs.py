@@ -636,8 +636,13 @@ class PairsService(Service):
         reason: str | None,
         cause: str,
         tell_other: str | None = None,
+        notify: str | None = None,
     ) -> bool:
-        """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``."""
+        """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``.
+
+        ``notify``: ``partner`` tells the one who did not end it, ``both`` tells both (a
+        moderator ended it), kindly and privately; ``tell_other`` sends a given text instead.
+        """
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             before = await q.get_pair(session, pair_id=pair_id)
@@ -676,6 +681,8 @@ class PairsService(Service):
                 buttons=(pair_button("delete", pair_id),),
             )
             _posted(sent, "closing note", pair_id)
+        if notify is not None:
+            await self._tell_ended(pair, actor_id if notify == "partner" else None)
         if reason or cause in ("moderator", "member_left", "channel_deleted"):
             await self.moderation.alert(
                 pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)
@@ -687,6 +694,32 @@ class PairsService(Service):
             PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
         )
         return True
+
+    async def _tell_ended(self, pair: Pair, by_member: int | None) -> None:
+        """Tell whoever did not end the pair, privately: ``by_member``'s partner, or both
+        members when a moderator ended it. Never the private note (that is for moderators)."""
+        messenger = self.ctx.messenger
+        server = await messenger.guild_name(pair.guild_id)
+        name = await messenger.name(pair.guild_id, by_member) if by_member else None
+        for user_id in (pair.mentee_id, pair.mentor_id):
+            if user_id == by_member or not await messenger.present(pair.guild_id, user_id):
+                continue
+            text = d.partner_ended_text(
+                ended_by=name,
+                server=server,
+                mentor=user_id == pair.mentor_id,
+                delete_on=pair.delete_channel_at,
+            )
+            sent = await messenger.dm(user_id, text)
+            if isinstance(sent, SendFailure):
+                log.warning("ending not told pair=%s reason=%s", pair.id, sent.value)
+
+    async def member_end(self, pair_id: int, actor_id: int, reason: str | None) -> str:
+        """One of the two ends their mentorship: the other is told kindly; what to answer."""
+        ended = await self.end(
+            pair_id, actor_id=actor_id, reason=reason, cause="ended", notify="partner"
+        )
+        return d.ENDED_BY_YOU if ended else d.HAD_ENDED
 
     async def end_all_of(
         self, guild_id: int, user_id: int, *, cause: str, tell_other: str
@@ -708,7 +741,9 @@ class PairsService(Service):
     ) -> str:
         """/pairs end: end a pair of this server, with one audit entry."""
         await self.for_moderator(guild_id, pair_id)
-        ended = await self.end(pair_id, actor_id=actor_id, reason=reason, cause="moderator")
+        ended = await self.end(
+            pair_id, actor_id=actor_id, reason=reason, cause="moderator", notify="both"
+        )
         if ended:
             await self.moderation.audit(guild_id, actor_id, "pair_end", target_id=pair_id)
         return f"Pair #{pair_id} has ended." if ended else f"Pair #{pair_id} had already ended."
