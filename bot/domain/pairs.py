@@ -97,6 +97,14 @@ def pair_channel_name(mentee_name: str, mentor_name: str, taken: Iterable[str]) 
     return f"{base}-{number}"
 
 
+_PAIR_NAME = re.compile(r"^[a-z0-9-]+-and-[a-z0-9-]+$")
+
+
+def is_pair_channel_name(name: str) -> bool:
+    """Whether ``name`` is one ``pair_channel_name`` could have given."""
+    return bool(_PAIR_NAME.match(name)) and len(name) <= MAX_CHANNEL_NAME
+
+
 # ---------------------------------------------------------------- placement
 
 
@@ -634,6 +642,78 @@ def partner_ended_text(
         f"Your pair space is now read-only; you can still look back on it until {day}, when "
         f"Lantern deletes it. {after}"
     )
+
+
+def moderator_access_summary(
+    *,
+    see: bool,
+    role: str | None,
+    changed: int,
+    failed: int,
+    threads: int,
+    old_role_removed: bool = False,
+) -> str:
+    """What changing "moderators see pair spaces" did to the spaces that already exist."""
+    spaces = "pair space" if changed == 1 else "pair spaces"
+    if role is None:
+        text = (
+            "No moderator role is set (or it no longer exists), so no pair space was opened to "
+            "moderators. Choose one with `/setup moderator_role:`."
+            if see
+            else "No moderator role is set, so no pair space had moderator access to remove."
+        )
+    elif see:
+        text = (
+            f"The **{safe_inline(role, limit=80)}** role can now see {changed} existing {spaces}."
+        )
+    else:
+        text = (
+            f"The **{safe_inline(role, limit=80)}** role can no longer see {changed} existing "
+            f"{spaces}; only the two members and Lantern can."
+        )
+    if changed and role is not None:
+        text += " Each pair was told in its space."
+    if old_role_removed:
+        text += " The previous moderator role's access was removed."
+    if threads:
+        text += (
+            f" {threads} private thread space{'s are' if threads != 1 else ' is'} unchanged: "
+            "threads have no role overwrites (people with Manage Threads can always open them)."
+        )
+    if failed:
+        text += (
+            f" ⚠️ {failed} could not be changed: Lantern needs **Manage Roles** and access to "
+            "the pair category. Fix that, then change the setting again."
+        )
+    return text
+
+
+def moderator_access_note(*, see: bool, role: str) -> str:
+    """Told in a pair space when who can see it changes."""
+    who = f"members of the **{safe_inline(role, limit=80)}** role"
+    if see:
+        return (
+            f"🔒 **Who can see this channel has changed:** {who} can now see it too, because "
+            "the server's moderators chose so. Lantern still doesn't read your messages."
+        )
+    return (
+        f"🔒 **Who can see this channel has changed:** {who} can no longer see it. It is "
+        "visible only to the two of you, Lantern, and the server's owner and administrators."
+    )
+
+
+def moderator_access_unchanged(*, see: bool) -> str:
+    """The choice asked for was already the server's: nothing changed."""
+    return (
+        "Moderators could already see pair spaces, so nothing changed."
+        if see
+        else "Moderators already couldn't see pair spaces, so nothing changed."
+    )
+
+
+def moderator_access_progress(done: int, total: int) -> str:
+    """Progress while moderator access changes on many existing pair spaces."""
+    return f"Updating existing pair spaces… {done} of {total}"
 
 
 def ended_note(pair_id: int, cause: str, actor_id: int | None, reason: str | None) -> str:
