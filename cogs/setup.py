@@ -14,6 +14,7 @@ from bot.client import LanternBot
 from bot.domain.permissions import describe_missing
 from bot.domain.setup import CREATABLE, LABELS, plan_setup
 from bot.gateway.checks import moderator_command
+from bot.gateway.messenger import InPlace
 from bot.gateway.places import bot_permission_report, create_place
 
 log = logging.getLogger("lantern.setup")
@@ -124,13 +125,25 @@ class SetupCog(commands.Cog):
         settings = await self.bot.services.setup.save(guild.id, interaction.user.id, changes)
         log.info("setup saved guild=%s by=%s", guild.id, interaction.user.id)
         parts = ["**Lantern is set up in this server.**", render_settings(guild, settings)]
+        progress = InPlace(interaction)
+        was_seen = bool(current_values.get("moderators_see_pairs"))
+        old_role = current_values.get("moderator_role_id")
+        role_moved = old_role != settings.get("moderator_role_id")
+        if was_seen != bool(settings.get("moderators_see_pairs")) or (was_seen and role_moved):
+            parts.append(
+                await self.bot.services.pairs.apply_moderator_access(
+                    guild.id,
+                    previous_role_id=old_role if role_moved else None,
+                    progress=progress,
+                )
+            )
         if problems:
             parts.append("\n".join(f"⚠️ {p}" for p in problems))
         alerts = await self.bot.services.moderation.alerts_check(guild.id)
         if alerts:
             parts.append(alerts)
         parts.append(describe_missing(bot_permission_report(guild)))
-        await interaction.followup.send("\n\n".join(parts), ephemeral=True)
+        await progress.finish("\n\n".join(parts))
 
     async def _self_check(self, guild: discord.Guild) -> None:
         """Tell the moderators (alerts channel) which permissions Lantern lacks, if any."""

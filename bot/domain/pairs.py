@@ -18,7 +18,19 @@ from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.profile import SHAREABLE, Profile
-from bot.domain.text import Safe, fit, fit_lines, safe_block, safe_inline, user_mention
+from bot.domain.text import (
+    EMBED_FIELD_NAME,
+    EMBED_FIELD_VALUE,
+    EMBED_FIELDS,
+    EMBED_TITLE,
+    EMBED_TOTAL,
+    Safe,
+    fit,
+    fit_lines,
+    safe_block,
+    safe_inline,
+    user_mention,
+)
 
 CATEGORY_CAP = 50  # channels a Discord category holds
 GUILD_CAP = 500  # channels (categories included) a Discord server holds
@@ -95,6 +107,14 @@ def pair_channel_name(mentee_name: str, mentor_name: str, taken: Iterable[str]) 
     while f"{base}-{number}" in used:
         number += 1
     return f"{base}-{number}"
+
+
+_PAIR_NAME = re.compile(r"^[a-z0-9-]+-and-[a-z0-9-]+$")
+
+
+def is_pair_channel_name(name: str) -> bool:
+    """Whether ``name`` is one ``pair_channel_name`` could have given."""
+    return bool(_PAIR_NAME.match(name)) and len(name) <= MAX_CHANNEL_NAME
 
 
 # ---------------------------------------------------------------- placement
@@ -310,6 +330,36 @@ class Card:
     fields: tuple[tuple[str, str], ...] = ()
 
 
+def fit_cards(cards: Sequence[Card]) -> tuple[Card, ...]:
+    """The cards within Discord's embed limits: each title, name and value on its own, then
+    the whole message (6,000), by shortening the longest values first (each with "…")."""
+    bounded = [
+        Card(
+            fit(card.title, EMBED_TITLE),
+            tuple(
+                (fit(label, EMBED_FIELD_NAME), fit(value, EMBED_FIELD_VALUE) or "—")
+                for label, value in card.fields[:EMBED_FIELDS]
+            ),
+        )
+        for card in cards
+    ]
+    fixed = sum(len(c.title) + sum(len(label) for label, _ in c.fields) for c in bounded)
+    budget = EMBED_TOTAL - fixed
+    lengths = [len(value) for c in bounded for _, value in c.fields]
+    if sum(lengths) <= budget:
+        return tuple(bounded)
+    low, high = 1, max(lengths)  # the largest cap at which the values fit the budget
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(n, cap) for n in lengths) <= budget:
+            low = cap
+        else:
+            high = cap - 1
+    return tuple(
+        Card(c.title, tuple((label, fit(value, low)) for label, value in c.fields)) for c in bounded
+    )
+
+
 @dataclass(frozen=True)
 class Opening:
     """The opening message: text and one card per person."""
@@ -408,7 +458,7 @@ def render_opening(
             fields.append((label, ", ".join(area_label(a) for a in areas)))
         fields.extend(shared_fields(profile))
         cards.append(Card(title=f"{role}: {name}", fields=tuple(fields)))
-    return Opening(content=fit(content), cards=tuple(cards))
+    return Opening(content=fit(content), cards=fit_cards(cards))
 
 
 STEPPED_AWAY_TEXT = (
@@ -555,6 +605,104 @@ def closing_note(delete_on: datetime | None) -> str:
         f"to look back on until {day}, then Lantern deletes it. Either of you can delete it "
         "sooner. Thank you both. 🌱"
     )
+
+
+def partner_ended_text(
+    *,
+    ended_by: str | None,
+    server: str,
+    mentor: bool,
+    delete_on: datetime | None,
+) -> str:
+    """The private, kind word to a member whose mentorship someone else ended: their partner
+    (named by ``ended_by``) or, with ``ended_by=None``, a moderator. Never the private note."""
+    who = f"**{safe_inline(ended_by, limit=80)}**" if ended_by else "A moderator"
+    partner = "" if ended_by else " with your partner"
+    day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    after = (
+        "Your place as a mentor is open again for someone new."
+        if mentor
+        else "Whenever you're ready, Lantern can introduce you to a new mentor."
+    )
+    return (
+        f"{who} has ended your mentorship{partner} in **{safe_inline(server, limit=100)}**. "
+        "Endings happen for many reasons, and this one isn't a judgement of you. Thank you for "
+        "the time and care you gave. 🌱\n"
+        f"Your pair space is now read-only; you can still look back on it until {day}, when "
+        f"Lantern deletes it. {after}"
+    )
+
+
+def moderator_access_summary(
+    *,
+    see: bool,
+    role: str | None,
+    changed: int,
+    failed: int,
+    threads: int,
+    old_role_removed: bool = False,
+) -> str:
+    """What changing "moderators see pair spaces" did to the spaces that already exist."""
+    spaces = "pair space" if changed == 1 else "pair spaces"
+    if role is None:
+        text = (
+            "No moderator role is set (or it no longer exists), so no pair space was opened to "
+            "moderators. Choose one with `/setup moderator_role:`."
+            if see
+            else "No moderator role is set, so no pair space had moderator access to remove."
+        )
+    elif see:
+        text = (
+            f"The **{safe_inline(role, limit=80)}** role can now see {changed} existing {spaces}."
+        )
+    else:
+        text = (
+            f"The **{safe_inline(role, limit=80)}** role can no longer see {changed} existing "
+            f"{spaces}; only the two members and Lantern can."
+        )
+    if changed and role is not None:
+        text += " Each pair was told in its space."
+    if old_role_removed:
+        text += " The previous moderator role's access was removed."
+    if threads:
+        text += (
+            f" {threads} private thread space{'s are' if threads != 1 else ' is'} unchanged: "
+            "threads have no role overwrites (people with Manage Threads can always open them)."
+        )
+    if failed:
+        text += (
+            f" ⚠️ {failed} could not be changed: Lantern needs **Manage Roles** and access to "
+            "the pair category. Fix that, then change the setting again."
+        )
+    return text
+
+
+def moderator_access_note(*, see: bool, role: str) -> str:
+    """Told in a pair space when who can see it changes."""
+    who = f"members of the **{safe_inline(role, limit=80)}** role"
+    if see:
+        return (
+            f"🔒 **Who can see this channel has changed:** {who} can now see it too, because "
+            "the server's moderators chose so. Lantern still doesn't read your messages."
+        )
+    return (
+        f"🔒 **Who can see this channel has changed:** {who} can no longer see it. It is "
+        "visible only to the two of you, Lantern, and the server's owner and administrators."
+    )
+
+
+def moderator_access_unchanged(*, see: bool) -> str:
+    """The choice asked for was already the server's: nothing changed."""
+    return (
+        "Moderators could already see pair spaces, so nothing changed."
+        if see
+        else "Moderators already couldn't see pair spaces, so nothing changed."
+    )
+
+
+def moderator_access_progress(done: int, total: int) -> str:
+    """Progress while moderator access changes on many existing pair spaces."""
+    return f"Updating existing pair spaces… {done} of {total}"
 
 
 def ended_note(pair_id: int, cause: str, actor_id: int | None, reason: str | None) -> str:

@@ -90,7 +90,10 @@ def fit(text: str, limit: int = MAX_MESSAGE) -> str:
         return text
     if limit <= 1:
         return text[:limit]
-    return text[: limit - 1].rstrip() + ELLIPSIS
+    cut = text[: limit - 1].rstrip()
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:  # a lone backslash would escape the "…"
+        cut = cut[:-1]
+    return cut + ELLIPSIS
 
 
 def fit_words(text: str, limit: int) -> str:

@@ -27,6 +27,7 @@ from bot.services.ports import (
     Made,
     Overwrite,
     Posted,
+    Seen,
     SendFailure,
     Sent,
 )
@@ -249,6 +250,51 @@ class DiscordSpaces:
             await thread.edit(locked=True, archived=False)
         else:
             await thread.add_user(discord.Object(user_id))
+
+    async def set_role_access(
+        self, channel_id: int, role_id: int, grant: d.Grant | None
+    ) -> SendFailure | None:
+        try:
+            if grant is None:
+                await self.client.http.delete_channel_permissions(channel_id, role_id)
+            else:
+                allow, deny = overwrite_for(grant).pair()
+                await self.client.http.edit_channel_permissions(
+                    channel_id, role_id, str(allow.value), str(deny.value), 0
+                )
+        except discord.NotFound:
+            return None if grant is None else SendFailure.UNKNOWN_CHANNEL
+        except discord.HTTPException as error:
+            failure = classify(error)
+            log.warning("role access failed channel=%s reason=%s", channel_id, failure.value)
+            return failure
+        return None
+
+    async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            return None
+        bot_allow = overwrite_for(d.Grant(allow=d.BOT_ALLOW)).pair()[0].value
+        found: list[Seen] = []
+        for category_id in category_ids:
+            category = guild.get_channel(category_id)
+            if not isinstance(category, discord.CategoryChannel):
+                continue
+            for channel in category.text_channels:
+                overwrites = channel.overwrites
+                mine = overwrites.get(guild.me)
+                everyone = overwrites.get(guild.default_role)
+                if (
+                    mine is None
+                    or mine.pair()[0].value != bot_allow
+                    or everyone is None
+                    or everyone.view_channel is not False
+                    or not d.is_pair_channel_name(channel.name)
+                ):
+                    continue  # not made by Lantern for a pair: never touched
+                last = max(channel.id, channel.last_message_id or 0)
+                found.append(Seen(channel.id, discord.utils.snowflake_time(last)))
+        return found
 
     async def exists(self, space_id: int) -> bool | None:
         if isinstance(self.client.get_channel(space_id), discord.TextChannel | discord.Thread):

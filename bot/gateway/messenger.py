@@ -94,6 +94,28 @@ async def reply(
         await interaction.response.send_message(fit(text), **kwargs)
 
 
+class InPlace:
+    """Progress of slow work shown in the (deferred) answer and edited in place; ``finish``
+    puts the final answer in the same message."""
+
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+        self.shown = False
+
+    async def __call__(self, text: str) -> None:
+        try:
+            await self.interaction.edit_original_response(content=fit(text))
+            self.shown = True
+        except discord.HTTPException:
+            pass  # progress is a courtesy; the final answer still comes
+
+    async def finish(self, text: str) -> None:
+        if self.shown:
+            await self.interaction.edit_original_response(content=fit(text))
+        else:
+            await reply(self.interaction, text)
+
+
 class DiscordMessenger:
     """``Messenger`` on a discord.py client."""
 

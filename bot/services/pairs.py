@@ -23,7 +23,7 @@ from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
 from bot.db.queries.moderation import add_block, add_help_call
-from bot.db.queries.setup import get_guild_settings
+from bot.db.queries.setup import get_guild_settings, save_guild_settings
 from bot.domain import moderation as m
 from bot.domain import pairs as d
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
@@ -65,6 +65,9 @@ STALE_CLAIM = timedelta(minutes=10)
 OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
+PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
+
+Progress = Callable[[str], Awaitable[None]]
 
 
 class SpacePendingError(Exception):
@@ -95,6 +98,7 @@ class PairsService(Service):
         self.spaces = spaces
         self.starters = d.load_starter_library(DATA_DIR)
         self._locks: dict[int, asyncio.Lock] = {}
+        self._access_locks: dict[int, asyncio.Lock] = {}  # one visibility change per server
         self._full_categories: set[int] = set()  # categories Discord called full
         self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
         self._touched: dict[int, datetime] = {}
@@ -670,8 +674,13 @@ class PairsService(Service):
         reason: str | None,
         cause: str,
         tell_other: str | None = None,
+        notify: str | None = None,
     ) -> bool:
-        """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``."""
+        """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``.
+
+        ``notify``: ``partner`` tells the one who did not end it, ``both`` tells both (a
+        moderator ended it), kindly and privately; ``tell_other`` sends a given text instead.
+        """
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             before = await q.get_pair(session, pair_id=pair_id)
@@ -710,6 +719,8 @@ class PairsService(Service):
                 buttons=(pair_button("delete", pair_id),),
             )
             _posted(sent, "closing note", pair_id)
+        if notify is not None:
+            await self._tell_ended(pair, actor_id if notify == "partner" else None)
         if reason or cause in ("moderator", "member_left", "channel_deleted"):
             await self.moderation.alert(
                 pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)
@@ -721,6 +732,32 @@ class PairsService(Service):
             PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
         )
         return True
+
+    async def _tell_ended(self, pair: Pair, by_member: int | None) -> None:
+        """Tell whoever did not end the pair, privately: ``by_member``'s partner, or both
+        members when a moderator ended it. Never the private note (that is for moderators)."""
+        messenger = self.ctx.messenger
+        server = await messenger.guild_name(pair.guild_id)
+        name = await messenger.name(pair.guild_id, by_member) if by_member else None
+        for user_id in (pair.mentee_id, pair.mentor_id):
+            if user_id == by_member or not await messenger.present(pair.guild_id, user_id):
+                continue
+            text = d.partner_ended_text(
+                ended_by=name,
+                server=server,
+                mentor=user_id == pair.mentor_id,
+                delete_on=pair.delete_channel_at,
+            )
+            sent = await messenger.dm(user_id, text)
+            if isinstance(sent, SendFailure):
+                log.warning("ending not told pair=%s reason=%s", pair.id, sent.value)
+
+    async def member_end(self, pair_id: int, actor_id: int, reason: str | None) -> str:
+        """One of the two ends their mentorship: the other is told kindly; what to answer."""
+        ended = await self.end(
+            pair_id, actor_id=actor_id, reason=reason, cause="ended", notify="partner"
+        )
+        return d.ENDED_BY_YOU if ended else d.HAD_ENDED
 
     async def end_all_of(
         self, guild_id: int, user_id: int, *, cause: str, tell_other: str
@@ -742,7 +779,9 @@ class PairsService(Service):
     ) -> str:
         """/pairs end: end a pair of this server, with one audit entry."""
         await self.for_moderator(guild_id, pair_id)
-        ended = await self.end(pair_id, actor_id=actor_id, reason=reason, cause="moderator")
+        ended = await self.end(
+            pair_id, actor_id=actor_id, reason=reason, cause="moderator", notify="both"
+        )
         if ended:
             await self.moderation.audit(guild_id, actor_id, "pair_end", target_id=pair_id)
         return f"Pair #{pair_id} has ended." if ended else f"Pair #{pair_id} had already ended."
@@ -771,6 +810,33 @@ class PairsService(Service):
         deleted = 0
         for pair in due:
             if await self._delete(pair):
+                deleted += 1
+        return deleted + await self._delete_orphans(now)
+
+    async def _delete_orphans(self, now: datetime) -> int:
+        """Pair channels no pair holds any more (a member erased their data, a creation was
+        interrupted) are deleted like any ended space: once quiet for the retention period."""
+        async with self.ctx.transaction() as session:
+            guilds = await q.guilds_with_pair_categories(session)
+        deleted = 0
+        for guild_id, category_ids in guilds.items():
+            seen = await self.spaces.pair_channels(guild_id, category_ids)
+            if not seen:
+                continue
+            async with self.ctx.transaction() as session:
+                known = await q.known_space_ids(session, guild_id=guild_id)
+                pset = await q.get_pair_settings(session, guild_id=guild_id)
+            keep = timedelta(days=d.rhythm_from(pset.model_dump() if pset else None).retention_days)
+            for channel in seen:
+                if channel.id in known or channel.last_active + keep > now:
+                    continue
+                failed = await self.spaces.delete(
+                    channel.id, reason="Lantern: a pair space without its pair, retention ended"
+                )
+                if failed is not None:
+                    log.warning("orphan deletion failed space=%s reason=%s", channel.id, failed)
+                    continue
+                log.info("orphaned pair space deleted guild=%s space=%s", guild_id, channel.id)
                 deleted += 1
         return deleted
 
@@ -850,17 +916,114 @@ class PairsService(Service):
         await self.moderation.audit(guild_id, actor_id, "pair_resume", target_id=pair_id)
         return f"Pair #{pair_id} can talk again."
 
-    async def save_settings(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> str:
-        """Save the server's pair-space settings (audited); the result in a sentence."""
+    async def save_settings(
+        self,
+        guild_id: int,
+        actor_id: int,
+        changes: dict[str, Any],
+        *,
+        progress: Progress | None = None,
+    ) -> str:
+        """Save the server's pair-space settings (audited); the result in a sentence. Whether
+        moderators see pair spaces (``moderators_see_pairs``) applies to the existing ones too."""
+        changes = dict(changes)
+        see = changes.pop("moderators_see_pairs", None)
+        toggled = False
         async with self.ctx.transaction() as session:
             saved = await q.save_pair_settings(
                 session, guild_id=guild_id, now=self.ctx.now(), changes=changes
             )
+            if see is not None:
+                current = await get_guild_settings(session, guild_id=guild_id)
+                toggled = bool(current and current.moderators_see_pairs) != see
+                if toggled:
+                    await save_guild_settings(
+                        session,
+                        guild_id=guild_id,
+                        now=self.ctx.now(),
+                        changes={"moderators_see_pairs": see},
+                    )
         await self.moderation.audit(guild_id, actor_id, "pair_settings")
-        return d.settings_summary(
+        text = d.settings_summary(
             d.rhythm_from(saved.model_dump()),
             thread_channel_id=saved.thread_channel_id if saved.use_threads else None,
         )
+        if toggled:
+            text += "\n" + await self.apply_moderator_access(guild_id, progress=progress)
+        elif see is not None:
+            text += "\n" + d.moderator_access_unchanged(see=see)
+        return text
+
+    async def apply_moderator_access(
+        self,
+        guild_id: int,
+        *,
+        previous_role_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> str:
+        """Apply the saved "moderators see pair spaces" choice (and moderator role) to every
+        existing pair space and pair category; each live pair is told in its space. What was
+        changed, in sentences; ``progress`` hears every ``PROGRESS_EVERY`` spaces of many."""
+        async with self._access_locks.setdefault(guild_id, asyncio.Lock()):
+            settings, _pset, overflow = await self._settings(guild_id)
+            see = bool(settings and settings.moderators_see_pairs)
+            role_id = settings.moderator_role_id if settings else None
+            async with self.ctx.transaction() as session:
+                spaces = await q.spaces_of_guild(session, guild_id=guild_id)
+            layout = await self.spaces.layout(
+                guild_id, category_ids=(), thread_parent_id=None, moderator_role_id=role_id
+            )
+            role = layout.moderator_role if layout else None
+            grant = d.Grant(allow=d.MODERATOR_ALLOW) if see else None
+            old = previous_role_id if previous_role_id not in (None, role_id) else None
+            primary = settings.pair_category_id if settings else None
+            for category_id in (c for c in (primary, *overflow) if c):
+                await self._moderator_access(category_id, role_id if role else None, grant, old)
+            channels = [p for p in spaces if p.channel_id is not None]
+            changed = failed = 0
+            for index, pair in enumerate(channels, 1):
+                assert pair.channel_id is not None
+                ok = await self._moderator_access(
+                    pair.channel_id, role_id if role else None, grant, old
+                )
+                if not ok:
+                    failed += 1
+                elif role is not None:
+                    changed += 1
+                    if pair.status in q.LIVE:
+                        note = d.moderator_access_note(see=see, role=role)
+                        sent = await self.ctx.messenger.post(pair.channel_id, note)
+                        _posted(sent, "visibility note", pair.id or 0)
+                total = len(channels)
+                if progress and total > PROGRESS_EVERY and index % PROGRESS_EVERY == 0:
+                    if index < total:
+                        await progress(d.moderator_access_progress(index, total))
+        log.info(
+            "moderator access applied guild=%s see=%s changed=%s failed=%s",
+            guild_id,
+            see,
+            changed,
+            failed,
+        )
+        return d.moderator_access_summary(
+            see=see,
+            role=role,
+            changed=changed,
+            failed=failed,
+            threads=len(spaces) - len(channels),
+            old_role_removed=old is not None and bool(channels) and not failed,
+        )
+
+    async def _moderator_access(
+        self, channel_id: int, role_id: int | None, grant: d.Grant | None, old: int | None
+    ) -> bool:
+        """The moderator role's overwrite on one channel or category; whether it all went."""
+        failures = []
+        if role_id is not None:
+            failures.append(await self.spaces.set_role_access(channel_id, role_id, grant))
+        if old is not None:
+            failures.append(await self.spaces.set_role_access(channel_id, old, None))
+        return not any(f is not None for f in failures)
 
     async def list(self, guild_id: int) -> str:
         """Pairs with names, start date and last activity (never messages)."""

@@ -202,6 +202,14 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """A channel found in a pair category: its id and when it was last written in (or made)."""
+
+    id: int
+    last_active: datetime
+
+
+@dataclass(frozen=True)
 class Made:
     """A space (or category) Discord created."""
 
@@ -265,6 +273,17 @@ class Spaces(Protocol):
 
     async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
         """Change what one person may do in the space (even someone who left the server)."""
+        ...
+
+    async def set_role_access(
+        self, channel_id: int, role_id: int, grant: Grant | None
+    ) -> SendFailure | None:
+        """Give a role exactly ``grant`` on a channel or category (``None``: no overwrite)."""
+        ...
+
+    async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
+        """The channels in those categories that are shaped like Lantern's pair spaces (the
+        pair's own overwrite set); ``None`` if the server is unavailable."""
         ...
 
     async def exists(self, space_id: int) -> bool | None:

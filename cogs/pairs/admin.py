@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.domain.limits import MAX_NOTE, MAX_ROW_ID
 from bot.gateway.checks import moderator_command, moderator_group
-from bot.gateway.messenger import reply
+from bot.gateway.messenger import InPlace, reply
 
 
 class PairsAdminCog(commands.Cog):
@@ -85,6 +85,7 @@ class PairsAdminCog(commands.Cog):
         retention_days="Days an ended space stays readable before deletion (default 30)",
         use_threads="Open new pair spaces as private threads instead of channels",
         thread_channel="The private channel that holds pair threads",
+        moderators_see_pairs="Let the moderator role see pair spaces, existing ones included",
     )
     async def pairs_settings(
         self,
@@ -95,6 +96,7 @@ class PairsAdminCog(commands.Cog):
         retention_days: app_commands.Range[int, 1, 365] | None = None,
         use_threads: bool | None = None,
         thread_channel: discord.TextChannel | None = None,
+        moderators_see_pairs: bool | None = None,
     ) -> None:
         """Check-in rhythm, quiet-time nudges, retention, and threads instead of channels."""
         assert interaction.guild_id is not None
@@ -107,8 +109,12 @@ class PairsAdminCog(commands.Cog):
                 "retention_days": retention_days,
                 "use_threads": use_threads,
                 "thread_channel_id": thread_channel.id if thread_channel else None,
+                "moderators_see_pairs": moderators_see_pairs,
             }.items()
             if v is not None
         }
-        text = await self.pairs.save_settings(interaction.guild_id, interaction.user.id, changes)
-        await reply(interaction, text)
+        progress = InPlace(interaction)
+        text = await self.pairs.save_settings(
+            interaction.guild_id, interaction.user.id, changes, progress=progress
+        )
+        await progress.finish(text)

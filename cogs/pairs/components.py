@@ -155,11 +155,11 @@ class EndConfirmView(OwnedView):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        ended = await services_of(interaction).pairs.end(
-            self.pair_id, actor_id=interaction.user.id, reason=self.reason, cause="ended"
+        text = await services_of(interaction).pairs.member_end(
+            self.pair_id, interaction.user.id, self.reason
         )
         self.stop()
-        await reply(interaction, d.ENDED_BY_YOU if ended else d.HAD_ENDED)
+        await reply(interaction, text)
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
     async def cancel(

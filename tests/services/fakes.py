@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.components import Button
-from bot.domain.pairs import Card
+from bot.domain.pairs import Card, Grant, is_pair_channel_name
 from bot.domain.text import Safe, safe_inline
 from bot.services.ports import (
     Access,
@@ -17,8 +17,10 @@ from bot.services.ports import (
     Made,
     Overwrite,
     Posted,
+    Seen,
     SendFailure,
     Sent,
+    Target,
 )
 
 
@@ -237,6 +239,7 @@ class FakeSpace:
     parent_id: int | None = None
     overwrites: tuple[Overwrite, ...] = ()
     members: tuple[int, ...] = ()
+    last_active: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # made, or last written in
 
 
 @dataclass
@@ -264,6 +267,7 @@ class FakeSpaces:
         default_factory=list
     )
     access: list[tuple[int, int, Access]] = field(default_factory=list)
+    role_access: list[tuple[int, int, Grant | None]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     flaky: set[int] = field(default_factory=set)
     refuse: SendFailure | None = None
@@ -389,6 +393,37 @@ class FakeSpaces:
             return SendFailure.UNKNOWN_CHANNEL
         self.access.append((space_id, user_id, access))
         return None
+
+    async def set_role_access(
+        self, channel_id: int, role_id: int, grant: Grant | None
+    ) -> SendFailure | None:
+        known = channel_id in self.spaces or any(
+            channel_id in g.categories for g in self.guilds.values()
+        )
+        if not known:
+            return SendFailure.UNKNOWN_CHANNEL
+        if self.refuse is not None:
+            return self.refuse
+        self.role_access.append((channel_id, role_id, grant))
+        space = self.spaces.get(channel_id)
+        if space is not None:
+            kept = tuple(o for o in space.overwrites if o.target != Target("role", role_id))
+            added = (Overwrite(Target("role", role_id), grant),) if grant else ()
+            space.overwrites = kept + added
+        return None
+
+    async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
+        if guild_id not in self.guilds:
+            return None
+        return [
+            Seen(s.id, s.last_active)
+            for s in self.spaces.values()
+            if s.kind == "channel"
+            and s.guild_id == guild_id
+            and s.parent_id in category_ids
+            and Target("bot") in {o.target for o in s.overwrites}
+            and is_pair_channel_name(s.name)
+        ]
 
     async def exists(self, space_id: int) -> bool | None:
         if space_id in self.flaky:

@@ -85,6 +85,7 @@ SLICES_ALLOWED = {
     ("cogs/conversation.py", "guilds[:MAX_SERVERS]"): "a list of servers",
     ("bot/db/queries/onboarding.py", "order[: order.index(step)]"): "a list of pages",
     ("bot/services/moderation.py", "rows[:limit]"): "a list of reports",
+    ("bot/domain/pairs.py", "card.fields[:EMBED_FIELDS]"): "a list of fields",
 }
 
 

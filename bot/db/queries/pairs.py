@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
+    GuildSettings,
     Introduction,
     Pair,
     PairCategory,
@@ -125,6 +126,41 @@ async def live_spaces(session: AsyncSession) -> dict[int, int]:
             if space is not None:
                 spaces[int(space)] = int(pair_id)
     return spaces
+
+
+async def spaces_of_guild(session: AsyncSession, *, guild_id: int) -> list[Pair]:
+    """Every pair of a server whose space still exists (ended ones until deletion), oldest
+    first."""
+    result = await session.execute(
+        select(Pair)
+        .where(P.guild_id == guild_id)
+        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+        .order_by(P.id)
+    )
+    return list(result.scalars())
+
+
+async def known_space_ids(session: AsyncSession, *, guild_id: int) -> set[int]:
+    """The channel and thread ids any pair of the server holds (whatever its status)."""
+    result = await session.execute(select(P.channel_id, P.thread_id).where(P.guild_id == guild_id))
+    return {int(space) for row in result.all() for space in row if space is not None}
+
+
+async def guilds_with_pair_categories(session: AsyncSession) -> dict[int, list[int]]:
+    """guild id -> its pair categories (the first, then the overflow ones), for every server
+    that has one."""
+    G: Any = GuildSettings
+    found: dict[int, list[int]] = {}
+    rows = await session.execute(
+        select(G.guild_id, G.pair_category_id).where(G.pair_category_id.is_not(None))
+    )
+    for guild_id, category_id in rows.all():
+        found.setdefault(int(guild_id), []).append(int(category_id))
+    C: Any = PairCategory
+    overflow = await session.execute(select(C.guild_id, C.category_id).order_by(C.number))
+    for guild_id, category_id in overflow.all():
+        found.setdefault(int(guild_id), []).append(int(category_id))
+    return found
 
 
 # ---------------------------------------------------------------- settings and categories
