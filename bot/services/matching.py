@@ -706,6 +706,10 @@ class MatchingService(Service):
         mentee whose mentor withdrew rolls on)."""
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
+            # Introductions before the request, the order an Accept takes them: no deadlock.
+            cancelled = await q.cancel_pending_introductions(
+                session, guild_id=guild_id, member=user_id, now=now
+            )
             await q.set_request_status(
                 session,
                 guild_id=guild_id,
@@ -713,9 +717,6 @@ class MatchingService(Service):
                 status=RequestStatus.CANCELLED,
                 now=now,
                 expect=(RequestStatus.WAITING, RequestStatus.INTRODUCED, RequestStatus.OFFERED),
-            )
-            cancelled = await q.cancel_pending_introductions(
-                session, guild_id=guild_id, member=user_id, now=now
             )
         for intro in cancelled:
             await self._close_card(intro, say.WITHDRAWN_CARD)
