@@ -529,8 +529,8 @@ class MatchingService(Service):
             intro = await q.get_introduction(session, intro_id=intro_id)
         if intro is None:
             raise ExpiredComponentError()
-        if intro.status != IntroStatus.PENDING:
-            return
+        if intro.status not in (IntroStatus.PENDING, IntroStatus.CANCELLED):
+            return  # accepted, declined or expired: the usual answer says so
         if not await self.ctx.messenger.present(intro.guild_id, intro.mentee_id):
             log.info("answer refused, mentee left guild=%s intro=%s", intro.guild_id, intro_id)
             await self.withdraw(intro.guild_id, intro.mentee_id)
