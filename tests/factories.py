@@ -156,7 +156,9 @@ async def accepted_pair(
             score=90.0,
             reasons=reasons,
         )
-        outcome, _, pair = await accept_introduction(session, intro_id=intro_id, now=now)
+        outcome, _, pair = await accept_introduction(
+            session, intro_id=intro_id, now=now, cipher=cipher
+        )
     assert outcome == AcceptOutcome.ACCEPTED and pair is not None and pair.id is not None
     return pair.id
 

@@ -127,6 +127,29 @@ DECLINED_BY_MENTOR = "The mentor we introduced you to can't take anyone on right
 NOT_ANSWERED = "Your mentor introduction wasn't answered in time"
 UNAVAILABLE_AFTER_ALL = "The mentor we introduced you to isn't available after all"
 UNAVAILABLE = "The mentor we introduced you to isn't available"
+MEMBER_LEFT = (
+    "This member is no longer in the server, so the introduction was withdrawn. Nothing else to do."
+)
+YOU_LEFT = (
+    "You're no longer in that server, so Lantern can't look for a mentor for you there. "
+    "If you rejoin, you can ask again."
+)
+
+
+def already_asked(status: str) -> str:
+    """A second request (a double click, or words and a command together) changes nothing."""
+    return f"Lantern already has your request, so nothing changed. {status}"
+
+
+def mentor_unreachable(mentor_name: str) -> str:
+    """The alert when no introduction card can reach a mentor."""
+    return (
+        f"⚠️ Lantern couldn't deliver an introduction to mentor **{mentor_name}**: their DMs "
+        "are closed and the card couldn't be posted in a private thread either (is an "
+        "introductions channel set in `/setup`, and can Lantern create private threads "
+        "there?). Their introductions are paused so mentees aren't kept waiting; the mentee "
+        "was offered another mentor. Once they can be reached, they can run `/mentor resume`."
+    )
 
 
 def already_decided(status: str) -> str:
@@ -163,8 +186,9 @@ def accepted_card(mentee_name: Safe) -> str:
 def accepted_dm(mentor_name: Safe) -> str:
     """The mentee's DM when the mentor accepted."""
     return (
-        f"🎉 {mentor_name} accepted! Lantern is opening a "
-        "private space just for the two of you; you'll get a link in a moment."
+        f"🎉 {mentor_name} accepted! Lantern is opening a private space just for the two "
+        "of you, and will mention you both there as soon as it's ready. If it takes longer, "
+        "I'll tell you here."
     )
 
 
@@ -275,27 +299,43 @@ class Skip(StrEnum):
     MENTOR_FULL = "mentor_full"
     BLOCKED = "blocked"
     INTRODUCED_BEFORE = "introduced_before"
+    MENTEE_LEFT = "mentee_left"
+    MENTOR_LEFT = "mentor_left"
+    MENTOR_UNREACHABLE = "mentor_unreachable"
 
 
 MENTEE_SIDE = frozenset(
-    {Skip.SELF, Skip.MENTEE_NOT_READY, Skip.MENTEE_PAIRED, Skip.MENTEE_NOT_WAITING}
+    {
+        Skip.SELF,
+        Skip.MENTEE_NOT_READY,
+        Skip.MENTEE_PAIRED,
+        Skip.MENTEE_NOT_WAITING,
+        Skip.MENTEE_LEFT,
+    }
 )
 
 _SKIP_REASONS = {
     Skip.SELF: "a member can't mentor themselves",
-    Skip.MENTEE_NOT_READY: "no longer consents to matching or has no finished profile",
-    Skip.MENTEE_PAIRED: "already has a mentor",
-    Skip.MENTEE_NOT_WAITING: "is no longer waiting",
-    Skip.MENTOR_NOT_READY: "the mentor no longer consents to matching",
-    Skip.MENTOR_PAUSED: "the mentor paused introductions",
-    Skip.MENTOR_FULL: "the mentor has no free place",
-    Skip.BLOCKED: "one of them blocked the other",
-    Skip.INTRODUCED_BEFORE: "they were introduced before",
+    Skip.MENTEE_NOT_READY: "withdrew consent or their profile since the preview",
+    Skip.MENTEE_PAIRED: "found a mentor since the preview",
+    Skip.MENTEE_NOT_WAITING: "left the waiting list since the preview",
+    Skip.MENTOR_NOT_READY: "the mentor withdrew consent or their profile since the preview",
+    Skip.MENTOR_PAUSED: "the mentor paused since the preview",
+    Skip.MENTOR_FULL: "the mentor's places filled since the preview",
+    Skip.BLOCKED: "one of them blocked the other since the preview",
+    Skip.INTRODUCED_BEFORE: "they were introduced since the preview",
+    Skip.MENTEE_LEFT: "left the server since the preview",
+    Skip.MENTOR_LEFT: "the mentor left the server since the preview",
+    Skip.MENTOR_UNREACHABLE: (
+        "the mentor couldn't be reached (DMs closed, no private thread); they were paused "
+        "and the alerts channel was told"
+    ),
 }
 
 
 def skip_reason(skip: Skip) -> str:
-    """Why a round left one introduction out, for the moderator's confirmation."""
+    """Why a round left one introduction out (things changed since the preview), for the
+    moderator's confirmation."""
     return _SKIP_REASONS[skip]
 
 
@@ -310,6 +350,15 @@ def manual_refusal(skip: Skip, mentee_name: Safe, mentor_name: Safe) -> str:
         )
     if skip is Skip.MENTEE_PAIRED:
         return f"{mentee_name} already has a mentor."
+    if skip in (Skip.MENTEE_LEFT, Skip.MENTOR_LEFT):
+        who = mentee_name if skip is Skip.MENTEE_LEFT else mentor_name
+        return f"{who} is no longer in the server, so nothing changed."
+    if skip is Skip.MENTOR_UNREACHABLE:
+        return (
+            f"Lantern couldn't deliver the introduction to {mentor_name} (DMs closed and no "
+            "private thread possible), so it was withdrawn and they were paused; the alerts "
+            "channel has the details."
+        )
     if skip is Skip.MENTEE_NOT_WAITING:
         return (
             f"{mentee_name} is already waiting on an introduction; wait for that "
@@ -337,15 +386,22 @@ INSTANT_MODE = "Requests are now introduced at once, to the best available mento
 
 
 def round_preview(
-    introductions: int, average: float | None, unmatched: Sequence[tuple[Safe, str]], more: int
+    introductions: int,
+    scores: Sequence[float],
+    unmatched: Sequence[tuple[Safe, str]],
+    more: int,
 ) -> str:
-    """The preview of a batch round; nothing is sent yet."""
+    """The preview of a batch round; nothing is sent yet. Counts, scores and generic reasons
+    only: never a member's areas or answers beside their name."""
     lines = [
         f"**Matching round preview** — {introductions} introduction"
         f"{'s' if introductions != 1 else ''}",
     ]
-    if average is not None:
-        lines.append(f"Average compatibility: {average:.0f}/100")
+    if scores:
+        lines.append(
+            f"Compatibility: average {sum(scores) / len(scores):.0f}/100, "
+            f"lowest {min(scores):.0f}, highest {max(scores):.0f}"
+        )
     if unmatched:
         lines.append(f"\n**Staying on the waiting list ({len(unmatched) + more})**")
         lines.extend(f"- {name}: {why}" for name, why in unmatched)

@@ -170,6 +170,15 @@ class MatchingService(Service):
         by_hand: bool = False,
     ) -> Introduced | Skip:
         now = self.ctx.now()
+        messenger = self.ctx.messenger
+        if mentee_id != mentor_id and not await messenger.present(guild_id, mentee_id):
+            log.info("introduction refused guild=%s reason=mentee_left", guild_id)
+            if not by_hand:
+                await self.withdraw(guild_id, mentee_id)
+            return Skip.MENTEE_LEFT
+        if mentee_id != mentor_id and not await messenger.present(guild_id, mentor_id):
+            log.info("introduction refused guild=%s reason=mentor_left", guild_id)
+            return Skip.MENTOR_LEFT
         async with self.ctx.transaction() as session:
             checked = await self._check(session, guild_id, mentee_id, mentor_id, by_hand=by_hand)
             if isinstance(checked, Skip):
@@ -208,6 +217,9 @@ class MatchingService(Service):
         assert intro.id is not None
         log.info("introduced guild=%s intro=%s by_hand=%s", guild_id, intro.id, by_hand)
         delivered = await self._deliver(intro, mentee, tuple(reasons), settings.expiry)
+        if not delivered:
+            await self._undeliverable(intro, offered=offered)
+            return Skip.MENTOR_UNREACHABLE
         return Introduced(
             intro.id,
             guild_id,
@@ -231,6 +243,9 @@ class MatchingService(Service):
         """Every rule an introduction must meet, read in the creating transaction."""
         if mentee_id == mentor_id:
             return Skip.SELF
+        # First, so that every read below is current: one introduction per mentor at a time.
+        if not await q.hold_mentor(session, guild_id=guild_id, mentor_id=mentor_id):
+            return Skip.MENTOR_NOT_READY
         cipher = self.ctx.cipher
         mentee = await q.load_matchable_profile(
             session, guild_id=guild_id, user_id=mentee_id, cipher=cipher
@@ -288,18 +303,49 @@ class MatchingService(Service):
                     title="Mentor introduction",
                     buttons=buttons,
                 )
-        if isinstance(sent, Posted):
-            async with self.ctx.transaction() as session:
-                await q.remember_intro_message(
-                    session,
-                    intro_id=intro.id,
-                    channel_id=sent.channel_id,
-                    message_id=sent.message_id,
-                )
-        else:
+        if not isinstance(sent, Posted):
             log.warning("introduction undeliverable intro=%s reason=%s", intro.id, sent.value)
+            return False
+        async with self.ctx.transaction() as session:
+            await q.remember_intro_message(
+                session,
+                intro_id=intro.id,
+                channel_id=sent.channel_id,
+                message_id=sent.message_id,
+            )
         await messenger.dm(intro.mentee_id, say.mentee_told_introduced(expiry))
-        return isinstance(sent, Posted)
+        return True
+
+    async def _undeliverable(self, intro: Introduction, *, offered: bool) -> None:
+        """No card reached the mentor: the introduction is withdrawn at once (the mentee goes
+        back to where they were, so the caller can try the next mentor), the mentor is paused
+        so nobody else waits on them, and the moderators are told."""
+        assert intro.id is not None
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            if not await q.decide_introduction(
+                session, intro_id=intro.id, status=IntroStatus.CANCELLED, now=now
+            ):
+                return
+            back, was = (
+                (RequestStatus.CANCELLED, RequestStatus.OFFERED)
+                if offered
+                else (RequestStatus.WAITING, RequestStatus.INTRODUCED)
+            )
+            await q.set_request_status(
+                session,
+                guild_id=intro.guild_id,
+                mentee_id=intro.mentee_id,
+                status=back,
+                now=now,
+                expect=(was,),
+            )
+            await q.set_mentor_paused(
+                session, guild_id=intro.guild_id, mentor_id=intro.mentor_id, paused=True, now=now
+            )
+        log.warning("mentor unreachable, paused guild=%s intro=%s", intro.guild_id, intro.id)
+        name = await self._name(intro.guild_id, intro.mentor_id)
+        await self.moderation.alert(intro.guild_id, say.mentor_unreachable(name))
 
     async def _introduce_best(
         self,
@@ -350,7 +396,8 @@ class MatchingService(Service):
     # --- members ------------------------------------------------------------------------------
 
     async def request(self, guild_id: int, user_id: int) -> str:
-        """Put a mentee on the waiting list (or introduce them); what to tell them."""
+        """Put a mentee on the waiting list (or introduce them); what to tell them. The same
+        request twice (a double click) is one request: the second is told where they stand."""
         async with self.ctx.transaction() as session:
             found = await q.load_matchable_profile(
                 session, guild_id=guild_id, user_id=user_id, cipher=self.ctx.cipher
@@ -361,7 +408,10 @@ class MatchingService(Service):
                 return say.MENTOR_ONLY
             if await q.active_pair_for_mentee(session, guild_id=guild_id, mentee_id=user_id):
                 return say.ALREADY_MATCHED
-            now = self.ctx.now()
+        if not await self.ctx.messenger.present(guild_id, user_id):
+            return say.YOU_LEFT
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
             _request, is_new = await q.open_request(
                 session, guild_id=guild_id, mentee_id=user_id, now=now
             )
@@ -380,7 +430,8 @@ class MatchingService(Service):
             settings = await self.settings(guild_id)
             if not settings.rounds_only:
                 await self._introduce_best(guild_id, user_id, settings)
-        return await self.status(guild_id, user_id)
+            return await self.status(guild_id, user_id)
+        return say.already_asked(await self.status(guild_id, user_id))
 
     async def status(self, guild_id: int, user_id: int) -> str:
         """Where the member stands, in a sentence or two."""
@@ -487,12 +538,31 @@ class MatchingService(Service):
             raise ExpiredComponentError()
         return intro.mentor_id
 
+    async def _refuse_if_mentee_left(self, intro_id: int) -> None:
+        """A mentee who left cannot be accepted (or declined on to someone else): their request
+        and introductions are withdrawn and the mentor is told they are no longer here."""
+        async with self.ctx.transaction() as session:
+            intro = await q.get_introduction(session, intro_id=intro_id)
+        if intro is None:
+            raise ExpiredComponentError()
+        if intro.status not in (IntroStatus.PENDING, IntroStatus.CANCELLED):
+            return  # accepted, declined or expired: the usual answer says so
+        if not await self.ctx.messenger.present(intro.guild_id, intro.mentee_id):
+            log.info("answer refused, mentee left guild=%s intro=%s", intro.guild_id, intro_id)
+            await self.withdraw(intro.guild_id, intro.mentee_id)
+            raise MatchingError(say.MEMBER_LEFT)
+
     async def accept(self, intro_id: int) -> str:
         """The mentor accepts: exactly one pair, capacity never exceeded, the mentee told, the
-        pair's space opened. What the mentor's card now says."""
+        pair's space opened. What the mentor's card now says.
+
+        Racing a decline, an expiry, a block or a withdrawal, exactly one wins: a pair (with one
+        space) or none; a block already made withdraws the introduction instead.
+        """
+        await self._refuse_if_mentee_left(intro_id)
         async with self.ctx.transaction() as session:
             outcome, intro, pair = await q.accept_introduction(
-                session, intro_id=intro_id, now=self.ctx.now()
+                session, intro_id=intro_id, now=self.ctx.now(), cipher=self.ctx.cipher
             )
         if outcome == q.AcceptOutcome.MISSING or intro is None:
             raise ExpiredComponentError()
@@ -502,6 +572,11 @@ class MatchingService(Service):
             raise MatchingError(say.already_decided(intro.status))
         if outcome == q.AcceptOutcome.FULL:
             raise MatchingError(say.FULL_ON_ACCEPT)
+        if outcome == q.AcceptOutcome.BLOCKED:
+            # The mentor is never told about a block: the introduction is simply withdrawn.
+            log.info("accept found a block guild=%s intro=%s", intro.guild_id, intro_id)
+            await self.roll_on(intro, say.UNAVAILABLE_AFTER_ALL)
+            return say.WITHDRAWN_CARD
         assert pair is not None and pair.id is not None
         log.info("matched guild=%s intro=%s pair=%s", intro.guild_id, intro_id, pair.id)
         mentee_name = await self._name(intro.guild_id, intro.mentee_id)
@@ -513,6 +588,7 @@ class MatchingService(Service):
     async def decline(self, intro_id: int, *, pause: bool = False) -> str:
         """The mentor declines (and may pause); the mentee rolls on, kindly told. What the
         mentor's card now says."""
+        await self._refuse_if_mentee_left(intro_id)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             intro = await q.get_introduction(session, intro_id=intro_id)
@@ -605,6 +681,15 @@ class MatchingService(Service):
             due = await q.reminders_due(session, now=now)
         for intro in due:
             assert intro.id is not None
+            left = [
+                user_id
+                for user_id in (intro.mentee_id, intro.mentor_id)
+                if not await self.ctx.messenger.present(intro.guild_id, user_id)
+            ]
+            if left:  # nobody is reminded about someone who left: it is withdrawn instead
+                for user_id in left:
+                    await self.withdraw(intro.guild_id, user_id)
+                continue
             async with self.ctx.transaction() as session:
                 if not await q.mark_reminded(session, intro_id=intro.id, now=now):
                     continue
@@ -637,6 +722,10 @@ class MatchingService(Service):
         mentee whose mentor withdrew rolls on)."""
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
+            # Introductions before the request, the order an Accept takes them: no deadlock.
+            cancelled = await q.cancel_pending_introductions(
+                session, guild_id=guild_id, member=user_id, now=now
+            )
             await q.set_request_status(
                 session,
                 guild_id=guild_id,
@@ -644,9 +733,6 @@ class MatchingService(Service):
                 status=RequestStatus.CANCELLED,
                 now=now,
                 expect=(RequestStatus.WAITING, RequestStatus.INTRODUCED, RequestStatus.OFFERED),
-            )
-            cancelled = await q.cancel_pending_introductions(
-                session, guild_id=guild_id, member=user_id, now=now
             )
         for intro in cancelled:
             await self._close_card(intro, say.WITHDRAWN_CARD)
@@ -711,18 +797,16 @@ class MatchingService(Service):
         )
         if not result.assignments and not result.unmatched:
             return RoundPlan(result, say.NOBODY_WAITING)
-        average = (
-            sum(a.score for a in result.assignments) / len(result.assignments)
-            if result.assignments
-            else None
-        )
         unmatched = list(result.unmatched.items())
         shown = [
             (await self._name(guild_id, mentee_id, f"member {mentee_id}"), why)
             for mentee_id, why in unmatched[:PREVIEW_NAMES]
         ]
         text = say.round_preview(
-            len(result.assignments), average, shown, len(unmatched) - len(shown)
+            len(result.assignments),
+            [a.score for a in result.assignments],
+            shown,
+            len(unmatched) - len(shown),
         )
         return RoundPlan(result, text)
 

@@ -131,11 +131,14 @@ class MemberDataService(Service):
 
     async def member_left(self, guild_id: int, user_id: int) -> None:
         """A member left a server: their pairs end (the other is told kindly), their
-        introductions and request are withdrawn, and their DM prompts there stop."""
+        introductions and request are withdrawn, and their DM prompts there stop.
+
+        Withdrawn first: an Accept racing the departure either loses to the withdrawal or made a
+        pair that is then ended here, never a pair left open with someone who left."""
+        await self.matching.withdraw(guild_id, user_id)
         await self.pairs.end_all_of(
             guild_id, user_id, cause="member_left", tell_other=kind_departure_text(left=True)
         )
-        await self.matching.withdraw(guild_id, user_id)
         async with self.ctx.transaction() as session:
             subscription = await get_prompt_subscription(
                 session, guild_id=guild_id, user_id=user_id

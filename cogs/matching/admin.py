@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.text import fit
-from bot.gateway.checks import moderator_command, moderator_group
+from bot.gateway.checks import ensure_moderator, moderator_command, moderator_group
 from bot.gateway.components import OwnedView
 from bot.gateway.messenger import reply
 from bot.services.matching import MatchingService, RoundPlan
@@ -30,6 +30,7 @@ class RoundPreview(OwnedView):
     async def confirm(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
+        await ensure_moderator(interaction)  # they may have lost the role since the preview
         await interaction.response.edit_message(content="Sending introductions…", view=None)
         self.stop()
 

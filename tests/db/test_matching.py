@@ -50,7 +50,9 @@ async def test_concurrent_accepts_give_exactly_one_pair_at_the_database(
 
     async def click() -> str:
         async with database.session() as session:
-            outcome, _, _ = await accept_introduction(session, intro_id=intro_id, now=NOW)
+            outcome, _, _ = await accept_introduction(
+                session, intro_id=intro_id, now=NOW, cipher=cipher
+            )
             return outcome
 
     outcomes = await asyncio.gather(*(click() for _ in range(10)))
@@ -69,7 +71,9 @@ async def test_capacity_holds_when_two_introductions_are_accepted_at_once(
 
     async def accept(intro_id: int) -> str:
         async with database.session() as session:
-            outcome, _, _ = await accept_introduction(session, intro_id=intro_id, now=NOW)
+            outcome, _, _ = await accept_introduction(
+                session, intro_id=intro_id, now=NOW, cipher=cipher
+            )
             return outcome
 
     outcomes = await asyncio.gather(*(accept(i) for i in intro_ids))

@@ -6,7 +6,9 @@ manual introduction all go through it, and it refuses a blocked, paused or full 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -237,15 +239,47 @@ async def test_a_mentor_with_closed_dms_gets_the_card_in_a_private_thread(scene:
     assert "Good news" in scene.last_dm(MENTEE)
 
 
-async def test_a_card_that_cannot_be_delivered_is_logged_and_the_mentee_still_told(
+ALERTS = 600
+
+
+async def test_an_undeliverable_card_moves_the_mentee_on_at_once_and_alerts_moderators(
     scene: Scene,
 ) -> None:
+    # Marco's DMs are closed and the private-thread fallback fails (the channel is gone).
+    await scene.w.services.setup.save(
+        GUILD, MOD, {"intro_channel_id": INTRO_CHANNEL, "alerts_channel_id": ALERTS}
+    )
     scene.w.messenger.closed.add(MENTOR_A)
-    await scene.matching.request(GUILD, MENTEE)
-    (intro,) = await scene.intros()
-    assert intro.message_id is None
-    assert scene.w.messenger.threads == []
-    assert "Good news" in scene.last_dm(MENTEE)
+    scene.w.messenger.missing_channels.add(INTRO_CHANNEL)
+    text = await scene.matching.request(GUILD, MENTEE)
+    assert "introduced to a mentor" in text
+    first, second = await scene.intros()
+    assert (first.mentor_id, first.status) == (MENTOR_A, IntroStatus.CANCELLED)
+    assert (second.mentor_id, second.status) == (MENTOR_B, IntroStatus.PENDING)
+    assert len(scene.cards_to(MENTOR_B)) == 1, "the next mentor at once, not after the expiry"
+    told = [m.text for m in scene.w.messenger.dms_to(MENTEE)]
+    assert len([t for t in told if "Good news" in t]) == 1, "told once, for the card that arrived"
+    assert (await scene.mentor_row(MENTOR_A)).mentor_paused, "nobody else waits on marco"
+    (alert,) = scene.w.messenger.posts_in(ALERTS)
+    assert "marco" in alert.text and "/mentor resume" in alert.text and alert.ping == ()
+
+
+async def test_when_no_mentor_can_be_reached_the_mentee_waits_and_moderators_know(
+    scene: Scene,
+) -> None:
+    await scene.w.services.setup.save(GUILD, MOD, {"alerts_channel_id": ALERTS})
+    scene.w.messenger.closed.update({MENTOR_A, MENTOR_B})
+    text = await scene.matching.request(GUILD, MENTEE)
+    assert "waiting list, number 1" in text
+    assert [i.status for i in await scene.intros()] == [IntroStatus.CANCELLED] * 2
+    assert await scene.request_status(MENTEE) == RequestStatus.WAITING
+    assert not any("Good news" in m.text for m in scene.w.messenger.dms_to(MENTEE))
+    assert len(scene.w.messenger.posts_in(ALERTS)) == 2
+    # A moderator's introduction to an unreachable mentor says so and leaves nothing behind.
+    await scene.matching.resume(GUILD, MENTOR_B)
+    with pytest.raises(MatchingError, match="couldn't deliver the introduction to noor"):
+        await scene.matching.introduce_by_hand(GUILD, MOD, OTHER_MENTEE, MENTOR_B)
+    assert await scene.request_status(OTHER_MENTEE) == RequestStatus.CANCELLED
 
 
 # --- introduce refuses a blocked, paused or full mentor from every path -------------------------
@@ -329,6 +363,7 @@ async def test_a_manual_introduction_to_an_unavailable_mentor_is_refused(
 async def test_introduce_checks_both_profiles(
     scene: Scene, mentee: int, mentor: int, skip: Skip
 ) -> None:
+    scene.w.messenger.join(GUILD, 99)  # a member of the server without a profile
     assert await scene.matching.introduce(GUILD, mentee, mentor, by_hand=True) == skip
     assert await scene.intros() == []
 
@@ -587,3 +622,196 @@ async def test_asking_again_after_cancelling_waits_a_minute(scene: Scene) -> Non
     scene.w.clock.advance(minutes=1)
     await scene.matching.request(GUILD, MENTEE)
     assert await scene.request_status(MENTEE) != RequestStatus.CANCELLED
+
+
+# --- the same moment: capacity, repeated requests, accept against everything else --------------
+
+CROWD = tuple(range(100, 110))
+
+
+async def _crowd(scene: Scene) -> None:
+    """Ten more mentees; marco has one place, noor five."""
+    w = scene.w
+    for mentee in CROWD:
+        await onboarded(
+            w.database, w.services.ctx.cipher, guild_id=GUILD, user_id=mentee, now=w.clock()
+        )
+    w.messenger.join(GUILD, *CROWD)
+    await scene.matching.set_capacity(GUILD, MENTOR_A, 1)
+    await scene.matching.set_capacity(GUILD, MENTOR_B, 5)
+
+
+async def test_ten_requests_at_once_never_overfill_a_one_place_mentor(scene: Scene) -> None:
+    await _crowd(scene)
+    said = await asyncio.gather(*(scene.matching.request(GUILD, m) for m in CROWD))
+    to_a = await scene.intros(mentor_id=MENTOR_A)
+    to_b = await scene.intros(mentor_id=MENTOR_B)
+    assert len(to_a) == 1, "one place, one introduction"
+    assert len(to_b) == 5, "the others were offered the next mentor"
+    assert sum("waiting list" in text for text in said) == 4
+    assert sum("introduced to a mentor" in text for text in said) == 6
+    statuses = [await scene.request_status(m) for m in CROWD]
+    assert statuses.count(RequestStatus.INTRODUCED) == 6
+    assert statuses.count(RequestStatus.WAITING) == 4
+
+
+async def test_the_same_request_twice_at_once_is_one_request(scene: Scene) -> None:
+    said = await asyncio.gather(*(scene.matching.request(GUILD, MENTEE) for _ in range(4)))
+    assert len(await scene.intros()) == 1
+    assert await scene.count(MatchRequest, mentee_id=MENTEE) == 1
+    repeats = [text for text in said if text.startswith("Lantern already has your request")]
+    assert len(repeats) == 3, said
+
+
+async def test_a_repeated_request_is_told_its_place_kindly(scene: Scene) -> None:
+    await scene.matching.pause(GUILD, MENTOR_A)
+    await scene.matching.pause(GUILD, MENTOR_B)
+    await scene.matching.request(GUILD, OTHER_MENTEE)
+    scene.w.clock.advance(minutes=5)
+    await scene.matching.request(GUILD, MENTEE)
+    again = await scene.matching.request(GUILD, MENTEE)
+    assert again.startswith("Lantern already has your request, so nothing changed.")
+    assert "waiting list, number 2" in again
+
+
+async def _pending(scene: Scene) -> Introduction:
+    await scene.matching.request(GUILD, MENTEE)
+    (intro,) = await scene.intros()
+    return intro
+
+
+async def _consistent(scene: Scene) -> Pair | None:
+    """A pair with exactly one space asked for, or no pair and the mentee not matched."""
+    async with scene.w.database.session() as session:
+        pairs = list((await session.execute(select(Pair))).scalars())
+    if pairs:
+        (pair,) = pairs
+        assert scene.opened == [pair.id]
+        return pair
+    assert scene.opened == []
+    assert await scene.request_status(MENTEE) != RequestStatus.MATCHED
+    return None
+
+
+async def _answer(call: Any) -> str:
+    try:
+        return str(await call)
+    except MatchingError as refused:
+        return refused.message
+
+
+@pytest.mark.parametrize("other", ["decline", "decline-pause", "expire", "withdraw"])
+async def test_accept_racing_another_ending_gives_one_outcome(scene: Scene, other: str) -> None:
+    intro = await _pending(scene)
+    assert intro.id is not None
+    m = scene.matching
+    rival = {
+        "decline": lambda: m.decline(intro.id or 0),
+        "decline-pause": lambda: m.decline(intro.id or 0, pause=True),
+        "expire": lambda: m.expire_due(scene.w.clock() + timedelta(hours=72)),
+        "withdraw": lambda: m.withdraw(GUILD, MENTEE),
+    }[other]
+    await asyncio.gather(_answer(m.accept(intro.id)), _answer(rival()), _answer(m.accept(intro.id)))
+    pair = await _consistent(scene)
+    (after,) = [i for i in await scene.intros() if i.id == intro.id]
+    assert (after.status == IntroStatus.ACCEPTED) == (pair is not None)
+    if other == "decline-pause":
+        assert (await scene.mentor_row(MENTOR_A)).mentor_paused == (pair is None)
+    assert (await scene.mentor_row(MENTOR_A)).active_mentees == (1 if pair else 0)
+
+
+async def test_accept_after_a_block_is_withdrawn_and_never_a_pair(scene: Scene) -> None:
+    """The block is in force (its first step done) when the mentor presses Accept."""
+    intro = await _pending(scene)
+    assert await scene.w.services.moderation.block(GUILD, MENTEE, MENTOR_A)
+    card = await scene.matching.accept(intro.id or 0)
+    assert card == "This introduction was withdrawn. Nothing else to do."
+    assert await _consistent(scene) is None
+    assert all("block" not in m.text.lower() for m in scene.w.messenger.dms_to(MENTOR_A))
+    assert len(scene.cards_to(MENTOR_B)) == 1, "the mentee moved on"
+    # The block's own step then finds nothing left to withdraw: one roll-on, not two.
+    await scene.matching.block(GUILD, MENTEE, MENTOR_A)
+    assert len(scene.cards_to(MENTOR_B)) == 1
+
+
+async def test_accept_racing_a_block_gives_one_outcome(scene: Scene) -> None:
+    intro = await _pending(scene)
+    said = await asyncio.gather(
+        _answer(scene.matching.block(GUILD, MENTEE, MENTOR_A)),
+        _answer(scene.matching.accept(intro.id or 0)),
+    )
+    pair = await _consistent(scene)
+    if pair is not None:  # the accept came first: the blocker is told how to end it
+        assert "/pair end" in said[0]
+    assert len(scene.cards_to(MENTOR_B)) == (0 if pair else 1)
+
+
+async def test_a_mentee_who_left_cannot_be_accepted_or_reminded(scene: Scene) -> None:
+    intro = await _pending(scene)
+    scene.w.messenger.leave(GUILD, MENTEE)
+    with pytest.raises(MatchingError, match="no longer in the server"):
+        await scene.matching.accept(intro.id or 0)
+    assert await _consistent(scene) is None
+    assert await scene.request_status(MENTEE) == RequestStatus.CANCELLED
+    assert "withdrawn" in (scene.w.messenger.edits[-1][3] or "")
+    await scene.matching.remind_due(scene.w.clock.advance(hours=40))
+    assert not any("reminder" in m.text for m in scene.w.messenger.dms_to(MENTOR_A))
+
+
+async def test_a_mentor_who_left_is_not_reminded_and_the_mentee_moves_on(scene: Scene) -> None:
+    await _pending(scene)
+    scene.w.messenger.leave(GUILD, MENTOR_A)
+    await scene.matching.remind_due(scene.w.clock.advance(hours=40))
+    assert not any("reminder" in m.text for m in scene.w.messenger.dms_to(MENTOR_A))
+    assert [i.status for i in await scene.intros()] == [IntroStatus.CANCELLED, IntroStatus.PENDING]
+    assert len(scene.cards_to(MENTOR_B)) == 1
+
+
+async def test_nobody_who_left_is_introduced_and_their_request_is_withdrawn(scene: Scene) -> None:
+    await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    await scene.matching.request(GUILD, MENTEE)
+    await scene.matching.request(GUILD, OTHER_MENTEE)
+    plan = await scene.matching.preview_round(GUILD)
+    assert len(plan.assignments) == 2
+    scene.w.messenger.leave(GUILD, MENTEE)
+    scene.w.messenger.leave(GUILD, MENTOR_B)
+    published = await scene.matching.publish_round(GUILD, MOD, plan.assignments)
+    reasons = dict(published.skipped)
+    assert reasons.get(MENTEE) == Skip.MENTEE_LEFT
+    assert "left the server since the preview" in published.text
+    assert await scene.request_status(MENTEE) == RequestStatus.CANCELLED
+    assert "no longer in that server" in await scene.matching.request(GUILD, MENTEE)
+    assert Skip.MENTOR_LEFT in reasons.values() or published.sent == 1
+    assert scene.cards_to(MENTOR_B) == []
+
+
+async def test_a_round_lists_what_changed_since_the_preview(only_mentor_a: Scene) -> None:
+    scene = only_mentor_a
+    await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    await scene.matching.request(GUILD, MENTEE)
+    plan = await scene.matching.preview_round(GUILD)
+    await scene.matching.pause(GUILD, MENTOR_A)
+    published = await scene.matching.publish_round(GUILD, MOD, plan.assignments)
+    assert "hana: the mentor paused since the preview" in published.text
+
+
+async def test_the_preview_never_shows_a_members_areas_beside_their_name(scene: Scene) -> None:
+    await scene.matching.pause(GUILD, MENTOR_B)
+    await scene.matching.set_capacity(GUILD, MENTOR_A, 1)
+    await scene.matching.set_mode(GUILD, MOD, rounds=True)
+    w = scene.w
+    await onboarded(
+        w.database, w.services.ctx.cipher, guild_id=GUILD, user_id=150, now=w.clock(),
+        areas_wanted=["career"],
+    )  # fmt: skip
+    w.messenger.join(GUILD, 150)
+    w.messenger.names[150] = "[@everyone](https://evil.example)"
+    for mentee in (MENTEE, OTHER_MENTEE, 150):
+        await scene.matching.request(GUILD, mentee)
+    plan = await scene.matching.preview_round(GUILD)
+    assert "1 introduction" in plan.text and "Compatibility: average" in plan.text
+    assert "Staying on the waiting list (2)" in plan.text
+    lowered = plan.text.lower()
+    for private in ("career", "identity", "culture", "tagalog", "mentorship area"):
+        assert private not in lowered, private
+    assert "[@everyone](https://evil.example)" not in plan.text

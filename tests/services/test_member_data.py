@@ -168,12 +168,13 @@ async def test_withdrawing_consent_needs_consent_and_reaches_matching(
         await member_data.withdraw_consent(GUILD, ANN)
 
 
-async def test_a_member_leaving_ends_pairs_then_withdraws_then_stops_prompts(
+async def test_a_member_leaving_withdraws_then_ends_pairs_then_stops_prompts(
     world: World, recorder: Recorder
 ) -> None:
+    # Withdrawn first: an Accept racing the departure then loses, or its pair is ended here.
     await _seed(world)
     await world.services.member_data.member_left(GUILD, ANN)
-    (ended, withdrawn) = recorder.calls
+    (withdrawn, ended) = recorder.calls
     assert ended[:4] == ("end_all_of", GUILD, ANN, "member_left")
     assert "left the server" in ended[4] and ended[6] == SubscriptionStatus.SUBSCRIBED
     assert withdrawn == ("withdraw", GUILD, ANN, True)
@@ -194,7 +195,7 @@ async def test_a_member_leaving_without_prompts_gets_no_new_row(
     async with world.database.session() as session:
         sub = await get_prompt_subscription(session, guild_id=GUILD, user_id=BEN)
     assert sub is None
-    assert [c[0] for c in recorder.calls] == ["end_all_of", "withdraw"]
+    assert [c[0] for c in recorder.calls] == ["withdraw", "end_all_of"]
 
 
 # ------------------------------------------------ erasing while paired (issue 11), no fakes

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -116,6 +117,22 @@ async def list_available_mentors(
         if free > 0:
             mentors.append((to_profile(row, cipher), free))
     return mentors
+
+
+async def hold_mentor(session: AsyncSession, *, guild_id: int, mentor_id: int) -> bool:
+    """Hold the mentor's profile row for the rest of this transaction; ``False`` if they have
+    none.
+
+    A write, checked by row count: PostgreSQL locks the row and SQLite takes its write lock, so
+    introductions to one mentor run one after another and the free places counted after this
+    are current (two requests can never both take a mentor's last place).
+    """
+    result = await session.execute(
+        update(_profile)
+        .where(_profile.c.guild_id == guild_id, _profile.c.user_id == mentor_id)
+        .values(updated_at=_profile.c.updated_at)
+    )
+    return changed(result) == 1
 
 
 async def free_places(session: AsyncSession, *, guild_id: int, mentor_id: int) -> int:
@@ -283,7 +300,17 @@ async def open_request(
     row = await session.get(MatchRequest, (guild_id, mentee_id), with_for_update=True)
     if row is None:
         row = MatchRequest(guild_id=guild_id, mentee_id=mentee_id, requested_at=now, updated_at=now)
-        return await insert(session, row), True
+        try:
+            async with session.begin_nested():
+                await insert(session, row)
+            return row, True
+        except IntegrityError:
+            pass  # the same request, a moment earlier (a double click): it is that one
+        found = await session.get(
+            MatchRequest, (guild_id, mentee_id), with_for_update=True, populate_existing=True
+        )
+        assert found is not None
+        return found, False
     if row.status in (RequestStatus.CANCELLED, RequestStatus.MATCHED):
         if row.status == RequestStatus.MATCHED and await active_pair_for_mentee(
             session, guild_id=guild_id, mentee_id=mentee_id
@@ -459,15 +486,17 @@ class AcceptOutcome:
     EXPIRED = "expired"
     DECIDED = "decided"
     FULL = "full"
+    BLOCKED = "blocked"
 
 
 async def accept_introduction(
-    session: AsyncSession, *, intro_id: int, now: datetime
+    session: AsyncSession, *, intro_id: int, now: datetime, cipher: Cipher
 ) -> tuple[str, Introduction | None, Pair | None]:
     """Accept a pending introduction: claim a mentor slot, mark it accepted, create the pair.
 
     All or nothing, and race-safe: of any number of concurrent calls exactly one returns
-    ``accepted``; a mentor at capacity leaves the introduction pending.
+    ``accepted``; a mentor at capacity leaves the introduction pending; a block between the two
+    cancels it (``blocked``).
     """
     # Write first (the compare-and-set), read after: no stale snapshot to upgrade from.
     savepoint = await session.begin_nested()
@@ -489,6 +518,14 @@ async def accept_introduction(
             return AcceptOutcome.EXPIRED, intro, None
         return AcceptOutcome.DECIDED, intro, None
     assert intro is not None
+    if await blocked_between(
+        session, guild_id=intro.guild_id, a=intro.mentee_id, b=intro.mentor_id, cipher=cipher
+    ):
+        # A block made before this accept: never a pair; the introduction is withdrawn.
+        await savepoint.rollback()
+        await decide_introduction(session, intro_id=intro_id, status=IntroStatus.CANCELLED, now=now)
+        await session.refresh(intro)
+        return AcceptOutcome.BLOCKED, intro, None
     if not await take_mentor_slot(session, guild_id=intro.guild_id, mentor_id=intro.mentor_id):
         await savepoint.rollback()
         await session.refresh(intro)

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from bot.domain.areas import area_label
 from bot.domain.matching.pool import MentorPool, MentorSlot
 from bot.domain.matching.scoring import explain
 from bot.domain.matching.weights import DEFAULT_WEIGHTS, Weights
@@ -532,19 +531,13 @@ def _fill(scores: _Scores, match: np.ndarray, free: np.ndarray) -> np.ndarray:
     return match
 
 
-def _areas_phrase(mentee: Profile) -> str:
-    labels = [area_label(a).lower() for a in dict.fromkeys(mentee.areas_wanted)]
-    if not labels:
-        return ""
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-
-
 def _unmatched_reason(mentee: Profile, any_compatible: bool, any_mentor: bool) -> str:
     if not any_mentor:
         return "no mentor has free capacity right now"
     if not any_compatible:
         if mentee.areas_wanted:
-            return f"no mentor with free capacity offers {_areas_phrase(mentee)}"
+            # Shown to moderators beside the mentee's name: never the areas themselves.
+            return "no mentor with free capacity offers the areas they asked for"
         return "no mentor with free capacity is available to them"
     return "every mentor who fits is full this round (others fit them even better)"
 
