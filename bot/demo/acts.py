@@ -255,6 +255,7 @@ async def act_prompt_library(world: World) -> None:
     world.say("Mei (moderator)", "runs /prompts export")
     exported = await mei.slash(world.general, "prompts export")
     world.show_result("Mei", exported)
+    assert exported.response is not None
     (attachment,) = exported.response.attachments
     text = (await attachment.read()).decode()
     world.say("Mei (moderator)", f"downloads {attachment.filename} ({len(text):,} characters)")
@@ -269,6 +270,7 @@ async def act_prompt_library(world: World) -> None:
         world.general, "prompts import", file=("library.toml", edited.encode())
     )
     world.show_result("Mei", preview)
+    assert preview.response is not None
     world.say("Mei (moderator)", "presses Apply import")
     world.show_result("Mei", await mei.click(preview.response.message, label="Apply import"))
 
