@@ -106,12 +106,44 @@ async def _rotate(config: Config) -> int:
     return 0
 
 
+class ContentFileError(Exception):
+    """A content file (questionnaire, prompts) that does not fit its schema or rules."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def check_content() -> list[str]:
+    """Load and check the questionnaire and the prompt library (schema, then meaning); the
+    summary lines, or ``ContentFileError`` listing each problem with its file and line."""
+    from bot.domain.prompts import LibraryError, load_library
+    from bot.domain.questionnaire import QuestionnaireError, load_questionnaire
+
+    problems: list[str] = []
+    lines: list[str] = []
+    try:
+        questionnaire = load_questionnaire()
+        lines.append(f"  questionnaire: {len(questionnaire.pages)} pages")
+    except QuestionnaireError as exc:
+        problems += exc.problems
+    try:
+        library = load_library()
+        lines.append(f"  prompts:   {len(library.prompts)} in the shipped library")
+    except LibraryError as exc:
+        problems += exc.problems
+    if problems:
+        raise ContentFileError(problems)
+    return lines
+
+
 def _run(config: Config) -> int:
     from bot.client import create_bot
     from bot.db import migrate
     from bot.logging_setup import configure_logging
 
     token = config.require_token()
+    check_content()  # a typo in a content file stops start-up with its file and line
     configure_logging(config.bot.log_level)
     bot = create_bot(config)
     asyncio.run(migrate.upgrade(bot.database))
@@ -151,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "check-config":
-            print(_summary(load_config(args.path)))
+            summary = _summary(load_config(args.path))
+            print("\n".join([summary, *check_content()]))
             return 0
         if args.command == "demo":
             from bot.demo import run_demo
@@ -168,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except DataKeyError as exc:
         print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except ContentFileError as exc:
+        for problem in exc.problems:
+            print(f"content error: {problem}", file=sys.stderr)
         return 2
 
 

@@ -194,6 +194,16 @@ async def act_reflection_prompts(world: World) -> None:
         dm=True,
     )
     world.show_result("Mei", result)
+    grace = world.people["Grace"]
+    world.say("Grace", "subscribes to prompts by DM, then closes her DMs to the server")
+    await grace.slash(world.general, "reflections subscribe")
+    world.env.inject_error(
+        "POST",
+        f"/channels/{grace.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+    )
     due = next_occurrence(parse_schedule("every Monday 09:00"), "Europe/London", world.env.now())
     assert due is not None
     await world.env.advance_time((due - world.env.now()).total_seconds() + 30)
@@ -236,8 +246,34 @@ async def act_reflection_prompts(world: World) -> None:
         last = [m async for m in thread.history(limit=1)]
         if last:
             world.show("Everyone", f"thread {fit(thread.name, 40)}", world.render(last[0]))
-    world.say("Mei (moderator)", "checks /prompts schedules")
+    world.say("Mei (moderator)", "checks /prompts schedules: what went out, and what did not")
     world.show_result("Mei", await mei.slash(world.general, "prompts schedules"))
+
+
+async def act_prompt_library(world: World) -> None:
+    """Moderators take the prompt library away, edit it, and bring it back (preview first)"""
+    mei = world.people["Mei (moderator)"]
+    world.say("Mei (moderator)", "runs /prompts export")
+    exported = await mei.slash(world.general, "prompts export")
+    world.show_result("Mei", exported)
+    assert exported.response is not None
+    (attachment,) = exported.response.attachments
+    text = (await attachment.read()).decode()
+    world.say("Mei (moderator)", f"downloads {attachment.filename} ({len(text):,} characters)")
+    start = text.index('[[prompt]]\nid = "growth-03"')
+    edited = text[:start] + text[text.index("[[prompt]]", start + 5) :]
+    edited += (
+        '\n[[prompt]]\nid = "custom-lunar01"\narea = "culture"\n'
+        'text = "Which new-year food did your family never skip, and who made it?"\n'
+    )
+    world.say("Mei (moderator)", "adds a prompt, drops growth-03, and runs /prompts import")
+    preview = await mei.slash(
+        world.general, "prompts import", file=("library.toml", edited.encode())
+    )
+    world.show_result("Mei", preview)
+    assert preview.response is not None
+    world.say("Mei (moderator)", "presses Apply import")
+    world.show_result("Mei", await mei.click(preview.response.message, label="Apply import"))
 
 
 ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
@@ -247,4 +283,5 @@ ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_matching,
     act_pair_space,
     act_reflection_prompts,
+    act_prompt_library,
 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.content import ContentError, PromptFileModel, validate
 from bot.domain.schedule import load_zone
 from bot.domain.text import (
     Safe,
@@ -152,14 +152,17 @@ def parse_library(data: Mapping[str, Any], *, source: str = "prompts.toml") -> L
     return Library(prompts)
 
 
-def load_library(path: Path = DEFAULT_LIBRARY) -> Library:
+def load_library(path: Path | None = None) -> Library:
     """Read and validate the shipped library file (never written at run time)."""
+    path = path or DEFAULT_LIBRARY
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LibraryError([f"{path}: file not found"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LibraryError([f"{path}: is not valid TOML ({exc})"]) from None
+    try:  # the schema first: an unknown key or a wrong type, with its line
+        _, data = validate(PromptFileModel, text, path.name)
+    except ContentError as exc:
+        raise LibraryError(exc.problems) from None
     return parse_library(data, source=path.name)
 
 
@@ -240,11 +243,99 @@ def render_summary(counts: Mapping[str, int]) -> str:
             f"DMs: {n('dm:sent')} sent, {n('dm:dm_closed')} DMs closed, "
             f"{n('dm:failed') + n('dm:sending')} failed, {n('dm:retry') + n('dm:pending')} "
             "waiting to retry"
+            + (f", {n('dm:member_left')} left the server" if n("dm:member_left") else "")
+            + (f", {n('dm:retired')} skipped (prompt retired)" if n("dm:retired") else "")
         )
     pair_total = sum(v for k, v in counts.items() if k.startswith("pair:"))
     if pair_total:
-        parts.append(f"pair spaces: {n('pair:sent')} sent, {n('pair:failed')} failed")
+        pair_failed = n("pair:failed") + n("pair:no_channel") + n("pair:no_access")
+        parts.append(f"pair spaces: {n('pair:sent')} sent, {pair_failed} failed")
     return "; ".join(parts) if parts else "nothing to deliver (no channel, subscribers or pairs)"
+
+
+# Moderators' delivery report: each recipient status as delivered, skipped, failed or waiting,
+# with the reason moderators can act on.
+OUTCOMES: Mapping[str, tuple[str, str | None]] = {
+    "sent": ("delivered", None),
+    "member_left": ("skipped", "member left"),
+    "retired": ("skipped", "prompt retired"),
+    "skipped": ("skipped", None),
+    "dm_closed": ("failed", "DMs closed"),
+    "no_channel": ("failed", "channel missing"),
+    "no_access": ("failed", "no permission to post"),
+    "failed": ("failed", "Discord error"),
+    "pending": ("waiting", None),
+    "retry": ("waiting", "retrying"),
+}
+REPORT_GROUPS = ("delivered", "skipped", "failed", "waiting")
+RUNS_SHOWN = 3
+
+
+def run_report(
+    *,
+    due_at: datetime,
+    zone: str,
+    status: str,
+    manual: bool,
+    counts: Mapping[str, int],
+) -> str:
+    """One run of a schedule in ``/prompts schedules``: numbers and reasons, never who."""
+    when = f"{due_at.astimezone(load_zone(zone)):%a %d %b %H:%M}" + (
+        " (send-now)" if manual else ""
+    )
+    if status == "skipped":
+        return f"{when}: not sent (Lantern was offline; only the latest missed run is sent)"
+    if status == "no_prompt":
+        return f"{when}: ⚠️ nothing sent: every prompt this schedule can use is retired"
+    groups: dict[str, int] = {}
+    reasons: dict[str, dict[str, int]] = {}
+    for key, n in counts.items():
+        state = key.split(":", 1)[-1]
+        if state == "sending":  # in flight, or cut off by a crash (never resent)
+            group, reason = ("waiting", None) if status == "sending" else ("failed", "interrupted")
+        else:
+            group, reason = OUTCOMES.get(state, ("failed", state))
+        groups[group] = groups.get(group, 0) + n
+        if reason:
+            reasons.setdefault(group, {})
+            reasons[group][reason] = reasons[group].get(reason, 0) + n
+    if not groups:
+        return f"{when}: nothing to deliver (no channel, subscribers or pairs)"
+    parts = []
+    for group in REPORT_GROUPS:
+        if group not in groups and group != "delivered":
+            continue
+        why = ", ".join(f"{r} {n}" for r, n in sorted(reasons.get(group, {}).items()))
+        parts.append(f"{group} {groups.get(group, 0)}" + (f" ({why})" if why else ""))
+    return f"{when}: " + " · ".join(parts)
+
+
+def no_prompt_alert(schedule_id: int) -> str:
+    """Moderators' alert: a schedule came due with nothing it may send."""
+    return (
+        f"⚠️ Prompt schedule #{schedule_id} came due but sent nothing: every prompt it can use "
+        "is retired. Bring one back with `/prompts retire restore:True`, add one with "
+        "`/prompts add`, or pause the schedule with `/prompts schedules`."
+    )
+
+
+def all_retired_warning(schedule_ids: Sequence[int]) -> str:
+    """Moderators' warning when retiring a prompt leaves schedules with nothing to send."""
+    numbers = ", ".join(f"#{i}" for i in schedule_ids)
+    return (
+        f"⚠️ Schedule{'s' if len(schedule_ids) > 1 else ''} {numbers} now "
+        f"{'have' if len(schedule_ids) > 1 else 'has'} no prompt left to send: every prompt "
+        "it can use is retired. Restore or add a prompt, or pause the schedule."
+    )
+
+
+def schedule_has_prompts(library: Library, *, prompt_key: str | None, areas: str) -> bool:
+    """Whether a schedule still has a prompt it may send (a fixed one, or one in its areas)."""
+    if prompt_key:
+        fixed = library.get(prompt_key)
+        return fixed is not None and not fixed.retired
+    chosen = [a for a in areas.split(",") if a] or list(AREA_KEYS)
+    return bool(library.active(chosen))
 
 
 def excerpt(text: str, limit: int = 500) -> str:

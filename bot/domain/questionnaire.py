@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.domain.areas import AREAS
+from bot.domain.content import ContentError, QuestionnaireFileModel, validate
 from bot.domain.profile import HERITAGE_PREFERENCES, ROLES, SHAREABLE, Profile
 from bot.domain.text import clean_input, fit, safe_inline
 from bot.domain.timezones import TimezoneResolver
@@ -671,9 +671,13 @@ def load_questionnaire(path: Path | None = None) -> Questionnaire:
     """Load and check the questionnaire; raises ``QuestionnaireError`` listing every problem."""
     path = path or QUESTIONNAIRE_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise QuestionnaireError([f"{path}: {exc}"]) from None
+    try:  # the schema first: an unknown key or a wrong type, with its line
+        _, data = validate(QuestionnaireFileModel, text, path.name)
+    except ContentError as exc:
+        raise QuestionnaireError(exc.problems) from None
     questionnaire, problems = parse_questionnaire(data)
     if questionnaire is None:
         raise QuestionnaireError([f"{path.name}: {p}" for p in problems])

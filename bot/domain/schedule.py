@@ -28,6 +28,10 @@ _FULL_DAYS = {
     "sunday": 6,
 }
 MAX_YEARS_AHEAD = 8
+# Prompts go out at most once an hour; after an outage only this many missed runs are recorded
+# one by one (the rest are not even worked out: the latest is found directly).
+MIN_INTERVAL_MINUTES = 60
+MISSED_RECORDED = 5
 
 
 class ScheduleError(ValueError):
@@ -225,6 +229,16 @@ def parse_schedule(text: str) -> Recurrence:
     return simple
 
 
+def check_interval(recurrence: Recurrence) -> None:
+    """Refuse a schedule that would fire more often than once an hour."""
+    if len(recurrence.minutes) > 1:
+        raise ScheduleError(
+            f"{recurrence.expression!r} would send prompts more than once an hour. Lantern "
+            f"sends at most one prompt per schedule every {MIN_INTERVAL_MINUTES} minutes: use "
+            "one minute value, for example `0 * * * *` (hourly) or `daily 18:30`."
+        )
+
+
 def describe(recurrence: Recurrence, zone: str) -> str:
     """A short human summary: the expression and its zone."""
     return f"{recurrence.expression} ({zone})"
@@ -274,17 +288,57 @@ def next_occurrence(recurrence: Recurrence, zone_name: str, after: datetime) -> 
 
 
 def occurrences_between(
-    recurrence: Recurrence, zone_name: str, start: datetime, end: datetime
+    recurrence: Recurrence,
+    zone_name: str,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int | None = None,
 ) -> list[datetime]:
-    """Every firing instant in ``(start, end]``, each once, in order."""
+    """Every firing instant in ``(start, end]`` (the first ``limit``), each once, in order."""
     found: list[datetime] = []
     cursor = start
-    while True:
+    while limit is None or len(found) < limit:
         instant = next_occurrence(recurrence, zone_name, cursor)
         if instant is None or instant > end:
             return found
         found.append(instant)
         cursor = instant
+    return found
+
+
+def latest_occurrence(
+    recurrence: Recurrence, zone_name: str, at: datetime, not_before: datetime
+) -> datetime | None:
+    """The last firing instant in ``[not_before, at]``, found walking back from ``at`` (so a
+    long outage costs days, not every missed run), or ``None``."""
+    zone = load_zone(zone_name)
+    day = at.astimezone(zone).date() + timedelta(days=1)
+    stop = not_before.astimezone(zone).date() - timedelta(days=1)
+    times = list(reversed(recurrence.times()))
+    while day >= stop:
+        if recurrence.matches_date(day):
+            instants = sorted(
+                (_resolve(datetime.combine(day, moment), zone) for moment in times), reverse=True
+            )
+            for instant in instants:
+                if not_before <= instant <= at:
+                    return instant
+        day -= timedelta(days=1)
+    return None
+
+
+def missed_runs(
+    recurrence: Recurrence, zone_name: str, first_due: datetime, now: datetime
+) -> list[datetime]:
+    """The runs that fell due from ``first_due`` to ``now``: the first few and the latest, in
+    order (bounded work however long the outage; the ones between are not worked out)."""
+    due = [first_due]
+    due += occurrences_between(recurrence, zone_name, first_due, now, limit=MISSED_RECORDED - 1)
+    latest = latest_occurrence(recurrence, zone_name, now, first_due)
+    if latest is not None:
+        due.append(latest)
+    return sorted(set(due))
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ after a restart).
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.domain.components import Button
@@ -56,10 +58,16 @@ def _mentions(ping: Sequence[int]) -> discord.AllowedMentions:
 
 
 async def _send(
-    to: discord.abc.Messageable, text: str, buttons: Sequence[Button], ping: Sequence[int]
+    to: discord.abc.Messageable,
+    text: str,
+    buttons: Sequence[Button],
+    ping: Sequence[int],
+    nonce: str | None = None,
 ) -> discord.Message:
     """``text`` fitted to one message, with ``buttons``, pinging only ``ping``."""
     kwargs: dict[str, Any] = {"allowed_mentions": _mentions(ping)}
+    if nonce is not None:
+        kwargs["nonce"] = nonce  # discord.py asks Discord to enforce it
     if buttons:
         kwargs["view"] = view_of(buttons)
     return await to.send(fit(text), **kwargs)
@@ -81,9 +89,13 @@ async def reply(
     buttons: Sequence[Button] = (),
     ephemeral: bool = True,
     view: discord.ui.View | None = None,
+    file: tuple[str, bytes] | None = None,
 ) -> None:
-    """Answer an interaction (first response or follow-up), fitted to one message."""
+    """Answer an interaction (first response or follow-up), fitted to one message; ``file``
+    (a name and its bytes) is attached."""
     kwargs: dict[str, Any] = {"ephemeral": ephemeral}
+    if file is not None:
+        kwargs["file"] = discord.File(io.BytesIO(file[1]), filename=file[0])
     if view is not None:
         kwargs["view"] = view
     elif buttons:
@@ -148,14 +160,19 @@ class DiscordMessenger:
         *,
         buttons: Sequence[Button] = (),
         ping: Sequence[int] = (),
+        nonce: str | None = None,
     ) -> Sent:
         channel = await self._channel(channel_id)
         if channel is None:
             return SendFailure.UNKNOWN_CHANNEL
         try:
-            message = await _send(channel, text, buttons, ping)
+            message = await _send(channel, text, buttons, ping, nonce)
         except discord.HTTPException as error:
             return _refused(error, "post not delivered channel=%s", channel_id)
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            # The request may or may not have landed: a transient fault, retried with the nonce.
+            log.info("post timed out channel=%s", channel_id)
+            return SendFailure.SERVER_ERROR
         return Posted(message.channel.id, message.id)
 
     async def edit(

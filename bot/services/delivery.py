@@ -9,6 +9,7 @@ makes delivery correct.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from bot.domain.prompts import (
     Library,
     Prompt,
     next_prompt,
+    no_prompt_alert,
     prompt_message,
     render_summary,
     shared_areas,
@@ -44,8 +46,8 @@ from bot.domain.prompts import (
 )
 from bot.domain.schedule import (
     ScheduleError,
+    missed_runs,
     next_occurrence,
-    occurrences_between,
     parse_schedule,
     plan_catch_up,
 )
@@ -59,6 +61,11 @@ from bot.services.prompts import PromptsService, UnknownScheduleError
 log = logging.getLogger("lantern.prompts")
 
 PAIR_BATCH = 20
+# A community post that meets a 5xx or a timeout is tried again by the sweep after 30 s, 1, 2
+# and 4 minutes (inside the window in which Discord honours its nonce, so it lands once).
+CHANNEL_ATTEMPTS = 5
+CHANNEL_BACKOFF = timedelta(seconds=30)
+_TRANSIENT = frozenset({SendFailure.SERVER_ERROR, SendFailure.RATE_LIMITED})
 
 
 def job_id(schedule_id: int | None) -> str:
@@ -83,6 +90,8 @@ class DeliveryService(Service):
         self.moderation = moderation
         self.sender = sender
         self.pacer = pacer or Pacer(DEFAULT_RATE_PER_S)
+        # Moderator alerts decided inside a transaction, sent once it has committed.
+        self._alerts: list[tuple[int, str]] = []
 
     # -------------------------------------------------------------------------- jobs
 
@@ -132,6 +141,17 @@ class DeliveryService(Service):
             )
         if key is None:
             log.warning("schedule has no prompt to send schedule=%s", schedule.id)
+            if not manual:
+                flagged = await q.claim_occurrence(
+                    session,
+                    schedule=schedule,
+                    due_at=due_at,
+                    prompt_key=None,
+                    now=now,
+                    status=OccurrenceStatus.NO_PROMPT,
+                )
+                if flagged is not None:
+                    self._alerts.append((schedule.guild_id, no_prompt_alert(schedule.id or 0)))
             return None
         occurrence = await q.claim_occurrence(
             session, schedule=schedule, due_at=due_at, prompt_key=key, now=now, manual=manual
@@ -155,8 +175,9 @@ class DeliveryService(Service):
 
         if schedule.to_channel:
             settings = await get_guild_settings(session, guild_id=schedule.guild_id)
-            if settings and settings.reflections_channel_id:
-                rows.append(row(DeliveryKind.CHANNEL, settings.reflections_channel_id, None, key))
+            # No reflections channel set: a row all the same, reported as "channel missing".
+            channel_id = settings.reflections_channel_id if settings else None
+            rows.append(row(DeliveryKind.CHANNEL, channel_id or 0, None, key))
         if schedule.to_dm:
             for sub in await list_subscribed(session, guild_id=schedule.guild_id):
                 rows.append(row(DeliveryKind.DM, sub.user_id, sub.user_id, key))
@@ -210,6 +231,8 @@ class DeliveryService(Service):
             due = await q.due_schedules(session, now=now)
         for schedule in due:
             await self._process_schedule(schedule, now, window)
+            await self._send_alerts()
+            await asyncio.sleep(0)  # let interactions in between schedules
         async with self.ctx.transaction() as session:
             unfinished = await q.unfinished_occurrences(session)
         for occurrence in unfinished:
@@ -224,10 +247,7 @@ class DeliveryService(Service):
         assert schedule.next_run_at is not None
         try:
             recurrence = parse_schedule(schedule.expression)
-            due = [
-                schedule.next_run_at,
-                *occurrences_between(recurrence, schedule.timezone, schedule.next_run_at, now),
-            ]
+            due = missed_runs(recurrence, schedule.timezone, schedule.next_run_at, now)
             following = next_occurrence(recurrence, schedule.timezone, now)
         except ScheduleError:
             log.warning("schedule cannot be read; pausing schedule=%s", schedule.id)
@@ -243,6 +263,12 @@ class DeliveryService(Service):
             )
             if not moved:
                 return  # another run handled it
+            if len(plan.skipped) > 1:
+                log.warning(
+                    "prompt schedule missed runs while offline schedule=%s since=%s",
+                    schedule.id,
+                    schedule.next_run_at.isoformat(),
+                )
             for skipped in plan.skipped:
                 await q.claim_occurrence(
                     session,
@@ -270,6 +296,7 @@ class DeliveryService(Service):
             if row is None or row.guild_id != guild_id or row.deleted:
                 raise UnknownScheduleError(schedule_id)
             occurrence = await self.claim(session, row, now, now, manual=True)
+        await self._send_alerts()
         if occurrence is None:
             raise UserFacingError("That schedule has no prompt to send (all retired?).")
         await self.moderation.audit(guild_id, actor_id, "prompts.send_now", target_id=schedule_id)
@@ -284,17 +311,27 @@ class DeliveryService(Service):
             occurrence = await q.get_occurrence(session, occurrence_id=occurrence_id)
             assert occurrence is not None
             library = await self.prompts.library(occurrence.guild_id, session=session)
+            # A prompt retired since its recipients were written is never sent, retries included.
+            retired = [p.key for p in library.prompts.values() if p.retired]
+            skipped = await q.skip_retired(
+                session, occurrence_id=occurrence_id, retired_keys=retired, now=now
+            )
+        if skipped:
+            log.info(
+                "deliveries skipped (prompt retired) occurrence=%s n=%d", occurrence_id, skipped
+            )
         await self._deliver_channel(occurrence, library, now)
         await self._deliver_pairs(occurrence, library, now)
         prompt = library.get(occurrence.prompt_key or "")
-        if prompt is not None:
+        if prompt is not None and not prompt.retired:
             result = await self._deliver_dms(occurrence, prompt, now)
             if result.sent or result.dm_closed or result.failed:
                 log.info(
-                    "dm fan-out occurrence=%s sent=%d dm_closed=%d failed=%d retry=%d",
+                    "dm fan-out occurrence=%s sent=%d dm_closed=%d left=%d failed=%d retry=%d",
                     occurrence_id,
                     result.sent,
                     result.dm_closed,
+                    result.left,
                     result.failed,
                     result.retry,
                 )
@@ -307,18 +344,23 @@ class DeliveryService(Service):
         self, occurrence: PromptOccurrence, prompt: Prompt, now: datetime
     ) -> FanoutResult:
         text = prompt_message(prompt, DM_FOOTER)
+        guild_id = occurrence.guild_id
 
         def message_for(delivery: Any) -> tuple[str, tuple[Button, ...]]:
             return text, (reflect_button(delivery.id or 0),)
+
+        async def present(user_id: int) -> bool:
+            return await self.ctx.messenger.present(guild_id, user_id)
 
         return await fan_out_dms(
             self.ctx.database,
             self.sender,
             occurrence_id=occurrence.id or 0,
-            guild_id=occurrence.guild_id,
+            guild_id=guild_id,
             message_for=message_for,
             now=now,
             pacer=self.pacer,
+            present=present,
         )
 
     async def _deliver_channel(
@@ -328,16 +370,23 @@ class DeliveryService(Service):
         for delivery in await self._claim(occurrence, DeliveryKind.CHANNEL, now, limit=1):
             prompt = library.get(delivery.prompt_key or "")
             sent = await self._post_prompt(
-                delivery.recipient_id, delivery.id, prompt, CHANNEL_FOOTER
+                delivery.recipient_id, delivery.id, prompt, CHANNEL_FOOTER, nonce=True
             )
             if isinstance(sent, Posted) and prompt is not None:
                 await self._open_thread(occurrence.id or 0, sent, prompt)
             else:
                 log.warning(
-                    "prompt channel post failed occurrence=%s reason=%s", occurrence.id, sent
+                    "prompt channel post failed occurrence=%s attempt=%s reason=%s",
+                    occurrence.id,
+                    delivery.attempts,
+                    sent,
                 )
+            outcome = _outcome(delivery.id, sent, now)
+            if sent in _TRANSIENT and delivery.attempts < CHANNEL_ATTEMPTS:
+                backoff = CHANNEL_BACKOFF * 2 ** (delivery.attempts - 1)
+                outcome.update(status=DeliveryStatus.RETRY, next_attempt_at=now + backoff)
             async with self.ctx.transaction() as session:
-                await q.record_outcomes(session, outcomes=[_outcome(delivery.id, sent, now)])
+                await q.record_outcomes(session, outcomes=[outcome])
 
     async def _claim(
         self, occurrence: PromptOccurrence, kind: str, now: datetime, *, limit: int
@@ -365,14 +414,32 @@ class DeliveryService(Service):
             )
 
     async def _post_prompt(
-        self, channel_id: int | None, delivery_id: int, prompt: Prompt | None, footer: str
-    ) -> Sent:
-        """Post a prompt with its Reflect button (a failure when there is nothing to post)."""
+        self,
+        channel_id: int | None,
+        delivery_id: int,
+        prompt: Prompt | None,
+        footer: str,
+        *,
+        nonce: bool = False,
+    ) -> Sent | None:
+        """Post a prompt with its Reflect button (a failure when there is nothing to post;
+        ``None`` when the prompt is retired). With ``nonce``, a retry never posts twice."""
+        if prompt is not None and prompt.retired:
+            return None
         if prompt is None or not channel_id:
             return SendFailure.NOT_FOUND
         return await self.ctx.messenger.post(
-            channel_id, prompt_message(prompt, footer), buttons=(reflect_button(delivery_id),)
+            channel_id,
+            prompt_message(prompt, footer),
+            buttons=(reflect_button(delivery_id),),
+            nonce=f"lantern-d{delivery_id}" if nonce else None,
         )
+
+    async def _send_alerts(self) -> None:
+        """Tell moderators what the last transaction found (after it committed)."""
+        alerts, self._alerts = self._alerts, []
+        for guild_id, text in alerts:
+            await self.moderation.alert(guild_id, text)
 
     async def _deliver_pairs(
         self, occurrence: PromptOccurrence, library: Library, now: datetime
@@ -387,9 +454,8 @@ class DeliveryService(Service):
             for delivery in claimed:
                 pair = pairs.get(delivery.recipient_id)
                 prompt = library.get(delivery.prompt_key or "")
-                sent = await self._post_prompt(
-                    pair.channel_id if pair else None, delivery.id, prompt, PAIR_FOOTER
-                )
+                space = (pair.channel_id or pair.thread_id) if pair else None
+                sent = await self._post_prompt(space, delivery.id, prompt, PAIR_FOOTER)
                 if not isinstance(sent, Posted):
                     log.info(
                         "pair prompt not delivered pair=%s reason=%s", delivery.recipient_id, sent
@@ -399,8 +465,20 @@ class DeliveryService(Service):
                 await q.record_outcomes(session, outcomes=outcomes)
 
 
-def _outcome(delivery_id: int, sent: Sent, now: datetime) -> dict[str, Any]:
-    """What to record for a channel or pair delivery."""
+_FAILED_AS = {
+    SendFailure.UNKNOWN_CHANNEL: DeliveryStatus.NO_CHANNEL,
+    SendFailure.NOT_FOUND: DeliveryStatus.NO_CHANNEL,
+    SendFailure.MISSING_ACCESS: DeliveryStatus.NO_ACCESS,
+    SendFailure.MISSING_PERMISSIONS: DeliveryStatus.NO_ACCESS,
+}
+
+
+def _outcome(delivery_id: int, sent: Sent | None, now: datetime) -> dict[str, Any]:
+    """What to record for a channel or pair delivery (``None``: the prompt was retired)."""
+    if sent is None:
+        return {"id": delivery_id, "updated_at": now, "status": DeliveryStatus.RETIRED}
+    if isinstance(sent, SendFailure) and sent in _FAILED_AS:
+        return {"id": delivery_id, "updated_at": now, "status": _FAILED_AS[sent]}
     if isinstance(sent, Posted):
         return {
             "id": delivery_id,

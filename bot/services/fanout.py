@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +79,7 @@ class FanoutResult:
 
     sent: int = 0
     dm_closed: int = 0
+    left: int = 0
     failed: int = 0
     retry: int = 0
     requests: int = 0
@@ -87,6 +88,8 @@ class FanoutResult:
 
 # What one recipient is sent: the text and its buttons (built per delivery row).
 MessageFor = Callable[[Any], tuple[str, Sequence[Button]]]
+# Whether a member is still in the server (a member who left is skipped, never sent).
+Present = Callable[[int], Awaitable[bool]]
 # A vanished DM channel or a transient fault: tried again by a later sweep.
 _RETRIED = frozenset(
     {
@@ -110,6 +113,7 @@ async def fan_out_dms(
     pacer: Pacer,
     concurrency: int = 8,
     batch_size: int = 100,
+    present: Present | None = None,
 ) -> FanoutResult:
     """Send every waiting DM delivery of ``occurrence_id``; safe to run again after a crash.
 
@@ -177,6 +181,7 @@ async def fan_out_dms(
                         message_for,
                         pacer,
                         result,
+                        present,
                     )
                 outcome["updated_at"] = now
                 outcomes[delivery.id] = outcome
@@ -227,9 +232,13 @@ async def _deliver_one(
     message_for: MessageFor,
     pacer: Pacer,
     result: FanoutResult,
+    present: Present | None = None,
 ) -> dict[str, Any]:
     """Open the member's DM if needed, send, and say what to record for the row."""
     user_id = delivery.recipient_id
+    if present is not None and not await present(user_id):
+        result.left += 1
+        return {"status": DeliveryStatus.MEMBER_LEFT}
     channel_id: int | SendFailure | None = known.get(user_id)
     if channel_id is None:
         await pacer.wait()

@@ -64,8 +64,10 @@ class Messenger(Protocol):
         *,
         buttons: Sequence[Button] = (),
         ping: Sequence[int] = (),
+        nonce: str | None = None,
     ) -> Sent:
-        """A message in a channel or thread."""
+        """A message in a channel or thread. With a ``nonce``, Discord creates at most one
+        message per nonce in a few minutes, so a retry after a timeout never posts twice."""
         ...
 
     async def edit(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,12 +23,25 @@ from bot.db.queries.members import pause_all_subscriptions, set_prompt_subscript
 from bot.db.queries.setup import get_guild_settings
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.components import Reply, suggestion_buttons
+from bot.domain.content import ContentError
 from bot.domain.moderation import COOLDOWNS, cooldown_text
+from bot.domain.prompt_io import (
+    ImportPlan,
+    export_filename,
+    import_preview,
+    import_refusal,
+    import_summary,
+    library_toml,
+    plan_import,
+    read_import,
+)
 from bot.domain.prompts import (
     DM_FOOTER,
     MAX_SUGGESTION,
+    RUNS_SHOWN,
     Library,
     Prompt,
+    all_retired_warning,
     check_prompt_text,
     chunk_lines,
     load_library,
@@ -35,13 +49,20 @@ from bot.domain.prompts import (
     prompt_line,
     prompt_message,
     render_prompt,
-    render_summary,
+    run_report,
+    schedule_has_prompts,
     schedule_line,
     suggestion_card,
     when_text,
 )
-from bot.domain.schedule import ScheduleError, load_zone, next_occurrence, parse_schedule
-from bot.domain.text import clean_input, quoted, safe_block, safe_inline
+from bot.domain.schedule import (
+    ScheduleError,
+    check_interval,
+    load_zone,
+    next_occurrence,
+    parse_schedule,
+)
+from bot.domain.text import clean_input, plain_inline, quoted, safe_block, safe_inline
 from bot.errors import UserFacingError
 from bot.services.context import Context, Service
 from bot.services.moderation import ModerationService
@@ -56,6 +77,23 @@ __all__ = [
 ]
 
 ScheduleListener = Callable[[PromptSchedule], None]
+
+
+@dataclass(frozen=True)
+class LibraryFile:
+    """The library as a file for the moderator, with a line to go with it."""
+
+    text: str
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What an import would change; ``ready`` when there is something to apply."""
+
+    text: str
+    ready: bool
 
 
 class UnknownPromptError(UserFacingError):
@@ -201,7 +239,90 @@ class PromptsService(Service):
             guild_id, actor_id, "prompts.restore" if restore else "prompts.retire"
         )
         word = "back in rotation" if restore else "retired; it won't be sent again"
-        return f"`{current.key}` is {word}."
+        answer = f"`{current.key}` is {word}."
+        if not restore:
+            warning = await self._warn_empty_schedules(guild_id, {current.key})
+            if warning:
+                answer += "\n" + warning
+        return answer
+
+    async def _warn_empty_schedules(self, guild_id: int, retired: set[str]) -> str | None:
+        """Schedules that just lost their last prompt are flagged to moderators (the alerts
+        channel, and the returned line for the moderator who retired it)."""
+        async with self.ctx.transaction() as session:
+            rows = await q.list_schedules(session, guild_id=guild_id)
+            library = await self.library(guild_id, session=session)
+        before = Library(
+            {
+                k: (p if k not in retired else _with_retired(p, False))
+                for k, p in library.prompts.items()
+            }
+        )
+        emptied = [
+            row.id or 0
+            for row in rows
+            if not schedule_has_prompts(library, prompt_key=row.prompt_key, areas=row.areas)
+            and schedule_has_prompts(before, prompt_key=row.prompt_key, areas=row.areas)
+        ]
+        if not emptied:
+            return None
+        warning = all_retired_warning(emptied)
+        await self.moderation.alert(guild_id, warning)
+        log.warning("schedules left without prompts guild=%s schedules=%s", guild_id, emptied)
+        return warning
+
+    # ----------------------------------------------------------------- import, export
+
+    async def export_library(self, guild_id: int, actor_id: int) -> LibraryFile:
+        """This server's whole library (retired prompts marked) as a TOML file; audited."""
+        library = await self.library(guild_id)
+        data = library_toml(library).encode("utf-8")
+        await self.moderation.audit(guild_id, actor_id, "prompts.export")
+        count = len(library.prompts)
+        return LibraryFile(
+            f"This server's prompt library ({count} prompts). Edit it and bring it back "
+            "with `/prompts import`.",
+            export_filename(guild_id),
+            data,
+        )
+
+    async def preview_import(
+        self, guild_id: int, filename: str, data: bytes | None
+    ) -> ImportPreview:
+        """Check an import file and say what it would add, change, retire and restore."""
+        plan, source = await self._plan_import(guild_id, filename, data)
+        return ImportPreview(import_preview(plan, source), bool(plan.changes))
+
+    async def apply_import(
+        self, guild_id: int, actor_id: int, filename: str, data: bytes | None
+    ) -> str:
+        """Apply an import file (checked again against the library as it is now); audited."""
+        plan, _ = await self._plan_import(guild_id, filename, data)
+        if not plan.changes:
+            return "Nothing to change: the library already matches the file."
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            for prompt in plan.changes:
+                await q.save_prompt(
+                    session, guild_id=guild_id, prompt=prompt, action="import", now=now
+                )
+        await self.moderation.audit(guild_id, actor_id, "prompts.import")
+        log.info("prompt library imported guild=%s changes=%d", guild_id, len(plan.changes))
+        answer = import_summary(plan)
+        warning = await self._warn_empty_schedules(guild_id, {p.key for p in plan.retired})
+        return answer + ("\n" + warning if warning else "")
+
+    async def _plan_import(
+        self, guild_id: int, filename: str, data: bytes | None
+    ) -> tuple[ImportPlan, str]:
+        source = plain_inline(filename or "import.toml", limit=80)
+        if data is None:
+            raise UserFacingError("That file is too large to be a prompt library (at most 512 KB).")
+        try:
+            incoming = read_import(data, source)
+        except ContentError as error:
+            raise UserFacingError(import_refusal(error.problems)) from None
+        return plan_import(await self.library(guild_id), incoming), source
 
     async def list(self, guild_id: int, area: str | None = None) -> builtins.list[str]:
         """Prompts with their ids, as messages of at most about 1,900 characters (10 at most)."""
@@ -236,6 +357,7 @@ class PromptsService(Service):
         timezone = (timezone or "").strip() or self.ctx.config.bot.default_timezone
         try:
             recurrence = parse_schedule(when)
+            check_interval(recurrence)
             load_zone(timezone)
         except ScheduleError as error:
             raise UserFacingError(str(error)) from None
@@ -282,13 +404,24 @@ class PromptsService(Service):
 
     async def schedules(self, guild_id: int) -> str:
         """Every schedule with its next run and its last delivery's numbers."""
+        reports: dict[int, builtins.list[str]] = {}
         async with self.ctx.transaction() as session:
             rows = await q.list_schedules(session, guild_id=guild_id)
-            last = await dq.last_occurrences(session, schedule_ids=[r.id or 0 for r in rows])
-            summaries = {
-                sid: render_summary(await dq.delivery_counts(session, occurrence_id=occ.id or 0))
-                for sid, occ in last.items()
-            }
+            library = await self.library(guild_id, session=session)
+            for row in rows:
+                runs = await dq.recent_occurrences(
+                    session, schedule_id=row.id or 0, limit=RUNS_SHOWN
+                )
+                reports[row.id or 0] = [
+                    run_report(
+                        due_at=run.due_at,
+                        zone=row.timezone,
+                        status=run.status,
+                        manual=run.manual,
+                        counts=await dq.delivery_counts(session, occurrence_id=run.id or 0),
+                    )
+                    for run in runs
+                ]
         if not rows:
             return "No schedules yet. Create one with `/prompts schedule`."
         lines = []
@@ -314,8 +447,13 @@ class PromptsService(Service):
                     next_run_at=row.next_run_at,
                 )
             )
-            if row.id in summaries:
-                lines.append(f"  last delivery: {summaries[row.id or 0]}")
+            if not row.paused and not schedule_has_prompts(
+                library, prompt_key=row.prompt_key, areas=row.areas
+            ):
+                lines.append("  ⚠️ every prompt this schedule can use is retired: it sends nothing")
+            if reports.get(row.id or 0):
+                lines.append("  last runs:")
+                lines.extend(f"  • {line}" for line in reports[row.id or 0])
         return "\n".join(lines)
 
     async def set_schedule_state(
@@ -459,3 +597,16 @@ class PromptsService(Service):
             guild_ids = await pause_all_subscriptions(session, user_id=user_id, now=self.ctx.now())
         log.info("prompts paused everywhere user=%s servers=%d", user_id, len(guild_ids))
         return guild_ids
+
+
+def _with_retired(prompt: Prompt, retired: bool) -> Prompt:
+    return Prompt(
+        key=prompt.key,
+        area=prompt.area,
+        text=prompt.text,
+        follow_ups=prompt.follow_ups,
+        retired=retired,
+        custom=prompt.custom,
+        edited=prompt.edited,
+        suggested_by=prompt.suggested_by,
+    )

@@ -212,7 +212,7 @@ class ReflectionsService(Service):
             target_id: int | None = None
             if where == "pair":
                 pair = await pair_of_member(session, guild_id=reflection.guild_id, user_id=user_id)
-                target_id = pair.channel_id if pair else None
+                target_id = (pair.channel_id or pair.thread_id) if pair else None
                 if target_id is None:
                     raise UserFacingError("You don't have an active pair space to share into.")
             else:

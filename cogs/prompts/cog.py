@@ -17,10 +17,12 @@ from bot.domain.limits import (
     MAX_SCHEDULE_WHEN,
     MAX_ZONE,
 )
+from bot.domain.prompt_io import MAX_IMPORT_BYTES
 from bot.domain.prompts import MAX_FOLLOW_UP, MAX_TEXT
 from bot.domain.text import fit
-from bot.gateway.checks import moderator_command, moderator_group, moderator_only
-from bot.gateway.components import services_of
+from bot.gateway.boundary import send_private
+from bot.gateway.checks import is_moderator, moderator_command, moderator_group, moderator_only
+from bot.gateway.components import OwnedView, services_of
 from bot.gateway.messenger import reply
 
 AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
@@ -37,6 +39,46 @@ async def prompt_autocomplete(
     return [
         app_commands.Choice(name=fit(f"{p.key}: {p.text}", CHOICE_NAME), value=p.key) for p in found
     ]
+
+
+class ImportConfirmView(OwnedView):
+    """Apply or cancel an import the moderator has just previewed (only they may press)."""
+
+    def __init__(self, owner_id: int, *, filename: str, data: bytes) -> None:
+        super().__init__(owner_id, timeout=900)
+        self.filename = filename
+        self.data = data
+
+    def _close(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        self.stop()
+
+    @discord.ui.button(label="Apply import", style=discord.ButtonStyle.danger)
+    async def apply(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        services = services_of(interaction)
+        if not isinstance(interaction.user, discord.Member) or not await is_moderator(
+            services, interaction.user
+        ):
+            await send_private(interaction, "Only this server's moderators can import prompts.")
+            return
+        self._close()
+        await interaction.response.edit_message(view=self)
+        answer = await services.prompts.apply_import(
+            interaction.guild_id or 0, interaction.user.id, self.filename, self.data
+        )
+        await reply(interaction, answer)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self._close()
+        await interaction.response.edit_message(view=self)
+        await reply(interaction, "Import cancelled; nothing changed.")
 
 
 class PromptsCog(commands.Cog):
@@ -127,6 +169,30 @@ class PromptsCog(commands.Cog):
         """See a prompt exactly as members will."""
         text = await self.bot.services.prompts.preview(interaction.guild_id or 0, prompt)
         await reply(interaction, text)
+
+    @moderator_command("export", prompts)
+    async def prompts_export(self, interaction: discord.Interaction[Any]) -> None:
+        """Download this server's prompt library as a TOML file."""
+        export = await self.bot.services.prompts.export_library(
+            interaction.guild_id or 0, interaction.user.id
+        )
+        await reply(interaction, export.text, file=(export.filename, export.data))
+
+    @moderator_command("import", prompts)
+    @app_commands.describe(file="A prompt library TOML file, as /prompts export makes it")
+    async def prompts_import(
+        self, interaction: discord.Interaction[Any], file: discord.Attachment
+    ) -> None:
+        """Preview a prompt library file, then apply it on confirm."""
+        data = await file.read() if file.size <= MAX_IMPORT_BYTES else None
+        preview = await self.bot.services.prompts.preview_import(
+            interaction.guild_id or 0, file.filename, data
+        )
+        if not preview.ready or data is None:
+            await reply(interaction, preview.text)
+            return
+        view = ImportConfirmView(interaction.user.id, filename=file.filename, data=data)
+        await reply(interaction, preview.text, view=view)
 
     # ----------------------------------------------------------------------- schedules
 

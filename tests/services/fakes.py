@@ -51,6 +51,10 @@ class FakeMessenger:
     post_threads: list[tuple[int, int, str, int]] = field(default_factory=list)
     left_guilds: set[int] = field(default_factory=set)
     owners: dict[int, int] = field(default_factory=dict)
+    # Failures to return (in order) for a channel's next posts: a SendFailure, or
+    # "timeout-after-landing" (the post is created but the answer times out).
+    post_failures: dict[int, list[Any]] = field(default_factory=dict)
+    nonces: dict[str, Posted] = field(default_factory=dict)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -91,10 +95,33 @@ class FakeMessenger:
         *,
         buttons: Sequence[Button] = (),
         ping: Sequence[int] = (),
+        nonce: str | None = None,
     ) -> Sent:
         if channel_id in self.missing_channels:
             return SendFailure.UNKNOWN_CHANNEL
+        if nonce is not None and nonce in self.nonces:
+            return self.nonces[nonce]  # Discord returns the message that nonce created
+        failures = self.post_failures.get(channel_id)
+        if failures:
+            failure = failures.pop(0)
+            if failure == "timeout-after-landing":
+                # The message was created, but the answer never came back.
+                self._record_post(channel_id, text, buttons, ping, nonce)
+                return SendFailure.SERVER_ERROR
+            return failure
+        return self._record_post(channel_id, text, buttons, ping, nonce)
+
+    def _record_post(
+        self,
+        channel_id: int,
+        text: str,
+        buttons: Sequence[Button],
+        ping: Sequence[int],
+        nonce: str | None,
+    ) -> Posted:
         posted = self._posted(channel_id)
+        if nonce is not None:
+            self.nonces[nonce] = posted
         self.sent.append(
             Message(channel_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=False)
         )

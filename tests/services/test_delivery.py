@@ -31,6 +31,7 @@ async def _community(world: World, *, channel: bool = True, members: tuple[int, 
     """A server with a reflections channel and members subscribed to DM prompts."""
     if channel:
         await world.services.setup.save(GUILD, MOD, {"reflections_channel_id": CHANNEL})
+    world.messenger.join(GUILD, *members)
     for user_id in members:
         await world.services.prompts.set_subscription(GUILD, user_id, "subscribed")
 
@@ -95,7 +96,9 @@ async def test_a_deleted_reflections_channel_is_a_failed_post_not_a_crash(world:
     schedule_id = await _schedule(world)
     summary = await world.services.delivery.send_now(GUILD, MOD, schedule_id)
     assert "channel post failed" in summary
-    assert [d.status for d in await _deliveries(world)] == ["failed"]
+    assert [d.status for d in await _deliveries(world)] == ["no_channel"]
+    listing = await world.services.prompts.schedules(GUILD)
+    assert "failed 1 (channel missing 1)" in listing
     assert world.messenger.post_threads == []
 
 

@@ -161,7 +161,7 @@ async def test_the_schedule_list_shows_the_last_deliverys_numbers(world: World) 
     await world.services.prompts.create_schedule(GUILD, MOD, "daily 09:00", timezone="UTC")
     await world.services.delivery.send_now(GUILD, MOD, 1)
     listing = await world.services.prompts.schedules(GUILD)
-    assert "last delivery: posted in the reflections channel" in listing
+    assert "last runs:\n  • Thu 01 Jan 12:00 (send-now): delivered 1" in listing
 
 
 async def test_a_suggestion_is_queued_encrypted_and_decided_once(world: World) -> None:

@@ -37,6 +37,7 @@ async def _pair(world: World) -> Pair:
 async def _delivered(world: World, *, pair: bool = False) -> dict[int, PromptDelivery]:
     """A prompt sent to the channel and by DM to AUTHOR and OTHER; their DM deliveries."""
     await world.services.setup.save(GUILD, MOD, {"reflections_channel_id": CHANNEL})
+    world.messenger.join(GUILD, AUTHOR, OTHER)
     for user_id in (AUTHOR, OTHER):
         await world.services.prompts.set_subscription(GUILD, user_id, "subscribed")
     if pair:

@@ -86,6 +86,11 @@ SLICES_ALLOWED = {
     ("bot/db/queries/onboarding.py", "order[: order.index(step)]"): "a list of pages",
     ("bot/services/moderation.py", "rows[:limit]"): "a list of reports",
     ("bot/domain/pairs.py", "card.fields[:EMBED_FIELDS]"): "a list of fields",
+    ("bot/demo/acts.py", 'text[:start] + text[text.index("[[prompt]]"'): "editing a TOML file",
+    ("bot/domain/content.py", "loc[:cut]"): "a path of keys",
+    ("bot/domain/content.py", "names[: i + 1]"): "a path of keys",
+    ("bot/domain/prompt_io.py", "prompts[:SHOWN_PER_GROUP]"): "a list of prompts",
+    ("bot/domain/prompt_io.py", "problems[:limit]"): "a list of problems",
 }
 
 

@@ -101,11 +101,13 @@ class PromptSchedule(SQLModel, table=True):
 
 
 class OccurrenceStatus:
-    """An occurrence is claimed, then sending, then done; or skipped (too late)."""
+    """An occurrence is claimed, then sending, then done; or skipped (too late), or had no
+    prompt to send (every prompt it may use is retired: moderators are told)."""
 
     SENDING = "sending"
     DONE = "done"
     SKIPPED = "skipped"
+    NO_PROMPT = "no_prompt"
 
 
 class PromptOccurrence(SQLModel, table=True):
@@ -138,6 +140,10 @@ class DeliveryStatus:
     FAILED = "failed"
     RETRY = "retry"
     SKIPPED = "skipped"
+    MEMBER_LEFT = "member_left"  # no longer in the server: skipped, never sent
+    RETIRED = "retired"  # the prompt was retired before it went out: skipped
+    NO_CHANNEL = "no_channel"  # the channel or pair space is gone (or was never set)
+    NO_ACCESS = "no_access"  # Lantern may not post there
 
 
 class DeliveryKind:

@@ -253,6 +253,35 @@ async def delivery_counts(session: AsyncSession, *, occurrence_id: int) -> dict[
     return {f"{kind}:{status}": int(n) for kind, status, n in result.all()}
 
 
+async def skip_retired(
+    session: AsyncSession, *, occurrence_id: int, retired_keys: Sequence[str], now: datetime
+) -> int:
+    """Waiting deliveries (pending or retry) of a retired prompt are skipped; how many."""
+    if not retired_keys:
+        return 0
+    result = await session.execute(
+        update(PromptDelivery)
+        .where(col(PromptDelivery.occurrence_id) == occurrence_id)
+        .where(col(PromptDelivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.RETRY]))
+        .where(col(PromptDelivery.prompt_key).in_(list(retired_keys)))
+        .values(status=DeliveryStatus.RETIRED, updated_at=now)
+    )
+    return changed(result)
+
+
+async def recent_occurrences(
+    session: AsyncSession, *, schedule_id: int, limit: int
+) -> list[PromptOccurrence]:
+    """A schedule's last ``limit`` runs (skipped ones included), newest first."""
+    result = await session.execute(
+        select(PromptOccurrence)
+        .where(col(PromptOccurrence.schedule_id) == schedule_id)
+        .order_by(col(PromptOccurrence.due_at).desc(), col(PromptOccurrence.id).desc())
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
 async def has_open_deliveries(session: AsyncSession, *, occurrence_id: int) -> bool:
     """Whether some recipient still waits (pending or retry)."""
     result = await session.execute(

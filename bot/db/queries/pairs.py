@@ -648,11 +648,11 @@ async def resume_contact(session: AsyncSession, *, pair_id: int) -> str | None:
 
 
 async def active_pairs(session: AsyncSession, *, guild_id: int) -> list[Pair]:
-    """Pairs with a pair space in ``guild_id``."""
+    """Pairs with a pair space (a channel or a private thread) in ``guild_id``."""
     result = await session.execute(
         select(Pair)
         .where(Pair.guild_id == guild_id, Pair.status == PairStatus.ACTIVE)  # type: ignore[arg-type]
-        .where(Pair.channel_id.is_not(None))  # type: ignore[union-attr]
+        .where(or_(Pair.channel_id.is_not(None), Pair.thread_id.is_not(None)))  # type: ignore[union-attr]
         .order_by(Pair.id)  # type: ignore[arg-type]
     )
     return list(result.scalars())
