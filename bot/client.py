@@ -51,8 +51,13 @@ def lantern_intents() -> discord.Intents:
     return intents
 
 
-class LanternBot(commands.Bot):
-    """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters."""
+class LanternBot(commands.AutoShardedBot):
+    """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters.
+
+    It is sharded (``[gateway]``): this process connects the shards it owns and sees only their
+    servers' events. Direct messages arrive on shard 0 alone, so only the process that owns
+    shard 0 answers DMs; it serves members of every server, whichever process owns it.
+    """
 
     def __init__(
         self,
@@ -69,6 +74,8 @@ class LanternBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=LanternTree,
             max_messages=None,
+            shard_count=config.gateway.shard_count,
+            shard_ids=list(config.gateway.owned),
         )
         self.config = config
         self.database = database
@@ -125,7 +132,8 @@ class LanternBot(commands.Bot):
             await self.load_extension(name)
         self.register_sweep("prompts", self.services.delivery.run_due, every_seconds=60)
         await self.services.delivery.arm_all()
-        await self.tree.sync()
+        if self.config.gateway.sync_commands_on_start:
+            await self.tree.sync()
         log.info("ready to connect extensions=%d", len(self.extensions_to_load))
 
     async def on_ready(self) -> None:
