@@ -119,3 +119,25 @@ class TestAProcessWithoutShardZero:
         await env.settle()
         shown = await kai.slash(general, "onboard")
         assert shown.ephemeral and "Before we begin" in shown.response.content
+
+
+class TestAProcessStartedWithoutSync:
+    """N processes start with ``--no-sync``: the command list is published once, apart."""
+
+    @pytest.fixture
+    def config(self) -> Config:
+        return Config(
+            scheduler=SchedulerSection(enabled=False),
+            gateway=GatewaySection(shard_count=2, shard_ids=(1,), sync_commands_on_start=False),
+            source="<tests>",
+        )
+
+    async def test_it_publishes_no_commands(self, simcord_env: simcord.Env) -> None:
+        env = simcord_env
+        ours = env.create_guild("Ours", shard_id=1)
+        general = ours.create_text_channel("general")
+        kai = ours.add_member(env.create_user("kai"))
+        await env.settle()
+        assert "onboard" not in kai.available_commands(general)
+        await env.bot.tree.sync()  # what `python -m bot sync-commands` does, once
+        assert "onboard" in kai.available_commands(general)
