@@ -146,13 +146,14 @@ async def _rotate(config: Config) -> int:
 async def _sync_commands(config: Config) -> int:
     """Log in over REST only (no gateway), load every extension, publish the commands."""
     from bot.client import create_bot
-    from bot.config import GatewaySection, SchedulerSection
+    from bot.config import GatewaySection, MetricsSection, SchedulerSection
 
     token = config.require_token()
     config = config.model_copy(
         update={
             "gateway": GatewaySection(shard_count=1, sync_commands_on_start=True),
             "scheduler": SchedulerSection(enabled=False),
+            "metrics": MetricsSection(port=0),
         }
     )
     bot = create_bot(config)

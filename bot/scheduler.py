@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -65,6 +66,8 @@ class LanternScheduler:
         # Monotonic deadline of the lease this process last renewed (0: none held).
         self._valid_until = 0.0
         self._sweeps: list[str] = []
+        # Told (job id, seconds late) when this process starts a job it owns: metrics.
+        self.on_lag: Callable[[str, float], None] = lambda job_id, late: None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.owns_lease = False
@@ -167,6 +170,7 @@ class LanternScheduler:
 
     async def start(self) -> None:
         """Start the in-memory scheduler; jobs run only while the lease is held."""
+        self.aps.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self.aps.start()
         await self._renew_job()
         self.aps.add_job(
@@ -179,6 +183,12 @@ class LanternScheduler:
         for job_id, run, trigger, first_run_now in self._pending:
             self.add_job(job_id, run, trigger, first_run_now=first_run_now)
         self._pending.clear()
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        if event.job_id == "lease" or not self.holds_lease() or not event.scheduled_run_times:
+            return
+        late = (datetime.now(UTC) - max(event.scheduled_run_times)).total_seconds()
+        self.on_lag(event.job_id, max(late, 0.0))
 
     async def _renew_job(self) -> None:
         try:

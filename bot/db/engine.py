@@ -120,6 +120,13 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the readiness check)."""
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def create_all(self) -> None:
         """Create every table directly (tests and the demo; production uses migrations)."""
         from sqlmodel import SQLModel

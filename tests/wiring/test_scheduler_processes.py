@@ -45,8 +45,10 @@ async def test_three_processes_one_owner_every_tick_runs_once(
 ) -> None:
     ticks: list[tuple[str, float]] = []
     schedulers = [LanternScheduler(pools(), lease_seconds=10) for _ in range(3)]
+    lags: list[tuple[int, str, float]] = []
     for number, scheduler in enumerate(schedulers):
         scheduler.add_sweep(counting(ticks, f"p{number}"))
+        scheduler.on_lag = lambda job, late, n=number: lags.append((n, job, late))
     await asyncio.gather(*(s.start() for s in schedulers))
     try:
         await asyncio.sleep(3.4)
@@ -54,6 +56,9 @@ async def test_three_processes_one_owner_every_tick_runs_once(
         assert len(owners) == 1, "exactly one process holds the lease"
         assert {who for who, _ in ticks} == {f"p{schedulers.index(owners[0])}"}
         assert 3 <= len(ticks) <= 5, ticks  # at start, then once a second: never doubled
+        owner = schedulers.index(owners[0])
+        assert lags and {n for n, _, _ in lags} == {owner}, "lag is the owner's to report"
+        assert all(job == "tick" and 0 <= late < 1.0 for _, job, late in lags), lags
     finally:
         await asyncio.gather(*(s.stop() for s in schedulers))
 
