@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -88,3 +89,25 @@ async def test_without_redis_a_process_paces_itself_at_the_fallback_rate(
     assert sent[-1] - sent[0] >= 0.95, "20 intervals at 20/s"
     warnings = [r for r in caplog.records if "redis unreachable" in r.getMessage()]
     assert len(warnings) == 1, "said once, not once a request"
+
+
+async def test_the_bot_paces_its_fan_out_through_redis_only_when_configured(
+    database: Any, cipher: Any
+) -> None:
+    from bot.client import create_bot
+    from bot.config import Config, RateLimitSection
+    from bot.services.fanout import Pacer
+
+    alone = create_bot(
+        Config(ratelimit=RateLimitSection(rate_per_s=40)), database=database, cipher=cipher
+    )
+    assert type(alone.services.delivery.pacer) is Pacer
+    assert alone.services.delivery.pacer.interval == pytest.approx(1 / 40)
+    shared = create_bot(
+        Config(ratelimit=RateLimitSection(redis_url=REDIS_URL, fallback_rate_per_s=12)),
+        database=database,
+        cipher=cipher,
+    )
+    pacer = shared.services.delivery.pacer
+    assert isinstance(pacer, SharedPacer) and pacer.local.interval == pytest.approx(1 / 12)
+    await pacer.close()
