@@ -141,3 +141,48 @@ class TestAProcessStartedWithoutSync:
         assert "onboard" not in kai.available_commands(general)
         await env.bot.tree.sync()  # what `python -m bot sync-commands` does, once
         assert "onboard" in kai.available_commands(general)
+
+
+class TestTheSweepOwnerActsInServersOfOtherShards:
+    """The one process running the sweeps (the lease) opens pair spaces in every server."""
+
+    @pytest.fixture
+    def config(self) -> Config:
+        return _sharded((0,))
+
+    async def test_it_places_and_makes_a_private_channel_in_another_shards_server(
+        self, simcord_env: simcord.Env
+    ) -> None:
+        from bot.domain import pairs as d
+        from bot.gateway.channels import DiscordSpaces
+        from bot.services.ports import Made, Overwrite, Target
+
+        env = simcord_env
+        theirs = env.create_guild("Theirs", shard_id=1)
+        category = theirs.create_category("Lantern pairs")
+        theirs.create_text_channel("pair-taken", category=category)
+        ann = theirs.add_member(env.create_user("ann"))
+        await env.settle()
+        spaces = DiscordSpaces(env.bot)
+
+        layout = await spaces.layout(
+            theirs.id, category_ids=[category.id], thread_parent_id=None, moderator_role_id=None
+        )
+        assert layout is not None and "pair-taken" in layout.names
+        assert layout.categories[category.id].channels == 1
+
+        made = await spaces.create_channel(
+            theirs.id,
+            category.id,
+            "pair-ann",
+            [
+                Overwrite(Target("everyone"), d.Grant(deny=("view_channel",))),
+                Overwrite(Target("bot"), d.Grant(allow=d.BOT_ALLOW)),
+                Overwrite(Target("member", ann.id), d.Grant(allow=d.MEMBER_ALLOW)),
+            ],
+            reason="test",
+        )
+        assert isinstance(made, Made), made
+        await env.settle()
+        channel = theirs.channels["pair-ann"]
+        assert channel.id == made.id
