@@ -95,6 +95,8 @@ class ConversationCog(commands.Cog):
         cache, and those another process owns where Lantern knows the member (over REST)."""
         guilds = [g for g in self.bot.guilds if g.get_member(user_id) is not None]
         directory = self.bot.messenger.guilds
+        if directory.owns_every_shard():
+            return guilds
         seen = {g.id for g in guilds}
         for guild_id in await self.bot.services.member_data.known_guilds(user_id):
             if guild_id in seen or directory.owns(guild_id):

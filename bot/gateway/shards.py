@@ -36,6 +36,11 @@ class GuildDirectory:
         owned = getattr(self.client, "shard_ids", None)
         return owned is None or shard_of(guild_id, count) in owned
 
+    def owns_every_shard(self) -> bool:
+        """Whether this process is the only one (it sees every server's events)."""
+        owned = getattr(self.client, "shard_ids", None)
+        return owned is None or len(set(owned)) >= (self.client.shard_count or 1)
+
     async def guild(self, guild_id: int) -> discord.Guild | None:
         """The server, or ``None`` when Lantern is not in it."""
         cached = self.client.get_guild(guild_id)
