@@ -8,6 +8,14 @@ are already known (so one request each: 10,000 members take at least 200 s by de
 
     python bench/fanout.py                    # 10,000 recipients (about 3.5 minutes)
     python bench/fanout.py --recipients 500 --json
+
+Several processes on one bot token (issue #14): ``--processes N`` starts N real OS processes,
+each fanning a prompt of its own server out to its share of the recipients, all against the
+same fake Discord (one 50/s budget), pacing through Redis (``--redis``, default the local one)
+or, with ``--unshared``, each alone as before (which overshoots the budget):
+
+    python bench/fanout.py --processes 4 --recipients 4000
+    python bench/fanout.py --processes 2 --recipients 2000 --unshared
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -126,13 +135,17 @@ def serve(port_queue: multiprocessing.Queue, limit: int) -> None:  # type: ignor
     asyncio.run(main())
 
 
-async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignore[no-untyped-def]
+GUILD = 9 * 10**17
+
+
+async def seed(  # type: ignore[no-untyped-def]
+    database, recipients: int, known_dm: bool, *, guild: int = GUILD, first: int = 0
+) -> int:
     """Subscribed members, a schedule, one claimed occurrence and its pending deliveries."""
     from bot.db.models import PromptSubscription
     from tests.factories import add_schedule, pending_dms
 
     now = datetime(2026, 1, 5, 14, tzinfo=UTC)
-    guild = 9 * 10**17
     async with database.session() as session:
         await session.execute(
             PromptSubscription.__table__.insert(),  # type: ignore[attr-defined]
@@ -144,7 +157,7 @@ async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignor
                     "dm_channel_id": CHANNEL_BASE + i if known_dm else None,
                     "updated_at": now,
                 }
-                for i in range(recipients)
+                for i in range(first, first + recipients)
             ],
         )
     schedule = await add_schedule(
@@ -157,7 +170,10 @@ async def seed(database, recipients: int, known_dm: bool) -> int:  # type: ignor
         to_channel=False,
     )
     return await pending_dms(
-        database, schedule, user_ids=range(USER_BASE, USER_BASE + recipients), now=now
+        database,
+        schedule,
+        user_ids=range(USER_BASE + first, USER_BASE + first + recipients),
+        now=now,
     )
 
 
@@ -230,13 +246,134 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
     }
 
 
+def worker(  # type: ignore[no-untyped-def]
+    results, number: int, db_path: str, port: int, occurrence_id: int, redis_url: str | None
+) -> None:
+    """One Lantern process: its own database pool, HTTP client and pacer (shared or not)."""
+
+    async def work() -> dict[str, object]:
+        import discord
+
+        from bot.db.engine import Database, create_engine
+        from bot.domain.components import reflect_button
+        from bot.domain.prompts import load_library, render_prompt
+        from bot.gateway.dm_sender import HttpDmSender
+        from bot.ratelimit import SharedPacer
+        from bot.services.fanout import DEFAULT_RATE_PER_S, Pacer, fan_out_dms
+
+        discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+        database = Database(create_engine(f"sqlite+aiosqlite:///{db_path}"))
+        http = discord.http.HTTPClient(asyncio.get_running_loop())
+        await http.static_login("bench-token")
+        pacer = (
+            SharedPacer(redis_url, DEFAULT_RATE_PER_S, key=f"lantern:bench:{os.getppid()}")
+            if redis_url
+            else Pacer(DEFAULT_RATE_PER_S)
+        )
+        prompt = load_library().get("identity-01")
+        assert prompt is not None
+        content = render_prompt(prompt, "Identity exploration", footer="Reply to reflect.")
+        wall0 = time.monotonic()
+        result = await fan_out_dms(
+            database,
+            HttpDmSender(http),
+            occurrence_id=occurrence_id,
+            guild_id=GUILD + number,
+            message_for=lambda d: (content, (reflect_button(d.id),)),
+            now=datetime(2026, 1, 5, 14, tzinfo=UTC),
+            pacer=pacer,
+        )
+        wall = time.monotonic() - wall0
+        await http.close()
+        await database.dispose()
+        if isinstance(pacer, SharedPacer):
+            await pacer.close()
+        return {
+            "sent": result.sent,
+            "wall_s": round(wall, 1),
+            "fallbacks": getattr(pacer, "fallbacks", 0),
+        }
+
+    results.put(asyncio.run(work()))
+
+
+async def run_processes(
+    recipients: int, processes: int, redis_url: str | None
+) -> dict[str, object]:
+    """``processes`` OS processes, one server each, sharing one fake Discord budget."""
+    import aiohttp
+
+    from bot.db.engine import Database, create_engine
+
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
+    server.start()
+    port = ports.get(timeout=30)
+    share = recipients // processes
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_path = f"{tmp}/bench.db"
+            database = Database(create_engine(f"sqlite+aiosqlite:///{db_path}"))
+            await database.create_all()
+            occurrences = [
+                await seed(database, share, True, guild=GUILD + n, first=n * share)
+                for n in range(processes)
+            ]
+            await database.dispose()
+            results: multiprocessing.Queue[dict[str, object]] = ctx.Queue()
+            workers = [
+                ctx.Process(
+                    target=worker, args=(results, n, db_path, port, occurrences[n], redis_url)
+                )
+                for n in range(processes)
+            ]
+            for process in workers:
+                process.start()
+            per_process = [results.get(timeout=3600) for _ in workers]
+            for process in workers:
+                process.join(30)
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"http://127.0.0.1:{port}/stats") as response,
+        ):
+            stats = await response.json()
+    finally:
+        server.terminate()
+        server.join(5)
+    served_span = max(stats["last"] - stats["first"], 1e-9)
+    requests_per_s = stats["requests"] / served_span if stats["requests"] > 1 else 0.0
+    return {
+        "processes": processes,
+        "pacing": "shared through Redis" if redis_url else "each process alone",
+        "recipients": share * processes,
+        "delivered": stats["delivered"],
+        "sent": sum(int(r["sent"]) for r in per_process),  # type: ignore[call-overload]
+        "requests": stats["requests"],
+        "requests_per_s": round(requests_per_s, 2),
+        "limit_per_s": LIMIT_PER_S,
+        "fraction_of_limit": round(requests_per_s / LIMIT_PER_S, 3),
+        "n_429": stats["n_429"],
+        "duplicates": stats["duplicates"],
+        "redis_fallbacks": sum(int(r["fallbacks"]) for r in per_process),  # type: ignore[call-overload]
+        "wall_s_per_process": [r["wall_s"] for r in per_process],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--unknown-dm", action="store_true", help="open every DM first (2 req)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--processes", type=int, default=0, help="N real OS processes")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="shared budget")
+    parser.add_argument("--unshared", action="store_true", help="each process paces alone")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.recipients, not args.unknown_dm))
+    if args.processes:
+        redis_url = None if args.unshared else args.redis
+        figures = asyncio.run(run_processes(args.recipients, args.processes, redis_url))
+    else:
+        figures = asyncio.run(run(args.recipients, not args.unknown_dm))
     if args.json:
         print(json.dumps(figures))
         return

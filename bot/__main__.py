@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.config import Config, ConfigError, load_config
 from bot.crypto import DataKeyError
+from bot.db.engine import DatabaseInUse
 
 log = logging.getLogger("lantern")
 
@@ -23,6 +24,22 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
     run.add_argument("--config", default="config.toml", help="path to config.toml")
+    run.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not upgrade the database first (run `db upgrade` once as a deploy step)",
+    )
+    run.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="do not sync the slash commands (run `sync-commands` once as a deploy step)",
+    )
+
+    sync = sub.add_parser(
+        "sync-commands",
+        help="publish the slash commands to Discord once (a deploy step; needs DISCORD_TOKEN)",
+    )
+    sync.add_argument("--config", default="config.toml", help="path to config.toml")
 
     demo = sub.add_parser(
         "demo", help="run Lantern's whole journey offline against a simulated Discord"
@@ -57,6 +74,19 @@ def _summary(config: Config) -> str:
         f"  time zone: {config.bot.default_timezone}",
         f"  scheduler: {'on' if config.scheduler.enabled else 'off'}, "
         f"catch-up {config.scheduler.catch_up_minutes} min",
+        f"  shards:    {_shards(config)}",
+        "  rate:      "
+        + (
+            f"{config.ratelimit.rate_per_s:g}/s shared through Redis"
+            if config.ratelimit.redis_url
+            else f"{config.ratelimit.rate_per_s:g}/s in this process"
+        ),
+        "  metrics:   "
+        + (
+            f"http://{config.metrics.host}:{config.metrics.port}/metrics"
+            if config.metrics.port
+            else "off"
+        ),
         "  data keys: "
         + (
             f"{len(config.data_keys)} from LANTERN_DATA_KEYS"
@@ -66,6 +96,13 @@ def _summary(config: Config) -> str:
         "  token:     " + ("set" if config.token else "not set (needed for `run`)"),
     ]
     return "\n".join(lines)
+
+
+def _shards(config: Config) -> str:
+    gateway = config.gateway
+    owned = ", ".join(str(s) for s in gateway.owned)
+    dms = "answers DMs" if gateway.receives_dms else "no DMs (another process owns shard 0)"
+    return f"{owned} of {gateway.shard_count}; {dms}"
 
 
 async def _db(config: Config, action: str, message: str) -> int:
@@ -137,16 +174,51 @@ def check_content() -> list[str]:
     return lines
 
 
-def _run(config: Config) -> int:
+async def _sync_commands(config: Config) -> int:
+    """Log in over REST only (no gateway), load every extension, publish the commands."""
+    from bot.client import create_bot
+    from bot.config import GatewaySection, MetricsSection, SchedulerSection
+
+    token = config.require_token()
+    config = config.model_copy(
+        update={
+            "gateway": GatewaySection(shard_count=1, sync_commands_on_start=True),
+            "scheduler": SchedulerSection(enabled=False),
+            "metrics": MetricsSection(port=0),
+        }
+    )
+    bot = create_bot(config)
+    try:
+        async with bot:
+            await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
+            count = len(bot.tree.get_commands())
+    except Exception as exc:
+        message = explain_run_failure(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
+    print(f"published {count} slash commands")
+    return 0
+
+
+def _run(config: Config, *, migrate_first: bool = True, sync: bool = True) -> int:
     from bot.client import create_bot
     from bot.db import migrate
+    from bot.db.engine import lock_single_process
     from bot.logging_setup import configure_logging
 
     token = config.require_token()
     check_content()  # a typo in a content file stops start-up with its file and line
+    if not sync:
+        config = config.model_copy(
+            update={"gateway": config.gateway.model_copy(update={"sync_commands_on_start": False})}
+        )
     configure_logging(config.bot.log_level)
+    held = lock_single_process(config.database.url)  # noqa: F841 (kept for the process's life)
     bot = create_bot(config)
-    asyncio.run(migrate.upgrade(bot.database))
+    if migrate_first and config.database.migrate_on_start:
+        asyncio.run(migrate.upgrade(bot.database))
     try:
         bot.run(token.get_secret_value(), log_handler=None)
     except Exception as exc:
@@ -195,7 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(config, args.action, args.message))
         if args.command == "rotate-key":
             return asyncio.run(_rotate(config))
-        return _run(config)
+        if args.command == "sync-commands":
+            return asyncio.run(_sync_commands(config))
+        return _run(config, migrate_first=not args.no_migrate, sync=not args.no_sync)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
@@ -205,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentFileError as exc:
         for problem in exc.problems:
             print(f"content error: {problem}", file=sys.stderr)
+        return 2
+    except DatabaseInUse as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
         return 2
 
 

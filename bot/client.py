@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,8 +21,10 @@ from bot.gateway.channels import DiscordSpaces
 from bot.gateway.components import LanternModal, expired_about
 from bot.gateway.dm_sender import HttpDmSender
 from bot.gateway.messenger import DiscordMessenger
+from bot.metrics import HealthServer, Metrics, RateLimitCounter
 from bot.scheduler import LanternScheduler, Sweep
 from bot.services import Services, build_services
+from bot.services.fanout import Pacer
 from bot.services.ports import DmSender
 
 log = logging.getLogger("lantern")
@@ -58,8 +61,13 @@ def lantern_intents() -> discord.Intents:
     return intents
 
 
-class LanternBot(commands.Bot):
-    """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters."""
+class LanternBot(commands.AutoShardedBot):
+    """Lantern's Bot subclass and composition root: builds ``services`` with Discord's adapters.
+
+    It is sharded (``[gateway]``): this process connects the shards it owns and sees only their
+    servers' events. Direct messages arrive on shard 0 alone, so only the process that owns
+    shard 0 answers DMs; it serves members of every server, whichever process owns it.
+    """
 
     def __init__(
         self,
@@ -76,6 +84,8 @@ class LanternBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=LanternTree,
             max_messages=None,
+            shard_count=config.gateway.shard_count,
+            shard_ids=list(config.gateway.owned),
         )
         self.config = config
         self.database = database
@@ -84,7 +94,11 @@ class LanternBot(commands.Bot):
         self.expired_handlers: dict[str, ExpiredHandler] = {}
         self.extensions_to_load: tuple[str, ...] = EXTENSIONS
         self.sweeps: list[Sweep] = []
+        self.metrics = Metrics()
+        self.health: HealthServer | None = None
+        self._rate_limits = RateLimitCounter(self.metrics)
         self.scheduler = LanternScheduler(database, lease_seconds=config.scheduler.lease_seconds)
+        self.scheduler.on_lag = self._sweep_started
         self.messenger = DiscordMessenger(self)
         self.services: Services = build_services(
             database=database,
@@ -94,8 +108,64 @@ class LanternBot(commands.Bot):
             messenger=self.messenger,
             jobs=self.scheduler,
             spaces=DiscordSpaces(self),
-            dm_sender=dm_sender if dm_sender is not None else HttpDmSender(self),
+            dm_sender=dm_sender
+            if dm_sender is not None
+            else HttpDmSender(self, observe=self._dm_outcome),
         )
+        self.services.delivery.pacer = self._pacer()
+
+    def _pacer(self) -> Pacer:
+        """The fan-out's pace: shared by every process through Redis when configured."""
+        limits = self.config.ratelimit
+        if not limits.redis_url:
+            return Pacer(limits.rate_per_s)
+        from bot.ratelimit import SharedPacer, budget_key
+
+        token = self.config.token.get_secret_value() if self.config.token else None
+        return SharedPacer(
+            limits.redis_url,
+            limits.rate_per_s,
+            key=budget_key(token),
+            fallback_rate=limits.fallback_rate_per_s,
+        )
+
+    def _dm_outcome(self, outcome: str) -> None:
+        self.metrics.deliveries.labels(outcome=outcome).inc()
+
+    def _sweep_started(self, job_id: str, late: float) -> None:
+        name = job_id.split(":")[0]  # one label per kind of job, not per schedule
+        self.metrics.sweep_lag.labels(sweep=name).observe(late)
+        self.metrics.sweep_runs.labels(sweep=name).inc()
+
+    async def not_ready(self) -> list[str]:
+        """Why this process is not ready to serve (empty when it is): the readiness check."""
+        problems: list[str] = []
+        if self.is_closed() or not self.is_ready():
+            problems.append("gateway not connected")
+        connected = 0
+        for shard_id, shard in self.shards.items():
+            if shard.is_closed():
+                problems.append(f"shard {shard_id} disconnected")
+            else:
+                connected += 1
+        self.metrics.shards_connected.set(connected)
+        self.metrics.scheduler_owner.set(1 if self.scheduler.holds_lease() else 0)
+        try:
+            await asyncio.wait_for(self.database.ping(), timeout=2)
+        except Exception as error:
+            problems.append(f"database not answering ({type(error).__name__})")
+        return problems
+
+    async def start_health(self) -> None:
+        """Serve /metrics, /healthz and /readyz when ``[metrics] port`` is set."""
+        settings = self.config.metrics
+        if not settings.port or self.health is not None:
+            return
+        self.health = HealthServer(
+            self.metrics, self.not_ready, host=settings.host, port=settings.port
+        )
+        await self.health.start()
+        logging.getLogger("discord.http").addHandler(self._rate_limits)
 
     def register_sweep(
         self, name: str, run: Callable[[datetime], Awaitable[Any]], *, every_seconds: int
@@ -131,11 +201,13 @@ class LanternBot(commands.Bot):
         self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
         moderation = self.services.moderation
         self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
+        await self.start_health()
         for name in self.extensions_to_load:
             await self.load_extension(name)
         self.register_sweep("prompts", self.services.delivery.run_due, every_seconds=60)
         await self.services.delivery.arm_all()
-        await self.tree.sync()
+        if self.config.gateway.sync_commands_on_start:
+            await self.tree.sync()
         log.info("ready to connect extensions=%d", len(self.extensions_to_load))
 
     async def on_ready(self) -> None:
@@ -154,9 +226,17 @@ class LanternBot(commands.Bot):
             args[0].extras[_EXPIRED] = self._is_expired(args[0])
         super().dispatch(event_name, *args, **kwargs)
 
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[Any], command: Any
+    ) -> None:
+        late = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        name = getattr(command, "qualified_name", "unknown")
+        self.metrics.command_seconds.labels(command=name).observe(max(late, 0.0))
+
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Answer clicks on components and forms that no longer exist (a view timed out, Lantern
         restarted) with "this has expired" and the current card, instead of failing."""
+        self.metrics.interactions.labels(kind=interaction.type.name).inc()
         if not interaction.extras.get(_EXPIRED):
             return
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
@@ -213,8 +293,15 @@ class LanternBot(commands.Bot):
         """Stop cogs and background work, then close the connection and the database."""
         try:
             await self.scheduler.stop()
+            if self.health is not None:
+                await self.health.stop()
+                self.health = None
+            logging.getLogger("discord.http").removeHandler(self._rate_limits)
             await super().close()
         finally:
+            pacer = self.services.delivery.pacer
+            if hasattr(pacer, "close"):
+                await pacer.close()
             await self.database.dispose()
 
 

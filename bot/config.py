@@ -20,6 +20,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -99,6 +101,7 @@ class DatabaseSection(_Section):
     url: DatabaseUrl = "sqlite+aiosqlite:///var/lantern.db"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     echo: bool = False
+    migrate_on_start: bool = True
 
 
 class SecuritySection(_Section):
@@ -111,6 +114,81 @@ class SchedulerSection(_Section):
     lease_seconds: int = Field(default=60, ge=10, le=3600)
 
 
+class GatewaySection(_Section):
+    """Discord's sharding: ``shard_count`` shards in all, this process connects ``shard_ids``.
+
+    N processes split the servers by giving each a different part of ``shard_ids``. Direct
+    messages always arrive on shard 0: exactly one process should own it (it answers every DM).
+    """
+
+    shard_count: int = Field(default=1, ge=1, le=4096)
+    shard_ids: tuple[int, ...] | None = None
+    sync_commands_on_start: bool = True
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _owned_shards(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if not isinstance(count, int):
+            return value
+        if not value:
+            raise ValueError(
+                f"at least one shard id from 0 to {count - 1}, or leave shard_ids out "
+                "to run every shard in this process"
+            )
+        outside = [s for s in value if not 0 <= s < count]
+        if outside:
+            raise ValueError(
+                f"shard ids between 0 and {count - 1} (shard_count = {count}), got {outside}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError(f"each shard id once, got {list(value)}")
+        return value
+
+    @property
+    def owned(self) -> tuple[int, ...]:
+        """The shards this process connects (all of them when ``shard_ids`` is left out)."""
+        return self.shard_ids if self.shard_ids is not None else tuple(range(self.shard_count))
+
+    @property
+    def receives_dms(self) -> bool:
+        """Discord sends every direct message on shard 0."""
+        return 0 in self.owned
+
+
+class RateLimitSection(_Section):
+    """One REST budget for every process on this bot token (see README, Running at scale)."""
+
+    redis_url: str = ""
+    rate_per_s: float = Field(default=46.5, gt=0, le=50)
+    fallback_rate_per_s: float = Field(default=10.0, gt=0, le=50)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                'a URL such as redis://127.0.0.1:6379/0, or "" to pace in this process only'
+            )
+        return value
+
+
+class MetricsSection(_Section):
+    """Prometheus metrics and the health endpoints; port 0 turns them off."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+
+
 class Config(_Section):
     """Everything Lantern reads from config.toml, plus secrets from the environment."""
 
@@ -118,6 +196,9 @@ class Config(_Section):
     database: DatabaseSection = DatabaseSection()
     security: SecuritySection = SecuritySection()
     scheduler: SchedulerSection = SchedulerSection()
+    gateway: GatewaySection = GatewaySection()
+    ratelimit: RateLimitSection = RateLimitSection()
+    metrics: MetricsSection = MetricsSection()
     token: SecretStr | None = None
     data_keys: tuple[SecretStr, ...] = ()
     source: str = "<defaults>"
@@ -163,9 +244,11 @@ def _explain(error: dict[str, Any]) -> str:
             "string": "a quoted string",
             "model": "a [section] table",
             "dict": "a [section] table",
+            "float": "a number",
+            "tuple": "a list of whole numbers such as [0, 1]",
         }
         return f"expected {names.get(wanted, wanted)}, got {error.get('input')!r}"
-    if kind in {"greater_than_equal", "less_than_equal"}:
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         return f"expected a number that is {msg.removeprefix('Input should be ')}"
     return f"expected a valid value ({msg})"
 

@@ -1,7 +1,10 @@
 """APScheduler wiring. Jobs are in memory and call plain coroutines that take ``now``.
 
 The database is the truth for time: schedules live in Lantern's tables and are rebuilt into
-in-memory jobs at start-up; a lease row makes sure exactly one process runs them. Features
+in-memory jobs at start-up; a lease row makes sure exactly one process runs them. The lease is
+judged by the database server's clock (never a process clock, which may be skewed), and a
+process runs a job only while its own monotonic clock says the lease it last renewed cannot
+have expired yet (so a process that stalled past its lease runs nothing until it renews). Features
 register *sweeps* (``bot.register_sweep``): coroutines ``run(now)`` that do whatever work is due
 at ``now`` and are safe to run twice. Tests call the same coroutines with simcord's ``env.now()``.
 """
@@ -11,19 +14,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.db.engine import Database
-from bot.db.queries.lease import claim_lease, release_lease
+from bot.db.queries.lease import claim_lease, database_now, release_lease
 
 log = logging.getLogger("lantern.scheduler")
 
@@ -50,12 +55,19 @@ class LanternScheduler:
         self,
         database: Database,
         *,
-        lease_seconds: int = 60,
+        lease_seconds: float = 60,
         clock: Callable[[], datetime] = _utcnow,
+        renew_every: float | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.renew_every = renew_every or max(5.0, lease_seconds / 3)
+        # Monotonic deadline of the lease this process last renewed (0: none held).
+        self._valid_until = 0.0
+        self._sweeps: list[str] = []
+        # Told (job id, seconds late) when this process starts a job it owns: metrics.
+        self.on_lag: Callable[[str, float], None] = lambda job_id, late: None
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.aps = AsyncIOScheduler(timezone=UTC)
         self.owns_lease = False
@@ -66,6 +78,7 @@ class LanternScheduler:
     def add_sweep(self, sweep: Sweep) -> None:
         """Run ``sweep`` at start-up (the outage catch-up), then every ``every_seconds``."""
         trigger = IntervalTrigger(seconds=sweep.every_seconds)
+        self._sweeps.append(sweep.name)
         self.add_job(sweep.name, sweep.run, trigger, first_run_now=True)
 
     @property
@@ -115,31 +128,54 @@ class LanternScheduler:
         if self.aps.running and self.aps.get_job(job_id):
             self.aps.remove_job(job_id)
 
+    def holds_lease(self) -> bool:
+        """Whether this process holds the lease now, by its own monotonic clock."""
+        return self.owns_lease and time.monotonic() < self._valid_until
+
     async def _guarded(self, job_id: str, run: Callable[[datetime], Awaitable[Any]]) -> None:
-        if not self.owns_lease:
+        if self.owns_lease and not self.holds_lease():
+            # Stalled past the lease (or renewal failing): renew before doing anything.
+            await self._renew_job()
+        if not self.holds_lease():
             return
         try:
             await run(self.clock())
         except Exception:
             log.exception("scheduled job failed job=%s", job_id)
 
-    async def _renew(self, now: datetime) -> None:
+    async def _renew(self) -> None:
+        asked = time.monotonic()
         async with self.database.session() as session:
+            now = await database_now(session)
             held = await claim_lease(
                 session, name=LEASE_NAME, owner=self.owner, now=now, ttl=self.lease_ttl
             )
+        taken = held and not self.owns_lease
         if held != self.owns_lease:
             log.info("scheduler lease %s owner=%s", "taken" if held else "lost", self.owner)
         self.owns_lease = held
+        # The row says now + ttl by the database's clock; counting from before the request
+        # was sent keeps this process's deadline at or before the row's.
+        self._valid_until = asked + self.lease_ttl.total_seconds() if held else 0.0
+        if taken and self.aps.running:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """A process that takes the lease over runs every sweep at once (the outage catch-up),
+        not a whole interval later."""
+        for name in self._sweeps:
+            job = self.aps.get_job(name)
+            if job is not None:
+                job.modify(next_run_time=self.clock())
 
     async def start(self) -> None:
         """Start the in-memory scheduler; jobs run only while the lease is held."""
+        self.aps.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self.aps.start()
-        await self._renew(self.clock())
-        renew_every = max(5, int(self.lease_ttl.total_seconds() / 3))
+        await self._renew_job()
         self.aps.add_job(
             self._renew_job,
-            IntervalTrigger(seconds=renew_every),
+            IntervalTrigger(seconds=self.renew_every),
             id="lease",
             replace_existing=True,
             max_instances=1,
@@ -148,11 +184,18 @@ class LanternScheduler:
             self.add_job(job_id, run, trigger, first_run_now=first_run_now)
         self._pending.clear()
 
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        if event.job_id == "lease" or not self.holds_lease() or not event.scheduled_run_times:
+            return
+        late = (datetime.now(UTC) - max(event.scheduled_run_times)).total_seconds()
+        self.on_lag(event.job_id, max(late, 0.0))
+
     async def _renew_job(self) -> None:
         try:
-            await self._renew(self.clock())
+            await self._renew()
         except Exception:
             self.owns_lease = False
+            self._valid_until = 0.0
             log.warning("could not renew the scheduler lease; pausing scheduled work")
 
     async def stop(self) -> None:
@@ -163,8 +206,9 @@ class LanternScheduler:
             try:
                 async with self.database.session() as session:
                     await release_lease(
-                        session, name=LEASE_NAME, owner=self.owner, now=self.clock()
+                        session, name=LEASE_NAME, owner=self.owner, now=await database_now(session)
                     )
             except Exception:
                 log.warning("could not release the scheduler lease")
         self.owns_lease = False
+        self._valid_until = 0.0

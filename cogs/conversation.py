@@ -20,7 +20,7 @@ from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
 from bot.domain.text import fit
 from bot.gateway.boundary import message_for
 from bot.gateway.components import OwnedView, expired_key, services_of, view_of
-from bot.gateway.messenger import reply
+from bot.gateway.messenger import find_member, reply
 from bot.services import Services
 
 log = logging.getLogger("lantern.conversation")
@@ -107,9 +107,21 @@ class ConversationCog(commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
 
-    def shared_guilds(self, user_id: int) -> list[discord.Guild]:
-        """The servers this member shares with Lantern."""
-        return [g for g in self.bot.guilds if g.get_member(user_id) is not None]
+    async def shared_guilds(self, user_id: int) -> list[discord.Guild]:
+        """The servers this member shares with Lantern: those of this process's shards from the
+        cache, and those another process owns where Lantern knows the member (over REST)."""
+        guilds = [g for g in self.bot.guilds if g.get_member(user_id) is not None]
+        directory = self.bot.messenger.guilds
+        if directory.owns_every_shard():
+            return guilds
+        seen = {g.id for g in guilds}
+        for guild_id in await self.bot.services.member_data.known_guilds(user_id):
+            if guild_id in seen or directory.owns(guild_id):
+                continue
+            guild = await directory.guild(guild_id)
+            if guild is not None and await find_member(guild, user_id) is not None:
+                guilds.append(guild)
+        return guilds
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -151,7 +163,7 @@ class ConversationCog(commands.Cog):
         if intent not in NEEDS_SERVER:
             card = await answer(services, user_id, intent, None)
             return card.text, view_of(card.buttons) if card.buttons else None
-        guilds = self.shared_guilds(user_id)
+        guilds = await self.shared_guilds(user_id)
         if not guilds:
             return text.NO_SHARED_SERVER, None
         if len(guilds) > 1:

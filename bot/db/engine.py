@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -63,6 +64,44 @@ def create_engine(
     return create_async_engine(url, echo=echo, **kwargs)
 
 
+class DatabaseInUse(Exception):
+    """Another Lantern process already runs on this SQLite database (one line for a person)."""
+
+
+def lock_single_process(url: str) -> IO[str] | None:
+    """On SQLite, take the exclusive lock file beside the database for this process's life.
+
+    SQLite is Lantern's single-process mode (its lease, queues and locks are not meant to be
+    shared between processes): a second ``run`` on the same file refuses to start. The lock is
+    the kernel's (``flock``), so it is released when the holder exits, however it exits.
+    Returns the open lock file to keep (``None`` for PostgreSQL and in-memory SQLite).
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(database + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Held open for the process's life; readable by the owner only, like the database.
+    handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DatabaseInUse(
+            f"{database}: another Lantern process (pid {holder}) is already running on this "
+            "SQLite database; SQLite runs one process only: stop that one, or use PostgreSQL "
+            "to run several"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
 class Database:
     """Owns the engine and hands out sessions; one session and transaction per unit of work."""
 
@@ -80,6 +119,13 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the readiness check)."""
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def create_all(self) -> None:
         """Create every table directly (tests and the demo; production uses migrations)."""

@@ -20,6 +20,7 @@ from bot.domain.text import EmbedText, fit, fit_embeds
 from bot.gateway.components import view_of
 from bot.gateway.errors import classify
 from bot.gateway.messenger import find_member
+from bot.gateway.shards import GuildDirectory
 from bot.services.ports import (
     Access,
     Category,
@@ -76,6 +77,7 @@ class DiscordSpaces:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self.guilds = GuildDirectory(client)
 
     async def _overwrites(
         self, guild: discord.Guild, overwrites: Sequence[Overwrite]
@@ -87,7 +89,9 @@ class DiscordSpaces:
             if kind == "everyone":
                 target = guild.default_role
             elif kind == "bot":
-                target = guild.me
+                # A server fetched over REST (another process's shard) has no member cache.
+                me = self.client.user
+                target = guild.me or (discord.Object(me.id, type=discord.Member) if me else None)
             elif kind == "member":
                 target = await find_member(guild, target_id) or discord.Object(
                     target_id, type=discord.Member
@@ -116,20 +120,23 @@ class DiscordSpaces:
         thread_parent_id: int | None,
         moderator_role_id: int | None,
     ) -> Layout | None:
-        guild = self.client.get_guild(guild_id)
+        guild = await self.guilds.guild(guild_id)
         if guild is None:
             return None
+        channels = await self.guilds.channels(guild)
+        by_id = {c.id: c for c in channels}
         categories: dict[int, Category] = {}
         for category_id in category_ids:
-            found = guild.get_channel(category_id)
+            found = by_id.get(category_id)
             if isinstance(found, discord.CategoryChannel):
-                categories[category_id] = Category(found.name, len(found.channels))
-        parent = guild.get_channel(thread_parent_id) if thread_parent_id else None
+                inside = sum(1 for c in channels if getattr(c, "category_id", None) == found.id)
+                categories[category_id] = Category(found.name, inside)
+        parent = by_id.get(thread_parent_id) if thread_parent_id else None
         role = guild.get_role(moderator_role_id) if moderator_role_id else None
         return Layout(
-            channels=len(guild.channels),
+            channels=len(channels),
             categories=categories,
-            names=frozenset(c.name for c in guild.channels),
+            names=frozenset(c.name for c in channels),
             thread_parent=isinstance(parent, discord.TextChannel),
             moderator_role=role.name if role else None,
         )
@@ -137,7 +144,7 @@ class DiscordSpaces:
     async def create_category(
         self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
     ) -> Made | SendFailure:
-        guild = self.client.get_guild(guild_id)
+        guild = await self.guilds.guild(guild_id)
         if guild is None:
             return SendFailure.NOT_FOUND
         try:
@@ -157,8 +164,8 @@ class DiscordSpaces:
         *,
         reason: str,
     ) -> Made | SendFailure:
-        guild = self.client.get_guild(guild_id)
-        category = guild.get_channel(category_id) if guild else None
+        guild = await self.guilds.guild(guild_id)
+        category = await self.guilds.channel(guild, category_id) if guild else None
         if guild is None or not isinstance(category, discord.CategoryChannel):
             return SendFailure.UNKNOWN_CHANNEL
         try:
@@ -175,7 +182,7 @@ class DiscordSpaces:
     async def create_thread(
         self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
     ) -> Made | SendFailure:
-        parent = self.client.get_channel(parent_id)
+        parent = await self._space(parent_id)
         if not isinstance(parent, discord.TextChannel):
             return SendFailure.UNKNOWN_CHANNEL
         try:

@@ -6,7 +6,7 @@ It answers the services' ``DmSender`` port: a refusal comes back as a ``SendFail
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -28,8 +28,15 @@ BUCKET_PRUNE_AT = 200
 class HttpDmSender:
     """A ``DmSender`` on discord.py's HTTP client: raw payloads, no object building."""
 
-    def __init__(self, http: discord.http.HTTPClient | discord.Client) -> None:
+    def __init__(
+        self,
+        http: discord.http.HTTPClient | discord.Client,
+        *,
+        observe: Callable[[str], None] | None = None,
+    ) -> None:
         self._source = http
+        # Told each request's outcome ("sent", "opened" or a SendFailure value): metrics.
+        self._observe = observe or (lambda outcome: None)
 
     @property
     def http(self) -> Any:
@@ -43,9 +50,12 @@ class HttpDmSender:
         try:
             data = await self.http.start_private_message(user_id)
         except discord.HTTPException as error:
-            return classify(error)
+            failure = classify(error)
+            self._observe(failure.value)
+            return failure
         finally:
             self.prune_buckets()
+        self._observe("opened")
         return int(data["id"])
 
     async def send(
@@ -59,9 +69,12 @@ class HttpDmSender:
         try:
             data = await self.http.send_message(channel_id, params=params)
         except discord.HTTPException as error:
-            return classify(error)
+            failure = classify(error)
+            self._observe(failure.value)
+            return failure
         finally:
             self.prune_buckets()
+        self._observe("sent")
         return int(data["id"])
 
     def prune_buckets(self) -> None:

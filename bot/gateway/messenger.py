@@ -19,6 +19,7 @@ from bot.domain.components import Button
 from bot.domain.text import Safe, fit, plain_inline, safe_inline
 from bot.gateway.components import view_of
 from bot.gateway.errors import classify
+from bot.gateway.shards import GuildDirectory
 from bot.services.ports import Posted, SendFailure, Sent
 
 log = logging.getLogger("lantern.messenger")
@@ -133,6 +134,7 @@ class DiscordMessenger:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self.guilds = GuildDirectory(client)
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self.client.get_channel(channel_id)
@@ -239,14 +241,14 @@ class DiscordMessenger:
         return Posted(thread.id, message.id)
 
     async def present(self, guild_id: int, user_id: int) -> bool:
-        guild = self.client.get_guild(guild_id)
+        guild = await self.guilds.guild(guild_id)
         return guild is not None and await find_member(guild, user_id) is not None
 
     async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
-        return await display_name(self.client.get_guild(guild_id), user_id, fallback)
+        return await display_name(await self.guilds.guild(guild_id), user_id, fallback)
 
     async def guild_name(self, guild_id: int) -> str:
-        guild = self.client.get_guild(guild_id)
+        guild = await self.guilds.guild(guild_id)
         return guild.name if guild else "your server"
 
     async def open_thread(self, channel_id: int, message_id: int, name: str) -> int | SendFailure:
@@ -262,10 +264,10 @@ class DiscordMessenger:
         return thread.id
 
     async def in_guild(self, guild_id: int) -> bool:
-        return self.client.get_guild(guild_id) is not None
+        return await self.guilds.guild(guild_id) is not None
 
     async def owner_id(self, guild_id: int) -> int | None:
-        guild = self.client.get_guild(guild_id)
+        guild = await self.guilds.guild(guild_id)
         return guild.owner_id if guild else None
 
     async def can_post(self, channel_id: int) -> SendFailure | None:

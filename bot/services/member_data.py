@@ -77,6 +77,12 @@ class MemberDataService(Service):
         summary = text.EXPORTED if data else text.EXPORTED_NOTHING
         return Export(EXPORT_FILENAME, blob, summary, len(data))
 
+    async def known_guilds(self, user_id: int) -> list[int]:
+        """The servers where Lantern holds anything about ``user_id``, whichever process owns
+        them (a DM is answered by one process for every server)."""
+        async with self.ctx.transaction() as session:
+            return sorted(await guilds_of_member(session, user_id=user_id))
+
     async def erase(self, user_id: int) -> dict[str, int]:
         """Close what the member is part of kindly, then erase what they said and chose.
 

@@ -33,6 +33,14 @@ def test_example_config_parses() -> None:
         ("[scheduler]\nenabled = 'yes'\n", "[scheduler] enabled", "true or false"),
         ("[scheduler]\ncatch_up_minutes = -5\n", "catch_up_minutes", "greater than or equal"),
         ("token = 'abc'\n", "token", "environment"),
+        ("[gateway]\nshard_count = 4\nshard_ids = [4]\n", "[gateway] shard_ids", "0 and 3"),
+        ("[gateway]\nshard_count = 4\nshard_ids = [1, 1]\n", "[gateway] shard_ids", "once"),
+        ("[gateway]\nshard_ids = []\n", "[gateway] shard_ids", "at least one shard"),
+        ("[gateway]\nshard_ids = '0'\n", "[gateway] shard_ids", "a list of whole numbers"),
+        ("[gateway]\nshard_count = 0\n", "[gateway] shard_count", "greater than or equal"),
+        ("[ratelimit]\nredis_url = 'localhost'\n", "[ratelimit] redis_url", "redis://"),
+        ("[ratelimit]\nrate_per_s = 60\n", "[ratelimit] rate_per_s", "less than or equal to 50"),
+        ("[metrics]\nport = 70000\n", "[metrics] port", "less than or equal"),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_field(
@@ -47,6 +55,18 @@ def test_each_mistake_is_one_line_naming_the_field(
     assert message.startswith(str(path))
     assert field in message
     assert expected in message
+
+
+def test_sharding_names_the_shards_this_process_owns_and_whether_it_gets_dms(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[gateway]\nshard_count = 4\nshard_ids = [2, 3]\n")
+    config = load_config(path, env={})
+    assert config.gateway.owned == (2, 3) and not config.gateway.receives_dms
+    path.write_text("[gateway]\nshard_count = 4\n")
+    config = load_config(path, env={})
+    assert config.gateway.owned == (0, 1, 2, 3) and config.gateway.receives_dms
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:

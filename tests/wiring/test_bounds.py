@@ -70,6 +70,8 @@ SLICES_ALLOWED = {
     ("bot/domain/pairs.py", "value = value[:limit].strip"): "a channel slug: ascii, no ellipsis",
     ("bot/domain/pairs.py", '"[: MAX_CHANNEL_NAME - 4]'): "a channel slug: ascii, no ellipsis",
     ("bot/scheduler.py", "uuid.uuid4().hex[:8]"): "a random id",
+    ("bot/ratelimit.py", "uuid.uuid4().hex[:8]"): "a random id",
+    ("bot/ratelimit.py", "hexdigest()[:16]"): "a key derived from a hash",
     ("bot/domain/pairs.py", "clean_reasons[:6]"): "a list of reasons",
     ("bot/domain/questionnaire.py", "picked[: source.max_values]"): "a list of choices",
     ("bot/domain/questionnaire.py", "chosen[: f.max_values]"): "a list of choices",
