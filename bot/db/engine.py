@@ -32,6 +32,24 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
+    """Open the transaction a SAVEPOINT must nest in.
+
+    Python's sqlite3 driver starts a transaction only at the first INSERT/UPDATE/DELETE, so a
+    SAVEPOINT issued before any write would start one of its own, and releasing it would
+    commit: the outer rollback could no longer undo it. ``BEGIN IMMEDIATE`` here makes the
+    savepoint nest in the session's transaction (and takes the write lock the savepoint's
+    writes need, waiting up to the busy timeout). Reads before any write stay lock-free.
+    ``tests/db/test_engine.py`` pins the driver attribute this reads.
+    """
+    adapted = connection.connection.dbapi_connection
+    driver = getattr(adapted, "_connection", None)
+    if driver is not None and not driver.in_transaction:
+        cursor = adapted.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.close()
+
+
 def _create_private_file(path: Path) -> None:
     """Create the SQLite file (and its folder) readable by the owner only, if they are new.
 
@@ -59,6 +77,7 @@ def create_engine(
         connect_args.setdefault("timeout", busy_timeout_ms / 1000)
         engine = create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, echo=echo, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.db.engine import Database, create_engine
@@ -20,3 +21,26 @@ async def test_a_new_sqlite_file_and_folder_are_private_to_the_owner(tmp_path: P
     wal = path.with_name(path.name + "-wal")
     if wal.exists():
         assert stat.S_IMODE(wal.stat().st_mode) & 0o077 == 0
+
+
+async def test_a_savepoints_writes_roll_back_with_their_transaction(database: Database) -> None:
+    """On SQLite the driver used to start no transaction at a SAVEPOINT, so a rolled-back
+    transaction whose first write was in a savepoint kept that write."""
+    from sqlalchemy import func, select
+
+    from bot.db.models import AuditEntry
+
+    class Boom(Exception):
+        pass
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        async with database.session() as session:
+            async with session.begin_nested():
+                session.add(AuditEntry(guild_id=1, actor_id=2, action="x", created_at=now))
+            raise Boom
+    except Boom:
+        pass
+    async with database.session() as session:
+        count = (await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
+    assert count == 0
