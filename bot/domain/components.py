@@ -17,6 +17,11 @@ from bot.domain.text import fit
 CUSTOM_ID_PREFIX = "lantern:"
 MODAL_PREFIX = "lantern:modal:"
 MAX_CUSTOM_ID = 100
+EXPIRED_CARD = "This card has expired, so nothing changed. Here is the current one:"
+EXPIRED_FORM = (
+    "This form was open too long or Lantern restarted, so it expired and nothing in it was "
+    "saved. Here is where things stand now:"
+)
 
 Style = Literal["primary", "secondary", "success", "danger"]
 

@@ -18,6 +18,8 @@ import discord
 
 from bot.domain.components import (
     CUSTOM_ID_PREFIX,
+    EXPIRED_CARD,
+    EXPIRED_FORM,
     MAX_CUSTOM_ID,
     MODAL_PREFIX,
     Button,
@@ -158,6 +160,13 @@ def expired_key(kind: str, key: int | str) -> str:
 def temporary_id(prefix: str, about: str) -> str:
     """A custom id unique to one opening: ``<prefix><kind>:<key>:<random>``."""
     return custom_id(prefix.removeprefix(CUSTOM_ID_PREFIX).rstrip(":"), about, secrets.token_hex(6))
+
+
+def expired_said(interaction: discord.Interaction[Any]) -> str:
+    """The first line of an answer to an expired click: a form's words differ from a card's."""
+    if interaction.type == discord.InteractionType.modal_submit:
+        return EXPIRED_FORM
+    return EXPIRED_CARD
 
 
 def expired_about(custom: str) -> tuple[str, str] | None:

@@ -752,6 +752,13 @@ class PairsService(Service):
             if isinstance(sent, SendFailure):
                 log.warning("ending not told pair=%s reason=%s", pair.id, sent.value)
 
+    async def still_open(self, pair_id: int, user_id: int) -> bool:
+        """Whether one of the pair's two members may still end it (an expired "are you sure?")."""
+        pair = await self._get(pair_id)
+        if pair is None or user_id not in (pair.mentee_id, pair.mentor_id):
+            raise UserFacingError(d.NOT_HERE)
+        return pair.status != PairStatus.ENDED
+
     async def member_end(self, pair_id: int, actor_id: int, reason: str | None) -> str:
         """One of the two ends their mentorship: the other is told kindly; what to answer."""
         ended = await self.end(

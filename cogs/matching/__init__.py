@@ -4,12 +4,13 @@ introduction and "find me a mentor" buttons. The rules live in ``bot.services.ma
 from __future__ import annotations
 
 from bot.client import LanternBot
-from cogs.matching.admin import MatchingAdminCog
+from cogs.matching.admin import MatchingAdminCog, expired_round
 from cogs.matching.cog import MatchingCog
 from cogs.matching.components import IntroButton, RequestButton
 
 
 async def setup(bot: LanternBot) -> None:
     bot.register_components(IntroButton, RequestButton)
+    bot.register_expired("round", expired_round)
     await bot.add_cog(MatchingCog(bot))
     await bot.add_cog(MatchingAdminCog(bot))

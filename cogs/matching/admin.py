@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.domain.text import fit
 from bot.gateway.checks import ensure_moderator, moderator_command, moderator_group
-from bot.gateway.components import OwnedView
+from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
 from bot.gateway.messenger import reply
 from bot.services.matching import MatchingService, RoundPlan
 
@@ -21,7 +21,7 @@ class RoundPreview(OwnedView):
     """Publish or discard a previewed batch round (only the moderator who asked)."""
 
     def __init__(self, matching: MatchingService, owner_id: int, guild_id: int, plan: RoundPlan):
-        super().__init__(owner_id, timeout=900)
+        super().__init__(owner_id, timeout=900, about=expired_key("round", guild_id))
         self.matching = matching
         self.guild_id = guild_id
         self.plan = plan
@@ -48,6 +48,17 @@ class RoundPreview(OwnedView):
     ) -> None:
         self.stop()
         await interaction.response.edit_message(content="Discarded. Nothing was sent.", view=None)
+
+
+async def expired_round(interaction: discord.Interaction[Any], key: str) -> bool:
+    """An expired round preview: a fresh one (who waits may have changed), moderators only."""
+    await ensure_moderator(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    matching = services_of(interaction).matching
+    plan = await matching.preview_round(int(key))
+    view = RoundPreview(matching, interaction.user.id, int(key), plan) if plan.assignments else None
+    await reply(interaction, fit(f"{expired_said(interaction)}\n\n{plan.text}"), view=view)
+    return True
 
 
 class MatchingAdminCog(commands.Cog):

@@ -11,7 +11,14 @@ from bot.domain import components as specs
 from bot.domain import pairs as d
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator
-from bot.gateway.components import LanternModal, OwnedView, PersistentButton, services_of
+from bot.gateway.components import (
+    LanternModal,
+    OwnedView,
+    PersistentButton,
+    expired_key,
+    expired_said,
+    services_of,
+)
 from bot.gateway.messenger import reply
 
 
@@ -106,7 +113,7 @@ class AnytimeCheckinView(OwnedView):
     """The private answers behind "How it's going" (not a check-in: nothing is stored)."""
 
     def __init__(self, owner_id: int, pair_id: int) -> None:
-        super().__init__(owner_id, timeout=600)
+        super().__init__(owner_id, timeout=600, about=expired_key("checkin", pair_id))
         for answer, label in specs.CHECKIN_ANSWERS.items():
             self.add_item(AnytimeAnswerButton(pair_id, answer, label))
 
@@ -135,7 +142,9 @@ class EndReasonModal(LanternModal):
     )
 
     def __init__(self, *, owner_id: int, pair_id: int) -> None:
-        super().__init__(title="End this mentorship", owner_id=owner_id)
+        super().__init__(
+            title="End this mentorship", owner_id=owner_id, about=expired_key("pairend", pair_id)
+        )
         self.pair_id = pair_id
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
@@ -146,7 +155,7 @@ class EndConfirmView(OwnedView):
     """Are you sure? Ending is final for this match."""
 
     def __init__(self, *, owner_id: int, pair_id: int, reason: str | None) -> None:
-        super().__init__(owner_id, timeout=600)
+        super().__init__(owner_id, timeout=600, about=expired_key("pairend", pair_id))
         self.pair_id = pair_id
         self.reason = reason
 
@@ -167,3 +176,28 @@ class EndConfirmView(OwnedView):
     ) -> None:
         self.stop()
         await reply(interaction, "Nothing changed. 🌱")
+
+
+async def expired_end(interaction: discord.Interaction[Any], key: str) -> bool:
+    """An expired "are you sure?" or end form: the question again, or that it has ended."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    pair_id = int(key)
+    if not await services_of(interaction).pairs.still_open(pair_id, interaction.user.id):
+        await reply(interaction, f"{expired_said(interaction)}\n\n{d.ALREADY_ENDED}")
+        return True
+    view = EndConfirmView(owner_id=interaction.user.id, pair_id=pair_id, reason=None)
+    await reply(
+        interaction,
+        f"{expired_said(interaction)}\n\n{d.end_question(with_note=False)}",
+        view=view,
+    )
+    return True
+
+
+async def expired_checkin(interaction: discord.Interaction[Any], key: str) -> bool:
+    """Expired "How it's going" answers: the question again while the mentorship is live."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    text = await services_of(interaction).pairs.offer_checkin(int(key))
+    view = AnytimeCheckinView(interaction.user.id, int(key))
+    await reply(interaction, f"{expired_said(interaction)}\n\n{text}", view=view)
+    return True

@@ -4,13 +4,15 @@ suggestions and private reflections (/reflections, /journal), and their persiste
 from __future__ import annotations
 
 from bot.client import LanternBot
-from cogs.prompts.cog import PromptsCog
+from cogs.prompts.cog import PromptsCog, expired_import
 from cogs.prompts.components import ReflectButton, ShareButton, SuggestionButton
-from cogs.prompts.reflections import ReflectionsCog
+from cogs.prompts.reflections import ReflectionsCog, expired_journal
 
 
 async def setup(bot: LanternBot) -> None:
     """Add the prompts and reflections cogs and register their buttons."""
     bot.register_components(ReflectButton, ShareButton, SuggestionButton)
+    bot.register_expired("journal", expired_journal)
+    bot.register_expired("import", expired_import)
     await bot.add_cog(PromptsCog(bot))
     await bot.add_cog(ReflectionsCog(bot))

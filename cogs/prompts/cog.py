@@ -22,9 +22,13 @@ from bot.domain.prompts import MAX_FOLLOW_UP, MAX_TEXT
 from bot.domain.text import fit
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator, moderator_command, moderator_group, moderator_only
-from bot.gateway.components import OwnedView, services_of
+from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
 from bot.gateway.messenger import reply
 
+IMPORT_AGAIN = (
+    "Import previews are not kept, so nothing was imported. "
+    "Run `/prompts import` again with your file to see a fresh preview."
+)
 AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 CHOICE_NAME = 100  # Discord's limit for an autocomplete choice's name
 PromptKey = app_commands.Range[str, 1, MAX_PROMPT_KEY]
@@ -45,7 +49,7 @@ class ImportConfirmView(OwnedView):
     """Apply or cancel an import the moderator has just previewed (only they may press)."""
 
     def __init__(self, owner_id: int, *, filename: str, data: bytes) -> None:
-        super().__init__(owner_id, timeout=900)
+        super().__init__(owner_id, timeout=900, about=expired_key("import", 0))
         self.filename = filename
         self.data = data
 
@@ -79,6 +83,12 @@ class ImportConfirmView(OwnedView):
         self._close()
         await interaction.response.edit_message(view=self)
         await reply(interaction, "Import cancelled; nothing changed.")
+
+
+async def expired_import(interaction: discord.Interaction[Any], key: str) -> bool:
+    """An expired import preview: the file is not kept, so say how to preview it again."""
+    await send_private(interaction, f"{expired_said(interaction)}\n\n{IMPORT_AGAIN}")
+    return True
 
 
 class PromptsCog(commands.Cog):

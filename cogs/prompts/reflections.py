@@ -14,7 +14,14 @@ from bot.client import LanternBot
 from bot.domain.areas import AREAS
 from bot.domain.prompts import MAX_SUGGESTION, PAUSED, SUBSCRIBED
 from bot.domain.text import fit, plain_inline
-from bot.gateway.components import LanternModal, OwnedView, button_of, services_of
+from bot.gateway.components import (
+    LanternModal,
+    OwnedView,
+    button_of,
+    expired_key,
+    expired_said,
+    services_of,
+)
 from bot.gateway.messenger import reply
 from bot.services.prompts import SubscriptionStatus
 from bot.services.reflections import JournalPage, ReflectContext
@@ -85,6 +92,8 @@ class JournalView(OwnedView):
     def show(self, page: JournalPage) -> JournalView:
         """Lay out ``page``'s buttons: one row per reflection, paging on the last row."""
         self.clear_items()
+        # A click after this view expired shows this page again (``expired_journal``).
+        self.about = expired_key("journal", f"{self.guild_id}.{page.page}.{self.area or ''}")
         if page.pages == 0:
             return self
         for row, specs in enumerate(page.rows):
@@ -114,6 +123,20 @@ class _Turn(discord.ui.Button[JournalView]):
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         assert self.view is not None
         await self.view.turn_to(interaction, self.page)
+
+
+async def expired_journal(interaction: discord.Interaction[Any], key: str) -> bool:
+    """An expired journal page: the same page as it is now, with working buttons."""
+    guild, number, area = key.split(".", 2)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    page = await services_of(interaction).reflections.journal(
+        int(guild), interaction.user.id, area=area or None, page=int(number)
+    )
+    view = JournalView(interaction.user.id, guild_id=int(guild), area=area or None)
+    await reply(
+        interaction, fit(f"{expired_said(interaction)}\n\n{page.text}"), view=view.show(page)
+    )
+    return True
 
 
 class ReflectionsCog(commands.Cog):
