@@ -90,7 +90,8 @@ class MemberDataService(Service):
         frees is not offered back to them), their introductions are withdrawn and their pairs
         end (the other person is told; ``PairEnded``'s listeners finish). Only then does the
         registry erase every table (others' blocks and reports about them, and moderators'
-        audit entries, stay without their id); then mentors whose pairs vanished get their
+        audit entries, stay without their id; the pairs' spaces stay listed for retention to
+        delete on the pair's date); then mentors whose pairs vanished get their
         places back. Returns how many rows each table lost or changed.
         """
         async with self.ctx.transaction() as session:
@@ -109,6 +110,7 @@ class MemberDataService(Service):
                 guild_id, user_id, cause="data_deleted", tell_other=STEPPED_AWAY_TEXT
             )
             mentors[guild_id] = {p.mentor_id for p in ended if p.mentor_id != user_id}
+        await self.pairs.keep_leftover_spaces(user_id)
         async with self.ctx.transaction() as session:
             counts = await delete_member(session, user_id=user_id, cipher=self.ctx.cipher)
         log.info("member data deleted user=%s tables=%s", user_id, ",".join(sorted(counts)))

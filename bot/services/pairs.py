@@ -796,6 +796,7 @@ class PairsService(Service):
     async def space_vanished(self, space_id: int) -> None:
         """A pair space was deleted (by hand, or while Lantern was away): end the match."""
         async with self.ctx.transaction() as session:
+            await q.claim_leftover_space(session, space_id=space_id)  # gone: nothing to delete
             pair = await q.pair_for_channel(session, channel_id=space_id)
             if pair is None or pair.id is None:
                 return
@@ -818,7 +819,44 @@ class PairsService(Service):
         for pair in due:
             if await self._delete(pair):
                 deleted += 1
+        deleted += await self._delete_leftovers(now)
         return deleted + await self._delete_orphans(now)
+
+    async def keep_leftover_spaces(self, user_id: int) -> int:
+        """Before a member's pairs are erased: record each space they still hold, so retention
+        deletes it on the pair's date (the partner may read it until then); how many."""
+        async with self.ctx.transaction() as session:
+            return await q.record_leftover_spaces(session, user_id=user_id, now=self.ctx.now())
+
+    async def _delete_leftovers(self, now: datetime) -> int:
+        """Spaces whose pair was erased with a member's data (channels and threads alike), once
+        their retention period is over: each deleted once (one already gone counts)."""
+        async with self.ctx.transaction() as session:
+            due = await q.due_leftover_spaces(session, now=now)
+        deleted = 0
+        for space in due:
+            async with self.ctx.transaction() as session:
+                won = await q.claim_leftover_space(session, space_id=space.space_id)
+            if not won:
+                continue
+            failed = await self.spaces.delete(
+                space.space_id, reason="Lantern: a pair space without its pair, retention ended"
+            )
+            if failed in (SendFailure.RATE_LIMITED, SendFailure.SERVER_ERROR):
+                async with self.ctx.transaction() as session:
+                    await q.put_back_leftover_space(session, space=space)
+                log.warning(
+                    "leftover deletion postponed space=%s reason=%s", space.space_id, failed
+                )
+                continue
+            if failed is not None:
+                log.warning("leftover deletion failed space=%s reason=%s", space.space_id, failed)
+                continue
+            log.info(
+                "leftover pair space deleted guild=%s space=%s", space.guild_id, space.space_id
+            )
+            deleted += 1
+        return deleted
 
     async def _delete_orphans(self, now: datetime) -> int:
         """Pair channels no pair holds any more (a member erased their data, a creation was

@@ -236,6 +236,41 @@ async def test_a_space_left_by_a_data_deletion_is_deleted_by_retention(
     assert w.bot.get_channel(settings.pair_category_id) is not None
 
 
+async def test_a_thread_left_by_a_data_deletion_is_deleted_by_retention(
+    community: Community,
+) -> None:
+    w = await pair_world(community)
+    holder = community.guild.create_text_channel("pair-threads")
+    await w.env.settle()
+    await community.moderator.slash(
+        community.general, "pairs settings", use_threads=True, thread_channel=holder
+    )
+    pair = await w.opened()
+    assert pair.thread_id is not None and pair.channel_id is None
+    thread = next(t for t in holder.threads if t.id == pair.thread_id)
+    await w.mentor.send(thread, "so glad to meet you")
+    asked = await w.mentee.slash(community.general, "mydata delete")
+    await w.mentee.click(asked.response, label="Yes, delete everything")
+    await w.env.settle()
+    async with w.bot.database.session() as session:
+        assert await session.get(Pair, pair.id) is None  # the pair row went with the data
+    assert w.bot.get_channel(pair.thread_id) is not None  # readable for the partner a while
+    await w.env.advance_time(29 * DAY)
+    await w.bot.run_sweeps(w.env.now())
+    await w.env.settle()
+    assert w.bot.get_channel(pair.thread_id) is not None
+    await w.env.advance_time(1 * DAY + 60)
+    await w.bot.run_sweeps(w.env.now())
+    await w.bot.run_sweeps(w.env.now())  # a second sweep deletes nothing more
+    await w.env.settle()
+    assert w.bot.get_channel(pair.thread_id) is None
+    assert w.bot.get_channel(holder.id) is not None  # the channel holding the threads stays
+    deletes = [
+        r for r in w.env.http_requests if r.method == "DELETE" and r.path.endswith(f"/{thread.id}")
+    ]
+    assert len(deletes) == 1
+
+
 async def test_a_channel_left_by_a_failed_creation_is_deleted_by_retention(
     community: Community,
 ) -> None:

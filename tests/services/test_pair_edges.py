@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.db.models import Pair, PairStatus
+from bot.db.models import LeftoverSpace, Pair, PairStatus
 from bot.domain.pairs import MODERATOR_ALLOW, Grant
 from bot.services.ports import Overwrite, SendFailure, Target
 from tests.factories import onboarded
@@ -17,7 +17,9 @@ from tests.services.test_pairs import (
     GUILD,
     MENTEE,
     MENTOR,
+    OTHER_MENTEE,
     ROLE,
+    THREADS,
     _accepted,
     _open,
     _world,
@@ -152,3 +154,42 @@ async def test_orphaned_pair_channels_are_deleted_after_retention_and_nothing_el
     async with w.database.session() as session:
         row = await session.get(Pair, pair.id)
     assert row is not None and row.status == PairStatus.ACTIVE
+
+
+async def test_threads_left_by_an_erase_are_deleted_on_each_pairs_date_exactly_once(
+    world: World,
+) -> None:
+    w = await _world(world)
+    w.spaces.guilds[GUILD].thread_parents.add(THREADS)
+    await w.services.pairs.save_settings(
+        GUILD, MENTOR, {"use_threads": True, "thread_channel_id": THREADS}
+    )
+    first = await _open(w)
+    second = await _open(w, OTHER_MENTEE)
+    assert first.id is not None and first.thread_id and second.thread_id
+    await w.services.pairs.member_end(first.id, MENTEE, None)  # ends on day 0: kept to day 30
+    w.clock.advance(days=10)
+    await w.services.member_data.erase(MENTOR)  # the other pair ends now: kept to day 40
+    async with w.database.session() as session:
+        assert await session.get(Pair, first.id) is None
+    assert w.spaces.deleted == []  # the partners may read their threads a while
+    pairs = w.services.pairs
+    assert await pairs.delete_due(w.clock.advance(days=19, hours=23)) == 0
+    w.clock.advance(hours=1, minutes=1)
+    counts = await asyncio.gather(pairs.delete_due(w.clock.now), pairs.delete_due(w.clock.now))
+    assert sorted(counts) == [0, 1] and w.spaces.deleted == [first.thread_id]
+    # Discord is busy on the second's date: it is tried again on the next sweep
+    delete = w.spaces.delete
+
+    async def busy(space_id: int, *, reason: str) -> SendFailure | None:
+        return SendFailure.RATE_LIMITED
+
+    w.spaces.delete = busy  # type: ignore[method-assign]
+    assert await pairs.delete_due(w.clock.advance(days=10)) == 0
+    w.spaces.delete = delete  # type: ignore[method-assign]
+    w.spaces.vanish(second.thread_id)  # and someone deleted it by hand meanwhile: gone counts
+    assert await pairs.delete_due(w.clock.advance(minutes=5)) == 1
+    assert await pairs.delete_due(w.clock.advance(days=1)) == 0
+    assert w.spaces.deleted == [first.thread_id, second.thread_id]
+    async with w.database.session() as session:
+        assert await session.get(LeftoverSpace, second.thread_id) is None

@@ -19,6 +19,7 @@ from bot.db.models.members import (
 )
 from bot.db.models.pairs import (
     HelpCall,
+    LeftoverSpace,
     PairCategory,
     PairCheckin,
     PairCheckinAnswer,
@@ -52,6 +53,7 @@ __all__ = [
     "HelpCall",
     "IntroStatus",
     "Introduction",
+    "LeftoverSpace",
     "MatchRequest",
     "MatchingSettings",
     "MemberProfile",

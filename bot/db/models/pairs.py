@@ -65,6 +65,22 @@ class PairSpace(SQLModel, table=True):
     paused_member: str | None = Field(default=None, max_length=8)  # "mentee"/"mentor"
 
 
+class LeftoverSpace(SQLModel, table=True):
+    """A pair space (channel or thread) whose pair row is gone: recorded when a member erases
+    their data, so retention deletes it at ``delete_at`` like any ended space.
+
+    Holds no member id and nothing anyone wrote: a Discord space, its server and a date.
+    """
+
+    __tablename__ = "leftover_space"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    space_id: int = snowflake(primary_key=True)
+    guild_id: int = snowflake()
+    delete_at: datetime = timestamp(index=True)
+    recorded_at: datetime = timestamp()
+
+
 class PairCheckin(SQLModel, table=True):
     """One check-in occurrence: written (claimed) before it is sent, so it is sent once."""
 

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
     GuildSettings,
     Introduction,
+    LeftoverSpace,
     Pair,
     PairCategory,
     PairCheckin,
@@ -25,6 +27,7 @@ from bot.db.models import (
     PairStatus,
 )
 from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.domain.pairs import rhythm_from
 from bot.domain.text import fit
 
 CREATING = "creating"
@@ -33,6 +36,7 @@ NOT_ENDED = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
 
 P: Any = Pair  # column expressions on SQLModel classes confuse mypy; one alias keeps it quiet
 S: Any = PairSpace
+L: Any = LeftoverSpace
 
 
 async def _update_pair(session: AsyncSession, pair_id: int, *where: Any, **values: Any) -> bool:
@@ -141,9 +145,12 @@ async def spaces_of_guild(session: AsyncSession, *, guild_id: int) -> list[Pair]
 
 
 async def known_space_ids(session: AsyncSession, *, guild_id: int) -> set[int]:
-    """The channel and thread ids any pair of the server holds (whatever its status)."""
+    """The channel and thread ids any pair of the server holds (whatever its status), and the
+    leftover spaces already waiting for their own deletion date."""
     result = await session.execute(select(P.channel_id, P.thread_id).where(P.guild_id == guild_id))
-    return {int(space) for row in result.all() for space in row if space is not None}
+    known = {int(space) for row in result.all() for space in row if space is not None}
+    leftovers = await session.execute(select(L.space_id).where(L.guild_id == guild_id))
+    return known | {int(space) for space in leftovers.scalars()}
 
 
 async def guilds_with_pair_categories(session: AsyncSession) -> dict[int, list[int]]:
@@ -520,6 +527,65 @@ async def due_deletions(session: AsyncSession, *, now: datetime) -> list[Pair]:
         .order_by(P.id)
     )
     return list(result.scalars())
+
+
+async def record_leftover_spaces(session: AsyncSession, *, user_id: int, now: datetime) -> int:
+    """Before a member's pairs are erased: every channel or thread one of them still holds is
+    recorded to be deleted when its retention ends (the pair's ``delete_channel_at``, or the
+    server's retention period from now). A space recorded already keeps its first date."""
+    result = await session.execute(
+        select(Pair, PairSettings)
+        .outerjoin(PairSettings, PairSettings.guild_id == P.guild_id)
+        .where(or_(P.mentee_id == user_id, P.mentor_id == user_id))
+        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+    )
+    rows = []
+    for pair, pset in result.all():
+        keep = timedelta(days=rhythm_from(pset.model_dump() if pset else None).retention_days)
+        delete_at = pair.delete_channel_at or now + keep
+        for space_id in (pair.channel_id, pair.thread_id):
+            if space_id is not None:
+                rows.append(
+                    {
+                        "space_id": space_id,
+                        "guild_id": pair.guild_id,
+                        "delete_at": delete_at,
+                        "recorded_at": now,
+                    }
+                )
+    if rows:
+        dialect = session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_(LeftoverSpace.__table__).values(rows)  # type: ignore[attr-defined]
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["space_id"]))
+    return len(rows)
+
+
+async def due_leftover_spaces(session: AsyncSession, *, now: datetime) -> list[LeftoverSpace]:
+    """Leftover spaces whose retention period is over, oldest date first."""
+    result = await session.execute(
+        select(LeftoverSpace).where(L.delete_at <= now).order_by(L.delete_at, L.space_id)
+    )
+    return list(result.scalars())
+
+
+async def claim_leftover_space(session: AsyncSession, *, space_id: int) -> bool:
+    """Take a leftover space off the list; true for the one caller who did (it deletes it)."""
+    result = await session.execute(delete(LeftoverSpace).where(L.space_id == space_id))
+    return changed(result) == 1
+
+
+async def put_back_leftover_space(session: AsyncSession, *, space: LeftoverSpace) -> None:
+    """Discord could not delete a leftover space for now: the next sweep tries again."""
+    session.add(
+        LeftoverSpace(
+            space_id=space.space_id,
+            guild_id=space.guild_id,
+            delete_at=space.delete_at,
+            recorded_at=space.recorded_at,
+        )
+    )
+    await session.flush()
 
 
 async def delete_sooner(session: AsyncSession, *, pair_id: int, now: datetime) -> bool:
