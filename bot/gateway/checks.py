@@ -48,11 +48,6 @@ async def ensure_moderator(interaction: discord.Interaction[Any]) -> bool:
     return True
 
 
-def moderator_only() -> Any:
-    """Decorator: the command runs only for this server's Lantern moderators."""
-    return app_commands.check(ensure_moderator)
-
-
 def moderator_group(name: str, description: str) -> app_commands.Group:
     """A server-only command group that Discord shows to members with Manage Server; its
     commands are declared with ``moderator_command``."""
@@ -65,8 +60,10 @@ def moderator_group(name: str, description: str) -> app_commands.Group:
 
 
 async def _moderator_deferred(interaction: discord.Interaction[Any]) -> bool:
-    await ensure_moderator(interaction)
+    # Deferred first: the moderator-role check may read the database, and Discord is answered
+    # before anything waits on it (a refusal then arrives as the private follow-up).
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await ensure_moderator(interaction)
     return True
 
 
@@ -74,8 +71,8 @@ def moderator_command(name: str, group: app_commands.Group | None = None) -> Cal
     """Decorator: a moderator's slash command, in ``group`` (a ``moderator_group``) or else
     server-only at the top level and shown by Discord to members with Manage Server.
 
-    The bot re-checks that the person is one of this server's Lantern moderators, then defers
-    a private answer, so the command does its work and ``reply``s."""
+    The bot defers a private answer, then re-checks that the person is one of this server's
+    Lantern moderators, so the command does its work and ``reply``s."""
 
     def decorate(callback: Any) -> Any:
         checked = app_commands.check(_moderator_deferred)(callback)

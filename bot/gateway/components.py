@@ -12,6 +12,7 @@ import re
 import secrets
 import weakref
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
@@ -36,9 +37,11 @@ __all__ = [
     "CUSTOM_ID_PREFIX",
     "MAX_CUSTOM_ID",
     "MODAL_PREFIX",
+    "Defer",
     "LanternModal",
     "OwnedView",
     "PersistentButton",
+    "acknowledge",
     "custom_id",
     "view_of",
 ]
@@ -97,13 +100,41 @@ def services_of(interaction: discord.Interaction[Any]) -> Services:
     return services
 
 
+class Defer(Enum):
+    """How a press is acknowledged before anything waits on the database (``PersistentButton``)."""
+
+    PRIVATE = "private"
+    """"Thinking…" that only the presser sees (in a server; a DM is already private)."""
+    PUBLIC = "public"
+    """"Thinking…" in the channel; the answer is for everyone there."""
+    UPDATE = "update"
+    """Nothing shown yet: the card is edited in place, or a private follow-up is sent."""
+
+
+async def acknowledge(interaction: discord.Interaction[Any], how: Defer) -> None:
+    """Defer ``interaction`` as ``how`` says (Discord then allows 15 minutes for the answer)."""
+    if how is Defer.UPDATE:
+        await interaction.response.defer()
+    else:
+        private = how is Defer.PRIVATE and interaction.guild is not None
+        await interaction.response.defer(ephemeral=private, thinking=True)
+
+
 class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
     """A button that survives restarts: subclass it with ``template=`` (a spec's pattern).
 
     ``allowed`` says who may press it (anyone else gets a private refusal and nothing changes),
     ``handle`` does the one service call; both see the template's groups as ``self.match``.
     Any error ends in the error boundary as a kind private reply.
+
+    ``defer`` (or ``deferral`` for a choice per press) acknowledges the press before ``allowed``
+    runs, so a button whose check or work reads the database answers Discord at once even when
+    a hundred presses arrive together; ``handle`` then only follows up. ``None`` leaves the first
+    answer to ``handle`` (a modal, which cannot be deferred, or an in-place edit): such a press
+    must not wait on the database before it (``tests/e2e/test_acknowledgement.py``).
     """
+
+    defer: ClassVar[Defer | None] = None
 
     def __init__(self, item: discord.ui.Button[Any], match: re.Match[str]) -> None:
         super().__init__(item)
@@ -120,6 +151,10 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         """The bot's services."""
         return services_of(interaction)
 
+    def deferral(self) -> Defer | None:
+        """How this press is acknowledged before the checks (the class's ``defer``)."""
+        return self.defer
+
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         """Whether this person may press it; anyone by default."""
         return True
@@ -134,6 +169,9 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         try:
+            how = self.deferral()
+            if how is not None:
+                await acknowledge(interaction, how)
             if await self.allowed(interaction):
                 return True
             await self.refuse(interaction)

@@ -52,8 +52,8 @@ class RoundPreview(OwnedView):
 
 async def expired_round(interaction: discord.Interaction[Any], key: str) -> bool:
     """An expired round preview: a fresh one (who waits may have changed), moderators only."""
-    await ensure_moderator(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await ensure_moderator(interaction)
     matching = services_of(interaction).matching
     plan = await matching.preview_round(int(key))
     view = RoundPreview(matching, interaction.user.id, int(key), plan) if plan.assignments else None

@@ -9,7 +9,7 @@ import discord
 
 from bot.domain.components import INTRO, REQUEST
 from bot.domain.text import fit
-from bot.gateway.components import PersistentButton
+from bot.gateway.components import Defer, PersistentButton
 from bot.gateway.messenger import reply
 
 
@@ -17,12 +17,13 @@ class IntroButton(PersistentButton, template=INTRO):
     """Accept, Decline or Decline-and-pause; the card's state is read back through the service,
     so the buttons work after a restart."""
 
+    defer = Defer.UPDATE
+
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         mentor_id = await self.services(interaction).matching.mentor_of(int(self.match["id"]))
         return mentor_id == interaction.user.id
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer()
         matching = self.services(interaction).matching
         intro_id, action = int(self.match["id"]), self.match["action"]
         if action == "accept":
@@ -35,8 +36,9 @@ class IntroButton(PersistentButton, template=INTRO):
 class RequestButton(PersistentButton, template=REQUEST):
     """ "Find me a mentor", sent after onboarding or after a pair ends."""
 
+    defer = Defer.PUBLIC
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(thinking=True)
         text = await self.services(interaction).matching.request(
             int(self.match["guild"]), interaction.user.id
         )

@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.domain.components import CONSENT, DECLINED_ANSWERS, PAGE, PROMPTS_CHOICE, START
-from bot.gateway.components import PersistentButton
+from bot.gateway.components import Defer, PersistentButton
 from bot.gateway.messenger import reply
 from cogs.onboarding.forms import private, show, show_card
 
@@ -20,8 +20,9 @@ from cogs.onboarding.forms import private, show, show_card
 class StartButton(PersistentButton, template=START):
     """The welcome's Start: shows consent, or resumes where the member stopped."""
 
+    defer = Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         card = await self.services(interaction).onboarding.where(
             int(self.match["guild"]), interaction.user.id
         )
@@ -31,8 +32,9 @@ class StartButton(PersistentButton, template=START):
 class ConsentButton(PersistentButton, template=CONSENT):
     """I agree / No thanks on the consent card."""
 
+    defer = Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         card = await self.services(interaction).onboarding.decide_consent(
             int(self.match["guild"]), interaction.user.id, accepted=self.match["choice"] == "yes"
         )
@@ -42,8 +44,9 @@ class ConsentButton(PersistentButton, template=CONSENT):
 class DeclinedAnswersButton(PersistentButton, template=DECLINED_ANSWERS):
     """After "No thanks" with answers given: erase them, or keep them."""
 
+    defer = Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         card = await self.services(interaction).onboarding.keep_or_erase(
             int(self.match["guild"]), interaction.user.id, erase=self.match["choice"] == "erase"
         )
@@ -53,17 +56,19 @@ class DeclinedAnswersButton(PersistentButton, template=DECLINED_ANSWERS):
 class PageButton(PersistentButton, template=PAGE):
     """Continue (opens the page's form), Skip (optional pages) and Back on a page card."""
 
+    def deferral(self) -> Defer | None:
+        # Continue opens the page's form, which must be the first answer: it cannot be deferred.
+        return None if self.match["action"] == "answer" else Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         onboarding = self.services(interaction).onboarding
         guild_id, page_id = int(self.match["guild"]), self.match["page"]
         action = self.match["action"]
         if action == "answer":
-            # A modal must be the first answer, so this one is not deferred.
             await show(
                 interaction, await onboarding.open_page(guild_id, interaction.user.id, page_id)
             )
             return
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         if action == "skip":
             card = await onboarding.skip_page(guild_id, interaction.user.id, page_id)
         else:
@@ -74,8 +79,9 @@ class PageButton(PersistentButton, template=PAGE):
 class PromptsChoiceButton(PersistentButton, template=PROMPTS_CHOICE):
     """For members who declined matching: community prompts by DM, or not."""
 
+    defer = Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         said = await self.services(interaction).onboarding.choose_prompts(
             int(self.match["guild"]), interaction.user.id, wanted=self.match["choice"] == "on"
         )

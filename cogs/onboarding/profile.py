@@ -12,7 +12,13 @@ from bot.client import LanternBot
 from bot.domain import onboarding as text
 from bot.domain.components import PROFILE_EDIT
 from bot.domain.text import fit
-from bot.gateway.components import OwnedView, PersistentButton, expired_key, services_of
+from bot.gateway.components import (
+    Defer,
+    OwnedView,
+    PersistentButton,
+    expired_key,
+    services_of,
+)
 from bot.gateway.messenger import reply
 from cogs.onboarding.forms import private, show, show_card
 
@@ -47,8 +53,9 @@ class EditPageView(OwnedView):
 class ProfileEditButton(PersistentButton, template=PROFILE_EDIT):
     """'Change an answer' under the profile: the pages to pick from."""
 
+    defer = Defer.PRIVATE
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
         guild_id = int(self.match["guild"])
         shown = await self.services(interaction).onboarding.profile(guild_id, interaction.user.id)
         if not shown.pages:

@@ -33,6 +33,7 @@ class PairsCog(commands.Cog):
     ) -> None:
         """End your mentorship privately (the space becomes read-only)."""
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         pair_id = await self.pairs.pair_here(
             interaction.guild_id,
             interaction.channel_id or 0,

@@ -12,6 +12,7 @@ from bot.domain import pairs as d
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator
 from bot.gateway.components import (
+    Defer,
     LanternModal,
     OwnedView,
     PersistentButton,
@@ -29,6 +30,10 @@ class PairActionButton(PersistentButton, template=specs.PAIR_ACTION):
     def pair_id(self) -> int:
         return int(self.match["pair_id"])
 
+    def deferral(self) -> Defer | None:
+        # End opens a form, which must be the first answer: it cannot be deferred.
+        return None if self.match["action"] == "end" else Defer.PRIVATE
+
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         return await self.services(interaction).pairs.is_member(self.pair_id, interaction.user.id)
 
@@ -39,7 +44,6 @@ class PairActionButton(PersistentButton, template=specs.PAIR_ACTION):
             modal = EndReasonModal(owner_id=interaction.user.id, pair_id=self.pair_id)
             await interaction.response.send_modal(modal)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         if action == "checkin":
             text = await pairs.offer_checkin(self.pair_id)
             await reply(
@@ -58,12 +62,13 @@ class PairActionButton(PersistentButton, template=specs.PAIR_ACTION):
 class CheckinAnswerButton(PersistentButton, template=specs.CHECKIN_ANSWER):
     """One answer to a check-in. Either member may answer; a new click replaces their answer."""
 
+    defer = Defer.PRIVATE
+
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         pairs = self.services(interaction).pairs
         return await pairs.may_answer_checkin(int(self.match["checkin_id"]), interaction.user.id)
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.services(interaction).pairs.answer_checkin(
             int(self.match["checkin_id"]), interaction.user.id, self.match["answer"]
         )
@@ -72,6 +77,8 @@ class CheckinAnswerButton(PersistentButton, template=specs.CHECKIN_ANSWER):
 
 class CaseButton(PersistentButton, template=specs.CASE):
     """Acknowledge or Resolve a report or call for help: moderators only, re-checked on click."""
+
+    defer = Defer.PRIVATE
 
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         return isinstance(interaction.user, discord.Member) and await is_moderator(
@@ -82,7 +89,6 @@ class CaseButton(PersistentButton, template=specs.CASE):
         await send_private(interaction, "Only this server's moderators can work reports.")
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self.services(interaction).moderation.work_case(
             interaction.guild_id or 0,
             interaction.user.id,

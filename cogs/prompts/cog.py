@@ -21,7 +21,7 @@ from bot.domain.prompt_io import MAX_IMPORT_BYTES
 from bot.domain.prompts import MAX_FOLLOW_UP, MAX_TEXT
 from bot.domain.text import fit
 from bot.gateway.boundary import send_private
-from bot.gateway.checks import is_moderator, moderator_command, moderator_group, moderator_only
+from bot.gateway.checks import is_moderator, moderator_command, moderator_group
 from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
 from bot.gateway.messenger import reply
 
@@ -170,8 +170,7 @@ class PromptsCog(commands.Cog):
         for chunk in chunks:
             await reply(interaction, chunk)
 
-    @prompts.command(name="preview")
-    @moderator_only()
+    @moderator_command("preview", prompts)
     @app_commands.autocomplete(prompt=prompt_autocomplete)
     async def prompts_preview(
         self, interaction: discord.Interaction[Any], prompt: PromptKey

@@ -10,7 +10,7 @@ import discord
 from bot.domain.components import REFLECT, SHARE, SUGGESTION
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator
-from bot.gateway.components import PersistentButton
+from bot.gateway.components import Defer, PersistentButton
 from bot.gateway.messenger import reply
 from cogs.prompts.reflections import ReflectModal, ShareModal
 
@@ -58,6 +58,8 @@ class ShareButton(PersistentButton, template=SHARE):
 class SuggestionButton(PersistentButton, template=SUGGESTION):
     """Approve or decline a member's suggested prompt (moderators only, decided once)."""
 
+    defer = Defer.UPDATE
+
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         return isinstance(interaction.user, discord.Member) and await is_moderator(
             self.services(interaction), interaction.user
@@ -67,7 +69,6 @@ class SuggestionButton(PersistentButton, template=SUGGESTION):
         await send_private(interaction, "Only this server's moderators can decide suggestions.")
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.defer(ephemeral=True)
         text = await self.services(interaction).prompts.decide_suggestion(
             interaction.guild_id or 0,
             interaction.user.id,

@@ -106,11 +106,13 @@ class JournalView(OwnedView):
         return self
 
     async def turn_to(self, interaction: discord.Interaction[Any], number: int) -> None:
-        """Show page ``number`` in place."""
+        """Show page ``number`` in place (acknowledged first: the page is read from the
+        database)."""
+        await interaction.response.defer()
         page = await services_of(interaction).reflections.journal(
             self.guild_id, self.owner_id, area=self.area, page=number
         )
-        await interaction.response.edit_message(content=fit(page.text), view=self.show(page))
+        await interaction.edit_original_response(content=fit(page.text), view=self.show(page))
 
 
 class _Turn(discord.ui.Button[JournalView]):

@@ -36,4 +36,5 @@ async def test_a_card_whose_introduction_is_gone_says_it_expired(world: Matchabl
     async with env.bot.database.session() as session:
         await session.execute(delete(Introduction))
     result = await world.mentor_a.user.click(card, label="Accept")
-    assert "expired" in result.response.content
+    (said,) = result.followups  # acknowledged first (the card is read back), then told privately
+    assert said.ephemeral and "expired" in said.content

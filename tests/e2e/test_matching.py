@@ -166,8 +166,8 @@ async def test_only_the_introduced_mentor_may_click(world: Matchable) -> None:
     card = threads[0].last_message
     assert card is not None and f"<@{world.mentor_a.id}>" in card.content
     result = await keeper.click(card, label="Accept")
-    assert result.ephemeral
-    assert "belongs to someone else" in result.response.content
+    (said,) = result.followups  # acknowledged first (the card is read back), then told privately
+    assert said.ephemeral and "belongs to someone else" in said.content
     assert await _count(env, Pair) == 0
     await world.mentor_a.click(card, label="Accept")
     assert await _count(env, Pair) == 1
