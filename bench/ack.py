@@ -28,6 +28,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -42,7 +43,7 @@ import simcord
 import simcord.http as simcord_http
 from sqlalchemy import text
 
-from bot.client import LanternBot, create_bot
+from bot.client import LanternBot, create_bot, open_database
 from bot.config import Config, DatabaseSection, SchedulerSection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
@@ -52,6 +53,7 @@ from tests.factories import accepted_pair, onboarded
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DAY = 24 * 3600
+_DEFERRALS = (5, 6)  # DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE
 # What a burst is made of: kind → share of the burst.
 MIX: dict[str, float] = {
     "/match request": 0.20,
@@ -83,6 +85,7 @@ class Clock:
     acked: dict[int, float] = field(default_factory=dict)
     answered: dict[int, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
+    all_answered: asyncio.Future[None] = field(default_factory=asyncio.Future)
 
     def emit(self, backend: Any, event: str, payload: dict[str, Any]) -> None:
         interaction_id = int(payload["id"])
@@ -96,23 +99,23 @@ class Clock:
         if method == "POST" and len(parts) > 4 and parts[-4] == "interactions":
             self.acked.setdefault(int(parts[-3]), time.perf_counter())
 
-    def on_request(self, method: str, path: str) -> None:
-        """simcord serves a request: an acknowledgement (``--inline-http``) or a later reply."""
+    def on_request(self, method: str, path: str, body: Any) -> None:
+        """simcord serves a request: an acknowledgement (``--inline-http``) or an answer (a
+        follow-up or an edit on the interaction's token, or a callback that is not a defer)."""
         now = time.perf_counter()
         parts = path.strip("/").split("/")
-        if method == "POST" and len(parts) == 4 and parts[0] == "interactions":
+        callback = method == "POST" and len(parts) == 4 and parts[0] == "interactions"
+        if callback:
             self.acked.setdefault(int(parts[1]), now)
-        for part in parts[1:3]:
-            if part in self.tokens:
-                self.answered[self.tokens[part]] = now
+        deferral = callback and isinstance(body, dict) and body.get("type") in _DEFERRALS
+        token = parts[2] if len(parts) > 2 else ""
+        if token in self.tokens and not deferral:
+            self.answered[self.tokens[token]] = now
+            if len(self.answered) == len(self.tokens) and not self.all_answered.done():
+                self.all_answered.set_result(None)
 
 
-class _NoClock(Clock):
-    def on_issue(self, method: str, url: str) -> None:
-        return None
-
-
-_CURRENT: Clock = _NoClock()
+_CURRENT: Clock | None = None
 
 
 class _StampedLog(list):  # type: ignore[type-arg]
@@ -123,7 +126,7 @@ class _StampedLog(list):  # type: ignore[type-arg]
         self.clock = clock
 
     def append(self, entry: Any) -> None:
-        self.clock.on_request(entry.method, entry.path)
+        self.clock.on_request(entry.method, entry.path, entry.json)
         super().append(entry)
 
 
@@ -146,7 +149,8 @@ def network_turn() -> Iterator[None]:
 
     def turned(original: Any) -> Any:
         async def request(self: Any, route: Any, *args: Any, **kwargs: Any) -> Any:
-            _CURRENT.on_issue(route.method, route.url)
+            if _CURRENT is not None:
+                _CURRENT.on_issue(route.method, route.url)
             await _InFlight()
             return await original(self, route, *args, **kwargs)
 
@@ -221,7 +225,8 @@ async def build_world(env: simcord.Env, members: int, mentors: int, pairs: int) 
             reasons=["You both chose identity exploration"],
         )
         paired.append((mentee, mentor, pair_id))
-    await in_bot(env, *(bot.services.pairs.open_space(pair_id) for _, _, pair_id in paired))
+    for _, _, pair_id in paired:  # one at a time: building the world is not the benchmark
+        await in_bot(env, bot.services.pairs.open_space(pair_id))
     await env.advance_time(15 * DAY)
     await in_bot(env, bot.services.pairs.checkins_due(env.now()))
     spaces = {h.id: h for h in guild.channels.values()}
@@ -283,8 +288,21 @@ async def deliver_at_once(
     assert len(captured) == len(operations) and not any(r.acknowledged for r in results)
     for event, payload in captured:
         clock.emit(backend, event, payload)
+    # Wait for every answer before settling: simcord's settle scans every task and view each
+    # turn, which on a hundred live interactions takes most of the loop's time from the bot.
+    loop = asyncio.get_running_loop()
+    give_up = threading.Timer(600, loop.call_soon_threadsafe, (_give_up, clock.all_answered))
+    give_up.start()
+    await clock.all_answered
+    give_up.cancel()
     await env.settle()
     return results
+
+
+def _give_up(answered: asyncio.Future[None]) -> None:
+    """Ten real minutes without every answer: settle anyway (the figures say who is missing)."""
+    if not answered.done():
+        answered.set_result(None)
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -311,12 +329,15 @@ async def run(
     pairs: int,
     *,
     inline_http: bool = False,
+    pool: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    pool = pool or {}
     with tempfile.TemporaryDirectory(prefix="lantern-ack-") as tmp:
         url, options, schema = await _database_url(db, pg_url, tmp)
         try:
+            section = DatabaseSection(url=url, **pool)
             config = Config(
-                database=DatabaseSection(url=url),
+                database=section,
                 scheduler=SchedulerSection(enabled=False),
                 source="<bench>",
             )
@@ -326,9 +347,11 @@ async def run(
             setup = Database(create_engine(url, **options))
             await setup.create_all()
             await setup.dispose()
-            database = Database(create_engine(url, **options))
+            database = open_database(section, **options)  # as create_bot opens it
             bot = create_bot(config, database=database, cipher=cipher)
-            async with simcord.run(bot, settle_timeout=600) as env:
+            # A settle waits for every timer due before its deadline, asyncpg's timeouts
+            # (60 s) included: a deadline below them lets it return as soon as the bot is idle.
+            async with simcord.run(bot, settle_timeout=20) as env:
                 world = await build_world(env, members, mentors, pairs)
                 plan = plan_burst(world, burst)
                 clock = Clock()
@@ -341,7 +364,7 @@ async def run(
                 with nullcontext() if inline_http else network_turn():
                     results = await deliver_at_once(env, clock, [op for _, op in plan])
                 wall = time.perf_counter() - started
-                _CURRENT = _NoClock()
+                _CURRENT = None
                 unanswered = sum(1 for r in results if not r.acknowledged)
                 acks: dict[str, list[float]] = {}
                 done: dict[str, list[float]] = {}
@@ -373,6 +396,7 @@ async def run(
         "bot_errors": errors,
         "burst_wall_s": round(wall, 2),
         "http": "inline" if inline_http else "one loop turn per request",
+        "pool": {"size": section.pool_size, "max_overflow": section.pool_max_overflow},
     }
 
 
@@ -384,6 +408,8 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=200, help="members, mentors included")
     parser.add_argument("--mentors", type=int, default=60)
     parser.add_argument("--pairs", type=int, default=20, help="open pair spaces with a check-in")
+    parser.add_argument("--pool-size", type=int, help="[database] pool_size (default: its default)")
+    parser.add_argument("--max-overflow", type=int, help="[database] pool_max_overflow")
     parser.add_argument(
         "--inline-http",
         action="store_true",
@@ -401,6 +427,14 @@ def main() -> int:
             args.mentors,
             args.pairs,
             inline_http=args.inline_http,
+            pool={
+                key: value
+                for key, value in (
+                    ("pool_size", args.pool_size),
+                    ("pool_max_overflow", args.max_overflow),
+                )
+                if value is not None
+            },
         )
     )
     if args.json:
@@ -410,7 +444,8 @@ def main() -> int:
         f"{result['db']}: {result['burst']} interactions at once, {result['members']} members "
         f"({result['mentors']} mentors), {result['pairs']} pairs; burst handled in "
         f"{result['burst_wall_s']} s; unacknowledged {result['unacknowledged']}, "
-        f"bot errors {result['bot_errors']}"
+        f"bot errors {result['bot_errors']}; pool {result['pool']['size']}"
+        f"+{result['pool']['max_overflow']}"
     )
     overall = result["overall"]
     header = f"{'kind':>18} {'n':>4} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}"

@@ -12,9 +12,9 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.config import Config
+from bot.config import Config, DatabaseSection
 from bot.crypto import Cipher, load_cipher
-from bot.db.engine import Database, create_engine
+from bot.db.engine import Database, PoolSettings, create_engine
 from bot.errors import ExpiredComponentError
 from bot.gateway.boundary import LanternTree, report_interaction_error, send_private
 from bot.gateway.channels import DiscordSpaces
@@ -305,6 +305,24 @@ class LanternBot(commands.AutoShardedBot):
             await self.database.dispose()
 
 
+def open_database(section: DatabaseSection, **engine_options: Any) -> Database:
+    """The database ``[database]`` describes (its URL, SQLite busy timeout, pool sizes)."""
+    pool = PoolSettings(
+        size=section.pool_size,
+        max_overflow=section.pool_max_overflow,
+        timeout_seconds=section.pool_timeout_seconds,
+    )
+    return Database(
+        create_engine(
+            section.url,
+            busy_timeout_ms=section.sqlite_busy_timeout_ms,
+            echo=section.echo,
+            pool=pool,
+            **engine_options,
+        )
+    )
+
+
 def create_bot(
     config: Config,
     *,
@@ -316,13 +334,7 @@ def create_bot(
     """Build an unstarted Lantern bot. Tests and the demo inject their own database (and may
     inject the DM fan-out's sender)."""
     if database is None:
-        database = Database(
-            create_engine(
-                config.database.url,
-                busy_timeout_ms=config.database.sqlite_busy_timeout_ms,
-                echo=config.database.echo,
-            )
-        )
+        database = open_database(config.database)
     if cipher is None:
         cipher = load_cipher(
             [k.get_secret_value() for k in config.data_keys], config.security.key_file

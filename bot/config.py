@@ -100,6 +100,12 @@ class BotSection(_Section):
 class DatabaseSection(_Section):
     url: DatabaseUrl = "sqlite+aiosqlite:///var/lantern.db"
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
+    # Connections this process keeps open, and how many more a burst may open for a while.
+    # Every process counts against PostgreSQL's max_connections (100 by default).
+    pool_size: int = Field(default=10, ge=1, le=200)
+    pool_max_overflow: int = Field(default=10, ge=0, le=200)
+    # How long work waits for a free connection before the member is told "try again soon".
+    pool_timeout_seconds: int = Field(default=30, ge=1, le=600)
     echo: bool = False
     migrate_on_start: bool = True
 

@@ -6,6 +6,7 @@ import fcntl
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,15 @@ def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
         cursor.close()
 
 
+@dataclass(frozen=True)
+class PoolSettings:
+    """The connection pool of one process (``[database] pool_*``)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 30
+
+
 def _create_private_file(path: Path) -> None:
     """Create the SQLite file (and its folder) readable by the owner only, if they are new.
 
@@ -63,13 +73,24 @@ def _create_private_file(path: Path) -> None:
 
 
 def create_engine(
-    url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, **kwargs: Any
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    echo: bool = False,
+    pool: PoolSettings | None = None,
+    **kwargs: Any,
 ) -> AsyncEngine:
-    """Build the async engine for ``url``: SQLite gets WAL and a busy timeout."""
+    """Build the async engine for ``url``: SQLite gets WAL and a busy timeout; ``pool`` sizes
+    the connection pool (SQLAlchemy's defaults without it)."""
     parsed = make_url(url)
+    memory = parsed.get_backend_name() == "sqlite" and parsed.database in ("", None, ":memory:")
+    if pool is not None and not memory:
+        kwargs.setdefault("pool_size", pool.size)
+        kwargs.setdefault("max_overflow", pool.max_overflow)
+        kwargs.setdefault("pool_timeout", pool.timeout_seconds)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:":
+        if not memory:
             _create_private_file(Path(database))
         else:
             kwargs.setdefault("poolclass", StaticPool)

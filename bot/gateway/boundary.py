@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 from typing import Any
 
 import discord
@@ -46,6 +47,10 @@ def _is_database_trouble(error: BaseException) -> bool:
         if "sqlite" in type(error.orig).__module__:
             return any(marker in text for marker in _TRANSIENT_SQLITE)
         return True
+    if isinstance(error, sqlite3.OperationalError):
+        # Raised as it is (not wrapped by SQLAlchemy) when the write lock a savepoint takes
+        # first (bot/db/engine.py) is still busy after the busy timeout.
+        return any(marker in str(error) for marker in _TRANSIENT_SQLITE)
     name = type(error).__module__
     return name.startswith("asyncpg") and "Connection" in type(error).__name__
 

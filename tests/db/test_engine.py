@@ -6,7 +6,7 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.db.engine import Database, create_engine
+from bot.db.engine import Database, PoolSettings, create_engine
 
 
 async def test_a_new_sqlite_file_and_folder_are_private_to_the_owner(tmp_path: Path) -> None:
@@ -44,3 +44,16 @@ async def test_a_savepoints_writes_roll_back_with_their_transaction(database: Da
     async with database.session() as session:
         count = (await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one()
     assert count == 0
+
+
+async def test_the_pool_is_sized_as_configured(tmp_path: Path) -> None:
+    pool = PoolSettings(size=3, max_overflow=7, timeout_seconds=4)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", pool=pool)
+    try:
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 7)  # type: ignore[attr-defined]
+        assert engine.pool._timeout == 4  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+    memory = create_engine("sqlite+aiosqlite://", pool=pool)  # one shared connection
+    assert type(memory.pool).__name__ == "StaticPool"
+    await memory.dispose()

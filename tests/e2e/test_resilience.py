@@ -18,6 +18,7 @@ from bot.db.engine import Database
 from bot.db.queries.setup import get_guild_settings
 from tests.conftest import make_database
 from tests.e2e.conftest import Community
+from tests.factories import onboarded
 
 
 @pytest.fixture
@@ -74,3 +75,28 @@ async def test_locked_database_is_temporarily_unavailable_then_recovers(
     # The second, successful run reused what the failed one created: no duplicates.
     names = [c for c in community.guild.channels if c == "lantern-alerts"]
     assert len(names) == 1
+
+
+async def test_a_write_kept_waiting_by_the_sqlite_lock_is_temporarily_unavailable(
+    community: Community, database_url: str, backend_name: str
+) -> None:
+    """The savepoint's own ``BEGIN IMMEDIATE`` (bot/db/engine.py) fails with sqlite3's error,
+    not SQLAlchemy's: it is database trouble too, not "something went wrong"."""
+    if backend_name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    bot = community.env.bot
+    member = community.member
+    now = community.env.now()
+    guild_id = community.guild.id
+    await onboarded(bot.database, bot.cipher, guild_id=guild_id, user_id=member.id, now=now)
+    locker = _lock_sqlite(database_url)
+    try:
+        result = await member.slash(community.general, "match request")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert result.ephemeral
+    assert "temporarily unavailable" in result.response.content
+    simcord.assert_error(community.env, sqlite3.OperationalError, contains="database is locked")
+    again = await member.slash(community.general, "match request")
+    assert "temporarily unavailable" not in again.response.content

@@ -17,6 +17,7 @@ def test_example_config_parses() -> None:
     config = load_config(ROOT / "config.example.toml", env={})
     assert config.database.url.startswith("sqlite+aiosqlite://")
     assert config.token is None
+    assert (config.database.pool_size, config.database.pool_max_overflow) == (10, 10)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,8 @@ def test_example_config_parses() -> None:
         ("[ratelimit]\nredis_url = 'localhost'\n", "[ratelimit] redis_url", "redis://"),
         ("[ratelimit]\nrate_per_s = 60\n", "[ratelimit] rate_per_s", "less than or equal to 50"),
         ("[metrics]\nport = 70000\n", "[metrics] port", "less than or equal"),
+        ("[database]\npool_size = 0\n", "[database] pool_size", "greater than or equal"),
+        ("[database]\npool_max_overflow = -1\n", "pool_max_overflow", "greater than or equal"),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_field(
