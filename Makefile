@@ -57,6 +57,7 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+	@echo "== bench/ack.py --db postgresql"; $(BIN)/python bench/ack.py --db postgresql --pg-url "$(PG_URL)"
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
