@@ -78,6 +78,7 @@ class WordsModal(LanternModal):
         self.share = share
         self.words: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label="Shown without your name" if share else "Moderators won't see this",
+            custom_id="words",
             style=discord.TextStyle.paragraph,
             max_length=d.MAX_WORDS,
             placeholder="What went well, what could be better…",
