@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,7 +151,7 @@ def _feedback(counts: Counts) -> tuple[list[Panel], tuple[str, ...]]:
         "Would recommend mentoring here",
         tuple(cell(label, counts.recommend.get(key, 0)) for key, label in RECOMMEND.items()),
     )
-    words = tuple(sorted(counts.words, key=str.casefold))[:MAX_WORDS_SHOWN]
+    words = tuple(itertools.islice(sorted(counts.words, key=str.casefold), MAX_WORDS_SHOWN))
     return [helpful, recommend], words
 
 

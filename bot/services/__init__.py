@@ -90,8 +90,10 @@ def build_services(
     feedback = FeedbackService(ctx)
     insights = InsightsService(ctx)
 
-    ctx.events.on_pair_ended(matching.pair_ended)
+    # Feedback first: the member is asked about the mentorship that ended before being offered
+    # a new one.
     ctx.events.on_pair_ended(feedback.pair_ended)
+    ctx.events.on_pair_ended(matching.pair_ended)
 
     return Services(
         ctx=ctx,

@@ -10,7 +10,7 @@ from bot.db.models import FeedbackStatus, MentorshipFeedback
 from bot.db.queries import insights as q
 from bot.domain import feedback as d
 from bot.domain.components import Reply
-from bot.domain.text import clean_input
+from bot.domain.text import clean_input, fit
 from bot.errors import UserFacingError
 from bot.services.context import Service
 from bot.services.events import PairEnded
@@ -117,7 +117,7 @@ class FeedbackService(Service):
     async def words(self, feedback_id: int, user_id: int, text: str, *, share: bool) -> str:
         """Save the member's optional words (shared with moderators or kept), closing the
         card; what to answer."""
-        words = clean_input(text)[: d.MAX_WORDS].strip()
+        words = fit(clean_input(text), d.MAX_WORDS)
         if not words:
             return d.WORDS_EMPTY
         row = await self._row(feedback_id)
