@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+import textwrap
 from typing import Any
 
 from bot.domain.insights import Insights, Panel
@@ -16,11 +17,15 @@ _BAR = "#5b8def"
 _SMALL = "#c9d6f5"
 
 
+def _wrapped(text: str, width: int = 70) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
 def _draw_panel(ax: Any, panel: Panel) -> None:
     ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
     if not panel.cells:
         ax.axis("off")
-        ax.text(0, 0.5, panel.note, fontsize=8, wrap=True, va="center", transform=ax.transAxes)
+        ax.text(0, 0.5, _wrapped(panel.note), fontsize=8, va="center", transform=ax.transAxes)
         return
     labels = [c.label for c in panel.cells][::-1]
     bars = [c.bar for c in panel.cells][::-1]
@@ -36,7 +41,7 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     if panel.note:
-        ax.set_xlabel(panel.note, fontsize=6.5, wrap=True)
+        ax.set_xlabel(_wrapped(panel.note), fontsize=6.5)
 
 
 def render_png(insights: Insights) -> bytes:
@@ -55,8 +60,8 @@ def render_png(insights: Insights) -> bytes:
             _draw_panel(ax, insights.panels[index])
         else:
             ax.axis("off")
-    figure.text(0.01, 0.005, "\n".join(insights.notes), fontsize=7, wrap=True)
-    figure.tight_layout(rect=(0, 0.04, 1, 0.96))
+    figure.text(0.01, 0.005, "\n".join(_wrapped(n, 150) for n in insights.notes), fontsize=7)
+    figure.subplots_adjust(left=0.2, right=0.97, top=0.93, bottom=0.08, wspace=0.6, hspace=0.9)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
