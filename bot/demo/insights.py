@@ -18,7 +18,7 @@ def _card(actor: simcord.MemberActor) -> Any:
         if any(
             getattr(c, "custom_id", "").startswith("lantern:feedback:")
             for row in message.components
-            for c in row.children
+            for c in getattr(row, "children", ())
         ):
             return message
     raise RuntimeError("the pair's ending should have sent a feedback card")
