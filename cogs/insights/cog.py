@@ -8,16 +8,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.insights import DEFAULT_PERIOD, PERIODS, csv_text, summary_text
+from bot.domain.insights import DEFAULT_PERIOD, PERIODS, Insights, csv_text, summary_text
 from bot.gateway.charts import chart
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
 
 PERIOD_CHOICES = [app_commands.Choice(name=label, value=key) for key, (label, _) in PERIODS.items()]
-
-
-def _period(choice: app_commands.Choice[str] | None) -> str:
-    return choice.value if choice is not None else DEFAULT_PERIOD
 
 
 class InsightsCog(commands.Cog):
@@ -31,6 +27,14 @@ class InsightsCog(commands.Cog):
         self.bot = bot
         self.service = bot.services.insights
 
+    async def _figures(
+        self, interaction: discord.Interaction[LanternBot], period: app_commands.Choice[str] | None
+    ) -> Insights:
+        assert interaction.guild_id is not None
+        return await self.service.insights(
+            interaction.guild_id, interaction.user.id, period.value if period else DEFAULT_PERIOD
+        )
+
     @moderator_command("chart", insights_group)
     @app_commands.describe(period="Which days to count (the default is the last 30 days)")
     @app_commands.choices(period=PERIOD_CHOICES)
@@ -40,10 +44,7 @@ class InsightsCog(commands.Cog):
         period: app_commands.Choice[str] | None = None,
     ) -> None:
         """A chart of onboarding, matching, pairs, prompts and feedback (totals only)."""
-        assert interaction.guild_id is not None
-        figures = await self.service.insights(
-            interaction.guild_id, interaction.user.id, _period(period)
-        )
+        figures = await self._figures(interaction, period)
         png = await chart(figures)
         await reply(interaction, summary_text(figures), file=("insights.png", png))
 
@@ -56,10 +57,7 @@ class InsightsCog(commands.Cog):
         period: app_commands.Choice[str] | None = None,
     ) -> None:
         """The same totals as a CSV file (same privacy rules as the chart)."""
-        assert interaction.guild_id is not None
-        figures = await self.service.insights(
-            interaction.guild_id, interaction.user.id, _period(period)
-        )
+        figures = await self._figures(interaction, period)
         await reply(
             interaction,
             f"Program insights for {figures.period}, as a CSV file (totals only, nobody named).",

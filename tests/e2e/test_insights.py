@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.db.models import MentorshipFeedback
 from bot.domain import feedback as d
+from bot.domain.components import EXPIRED_FORM
 from tests.e2e.conftest import Community, assert_members_cannot_run, close_dms
 from tests.e2e.pairs_helpers import pair_world
 from tests.e2e.races import at_once
@@ -43,35 +44,25 @@ async def test_feedback_after_an_ending_once_privately_and_after_a_restart(
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
-    shown = await w.mentee.slash(handle, "pair end")
-    await w.mentee.click(shown.response.message, label="Yes, end the mentorship")
-    await w.env.settle()
+    handle = await w.end_as(w.mentee, await w.opened())
     (mentee_card,) = _cards(w.mentee)
     (mentor_card,) = _cards(w.mentor)
     assert "How helpful" in mentor_card.content and "partner never sees" in mentor_card.content
     # A double click delivered at once: one answer, and the card moves on once.
-    await at_once(
+    clicks = await at_once(
         w.env,
         lambda: w.mentor.user.click(mentor_card, label="4"),
         lambda: w.mentor.user.click(mentor_card, label="2"),
     )
-    rows = await _rows(w.bot)
-    assert rows[w.mentor.id].helpful in (2, 4)
-    mentor_card = _cards(w.mentor)[0]
-    assert d.RECOMMEND_QUESTION in (
-        w.mentor.user.dm_channel.history()[-1].content + mentor_card.content
-    )
+    assert sum(d.ALREADY in _said(click) for click in clicks) == 1
+    assert (await _rows(w.bot))[w.mentor.id].helpful in (2, 4)
+    assert _same(w.mentor, mentor_card.id).content == d.RECOMMEND_QUESTION
     # Lantern restarts; the card's buttons still work.
     await w.env.restart_bot(bot_factory())
     await w.env.settle()
-    card = w.mentor.user.dm_channel.history()
-    current = next(m for m in reversed(card) if d.RECOMMEND_QUESTION in m.content)
-    await w.mentor.user.click(current, label="Yes")
-    current = next(
-        m for m in reversed(w.mentor.user.dm_channel.history()) if d.WORDS_QUESTION in m.content
-    )
+    await w.mentor.user.click(_same(w.mentor, mentor_card.id), label="Yes")
+    current = _same(w.mentor, mentor_card.id)
+    assert current.content == d.WORDS_QUESTION
     opened = await w.mentor.user.click(current, label="Add words moderators may read")
     assert opened.modal is not None
     await w.mentor.user.submit_modal(opened, {"words": "Patient, kind @everyone"})
@@ -79,21 +70,47 @@ async def test_feedback_after_an_ending_once_privately_and_after_a_restart(
     rows = await _rows(w.bot)
     assert rows[w.mentor.id].recommend == "yes" and rows[w.mentor.id].share_words
     assert rows[w.mentor.id].status == "done"
-    thanks = next(m for m in w.mentor.user.dm_channel.history() if m.id == current.id)
+    thanks = _same(w.mentor, mentor_card.id)
     assert thanks.content == d.WORDS_SAVED_SHARED and not thanks.components
-    # The partner never saw any of it: their DMs hold only their own card and the ending.
+    # The partner never saw any of it: only their own card, still at its first question.
     partner = " ".join(m.content for m in w.mentee.user.dm_channel.history())
-    assert "Patient" not in partner and "recommend" not in partner.lower().replace(
-        d.RECOMMEND_QUESTION.lower(), ""
-    )
+    for secret in ("Patient", d.RECOMMEND_QUESTION, d.WORDS_QUESTION, d.WORDS_SAVED_SHARED):
+        assert secret not in partner
     assert "Patient" not in " ".join(m.content for m in handle.history())
-    assert len(_cards(w.mentee)) == 1 and mentee_card.id == _cards(w.mentee)[0].id
-    # A card left a month is closed, and says so kindly; nothing is recorded.
+    assert [c.id for c in _cards(w.mentee)] == [mentee_card.id]
+
+
+async def test_a_words_form_across_a_restart_and_an_old_card_close_kindly(
+    community: Community, bot_factory: Any
+) -> None:
+    w = await pair_world(community)
+    await w.end_as(w.mentor, await w.opened())
+    (card,) = _cards(w.mentee)
+    await w.mentee.user.click(card, label="3")
+    await w.mentee.user.click(_same(w.mentee, card.id), label="No")
+    opened = await w.mentee.user.click(_same(w.mentee, card.id), label="Add words kept just for me")
+    await w.env.restart_bot(bot_factory())
+    late = await w.mentee.user.submit_modal(opened, {"words": "lost?"})
+    said = _said(late)
+    assert said.startswith(EXPIRED_FORM) and d.WORDS_QUESTION in said
+    assert (await _rows(w.bot))[w.mentee.id].words_enc is None, "nothing in it was saved"
+    # A card left a month is closed, and says so kindly; nothing more is recorded.
     await w.env.advance_time(31 * 24 * 3600)
-    await w.mentee.user.click(mentee_card, label="5")
-    closed = next(m for m in w.mentee.user.dm_channel.history() if m.id == mentee_card.id)
+    await w.mentee.user.click(_same(w.mentee, card.id), label="Finish")
+    closed = _same(w.mentee, card.id)
     assert closed.content == d.CLOSED and not closed.components
-    assert (await _rows(w.bot))[w.mentee.id].helpful is None
+    assert (await _rows(w.bot))[w.mentee.id].status == "asked"
+
+
+def _same(member: simcord.MemberActor, message_id: int) -> Any:
+    """A DM as it reads now (feedback cards are edited in place)."""
+    return next(m for m in member.user.dm_channel.history() if m.id == message_id)
+
+
+def _said(result: Any) -> str:
+    texts = [getattr(result.response, "content", "") or ""]
+    texts += [getattr(f, "content", "") or "" for f in result.followups or []]
+    return " ".join(texts)
 
 
 async def test_closed_dms_lose_nothing_and_tell_nobody(community: Community) -> None:

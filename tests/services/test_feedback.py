@@ -145,12 +145,17 @@ async def test_answers_once_in_order_and_the_partner_sees_nothing(world: World) 
     assert not changed and card.text == d.CLOSED
 
 
-async def test_skip_and_finish_and_an_old_card_closes(world: World) -> None:
-    pair_id = await _pair(world)
-    await world.services.pairs.member_end(pair_id, MENTEE, None)
-    feedback = world.services.feedback
+async def _ended(world: World) -> tuple[int, int]:
+    """A pair the mentee ended: the mentee's and the mentor's feedback cards."""
+    await world.services.pairs.member_end(await _pair(world), MENTEE, None)
     (mentee_card,) = _cards(world, MENTEE)
     (mentor_card,) = _cards(world, MENTOR)
+    return mentee_card, mentor_card
+
+
+async def test_skip_and_finish_and_an_old_card_closes(world: World) -> None:
+    mentee_card, mentor_card = await _ended(world)
+    feedback = world.services.feedback
     changed, card = await feedback.answer(mentee_card, MENTEE, "helpful", "skip")
     assert changed and card.text == d.RECOMMEND_QUESTION
     changed, card = await feedback.answer(mentee_card, MENTEE, "recommend", "skip")
@@ -163,11 +168,8 @@ async def test_skip_and_finish_and_an_old_card_closes(world: World) -> None:
 
 
 async def test_export_shows_own_answers_and_erase_removes_them(world: World) -> None:
-    pair_id = await _pair(world)
-    await world.services.pairs.member_end(pair_id, MENTEE, None)
+    mentee_card, mentor_card = await _ended(world)
     feedback = world.services.feedback
-    (mentor_card,) = _cards(world, MENTOR)
-    (mentee_card,) = _cards(world, MENTEE)
     await feedback.answer(mentor_card, MENTOR, "helpful", "5")
     await feedback.answer(mentor_card, MENTOR, "recommend", "no")
     await feedback.words(mentor_card, MENTOR, "Only mine", share=False)
