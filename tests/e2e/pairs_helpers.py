@@ -51,12 +51,24 @@ async def in_bot(env: simcord.Env, *work: Coroutine[Any, Any, Any]) -> None:
 
 
 async def give_profile(
-    bot: LanternBot, guild_id: int, user_id: int, answers: dict[str, Any]
+    bot: LanternBot,
+    guild_id: int,
+    user_id: int,
+    answers: dict[str, Any],
+    *,
+    completed: bool = False,
 ) -> None:
-    """Consent and questionnaire answers, as onboarding would save them."""
+    """Consent and questionnaire answers, as onboarding would save them; ``completed`` also
+    marks onboarding finished."""
     async with bot.database.session() as session:
         await add_member(
-            session, bot.cipher, guild_id=guild_id, user_id=user_id, answers=answers, now=bot.now()
+            session,
+            bot.cipher,
+            guild_id=guild_id,
+            user_id=user_id,
+            answers=answers,
+            now=bot.now(),
+            completed=completed,
         )
 
 
