@@ -32,6 +32,7 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -177,8 +178,30 @@ async def seed(  # type: ignore[no-untyped-def]
     )
 
 
-async def run(recipients: int, known_dm: bool) -> dict[str, object]:
+def start_fake_discord() -> tuple[multiprocessing.process.BaseProcess, int]:
+    """The fake Discord in a process of its own (its CPU is not counted); it and its port."""
+    ctx = multiprocessing.get_context("spawn")
+    ports: multiprocessing.Queue[int] = ctx.Queue()
+    server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
+    server.start()
+    return server, ports.get(timeout=30)
+
+
+async def served_by_fake_discord(port: int) -> dict[str, Any]:
+    """The fake Discord's own count of what it served, with the requests a second it saw."""
     import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"http://127.0.0.1:{port}/stats") as response,
+    ):
+        stats: dict[str, Any] = await response.json()
+    served_span = max(stats["last"] - stats["first"], 1e-9)
+    stats["requests_per_s"] = stats["requests"] / served_span if stats["requests"] > 1 else 0.0
+    return stats
+
+
+async def run(recipients: int, known_dm: bool) -> dict[str, object]:
     import discord
 
     from bot.db.engine import Database, create_engine
@@ -187,13 +210,8 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
     from bot.gateway.dm_sender import HttpDmSender
     from bot.services.fanout import DEFAULT_RATE_PER_S, Pacer, fan_out_dms
 
-    ctx = multiprocessing.get_context("spawn")
-    ports: multiprocessing.Queue[int] = ctx.Queue()
-    server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
-    server.start()
-    port = ports.get(timeout=30)
-    base = f"http://127.0.0.1:{port}"
-    discord.http.Route.BASE = f"{base}/api/v10"
+    server, port = start_fake_discord()
+    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
     try:
         with tempfile.TemporaryDirectory() as tmp:
             database = Database(create_engine(f"sqlite+aiosqlite:///{tmp}/bench.db"))
@@ -223,13 +241,11 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
             cpu = time.process_time() - cpu0
             await http.close()
             await database.dispose()
-        async with aiohttp.ClientSession() as client, client.get(f"{base}/stats") as response:
-            stats = await response.json()
+        stats = await served_by_fake_discord(port)
     finally:
         server.terminate()
         server.join(5)
-    served_span = max(stats["last"] - stats["first"], 1e-9)
-    requests_per_s = stats["requests"] / served_span if stats["requests"] > 1 else 0.0
+    requests_per_s = stats["requests_per_s"]
     return {
         "recipients": recipients,
         "delivered": stats["delivered"],
@@ -301,15 +317,10 @@ async def run_processes(
     recipients: int, processes: int, redis_url: str | None
 ) -> dict[str, object]:
     """``processes`` OS processes, one server each, sharing one fake Discord budget."""
-    import aiohttp
-
     from bot.db.engine import Database, create_engine
 
+    server, port = start_fake_discord()
     ctx = multiprocessing.get_context("spawn")
-    ports: multiprocessing.Queue[int] = ctx.Queue()
-    server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
-    server.start()
-    port = ports.get(timeout=30)
     share = recipients // processes
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -333,16 +344,11 @@ async def run_processes(
             per_process = [results.get(timeout=3600) for _ in workers]
             for process in workers:
                 process.join(30)
-        async with (
-            aiohttp.ClientSession() as client,
-            client.get(f"http://127.0.0.1:{port}/stats") as response,
-        ):
-            stats = await response.json()
+        stats = await served_by_fake_discord(port)
     finally:
         server.terminate()
         server.join(5)
-    served_span = max(stats["last"] - stats["first"], 1e-9)
-    requests_per_s = stats["requests"] / served_span if stats["requests"] > 1 else 0.0
+    requests_per_s = stats["requests_per_s"]
     return {
         "processes": processes,
         "pacing": "shared through Redis" if redis_url else "each process alone",

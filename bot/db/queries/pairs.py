@@ -55,13 +55,16 @@ async def _update_space(session: AsyncSession, pair_id: int, *where: Any, **valu
     return changed(result) == 1
 
 
-async def _space_row(session: AsyncSession, pair_id: int) -> PairSpace:
-    """The pair's space row, added now if nothing was recorded for the space yet."""
+async def _put_space(session: AsyncSession, pair_id: int, **values: Any) -> None:
+    """Set ``values`` on the pair's space row, adding the row if nothing was recorded for the
+    space yet (unlike ``_update_space``, unconditionally)."""
     space = await session.get(PairSpace, pair_id)
     if space is None:
         space = PairSpace(pair_id=pair_id)
         session.add(space)
-    return space
+    for name, value in values.items():
+        setattr(space, name, value)
+    await session.flush()
 
 
 # ---------------------------------------------------------------- reading
@@ -246,12 +249,9 @@ async def claim_space(session: AsyncSession, *, pair_id: int, now: datetime) -> 
         or_(P.space_error.is_(None), P.space_error != CREATING),
         space_error=CREATING,
     )
-    if not claimed:
-        return False
-    space = await _space_row(session, pair_id)
-    space.claimed_at = now
-    await session.flush()
-    return True
+    if claimed:
+        await _put_space(session, pair_id, claimed_at=now)
+    return claimed
 
 
 async def complete_space(
@@ -499,9 +499,7 @@ async def end_pair(
     )
     if not ended:
         return None
-    space = await _space_row(session, pair_id)
-    space.end_cause = cause
-    await session.flush()
+    await _put_space(session, pair_id, end_cause=cause)
     return await get_pair(session, pair_id=pair_id)
 
 
