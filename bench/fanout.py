@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,13 +180,19 @@ async def seed(  # type: ignore[no-untyped-def]
     )
 
 
-def start_fake_discord() -> tuple[multiprocessing.process.BaseProcess, int]:
-    """The fake Discord in a process of its own (its CPU is not counted); it and its port."""
+@contextmanager
+def fake_discord() -> Iterator[int]:
+    """The fake Discord in a process of its own (its CPU is not counted) while the block runs;
+    its port."""
     ctx = multiprocessing.get_context("spawn")
     ports: multiprocessing.Queue[int] = ctx.Queue()
     server = ctx.Process(target=serve, args=(ports, LIMIT_PER_S), daemon=True)
     server.start()
-    return server, ports.get(timeout=30)
+    try:
+        yield ports.get(timeout=30)
+    finally:
+        server.terminate()
+        server.join(5)
 
 
 async def served_by_fake_discord(port: int) -> dict[str, Any]:
@@ -210,9 +218,8 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
     from bot.gateway.dm_sender import HttpDmSender
     from bot.services.fanout import DEFAULT_RATE_PER_S, Pacer, fan_out_dms
 
-    server, port = start_fake_discord()
-    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
-    try:
+    with fake_discord() as port:
+        discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
         with tempfile.TemporaryDirectory() as tmp:
             database = Database(create_engine(f"sqlite+aiosqlite:///{tmp}/bench.db"))
             await database.create_all()
@@ -242,9 +249,6 @@ async def run(recipients: int, known_dm: bool) -> dict[str, object]:
             await http.close()
             await database.dispose()
         stats = await served_by_fake_discord(port)
-    finally:
-        server.terminate()
-        server.join(5)
     requests_per_s = stats["requests_per_s"]
     return {
         "recipients": recipients,
@@ -319,10 +323,9 @@ async def run_processes(
     """``processes`` OS processes, one server each, sharing one fake Discord budget."""
     from bot.db.engine import Database, create_engine
 
-    server, port = start_fake_discord()
     ctx = multiprocessing.get_context("spawn")
     share = recipients // processes
-    try:
+    with fake_discord() as port:
         with tempfile.TemporaryDirectory() as tmp:
             db_path = f"{tmp}/bench.db"
             database = Database(create_engine(f"sqlite+aiosqlite:///{db_path}"))
@@ -345,9 +348,6 @@ async def run_processes(
             for process in workers:
                 process.join(30)
         stats = await served_by_fake_discord(port)
-    finally:
-        server.terminate()
-        server.join(5)
     requests_per_s = stats["requests_per_s"]
     return {
         "processes": processes,

@@ -131,6 +131,11 @@ class PairWorld:
         """``accept``, then the pair as stored once its space is open."""
         return await load_pair(self.bot, await self.accept(mentee))
 
+    async def opened_space(self) -> tuple[Pair, simcord.ChannelHandle]:
+        """``opened``, and the pair's channel as its members use it."""
+        pair = await self.opened()
+        return pair, self.channel(pair.channel_id)
+
     def channel(self, channel_id: int | None) -> simcord.ChannelHandle:
         assert channel_id is not None
         return next(h for h in self.c.guild.channels.values() if h.id == channel_id)

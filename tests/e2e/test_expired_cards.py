@@ -26,8 +26,7 @@ async def test_an_end_confirmation_after_a_restart_asks_again_then_says_it_ended
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     shown = await w.mentee.slash(handle, "pair end")
     await w.env.restart_bot(bot_factory())
     late = await w.mentee.click(shown.response.message, label="Yes, end the mentorship")

@@ -145,8 +145,7 @@ async def test_export_gives_only_the_members_side_of_two_party_rows(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     report = "He keeps [pinging](https://example.com) me at 3am"
     await w.mentee.slash(handle, "pair report", reason=report, pause_contact=True, block=True)
     shown = await w.mentee.slash(handle, "pair end", reason="Note for moderators: he scares me")
@@ -180,8 +179,7 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     await w.mentee.slash(
         handle, "pair report", reason="Unkind to me", pause_contact=True, block=True
     )
@@ -213,8 +211,7 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
 
 async def test_a_members_own_blocks_and_reports_leave_with_them(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     await w.mentee.slash(handle, "pair report", reason="Unkind to me", block=True)
     asked = await w.mentee.slash(community.general, "mydata delete")
     await w.mentee.click(asked.response, label="Yes, delete everything")

@@ -228,8 +228,7 @@ async def test_a_space_left_by_a_data_deletion_is_deleted_by_retention(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     await w.mentor.send(handle, "so glad to meet you")
     # a channel moderators made in the pair category is theirs: never touched
     settings = await w.settings()

@@ -279,8 +279,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     pairs = w.bot.services.pairs
     await w.env.advance_time(13 * DAY)
     await pairs.checkins_due(w.env.now())
@@ -314,8 +313,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
 
 async def test_silence_nudges_then_tells_moderators_once(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     pairs = w.bot.services.pairs
     before = len(w.alerts())
     for _ in range(2):
@@ -382,8 +380,7 @@ async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
 
 async def test_either_person_can_delete_an_ended_space_sooner(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     opening = handle.history()[0]
     shown = await w.mentor.click(opening, label="End mentorship")
     assert shown.modal is not None
@@ -531,8 +528,7 @@ async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Co
 
 async def test_pause_reminders_holds_checkins_until_resumed(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     opening = handle.history()[0]
     paused = await w.mentor.click(opening, label="Pause reminders")
     assert paused.ephemeral and "paused" in paused.response.content
