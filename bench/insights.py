@@ -278,21 +278,20 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args()
-    sizes = args.members or [1000, 10000, 50000]
+    columns = {
+        "members": "{:>8}",
+        "counts_median": "{:>8.3f}s",
+        "counts_max": "{:>8.3f}s",
+        "rules_median": "{:>8.4f}s",
+        "chart_first": "{:>9.2f}s",
+        "chart_median": "{:>7.2f}s",
+    }
     if not args.json:
-        print(
-            f"{'members':>8} {'counts':>9} {'max':>9} {'rules':>9} {'chart 1st':>10} {'chart':>8}"
-        )
-    for size in sizes:
+        print(" ".join(f"{name:>9}" for name in columns))
+    for size in args.members or [1000, 10000, 50000]:
         result = asyncio.run(run(size, args.repeats))
-        if args.json:
-            print(json.dumps(result))
-        else:
-            print(
-                f"{size:>8} {result['counts_median']:>8.3f}s {result['counts_max']:>8.3f}s "
-                f"{result['rules_median']:>8.4f}s {result['chart_first']:>9.2f}s "
-                f"{result['chart_median']:>7.2f}s"
-            )
+        line = " ".join(form.format(result[name]) for name, form in columns.items())
+        print(json.dumps(result) if args.json else line)
     return 0
 
 

@@ -66,6 +66,18 @@ class FeedbackService(Service):
             row.id, row.helpful, row.recommend, row.status == FeedbackStatus.ASKED, row.asked_at
         )
 
+    async def _set(self, feedback_id: int, user_id: int, unanswered: str, **values: object) -> bool:
+        """Write ``values`` once (compare-and-set on ``unanswered``); whether this call won."""
+        async with self.ctx.transaction() as session:
+            return await q.set_feedback(
+                session,
+                feedback_id=feedback_id,
+                user_id=user_id,
+                unanswered=unanswered,
+                now=self.ctx.now(),
+                **values,
+            )
+
     async def may_answer(self, feedback_id: int, user_id: int) -> bool:
         """Whether ``user_id`` may press this card: it is theirs, or it is gone (then the
         card only says it has closed)."""
@@ -99,15 +111,7 @@ class FeedbackService(Service):
             column, values = "", {"status": FeedbackStatus.DONE}
         if step == "recommend" and row.helpful is None:
             return False, d.card(self._state(row), now)  # an old card's button: ask in order
-        async with self.ctx.transaction() as session:
-            won = await q.set_feedback(
-                session,
-                feedback_id=feedback_id,
-                user_id=user_id,
-                unanswered=column,
-                now=now,
-                **values,
-            )
+        won = await self._set(feedback_id, user_id, column, **values)
         if won:
             log.info("feedback answered feedback=%s step=%s", feedback_id, step)
         if step == "finish" and won:
@@ -123,17 +127,15 @@ class FeedbackService(Service):
         row = await self._row(feedback_id)
         if row is None or row.user_id != user_id or not d.is_open(self._state(row), self.ctx.now()):
             return d.CLOSED
-        async with self.ctx.transaction() as session:
-            won = await q.set_feedback(
-                session,
-                feedback_id=feedback_id,
-                user_id=user_id,
-                unanswered="words_enc",
-                now=self.ctx.now(),
-                words_enc=self.ctx.cipher.encrypt(words),
-                share_words=share,
-                status=FeedbackStatus.DONE,
-            )
+        sealed = self.ctx.cipher.encrypt(words)
+        won = await self._set(
+            feedback_id,
+            user_id,
+            "words_enc",
+            words_enc=sealed,
+            share_words=share,
+            status=FeedbackStatus.DONE,
+        )
         if not won:
             return d.CLOSED
         log.info("feedback words saved feedback=%s shared=%s", feedback_id, share)
