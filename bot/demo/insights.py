@@ -10,6 +10,7 @@ import simcord
 
 from bot.demo.world import World
 from bot.domain import feedback as d
+from bot.domain.text import fit_lines
 
 
 def _card(actor: simcord.MemberActor) -> Any:
@@ -67,5 +68,5 @@ async def play_feedback_and_insights(world: World) -> None:
     message = exported.followups[0] if exported.followups else exported.response
     if message is not None and message.attachments:
         sheet = (await message.attachments[0].read()).decode()
-        world.show("Mei", "insights.csv (first lines)", "\n".join(sheet.splitlines()[:8]))
+        world.show("Mei", "insights.csv (first lines)", fit_lines(sheet.splitlines(), 400))
     world.say("(note)", d.PRIVACY)
