@@ -55,6 +55,9 @@ async def play_feedback_and_insights(world: World) -> None:
 
     mei = world.people["Mei (moderator)"]
     world.say("Mei (moderator)", "runs /insights chart for all time")
+    # Drawing takes a second or two of real time in a worker thread (more on a busy machine):
+    # let the simulated Discord wait for it as long as the real one does for a deferred answer.
+    world.env.settle_timeout = max(world.env.settle_timeout, 60.0)
     result = await mei.slash(world.general, "insights chart", period="all")
     world.show_result("Mei", result)
     message = result.followups[0] if result.followups else result.response

@@ -25,7 +25,7 @@ def _draw_panel(ax: Any, panel: Panel) -> None:
     ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
     if not panel.cells:
         ax.axis("off")
-        ax.text(0, 0.5, _wrapped(panel.note), fontsize=8, va="center", transform=ax.transAxes)
+        ax.text(0, 0.5, _wrapped(panel.note, 45), fontsize=8, va="center", transform=ax.transAxes)
         return
     labels = [c.label for c in panel.cells][::-1]
     bars = [c.bar for c in panel.cells][::-1]

@@ -9,6 +9,7 @@ import csv
 import io
 from typing import Any
 
+import pytest
 import simcord
 from sqlalchemy import select
 
@@ -127,6 +128,7 @@ async def test_closed_dms_lose_nothing_and_tell_nobody(community: Community) -> 
     assert not any("feedback" in m.content.lower() for m in w.alerts())
 
 
+@pytest.mark.simcord(settle_timeout=60)  # the chart draws in a thread, in real time
 async def test_moderators_get_a_private_chart_and_csv_members_cannot(
     community: Community,
 ) -> None:
