@@ -18,6 +18,7 @@ from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
 from bot.services.matching import MatchingService
+from bot.services.meeting import MeetingService
 from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
 from bot.services.onboarding import OnboardingService
@@ -42,6 +43,7 @@ class Services:
     matching: MatchingService
     onboarding: OnboardingService
     member_data: MemberDataService
+    meeting: MeetingService
 
 
 def build_services(
@@ -76,6 +78,7 @@ def build_services(
     reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
+    meeting = MeetingService(ctx)  # circles add their resolver: meeting.add_resolver(...)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
@@ -96,4 +99,5 @@ def build_services(
         matching=matching,
         onboarding=onboarding,
         member_data=member_data,
+        meeting=meeting,
     )
