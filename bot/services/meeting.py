@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import PairStatus
 from bot.db.queries import pairs as pq
+from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.members import load_profile
 from bot.domain import meeting as d
+from bot.domain.moderation import in_words
 from bot.domain.profile import Profile
 from bot.domain.text import user_mention
 from bot.errors import UserFacingError
@@ -79,7 +81,16 @@ EVERYONE_LEFT = (
     "Everyone else has left this space, so there is no one to schedule with here. Nothing was "
     "posted."
 )
+AGAIN_AFTER = timedelta(seconds=30)
 POSTED = "I've posted the suggested times in this space so everyone here sees them."
+
+
+def just_asked(wait: timedelta) -> str:
+    """The answer to asking again at once: the post is already there."""
+    return (
+        "You asked a moment ago, so the suggested times are just above. You can ask again "
+        f"{in_words(wait)}."
+    )
 
 
 def couldnt_post(text: str) -> str:
@@ -137,10 +148,17 @@ class MeetingService(Service):
             raise UserFacingError(PARTNER_LEFT if space.kind == "pair" else EVERYONE_LEFT)
         if space.ended:
             raise UserFacingError(ENDED)
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            retry_at = await claim_cooldown(
+                session, subject_id=user_id, action="meet", now=now, every=AGAIN_AFTER
+            )
+        if retry_at is not None:  # a double click, or asked again at once
+            return just_asked(retry_at - now)
         by_id = {p.user_id: p for p in profiles}
         text = meeting_text(
             [by_id[m] for m in present],
-            self.ctx.now(),
+            now,
             asked_by=user_id,
             everyone=space.everyone,
         )

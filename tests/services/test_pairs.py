@@ -105,7 +105,11 @@ async def test_open_space_makes_one_private_channel_and_a_warm_opening(world: Wo
     assert where == space.id and ping == (MENTEE, MENTOR)
     assert buttons == opening_buttons(pair.id or 0)
     assert "You both chose identity exploration" in text and "<@1>" in text
-    assert [c.title for c in cards] == ["Mentee: Ana Reyes", "Mentor: Kenji Sato"]
+    assert [c.title for c in cards] == [
+        "Mentee: Ana Reyes",
+        "Mentor: Kenji Sato",
+        "🗓️ When you could meet",  # both share a zone (and so default to 08:00-21:00)
+    ]
     assert pair.next_checkin_at == w.clock.now + timedelta(days=14)
 
 
