@@ -161,7 +161,7 @@ def _free_steps(zone: ZoneInfo, buckets: frozenset[str], start: datetime, steps:
 
 def _fits(free: Sequence[bool]) -> list[bool]:
     """For each start in the week, whether a whole slot from there is free."""
-    return [all(free[i : i + SLOT_STEPS]) for i in range(WEEK_STEPS)]
+    return [all(free[i + k] for k in range(SLOT_STEPS)) for i in range(WEEK_STEPS)]
 
 
 def _distances(fits: Sequence[bool]) -> list[int | None]:
