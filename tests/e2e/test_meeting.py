@@ -89,3 +89,21 @@ async def test_the_opening_message_has_the_best_overlap(community: Community) ->
     [value] = cards["🗓️ When you could meet"].values()
     assert STAMP.search(value) and "`/meet`" in value
     assert sum(len(e) for e in opening.embeds) <= 6000
+
+
+async def test_a_space_that_refuses_the_post_gives_the_times_privately(
+    community: Community,
+) -> None:
+    w = await _sharing_pair(community)
+    pair = await w.opened()
+    space = w.channel(pair.channel_id)
+    w.env.inject_error(
+        "POST",
+        f"/channels/{space.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+    )
+    shown = await w.mentor.slash(space, "meet")
+    assert shown.ephemeral and "couldn't post in this space" in shown.response.content
+    assert len(STAMP.findall(shown.response.content)) == 3

@@ -16,7 +16,17 @@ from bot.services.meeting import MeetingSpace
 from bot.services.ports import SendFailure
 from tests.factories import onboarded
 from tests.services.conftest import World
-from tests.services.test_pairs import GUILD, MENTEE, MENTOR, OTHER_MENTEE, _open, _pair, _world
+from tests.services.test_pairs import (
+    GUILD,
+    MENTEE,
+    MENTOR,
+    MODERATOR,
+    OTHER_MENTEE,
+    THREADS,
+    _open,
+    _pair,
+    _world,
+)
 
 STAMP = re.compile(r"<t:(\d+):F>")
 
@@ -143,19 +153,6 @@ async def test_a_refused_post_gives_the_times_privately(world: World) -> None:
     assert len(STAMP.findall(answer)) == 3
 
 
-async def test_both_at_once_each_get_a_post(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
-    assert pair.channel_id is not None
-    answers = await asyncio.gather(
-        w.services.meeting.suggest(GUILD, pair.channel_id, MENTEE),
-        w.services.meeting.suggest(GUILD, pair.channel_id, MENTOR),
-    )
-    assert answers == [sm.POSTED, sm.POSTED]
-    texts = [p.text for p in w.messenger.posts_in(pair.channel_id)]
-    assert len(texts) == 2 and texts[0].split("\n", 1)[1] == texts[1].split("\n", 1)[1]
-
-
 async def test_a_second_resolver_serves_circles(world: World) -> None:
     w = await _world(world)
     cipher, now = w.services.ctx.cipher, w.clock.now
@@ -177,17 +174,22 @@ async def test_a_second_resolver_serves_circles(world: World) -> None:
     assert alone.value.message == sm.EVERYONE_LEFT
 
 
-async def test_a_double_click_posts_once(world: World) -> None:
+@pytest.mark.parametrize(
+    ("second", "posts"),
+    [(MENTOR, 2), (MENTEE, 1)],  # both members at once: two posts; a double click: one
+)
+async def test_asking_at_once(world: World, second: int, posts: int) -> None:
     w = await _world(world)
     pair = await _open(w)
     assert pair.channel_id is not None
     answers = await asyncio.gather(
         w.services.meeting.suggest(GUILD, pair.channel_id, MENTEE),
-        w.services.meeting.suggest(GUILD, pair.channel_id, MENTEE),
+        w.services.meeting.suggest(GUILD, pair.channel_id, second),
     )
-    assert sorted(a == sm.POSTED for a in answers) == [False, True]
-    assert any(a.startswith("You asked a moment ago") for a in answers)
-    assert len(w.messenger.posts_in(pair.channel_id)) == 1
+    assert sum(a == sm.POSTED for a in answers) == posts
+    assert sum(a.startswith("You asked a moment ago") for a in answers) == 2 - posts
+    texts = [p.text for p in w.messenger.posts_in(pair.channel_id)]
+    assert len(texts) == posts and len({t.split("\n", 1)[1] for t in texts}) == 1
     w.clock.advance(seconds=31)
     assert await w.services.meeting.suggest(GUILD, pair.channel_id, MENTEE) == sm.POSTED
 
@@ -199,3 +201,17 @@ async def test_a_refusal_uses_no_cooldown(world: World) -> None:
     with pytest.raises(UserFacingError):
         await w.services.meeting.suggest(GUILD, 999, MENTEE)
     assert await w.services.meeting.suggest(GUILD, pair.channel_id, MENTEE) == sm.POSTED
+
+
+async def test_suggest_in_a_private_thread_space(world: World) -> None:
+    w = await _world(world)
+    w.spaces.guilds[GUILD].thread_parents.add(THREADS)
+    await w.services.pairs.save_settings(
+        GUILD, MODERATOR, {"use_threads": True, "thread_channel_id": THREADS}
+    )
+    pair = await _open(w)
+    assert pair.thread_id is not None
+    assert await w.services.meeting.suggest(GUILD, pair.thread_id, MENTOR) == sm.POSTED
+    assert len(w.messenger.posts_in(pair.thread_id)) == 1
+    with pytest.raises(UserFacingError):  # the parent channel is not the space
+        await w.services.meeting.suggest(GUILD, THREADS, MENTEE)

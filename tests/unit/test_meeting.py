@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain import meeting as d
-from bot.domain import pairs as dp
 from bot.domain.profile import Profile
-from bot.domain.text import EMBED_TOTAL, safe_inline
+from bot.domain.text import EMBED_TOTAL
+from tests.unit.test_pairs import bare_opening
 
 NOW = datetime(2026, 1, 5, 6, 30, tzinfo=UTC)  # a Monday in January (no clock changes near)
 SHARE = frozenset({"timezone", "cadence"})
@@ -294,19 +294,7 @@ def test_opening_card_has_the_best_overlap_within_embed_limits() -> None:
     ]
     meet = d.best_overlap(d.plan_for(profiles, NOW))
     assert meet is not None
-    opening = dp.render_opening(
-        mentee=profiles[0],
-        mentor=profiles[1],
-        mentee_name=safe_inline("A"),
-        mentor_name=safe_inline("B"),
-        mentee_mention="<@1>",
-        mentor_mention="<@2>",
-        reasons=[],
-        starters=[],
-        notice="N",
-        first_checkin_days=14,
-        meet=meet,
-    )
+    opening = bare_opening(profiles[0], profiles[1], meet=meet)
     card = opening.cards[-1]
     assert card.title == "🗓️ When you could meet"
     assert card.fields == (meet,)  # never cut: a cut timestamp would show as raw markup
