@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.profile import Profile
@@ -146,22 +146,38 @@ def window_start(now: datetime) -> datetime:
     return whole if whole == later else whole + timedelta(hours=1)
 
 
-def _free_steps(zone: ZoneInfo, buckets: frozenset[str], start: datetime, steps: int) -> list[bool]:
+@dataclass(frozen=True)
+class _Local:
+    """One member's week, step by step: free or not, on their hour or not, their date."""
+
+    free: list[bool]
+    on_hour: list[bool]
+    dates: list[date]
+
+
+def _local_week(zone: ZoneInfo, buckets: frozenset[str], start: datetime, steps: int) -> _Local:
     """For each step from ``start``, whether its local time lies in one of ``buckets``."""
     hours: dict[bool, set[int]] = {False: set(), True: set()}
     for code in buckets:
         weekend, first, end = BUCKETS[code]
         hours[weekend].update(range(first, end))
-    free = []
-    for i in range(steps):
-        local = (start + i * STEP).astimezone(zone)
+    free, on_hour, dates = [], [], []
+    moment = start
+    for _ in range(steps):
+        local = moment.astimezone(zone)
         free.append(local.hour in hours[local.weekday() >= 5])
-    return free
+        on_hour.append(local.minute == 0)
+        dates.append(local.date())
+        moment += STEP
+    return _Local(free, on_hour, dates)
 
 
 def _fits(free: Sequence[bool]) -> list[bool]:
     """For each start in the week, whether a whole slot from there is free."""
-    return [all(free[i + k] for k in range(SLOT_STEPS)) for i in range(WEEK_STEPS)]
+    ahead = [0] * (len(free) + 1)  # free steps in a row from each step
+    for i in range(len(free) - 1, -1, -1):
+        ahead[i] = ahead[i + 1] + 1 if free[i] else 0
+    return [ahead[i] >= SLOT_STEPS for i in range(WEEK_STEPS)]
 
 
 def _distances(fits: Sequence[bool]) -> list[int | None]:
@@ -175,7 +191,8 @@ def _distances(fits: Sequence[bool]) -> list[int | None]:
         for k in order:
             i = k % WEEK_STEPS
             gap = 0 if fits[i] else gap + 1
-            out[i] = min(out[i], gap)
+            if gap < out[i]:
+                out[i] = gap
     return list(out)
 
 
@@ -188,7 +205,7 @@ def _circular(a: int, b: int) -> int:
 class _Candidate:
     index: int
     block: int  # which run of common free time (exact) or -1
-    day: object  # the reference member's local date
+    day: date  # the first placed member's local date
     round: int  # members for whom it starts on the hour
     margin: int  # steps to the nearer edge of its overlap
     cost: tuple[int, int]  # (people outside, steps outside in total)
@@ -239,9 +256,10 @@ def suggest(members: Sequence[Availability], now: datetime) -> Plan:
         placed.append((member, zone))
     if not placed:
         return Plan((), False, (), tuple(no_zone), tuple(no_times))
-    frees = [_free_steps(z, m.buckets or ALL_BUCKETS, start, steps) for m, z in placed]
+    weeks = [_local_week(z, m.buckets or ALL_BUCKETS, start, steps) for m, z in placed]
+    frees = [week.free for week in weeks]
     fits = [_fits(free) for free in frees]
-    common = [all(f[i] for f in frees) for i in range(steps)]
+    common = [all(column) for column in zip(*frees, strict=True)]
     blocks: list[int] = []
     edges: list[tuple[int, int]] = []
     run = -1
@@ -254,18 +272,16 @@ def suggest(members: Sequence[Availability], now: datetime) -> Plan:
                 last += 1
             edges.append((first, last + 1))
         blocks.append(run if common[i] else -1)
-    reference = placed[0][1]
 
     def candidate(i: int, cost: tuple[int, int], block: int) -> _Candidate:
-        moment = start + i * STEP
-        round_ = sum(1 for _, z in placed if moment.astimezone(z).minute == 0)
+        round_ = sum(1 for week in weeks if week.on_hour[i])
         margin = 0
         if block >= 0:
             first, end = edges[block]
             margin = min(i - first, end - (i + SLOT_STEPS))
-        return _Candidate(i, block, moment.astimezone(reference).date(), round_, margin, cost)
+        return _Candidate(i, block, weeks[0].dates[i], round_, margin, cost)
 
-    exact = [i for i in range(WEEK_STEPS) if all(f[i] for f in fits)]
+    exact = [i for i, column in enumerate(zip(*fits, strict=True)) if all(column)]
     if exact:
         chosen = _pick([candidate(i, (0, 0), blocks[i]) for i in exact])
         slots = tuple(Slot(start + c.index * STEP) for c in chosen)
