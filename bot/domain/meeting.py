@@ -369,14 +369,20 @@ def _numbered(plan: Plan, names: Mapping[int, str]) -> list[str]:
 
 
 def best_overlap(plan: Plan) -> tuple[str, str] | None:
-    """The opening message's field: the best weekly time that fits everyone, if any."""
-    if not plan.exact or not plan.slots:
+    """The opening message's field: the best weekly time that fits everyone, when everyone
+    could be placed and some hour fits them all."""
+    if not plan.exact or not plan.slots or plan.no_zone:
         return None
     best = plan.slots[0]
+    assumed = (
+        " Lantern counted 08:00–21:00 for anyone who hasn't shared usual times."
+        if plan.no_times
+        else ""
+    )
     return (
         "A weekly time that fits you both",
         f"<t:{best.unix}:F>, then every week on that day at <t:{best.unix}:t> (shown in your "
-        "own time zone). `/meet` here suggests more.",
+        f"own time zone).{assumed} `/meet` here suggests more.",
     )
 
 

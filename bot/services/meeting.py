@@ -41,6 +41,7 @@ class MeetingSpace:
     kind: str
     member_ids: tuple[int, ...]
     ended: bool = False
+    paused: bool = False  # contact paused after a report: no scheduling until a moderator acts
     everyone: str = "you both"
 
 
@@ -60,7 +61,10 @@ async def pair_space(
     if pair is None or pair.guild_id != guild_id:
         return None
     return MeetingSpace(
-        "pair", (pair.mentee_id, pair.mentor_id), ended=pair.status == PairStatus.ENDED
+        "pair",
+        (pair.mentee_id, pair.mentor_id),
+        ended=pair.status == PairStatus.ENDED,
+        paused=pair.status == PairStatus.PAUSED,
     )
 
 
@@ -76,6 +80,10 @@ PARTNER_LEFT = (
     "Your partner isn't in the server anymore, so there is no one to schedule with here. "
     "Nothing was posted. If you'd like a new match, `/match request` is there whenever you are "
     "ready."
+)
+PAUSED = (
+    "Contact in this space is paused while a moderator looks into a report, so Lantern won't "
+    "suggest meeting times for now. Nothing was posted."
 )
 EVERYONE_LEFT = (
     "Everyone else has left this space, so there is no one to schedule with here. Nothing was "
@@ -148,6 +156,8 @@ class MeetingService(Service):
             raise UserFacingError(PARTNER_LEFT if space.kind == "pair" else EVERYONE_LEFT)
         if space.ended:
             raise UserFacingError(ENDED)
+        if space.paused:
+            raise UserFacingError(PAUSED)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             retry_at = await claim_cooldown(

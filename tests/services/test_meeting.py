@@ -215,3 +215,18 @@ async def test_suggest_in_a_private_thread_space(world: World) -> None:
     assert len(w.messenger.posts_in(pair.thread_id)) == 1
     with pytest.raises(UserFacingError):  # the parent channel is not the space
         await w.services.meeting.suggest(GUILD, THREADS, MENTEE)
+
+
+async def test_no_scheduling_while_contact_is_paused_after_a_report(world: World) -> None:
+    w = await _world(world)
+    pair = await _open(w)
+    assert pair.channel_id is not None and pair.id is not None
+    await w.services.pairs.report(
+        GUILD, pair.channel_id, MENTEE, "not ok", pause_contact=True, block=False
+    )
+    assert (await _pair(w, pair.id)).status == PairStatus.PAUSED
+    for user_id in (MENTEE, MENTOR):
+        with pytest.raises(UserFacingError) as paused:
+            await w.services.meeting.suggest(GUILD, pair.channel_id, user_id)
+        assert paused.value.message == sm.PAUSED
+    assert not any("meeting times" in m.text for m in w.messenger.posts_in(pair.channel_id))

@@ -302,6 +302,9 @@ def test_opening_card_has_the_best_overlap_within_embed_limits() -> None:
     assert total <= EMBED_TOTAL
 
 
-def test_no_opening_card_without_an_exact_overlap() -> None:
-    assert d.best_overlap(d.suggest(CASES[3].members, NOW)) is None
-    assert d.best_overlap(d.suggest(CASES[6].members, NOW)) is None
+def test_no_opening_card_without_an_exact_overlap_for_everyone() -> None:
+    assert d.best_overlap(d.suggest(CASES[3].members, NOW)) is None  # nearest options only
+    assert d.best_overlap(d.suggest(CASES[6].members, NOW)) is None  # nobody placed
+    assert d.best_overlap(d.suggest(CASES[5].members, NOW)) is None  # one without a zone
+    assumed = d.best_overlap(d.suggest(CASES[4].members, NOW))  # one without usual times
+    assert assumed is not None and "counted 08:00–21:00" in assumed[1]
