@@ -20,10 +20,10 @@ from tests.services.test_pairs import (
     GUILD,
     MENTEE,
     MENTOR,
-    MODERATOR,
     OTHER_MENTEE,
     THREADS,
     _open,
+    _open_thread,
     _pair,
     _world,
 )
@@ -204,12 +204,8 @@ async def test_a_refusal_uses_no_cooldown(world: World) -> None:
 
 
 async def test_suggest_in_a_private_thread_space(world: World) -> None:
-    w = await _world(world)
-    w.spaces.guilds[GUILD].thread_parents.add(THREADS)
-    await w.services.pairs.save_settings(
-        GUILD, MODERATOR, {"use_threads": True, "thread_channel_id": THREADS}
-    )
-    pair = await _open(w)
+    w = world
+    pair = await _open_thread(w)
     assert pair.thread_id is not None
     assert await w.services.meeting.suggest(GUILD, pair.thread_id, MENTOR) == sm.POSTED
     assert len(w.messenger.posts_in(pair.thread_id)) == 1
