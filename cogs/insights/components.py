@@ -12,6 +12,7 @@ from bot.domain import feedback as d
 from bot.domain.components import FEEDBACK, Reply
 from bot.gateway.boundary import send_private
 from bot.gateway.components import (
+    Defer,
     LanternModal,
     PersistentButton,
     expired_key,
@@ -24,14 +25,24 @@ from bot.gateway.messenger import reply
 
 async def show_card(interaction: discord.Interaction[Any], card: Reply) -> None:
     """Put the card's current state in the message that was pressed (or answer with it)."""
+    view = view_of(card.buttons)
     if interaction.message is not None and not interaction.response.is_done():
-        await interaction.response.edit_message(content=card.text, view=view_of(card.buttons))
+        await interaction.response.edit_message(content=card.text, view=view)
+    elif (
+        interaction.message is not None
+        and interaction.response.type is discord.InteractionResponseType.deferred_message_update
+    ):
+        await interaction.edit_original_response(content=card.text, view=view)
     else:
         await reply(interaction, card.text, buttons=card.buttons)
 
 
 class FeedbackButton(PersistentButton, template=FEEDBACK):
     """One answer on a feedback card; "Add words" opens the form."""
+
+    def deferral(self) -> Defer | None:
+        # "Add words" opens a form, which must be the first answer: it cannot be deferred.
+        return None if self.match["step"] == "words" else Defer.UPDATE
 
     @property
     def feedback_id(self) -> int:

@@ -25,7 +25,7 @@ from sqlalchemy import event
 
 from bot.client import LanternBot
 from tests.e2e.conftest import Community
-from tests.e2e.pairs_helpers import in_bot, load_pair, make_pair
+from tests.e2e.pairs_helpers import in_bot, load_pair, make_pair, pair_world
 from tests.factories import onboarded
 
 DAY = 24 * 3600
@@ -53,6 +53,14 @@ class FirstAnswers:
         result = await operation
         assert result.acknowledged
         return self.acknowledged.get(self.current.id)
+
+
+def watching(env: simcord.Env) -> FirstAnswers:
+    """From now on, note whether each interaction was acknowledged at its first connection."""
+    watch = FirstAnswers()
+    env._register_dispatch_observer(watch.dispatched)
+    event.listen(env.bot.database.engine.sync_engine, "checkout", watch.checkout)
+    return watch
 
 
 @dataclass
@@ -91,10 +99,7 @@ async def world(community: Community) -> World:
     space = next(h for h in guild.channels.values() if h.id == channel_id)
     await env.advance_time(15 * DAY)
     await in_bot(env, bot.services.pairs.checkins_due(env.now()))
-    watch = FirstAnswers()
-    env._register_dispatch_observer(watch.dispatched)
-    event.listen(bot.database.engine.sync_engine, "checkout", watch.checkout)
-    return World(community, ana, kenji, zed, space, watch)
+    return World(community, ana, kenji, zed, space, watching(env))
 
 
 def _card(channel: Any, words: str) -> discord.Message:
@@ -186,3 +191,12 @@ async def test_moderator_commands_are_acknowledged_before_the_database(world: Wo
         ("/onboarding status", lambda: moderator.slash(general, "onboarding status")),
     ]
     assert await _late(world, cases) == []
+
+
+async def test_a_feedback_answer_is_acknowledged_before_the_database(community: Community) -> None:
+    w = await pair_world(community)
+    await w.end_as(w.mentee, await w.opened())
+    card = _card(w.mentor.user.dm_channel, "How helpful")
+    watch = watching(w.env)
+    assert await watch.run(w.mentor.user.click(card, label="4")) is True
+    assert _card(w.mentor.user.dm_channel, "recommend").id == card.id  # edited in place
