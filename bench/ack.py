@@ -33,6 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -197,18 +198,10 @@ async def build_world(env: simcord.Env, members: int, mentors: int, pairs: int) 
     await moderators[0].slash(general, "setup", moderator_role=team)
     users = [env.create_user(f"member{i}") for i in range(members)]
     now = bot.now()
+    seed = partial(onboarded, bot.database, bot.cipher, guild_id=guild.id, now=now)
     for i, user in enumerate(users):
-        mentor = i < mentors
-        await onboarded(
-            bot.database,
-            bot.cipher,
-            guild_id=guild.id,
-            user_id=user.id,
-            now=now,
-            mentor=mentor,
-            timezone=ZONES[i % len(ZONES)],
-            **({"capacity": 3} if mentor else {}),
-        )
+        answers = {"timezone": ZONES[i % len(ZONES)], **({"capacity": 3} if i < mentors else {})}
+        await seed(user_id=user.id, mentor=i < mentors, **answers)
     actors = [guild.add_member(user) for user in users]
     await env.settle()
     mentor_actors, mentees = actors[:mentors], actors[mentors:]

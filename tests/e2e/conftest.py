@@ -34,6 +34,18 @@ async def community(simcord_env: simcord.Env) -> Community:
     return Community(env, guild, general, mod_role, moderator, member)
 
 
+async def set_up_with(community: Community, *names: str) -> list[simcord.MemberActor]:
+    """The moderator runs /setup (their role becomes the moderator role), then members with
+    these user names join and are welcomed."""
+    env = community.env
+    await community.moderator.slash(
+        community.general, "setup", moderator_role=community.moderator_role
+    )
+    joined = [community.guild.add_member(env.create_user(name)) for name in names]
+    await env.settle()
+    return joined
+
+
 def close_dms(env: simcord.Env, user: simcord.UserHandle) -> None:
     """Discord refuses the bot's next DM to ``user``: 403, code 50007 (their DMs are closed)."""
     env.inject_error(

@@ -24,7 +24,7 @@ import simcord
 from sqlalchemy import event
 
 from bot.client import LanternBot
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, set_up_with
 from tests.e2e.pairs_helpers import in_bot, load_pair, make_pair, pair_world
 from tests.factories import onboarded
 
@@ -80,13 +80,7 @@ class World:
 @pytest_asyncio.fixture
 async def world(community: Community) -> World:
     env, guild = community.env, community.guild
-    await community.moderator.slash(
-        community.general, "setup", moderator_role=community.moderator_role
-    )
-    ana = guild.add_member(env.create_user("ana"))
-    kenji = guild.add_member(env.create_user("kenji"))
-    zed = guild.add_member(env.create_user("zed"))
-    await env.settle()
+    ana, kenji, zed = await set_up_with(community, "ana", "kenji", "zed")
     bot: LanternBot = env.bot  # type: ignore[assignment]
     now = env.now()
     for member, mentor in ((ana, False), (kenji, True), (zed, False)):

@@ -13,7 +13,7 @@ from discord import app_commands
 from sqlalchemy import func, select
 
 from bot.db.models import Block, Introduction, IntroStatus, MemberProfile, Pair
-from tests.e2e.conftest import Community, close_dms
+from tests.e2e.conftest import Community, close_dms, set_up_with
 from tests.factories import count_rows, onboarded, tables_naming
 
 
@@ -28,13 +28,7 @@ class Matchable:
 @pytest_asyncio.fixture
 async def world(community: Community) -> Matchable:
     env, guild = community.env, community.guild
-    await community.moderator.slash(
-        community.general, "setup", moderator_role=community.moderator_role
-    )
-    mentee = guild.add_member(env.create_user("hana"))
-    mentor_a = guild.add_member(env.create_user("marco"))
-    mentor_b = guild.add_member(env.create_user("noor"))
-    await env.settle()
+    mentee, mentor_a, mentor_b = await set_up_with(community, "hana", "marco", "noor")
     bot = env.bot
     now = env.now()
     await onboarded(bot.database, bot.cipher, guild_id=guild.id, user_id=mentee.id, now=now)
