@@ -202,8 +202,10 @@ async def build_world(env: simcord.Env, members: int, mentors: int, pairs: int) 
     for i, user in enumerate(users):
         answers = {"timezone": ZONES[i % len(ZONES)], **({"capacity": 3} if i < mentors else {})}
         await seed(user_id=user.id, mentor=i < mentors, **answers)
-    actors = [guild.add_member(user) for user in users]
-    await env.settle()
+    actors: list[simcord.MemberActor] = []
+    for start in range(0, len(users), 10):  # members join over time, not all in one instant
+        actors += [guild.add_member(user) for user in users[start : start + 10]]
+        await env.settle()
     mentor_actors, mentees = actors[:mentors], actors[mentors:]
     paired: list[tuple[simcord.MemberActor, simcord.MemberActor, int]] = []
     for i in range(pairs):
@@ -367,6 +369,7 @@ async def run(
                         acks.setdefault(kind, []).append(clock.acked[rid] - clock.emitted[rid])
                         done.setdefault(kind, []).append(clock.answered[rid] - clock.emitted[rid])
                 errors = len(env.errors)
+                error_kinds = sorted({type(getattr(e, "original", e)).__name__ for e in env.errors})
                 env._errors_acknowledged = len(env.errors)
             await bot.database.dispose()
         finally:
@@ -387,6 +390,7 @@ async def run(
         },
         "unacknowledged": unanswered,
         "bot_errors": errors,
+        "bot_error_kinds": error_kinds,
         "burst_wall_s": round(wall, 2),
         "http": "inline" if inline_http else "one loop turn per request",
         "pool": {"size": section.pool_size, "max_overflow": section.pool_max_overflow},
@@ -437,7 +441,8 @@ def main() -> int:
         f"{result['db']}: {result['burst']} interactions at once, {result['members']} members "
         f"({result['mentors']} mentors), {result['pairs']} pairs; burst handled in "
         f"{result['burst_wall_s']} s; unacknowledged {result['unacknowledged']}, "
-        f"bot errors {result['bot_errors']}; pool {result['pool']['size']}"
+        f"bot errors {result['bot_errors']} {result['bot_error_kinds'] or ''}; "
+        f"pool {result['pool']['size']}"
         f"+{result['pool']['max_overflow']}"
     )
     overall = result["overall"]
