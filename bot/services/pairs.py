@@ -8,7 +8,6 @@ published once as ``PairEnded`` after its transaction committed.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
@@ -66,6 +65,11 @@ OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
 PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
+# Server locks (``Context.server_lock``): private spaces are placed one at a time per server
+# (any kind of space that shares the categories must use the same purpose); one visibility
+# change at a time per server.
+SPACES_LOCK = "spaces"
+ACCESS_LOCK = "moderator-access"
 
 Progress = Callable[[str], Awaitable[None]]
 
@@ -97,8 +101,6 @@ class PairsService(Service):
         self.moderation = moderation
         self.spaces = spaces
         self.starters = d.load_starter_library(DATA_DIR)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._access_locks: dict[int, asyncio.Lock] = {}  # one visibility change per server
         self._full_categories: set[int] = set()  # categories Discord called full
         self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
         self._touched: dict[int, datetime] = {}
@@ -227,7 +229,9 @@ class PairsService(Service):
         assert pair.id is not None
         settings, pset, overflow = await self._settings(pair.guild_id)
         rhythm = d.rhythm_from(pset.model_dump() if pset else None)
-        async with self._locks.setdefault(pair.guild_id, asyncio.Lock()):
+        # One placement at a time per server, in every process: a category's count, the channel
+        # names taken and the next overflow category are read and then used.
+        async with self.ctx.server_lock(SPACES_LOCK, pair.guild_id):
             space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
@@ -1009,7 +1013,7 @@ class PairsService(Service):
         """Apply the saved "moderators see pair spaces" choice (and moderator role) to every
         existing pair space and pair category; each live pair is told in its space. What was
         changed, in sentences; ``progress`` hears every ``PROGRESS_EVERY`` spaces of many."""
-        async with self._access_locks.setdefault(guild_id, asyncio.Lock()):
+        async with self.ctx.server_lock(ACCESS_LOCK, guild_id):
             settings, _pset, overflow = await self._settings(guild_id)
             see = bool(settings and settings.moderators_see_pairs)
             role_id = settings.moderator_role_id if settings else None
