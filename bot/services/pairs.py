@@ -227,12 +227,12 @@ class PairsService(Service):
 
     async def _create(self, pair: Pair) -> str:
         assert pair.id is not None
-        settings, pset, overflow = await self._settings(pair.guild_id)
-        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
-        # One placement at a time per server, in every process: a category's count, the channel
-        # names taken and the next overflow category are read and then used.
+        # One placement at a time per server, in every process: the overflow categories, a
+        # category's count and the channel names taken are read, then used (so read them inside).
         async with self.ctx.server_lock(SPACES_LOCK, pair.guild_id):
+            settings, pset, overflow = await self._settings(pair.guild_id)
             space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
+        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             done = await q.complete_space(
