@@ -126,6 +126,35 @@ async def _server(cluster: Cluster, *members: int) -> None:
     cluster.messenger.join(GUILD, *members)
 
 
+async def _members(cluster: Cluster, mentors: list[int], mentees: list[int]) -> None:
+    """A server whose mentors (two places each) and mentees are present and onboarded."""
+    await _server(cluster, *mentors, *mentees)
+    db, now = cluster.databases[0], cluster.clock.now
+    for mentor in mentors:
+        await onboarded(
+            db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=2
+        )
+    for mentee in mentees:
+        await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
+
+
+async def _pairs(cluster: Cluster, mentors: list[int], mentees: list[int]) -> list[int]:
+    """``_members``, and one ``opening`` pair per mentee (its mentor taken in turn); their ids."""
+    await _members(cluster, mentors, mentees)
+    return [
+        await accepted_pair(
+            cluster.databases[0],
+            cluster.cipher,
+            guild_id=GUILD,
+            mentee_id=mentee,
+            mentor_id=mentors[n % len(mentors)],
+            now=cluster.clock.now,
+            reasons=[],
+        )
+        for n, mentee in enumerate(mentees)
+    ]
+
+
 async def _settle(calls: list[Awaitable[Any]]) -> list[Any]:
     """Run every call at once; their results or the errors they raised."""
     return list(await asyncio.gather(*calls, return_exceptions=True))
@@ -197,12 +226,8 @@ async def test_ten_simultaneous_accepts_across_processes_make_one_pair_and_one_s
     cluster: Cluster,
 ) -> None:
     mentee, mentor = 1, 2
-    await _server(cluster, mentee, mentor)
+    await _members(cluster, [mentor], [mentee])
     db, now = cluster.databases[0], cluster.clock.now
-    await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
-    await onboarded(
-        db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=3
-    )
     async with db.session() as session:
         intro_id = await introduce(
             session,
@@ -227,16 +252,8 @@ async def test_ten_processes_opening_one_pairs_space_at_once_make_one_space(
     cluster: Cluster,
 ) -> None:
     """The accept, the opening sweep of every process and a moderator's retry, all at once."""
-    mentee, mentor = 1, 2
-    await _server(cluster, mentee, mentor)
-    db, now = cluster.databases[0], cluster.clock.now
-    await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
-    await onboarded(
-        db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=3
-    )
-    pair_id = await accepted_pair(
-        db, cluster.cipher, guild_id=GUILD, mentee_id=mentee, mentor_id=mentor, now=now, reasons=[]
-    )
+    (pair_id,) = await _pairs(cluster, [2], [1])
+    db = cluster.databases[0]
     results = await _settle([p.pairs.open_space(pair_id) for p in cluster.each(10)])
     assert not _unexpected(results)
     assert cluster.spaces.creates == 1, "Discord was asked for one channel, not one per caller"
@@ -252,30 +269,10 @@ async def test_spaces_opening_at_once_in_one_server_fill_its_category_then_one_o
     """Ten pairs accepted at once, spread over the processes, with room for five more channels
     in the pair category: five go there and five into ONE new overflow category (placement
     reads the category's count, then creates: a server lock makes it one at a time)."""
-    mentors = [2, 3, 4, 5, 6]
-    mentees = list(range(11, 21))
-    await _server(cluster, *mentors, *mentees)
-    db, now = cluster.databases[0], cluster.clock.now
     for n in range(CATEGORY_CAP - 5):  # channels of the community's own in the category
         cluster.spaces.spaces[n + 1] = FakeSpace(n + 1, GUILD, f"notes-{n}", "channel", CATEGORY)
-    for mentor in mentors:
-        await onboarded(
-            db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=2
-        )
-    pair_ids = []
-    for n, mentee in enumerate(mentees):
-        await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
-        pair_ids.append(
-            await accepted_pair(
-                db,
-                cluster.cipher,
-                guild_id=GUILD,
-                mentee_id=mentee,
-                mentor_id=mentors[n % len(mentors)],
-                now=now,
-                reasons=[],
-            )
-        )
+    pair_ids = await _pairs(cluster, [2, 3, 4, 5, 6], list(range(11, 21)))
+    db = cluster.databases[0]
     results = await _settle(
         [p.pairs.open_space(pair_id) for p, pair_id in zip(cluster.each(10), pair_ids, strict=True)]
     )
@@ -304,14 +301,7 @@ async def test_two_moderators_publishing_rounds_at_once_in_two_processes_take_tu
     waits (told so), then reports each as skipped; nobody is introduced twice."""
     mentors = [2, 3, 4]
     mentees = list(range(21, 27))
-    await _server(cluster, *mentors, *mentees)
-    db, now = cluster.databases[0], cluster.clock.now
-    for mentor in mentors:
-        await onboarded(
-            db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=2
-        )
-    for mentee in mentees:
-        await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
+    await _members(cluster, mentors, mentees)
     first, second = cluster.processes[0].matching, cluster.processes[-1].matching
     await first.set_mode(GUILD, MOD, rounds=True)
     for mentee in mentees:
@@ -374,28 +364,7 @@ async def test_twenty_spaces_opening_at_once_in_one_process_do_not_exhaust_its_p
 ) -> None:
     """Waiters for a server lock wait in the process, not each on a pooled connection: twenty
     waiting connections would empty the pool (5 + 10) and the holder could not finish."""
-    mentors = list(range(2, 12))
-    mentees = list(range(21, 41))
-    await _server(cluster, *mentors, *mentees)
-    db, now = cluster.databases[0], cluster.clock.now
-    for mentor in mentors:
-        await onboarded(
-            db, cluster.cipher, guild_id=GUILD, user_id=mentor, now=now, mentor=True, capacity=2
-        )
-    pair_ids = []
-    for n, mentee in enumerate(mentees):
-        await onboarded(db, cluster.cipher, guild_id=GUILD, user_id=mentee, now=now)
-        pair_ids.append(
-            await accepted_pair(
-                db,
-                cluster.cipher,
-                guild_id=GUILD,
-                mentee_id=mentee,
-                mentor_id=mentors[n % len(mentors)],
-                now=now,
-                reasons=[],
-            )
-        )
+    pair_ids = await _pairs(cluster, list(range(2, 12)), list(range(21, 41)))
     one = cluster.processes[0].pairs
     results = await asyncio.wait_for(_settle([one.open_space(p) for p in pair_ids]), timeout=20)
     assert not _unexpected(results)
