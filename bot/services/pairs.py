@@ -59,6 +59,7 @@ def _posted(sent: Sent, what: str, pair_id: int) -> Posted | None:
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 REPORTS_PER_DAY = 3
 ACTIVITY_THROTTLE = timedelta(minutes=1)
+LIVE_REFRESH = timedelta(minutes=1)  # how often a message in an unknown channel re-reads the map
 OPEN_GRACE = timedelta(minutes=2)
 STALE_CLAIM = timedelta(minutes=10)
 OPENED = "opened"
@@ -103,6 +104,7 @@ class PairsService(Service):
         self.starters = d.load_starter_library(DATA_DIR)
         self._full_categories: set[int] = set()  # categories Discord called full
         self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
+        self._live_at: datetime | None = None  # when it was read from the database
         self._touched: dict[int, datetime] = {}
 
     # ------------------------------------------------------------ reading
@@ -451,13 +453,17 @@ class PairsService(Service):
 
     async def touch(self, channel_id: int) -> None:
         """A member wrote in ``channel_id``: if it is a pair space, note that it was active."""
-        if self._live is None:
+        now = self.ctx.now()
+        # Another process may have opened a space since the map was read (the one that owns
+        # DMs handles Accept); an unknown channel re-reads it, at most once a LIVE_REFRESH.
+        stale = self._live_at is None or now - self._live_at >= LIVE_REFRESH
+        if self._live is None or (channel_id not in self._live and stale):
             async with self.ctx.transaction() as session:
                 self._live = await q.live_spaces(session)
+            self._live_at = now
         pair_id = self._live.get(channel_id)
         if pair_id is None:
             return
-        now = self.ctx.now()
         last = self._touched.get(pair_id)
         if last is not None and now - last < ACTIVITY_THROTTLE:
             return

@@ -291,6 +291,23 @@ async def test_spaces_opening_at_once_in_one_server_fill_its_category_then_one_o
     assert len(set(names)) == len(names), "every channel name is its own"
 
 
+async def test_a_space_opened_by_another_process_counts_its_activity_here(
+    cluster: Cluster,
+) -> None:
+    """Accept is a DM button, answered by the process owning DMs; the space's messages reach
+    the process owning its server, whose activity map was read before the space existed."""
+    (pair_id,) = await _pairs(cluster, [2], [1])
+    here, there = cluster.processes[0].pairs, cluster.processes[-1].pairs
+    await here.touch(999)  # the server's chatter: the map is read (no pair space yet)
+    await there.open_space(pair_id)
+    space_id = cluster.spaces.made()[0].id
+    written = cluster.clock.advance(minutes=2)
+    await here.touch(space_id)
+    async with cluster.databases[0].session() as session:
+        pair = await session.get(Pair, pair_id)
+    assert pair is not None and pair.last_activity_at == written
+
+
 # ----------------------------------------------------------------------- one round at a time
 
 
