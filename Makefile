@@ -39,7 +39,8 @@ lock: $(STAMP)
 	echo "$(BUILD_REQ)" | $(UV_LOCK) $(if $(UPGRADE),--upgrade) --extra dev -o $(DEV_LOCK)
 
 demo: $(STAMP)
-	$(BIN)/python -m bot demo
+	@mkdir -p demo-output
+	$(BIN)/python -m bot demo --out demo-output | tee demo-output/transcript.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot cogs tests bench
