@@ -50,6 +50,7 @@ PROGRESS_EVERY = 10
 PREVIEW_NAMES = 15
 QUEUE_NAMES = 25
 SUGGESTIONS_TRIED = 3
+ROUND_LOCK = "round"  # Context.server_lock purpose: one round published at a time per server
 _RETRY_OTHER_MENTOR = frozenset(Skip) - say.MENTEE_SIDE
 
 Progress = Callable[[str], Awaitable[None]]
@@ -820,24 +821,33 @@ class MatchingService(Service):
     ) -> RoundPublished:
         """Make a previewed round's introductions, one ``introduce`` each; what was skipped
         (things changed since the preview) is reported, never silently re-solved."""
-        settings = await self.settings(guild_id)
         sent = 0
         skipped: list[tuple[int, Skip]] = []
-        for index, assignment in enumerate(assignments, start=1):
-            outcome = await self._introduce(
-                guild_id,
-                assignment.mentee_id,
-                assignment.mentor_id,
-                settings,
-                score=assignment.score,
-                reasons=assignment.reasons,
-            )
-            if isinstance(outcome, Introduced):
-                sent += 1
-            else:
-                skipped.append((assignment.mentee_id, outcome))
-            if progress is not None and index % PROGRESS_EVERY == 0 and index < len(assignments):
-                await progress(say.round_progress(index, len(assignments)))
+
+        async def waiting() -> None:
+            if progress is not None:
+                await progress(say.ROUND_WAITING)
+
+        # One round at a time per server, in every process: a second one (another moderator,
+        # another process) waits, then reports what the first already did as skipped.
+        async with self.ctx.server_lock(ROUND_LOCK, guild_id, waiting=waiting):
+            settings = await self.settings(guild_id)
+            for index, assignment in enumerate(assignments, start=1):
+                outcome = await self._introduce(
+                    guild_id,
+                    assignment.mentee_id,
+                    assignment.mentor_id,
+                    settings,
+                    score=assignment.score,
+                    reasons=assignment.reasons,
+                )
+                if isinstance(outcome, Introduced):
+                    sent += 1
+                else:
+                    skipped.append((assignment.mentee_id, outcome))
+                total = len(assignments)
+                if progress is not None and index % PROGRESS_EVERY == 0 and index < total:
+                    await progress(say.round_progress(index, total))
         await self.moderation.audit(guild_id, actor_id, "matching_round")
         log.info("round published guild=%s sent=%d skipped=%d", guild_id, sent, len(skipped))
         named = [
