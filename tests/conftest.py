@@ -6,9 +6,10 @@ test then gets a schema of its own, dropped afterwards.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,14 @@ PG_URL = os.environ.get("LANTERN_TEST_DATABASE", "")
 
 def _is_postgres() -> bool:
     return PG_URL.startswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_heap() -> Iterator[None]:
+    """A started bot freezes what start-up made (``bot.client.settle_heap``); a test process
+    starts hundreds of bots, so each test hands its objects back to the collector."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
