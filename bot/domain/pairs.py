@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.introductions import discord_date
 from bot.domain.profile import SHAREABLE, Profile
 from bot.domain.text import (
     EMBED_FIELD_NAME,
@@ -183,6 +184,11 @@ class Rhythm:
     silence_days: int = 21
     silence_alert_after: int = 2  # nudges without activity before moderators are told
     retention_days: int = 30
+    # Quiet days after which a pair space closes (0: never). 90 keeps the care ladder in
+    # order with the defaults: nudges on days 21 and 42, moderators told on day 63, the
+    # closing warning on day 83, the close on day 90, so moderators have weeks to reach out
+    # first and a pair meeting monthly elsewhere is never surprised.
+    close_after_quiet_days: int = 90
 
 
 def first_checkin(start: datetime, rhythm: Rhythm) -> datetime:
@@ -218,6 +224,59 @@ def silence_action(
     if nudges_sent < rhythm.silence_alert_after:
         return "nudge"
     return None if alerted else "alert"
+
+
+# A quiet space is warned this long before it closes, and never closes sooner after a warning.
+CLOSE_WARNING = timedelta(days=7)
+MIN_CLOSE_AFTER_DAYS = 14  # the shortest setting (0 turns closing off)
+MAX_CLOSE_AFTER_DAYS = 730
+# Only pairs quiet at least this long can be due a warning (the sweep's first filter).
+QUIET_BEFORE_WARNING = timedelta(days=MIN_CLOSE_AFTER_DAYS) - CLOSE_WARNING
+
+
+def inactivity_action(
+    *,
+    last_activity: datetime,
+    warned_for: datetime | None,
+    closes_at: datetime | None,
+    now: datetime,
+    rhythm: Rhythm,
+) -> str | None:
+    """``warn``, ``end`` or ``None`` for an active pair quiet since ``last_activity``.
+
+    ``warned_for`` is the silence a warning was posted about (its ``last_activity``) and
+    ``closes_at`` the date it announced. A warning counts only for that same silence (any
+    message starts a new one) and until a week after its date (a close Lantern missed while
+    offline, or one a moderator postponed or turned off and on again, is warned anew). A pair
+    ends at the announced date or the setting's, whichever is later: never sooner than told.
+    """
+    days = rhythm.close_after_quiet_days
+    if days <= 0:
+        return None
+    due = last_activity + timedelta(days=days)
+    warned = (
+        warned_for == last_activity and closes_at is not None and now < closes_at + CLOSE_WARNING
+    )
+    if not warned:
+        return "warn" if now >= due - CLOSE_WARNING else None
+    assert closes_at is not None
+    return "end" if now >= max(closes_at, due) else None
+
+
+def closing_date(last_activity: datetime, now: datetime, rhythm: Rhythm) -> datetime:
+    """When a space warned at ``now`` closes: the setting's date, but never within a week."""
+    return max(last_activity + timedelta(days=rhythm.close_after_quiet_days), now + CLOSE_WARNING)
+
+
+def close_after_problem(days: int) -> str | None:
+    """Why ``days`` can't be the closing setting (``None``: it can)."""
+    if days == 0 or MIN_CLOSE_AFTER_DAYS <= days <= MAX_CLOSE_AFTER_DAYS:
+        return None
+    return (
+        f"A quiet space can close after {MIN_CLOSE_AFTER_DAYS} to {MAX_CLOSE_AFTER_DAYS} quiet "
+        f"days (a pair is warned a week ahead, after at least a week of quiet), or use 0 so "
+        "quiet spaces never close. Nothing was saved."
+    )
 
 
 # ---------------------------------------------------------------- starters
@@ -537,6 +596,11 @@ def rhythm_from(values: Mapping[str, Any] | None) -> Rhythm:
         silence_days=int(values.get("silence_days") or defaults.silence_days),
         silence_alert_after=int(values.get("silence_alert_after") or defaults.silence_alert_after),
         retention_days=int(values.get("retention_days") or defaults.retention_days),
+        close_after_quiet_days=int(
+            defaults.close_after_quiet_days
+            if values.get("close_after_quiet_days") is None
+            else values["close_after_quiet_days"]  # 0 is a choice: never close
+        ),
     )
 
 
@@ -601,13 +665,19 @@ def end_question(*, with_note: bool) -> str:
     )
 
 
-def closing_note(delete_on: datetime | None) -> str:
-    """Posted in a space when its mentorship ends."""
+def closing_note(delete_on: datetime | None, *, quiet: bool = False) -> str:
+    """Posted in a space when its mentorship ends (``quiet``: it closed after a long quiet)."""
     day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    why = (
+        "It has been quiet here for a long while, so, as the earlier note said, Lantern has "
+        "closed this mentorship. Nobody did anything wrong. "
+        if quiet
+        else ""
+    )
     return (
-        "This mentorship has ended, so this space is now read-only. It stays here for you both "
-        f"to look back on until {day}, then Lantern deletes it. Either of you can delete it "
-        "sooner. Thank you both. 🌱"
+        f"{why}This mentorship has ended, so this space is now read-only. It stays here for "
+        f"you both to look back on until {day}, then Lantern deletes it. Either of you can "
+        "delete it sooner. Thank you both. 🌱"
     )
 
 
@@ -623,17 +693,62 @@ def partner_ended_text(
     who = f"**{safe_inline(ended_by, limit=80)}**" if ended_by else "A moderator"
     partner = "" if ended_by else " with your partner"
     day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
-    after = (
-        "Your place as a mentor is open again for someone new."
-        if mentor
-        else "Whenever you're ready, Lantern can introduce you to a new mentor."
-    )
     return (
         f"{who} has ended your mentorship{partner} in **{safe_inline(server, limit=100)}**. "
         "Endings happen for many reasons, and this one isn't a judgement of you. Thank you for "
         "the time and care you gave. 🌱\n"
         f"Your pair space is now read-only; you can still look back on it until {day}, when "
-        f"Lantern deletes it. {after}"
+        f"Lantern deletes it. {_what_next(mentor=mentor)}"
+    )
+
+
+def _what_next(*, mentor: bool) -> str:
+    """After an ending: a mentor's place is free again; a mentee can ask for a new mentor."""
+    return (
+        "Your place as a mentor is open again for someone new."
+        if mentor
+        else "Whenever you're ready, Lantern can introduce you to a new mentor."
+    )
+
+
+def quiet_warning(
+    mentee_id: int,
+    mentor_id: int,
+    *,
+    quiet_since: datetime,
+    closes_at: datetime,
+    reminders_paused: bool,
+) -> str:
+    """Posted once in a quiet pair space, pinging both, a week before it closes."""
+    paused = (
+        "\nYou paused reminders here, and this isn't one: it's the only note Lantern sends "
+        "before closing a quiet space."
+        if reminders_paused
+        else ""
+    )
+    return (
+        f"{user_mention(mentee_id)} {user_mention(mentor_id)} 🍂 It has been quiet here since "
+        f"{discord_date(quiet_since)}. This space will close on {discord_date(closes_at)} "
+        "unless one of you writes here; writing anything (even a quick hello) keeps it open.\n"
+        "If your mentorship has run its course, that's okay too: there's nothing you need to "
+        "do. Endings happen for many reasons, and each of you will be asked privately how it "
+        "went."
+        f"{paused}"
+    )
+
+
+def quiet_ended_text(
+    *, server: str, mentor: bool, quiet_since: datetime | None, delete_on: datetime | None
+) -> str:
+    """The private, kind word to each member when their quiet pair space closed."""
+    since = f" since {discord_date(quiet_since)}" if quiet_since else ""
+    day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    return (
+        f"Your pair space in **{safe_inline(server, limit=100)}** had been quiet{since}, so "
+        "Lantern has closed your mentorship there, as the note in the space said it would. "
+        "Nobody did anything wrong: life gets busy, and that's okay. Thank you for the time "
+        "you gave. 🌱\n"
+        f"You can still read the space until {day}. {_what_next(mentor=mentor)}"
     )
 
 
@@ -709,9 +824,15 @@ def moderator_access_progress(done: int, total: int) -> str:
     return f"Updating existing pair spaces… {done} of {total}"
 
 
+# How an ending's cause reads in the moderators' alert (others show as their key).
+ENDED_CAUSES = {
+    "inactive": "its space was quiet too long: both were warned a week ahead and told kindly",
+}
+
+
 def ended_note(pair_id: int, cause: str, actor_id: int | None, reason: str | None) -> str:
     """What moderators are told when a pair ends for a reason they should know."""
-    note = f"Pair **#{pair_id}** ended ({cause})"
+    note = f"Pair **#{pair_id}** ended ({ENDED_CAUSES.get(cause, cause)})"
     if actor_id:
         note += f" by {user_mention(actor_id)}"
     if reason:
@@ -807,8 +928,13 @@ def settings_summary(rhythm: Rhythm, *, thread_channel_id: int | None) -> str:
         if thread_channel_id
         else "channels in the pair category"
     )
+    closing = (
+        f"quiet spaces close after {rhythm.close_after_quiet_days} days (warned a week ahead)"
+        if rhythm.close_after_quiet_days
+        else "quiet spaces never close"
+    )
     return (
         f"Pair spaces: first check-in after {rhythm.first_checkin_days} days, then every "
         f"{rhythm.checkin_every_days}; a nudge after {rhythm.silence_days} quiet days; "
-        f"ended spaces kept {rhythm.retention_days} days; new spaces are {where}."
+        f"{closing}; ended spaces kept {rhythm.retention_days} days; new spaces are {where}."
     )

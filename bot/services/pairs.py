@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
+from bot.db.models import GuildSettings, Pair, PairSettings, PairSpace, PairStatus
 from bot.db.queries import pairs as q
 from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.matching import take_mentor_slot
@@ -67,6 +67,7 @@ OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
 PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
+INACTIVE = "inactive"  # the ending cause of a quiet space that closed
 
 Progress = Callable[[str], Awaitable[None]]
 
@@ -590,6 +591,77 @@ class PairsService(Service):
                         ),
                     )
 
+    async def close_quiet(self, now: datetime) -> None:
+        """Sweep: a pair space quiet for the server's ``close_after_quiet_days`` is warned
+        once, in the space, a week ahead; then, if nobody wrote, the pair ends through ``end``
+        (cause ``inactive``). Pairs whose members paused reminders are warned and closed too
+        (the warning says it is not a reminder); a pair paused after a report is left to the
+        moderators. Every step is a compare-and-set, so two sweeps warn and end once."""
+        async with self.ctx.transaction() as session:
+            quiet = await q.quiet_pairs(
+                session, before=now - d.QUIET_BEFORE_WARNING, paused_reminders_too=True
+            )
+        rhythms: dict[int, d.Rhythm] = {}
+        for pair, space_row in quiet:
+            assert pair.id is not None and pair.last_activity_at is not None
+            if pair.guild_id not in rhythms:
+                rhythms[pair.guild_id] = await self._rhythm(pair.guild_id)
+            rhythm = rhythms[pair.guild_id]
+            action = d.inactivity_action(
+                last_activity=pair.last_activity_at,
+                warned_for=space_row.quiet_warned_for,
+                closes_at=space_row.quiet_closes_at,
+                now=now,
+                rhythm=rhythm,
+            )
+            if action == "warn":
+                await self._warn_quiet(pair, space_row, now, rhythm)
+            elif action == "end":
+                await self.end(
+                    pair.id,
+                    actor_id=None,
+                    reason=None,
+                    cause=INACTIVE,
+                    notify="both",
+                    quiet_since=pair.last_activity_at,
+                )
+
+    async def _warn_quiet(
+        self, pair: Pair, space_row: PairSpace, now: datetime, rhythm: d.Rhythm
+    ) -> None:
+        """Claim, then post, the one closing warning of a quiet pair; a post that fails gives
+        the claim back (the next sweep tries again), a space that is gone ends the match."""
+        assert pair.id is not None and pair.last_activity_at is not None
+        space_id = pair.channel_id or pair.thread_id
+        if space_id is None:
+            return
+        closes_at = d.closing_date(pair.last_activity_at, now, rhythm)
+        async with self.ctx.transaction() as session:
+            won = await q.claim_quiet_warning(
+                session,
+                pair_id=pair.id,
+                quiet_since=pair.last_activity_at,
+                seen=space_row.quiet_closes_at,
+                closes_at=closes_at,
+            )
+        if not won:
+            return
+        text = d.quiet_warning(
+            pair.mentee_id,
+            pair.mentor_id,
+            quiet_since=pair.last_activity_at,
+            closes_at=closes_at,
+            reminders_paused=space_row.reminders_paused,
+        )
+        sent = await self.ctx.messenger.post(space_id, text, ping=(pair.mentee_id, pair.mentor_id))
+        if _posted(sent, "closing warning", pair.id) is not None:
+            log.info("quiet space warned pair=%s", pair.id)
+            return
+        async with self.ctx.transaction() as session:
+            await q.release_quiet_warning(session, pair_id=pair.id, closes_at=closes_at)
+        if await self.spaces.exists(space_id) is False:
+            await self.space_vanished(space_id)
+
     async def toggle_reminders(self, pair_id: int) -> str:
         """Pause or resume the pair's check-ins and nudges; what happened."""
         async with self.ctx.transaction() as session:
@@ -677,11 +749,14 @@ class PairsService(Service):
         cause: str,
         tell_other: str | None = None,
         notify: str | None = None,
+        quiet_since: datetime | None = None,
     ) -> bool:
         """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``.
 
         ``notify``: ``partner`` tells the one who did not end it, ``both`` tells both (a
-        moderator ended it), kindly and privately; ``tell_other`` sends a given text instead.
+        moderator ended it, or its quiet space closed), kindly and privately; ``tell_other``
+        sends a given text instead. ``quiet_since``: end only if nobody wrote since then and
+        the space was warned about that silence (a quiet space closing).
         """
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
@@ -698,6 +773,7 @@ class PairsService(Service):
                 now=now,
                 delete_at=now + timedelta(days=rhythm.retention_days),
                 cause=cause,
+                quiet_since=quiet_since,
             )
             space_row = await q.get_space(session, pair_id=pair_id)
         if pair is None:
@@ -717,13 +793,13 @@ class PairsService(Service):
                     log.warning("could not revoke access pair=%s reason=%s", pair_id, failed)
             sent = await self.ctx.messenger.post(
                 space_id,
-                d.closing_note(pair.delete_channel_at),
+                d.closing_note(pair.delete_channel_at, quiet=cause == INACTIVE),
                 buttons=(pair_button("delete", pair_id),),
             )
             _posted(sent, "closing note", pair_id)
         if notify is not None:
-            await self._tell_ended(pair, actor_id if notify == "partner" else None)
-        if reason or cause in ("moderator", "member_left", "channel_deleted"):
+            await self._tell_ended(pair, actor_id if notify == "partner" else None, cause)
+        if reason or cause in ("moderator", "member_left", "channel_deleted", INACTIVE):
             await self.moderation.alert(
                 pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)
             )
@@ -735,20 +811,28 @@ class PairsService(Service):
         )
         return True
 
-    async def _tell_ended(self, pair: Pair, by_member: int | None) -> None:
+    async def _tell_ended(self, pair: Pair, by_member: int | None, cause: str) -> None:
         """Tell whoever did not end the pair, privately: ``by_member``'s partner, or both
-        members when a moderator ended it. Never the private note (that is for moderators)."""
+        members when a moderator ended it or its quiet space closed. Never the private note
+        (that is for moderators)."""
         messenger = self.ctx.messenger
         server = await messenger.guild_name(pair.guild_id)
         name = await messenger.name(pair.guild_id, by_member) if by_member else None
         for user_id in (pair.mentee_id, pair.mentor_id):
             if user_id == by_member or not await messenger.present(pair.guild_id, user_id):
                 continue
-            text = d.partner_ended_text(
-                ended_by=name,
-                server=server,
-                mentor=user_id == pair.mentor_id,
-                delete_on=pair.delete_channel_at,
+            mentor = user_id == pair.mentor_id
+            text = (
+                d.quiet_ended_text(
+                    server=server,
+                    mentor=mentor,
+                    quiet_since=pair.last_activity_at,
+                    delete_on=pair.delete_channel_at,
+                )
+                if cause == INACTIVE
+                else d.partner_ended_text(
+                    ended_by=name, server=server, mentor=mentor, delete_on=pair.delete_channel_at
+                )
             )
             sent = await messenger.dm(user_id, text)
             if isinstance(sent, SendFailure):
@@ -974,6 +1058,10 @@ class PairsService(Service):
         """Save the server's pair-space settings (audited); the result in a sentence. Whether
         moderators see pair spaces (``moderators_see_pairs``) applies to the existing ones too."""
         changes = dict(changes)
+        close_after = changes.get("close_after_quiet_days")
+        problem = d.close_after_problem(close_after) if close_after is not None else None
+        if problem:
+            raise UserFacingError(problem)
         see = changes.pop("moderators_see_pairs", None)
         toggled = False
         async with self.ctx.transaction() as session:
