@@ -14,6 +14,7 @@ from bot.db.models import PairStatus
 from bot.errors import UserFacingError
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import PairWorld, in_bot, load_pair, pair_world
+from tests.e2e.test_insights import _cards, _said
 
 DAY = 86400
 WARNING = "unless one of you writes here"
@@ -22,18 +23,6 @@ WARNING = "unless one of you writes here"
 async def _sweep(w: PairWorld) -> None:
     """The hourly closing sweep, run as the bot runs it, at simcord's time."""
     await in_bot(w.env, w.bot.services.pairs.close_quiet(w.env.now()))
-
-
-def _feedback_cards(member: simcord.MemberActor) -> list[Any]:
-    return [
-        m
-        for m in member.user.dm_channel.history()
-        if any(
-            getattr(c, "custom_id", "").startswith("lantern:feedback:")
-            for row in m.components
-            for c in row.children
-        )
-    ]
 
 
 async def test_warned_kept_open_by_a_message_then_closed_after_a_restart(
@@ -76,7 +65,7 @@ async def test_warned_kept_open_by_a_message_then_closed_after_a_restart(
             await person.send(handle, "wait!")
         told = [m.content for m in person.user.dm_channel.history()]
         assert sum("had been quiet" in t for t in told) == 1
-        (card,) = _feedback_cards(person)
+        (card,) = _cards(person)
         assert "How helpful" in card.content
     offers = " ".join(m.content for m in w.mentee.user.dm_channel.history())
     assert "new mentor" in offers
@@ -86,7 +75,7 @@ async def test_warned_kept_open_by_a_message_then_closed_after_a_restart(
     await w.env.advance_time(DAY)
     await w.bot.run_sweeps(w.env.now())
     await w.env.settle()
-    assert len(_feedback_cards(w.mentor)) == 1
+    assert len(_cards(w.mentor)) == 1
 
 
 async def test_moderators_choose_how_long_a_quiet_space_stays_open(community: Community) -> None:
@@ -106,9 +95,3 @@ async def test_moderators_choose_how_long_a_quiet_space_stays_open(community: Co
     assert "quiet spaces close after 30 days" in _said(on)
     await _sweep(w)
     assert len([m for m in handle.history() if WARNING in m.content]) == 1
-
-
-def _said(result: Any) -> str:
-    texts = [getattr(result.response, "content", "") or ""]
-    texts += [getattr(f, "content", "") or "" for f in result.followups or []]
-    return " ".join(texts)

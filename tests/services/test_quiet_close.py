@@ -79,6 +79,15 @@ def _at(start: datetime, days: float) -> datetime:
     return start + timedelta(days=days)
 
 
+async def _sweeps(world: World, pair: Pair, start: datetime, *days: float) -> PairStatus:
+    """The closing sweep at each of ``days`` after ``start``; the pair's status then."""
+    assert pair.id is not None
+    for day in days:
+        world.clock.now = _at(start, day)
+        await world.services.pairs.close_quiet(world.clock.now)
+    return (await _pair(world, pair.id)).status
+
+
 async def test_warned_once_a_week_ahead_then_closed_once_through_the_one_ending(
     world: World,
 ) -> None:
@@ -89,8 +98,7 @@ async def test_warned_once_a_week_ahead_then_closed_once_through_the_one_ending(
     second = _second_process(w)
     second.ctx.events.on_pair_ended(_record(ended))  # either process may win the ending
     other = second.pairs
-    w.clock.now = _at(start, 82)
-    await pairs.close_quiet(w.clock.now)
+    assert await _sweeps(w, pair, start, 82) == PairStatus.ACTIVE
     assert _warnings(w, pair.channel_id) == []
     w.clock.now = _at(start, 83)
     await asyncio.gather(pairs.close_quiet(w.clock.now), other.close_quiet(w.clock.now))
@@ -101,9 +109,7 @@ async def test_warned_once_a_week_ahead_then_closed_once_through_the_one_ending(
     space = await _space(w, pair.id)
     assert space.quiet_warned_for == start and space.quiet_closes_at == closes
     assert [m for m in w.messenger.sent if m.dm] == []  # the warning is in the space only
-    w.clock.now = _at(start, 89.9)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
+    assert await _sweeps(w, pair, start, 89.9) == PairStatus.ACTIVE
     w.clock.now = _at(start, 90)
     await asyncio.gather(pairs.close_quiet(w.clock.now), other.close_quiet(w.clock.now))
 
@@ -131,8 +137,7 @@ async def test_warned_once_a_week_ahead_then_closed_once_through_the_one_ending(
     shown = {c.label: c.shown for c in endings.cells}
     assert shown[insights_domain.ENDING_CATEGORIES["inactive"]] == "fewer than 5"
     # Later sweeps find nothing more to do.
-    w.clock.now = _at(start, 200)
-    await pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 200)
     assert len(ended) == 1 and len(_warnings(w, pair.channel_id)) == 1
 
 
@@ -140,23 +145,16 @@ async def test_any_message_cancels_the_warning_and_starts_a_new_silence(world: W
     pair, start = await _quiet_open(world)
     w, pairs = world, world.services.pairs
     assert pair.id is not None and pair.channel_id is not None
-    w.clock.now = _at(start, 83)
-    await pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 83)
     w.clock.now = _at(start, 85)
     await pairs.touch(pair.channel_id)  # anyone wrote anything
     space = await _space(w, pair.id)
     assert space.quiet_warned_for is None and space.quiet_closes_at is None
-    for day in (90, 100, 167.9):
-        w.clock.now = _at(start, day)
-        await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
+    assert await _sweeps(w, pair, start, 90, 100, 167.9) == PairStatus.ACTIVE
     assert len(_warnings(w, pair.channel_id)) == 1
-    w.clock.now = _at(start, 85 + 83)  # the new silence's own warning
-    await pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 85 + 83)  # the new silence's own warning
     assert len(_warnings(w, pair.channel_id)) == 2
-    w.clock.now = _at(start, 85 + 90)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ENDED
+    assert await _sweeps(w, pair, start, 85 + 90) == PairStatus.ENDED
 
 
 async def test_a_message_after_the_sweep_looked_still_keeps_the_space_open(
@@ -167,8 +165,7 @@ async def test_a_message_after_the_sweep_looked_still_keeps_the_space_open(
     pair, start = await _quiet_open(world)
     w, pairs = world, world.services.pairs
     assert pair.id is not None and pair.channel_id is not None
-    w.clock.now = _at(start, 83)
-    await pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 83)
     w.clock.now = _at(start, 90)
     async with w.database.session() as session:
         seen = await pair_queries.quiet_pairs(
@@ -199,13 +196,9 @@ async def test_a_restart_between_the_warning_and_the_close(world: World) -> None
     pair, start = await _quiet_open(world)
     w = world
     assert pair.id is not None
-    w.clock.now = _at(start, 83)
-    await w.services.pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 83)
     restarted = _second_process(w)  # nothing kept in memory: the state is in the database
-    w.clock.now = _at(
-        start,
-        90,
-    )
+    w.clock.now = _at(start, 90)
     await restarted.pairs.close_quiet(w.clock.now)
     assert (await _pair(w, pair.id)).status == PairStatus.ENDED
     assert len(_warnings(w, pair.channel_id)) == 1
@@ -213,33 +206,25 @@ async def test_a_restart_between_the_warning_and_the_close(world: World) -> None
 
 async def test_lantern_away_past_the_date_warns_first_and_gives_a_full_week(world: World) -> None:
     pair, start = await _quiet_open(world)
-    w, pairs = world, world.services.pairs
+    w = world
     assert pair.id is not None
-    w.clock.now = _at(start, 120)  # never warned: Lantern was offline
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
+    # never warned: Lantern was offline
+    assert await _sweeps(w, pair, start, 120) == PairStatus.ACTIVE
     [warning] = _warnings(w, pair.channel_id)
     assert f"<t:{int(_at(start, 127).timestamp())}:D>" in warning.text
-    w.clock.now = _at(start, 126.9)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
-    w.clock.now = _at(start, 127)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ENDED
+    assert await _sweeps(w, pair, start, 126.9) == PairStatus.ACTIVE
+    assert await _sweeps(w, pair, start, 127) == PairStatus.ENDED
 
 
 async def test_a_warning_that_could_not_be_posted_is_tried_again(world: World) -> None:
     pair, start = await _quiet_open(world)
-    w, pairs = world, world.services.pairs
+    w = world
     assert pair.id is not None and pair.channel_id is not None
     w.messenger.post_failures[pair.channel_id] = [SendFailure.SERVER_ERROR]
-    w.clock.now = _at(start, 83)
-    await pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 83)
     assert _warnings(w, pair.channel_id) == []
     assert (await _space(w, pair.id)).quiet_closes_at is None
-    w.clock.now = _at(start, 90)  # never closed unwarned
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
+    assert await _sweeps(w, pair, start, 90) == PairStatus.ACTIVE  # never closed unwarned
     [warning] = _warnings(w, pair.channel_id)
     assert f"<t:{int(_at(start, 97).timestamp())}:D>" in warning.text
 
@@ -251,8 +236,7 @@ async def test_a_space_deleted_before_its_warning_ends_the_match_as_deleted(worl
     ended = _ended(w)
     w.spaces.vanish(pair.channel_id)
     w.messenger.missing_channels.add(pair.channel_id)
-    w.clock.now = _at(start, 83)
-    await w.services.pairs.close_quiet(w.clock.now)
+    await _sweeps(w, pair, start, 83)
     assert [e.cause for e in ended] == ["channel_deleted"]
 
 
@@ -262,16 +246,11 @@ async def test_a_report_paused_pair_is_left_to_the_moderators(world: World) -> N
     assert pair.id is not None and pair.channel_id is not None
     await pairs.report(GUILD, pair.channel_id, MENTEE, "not okay", pause_contact=True, block=False)
     assert (await _pair(w, pair.id)).status == PairStatus.PAUSED
-    for day in (83, 90, 400):
-        w.clock.now = _at(start, day)
-        await pairs.close_quiet(w.clock.now)
+    assert await _sweeps(w, pair, start, 83, 90, 400) == PairStatus.PAUSED
     assert _warnings(w, pair.channel_id) == []
-    assert (await _pair(w, pair.id)).status == PairStatus.PAUSED
 
 
-async def test_paused_reminders_still_close_and_the_warning_says_it_is_not_one(
-    world: World,
-) -> None:
+async def test_paused_reminders_still_close_the_warning_says_so(world: World) -> None:
     pair, start = await _quiet_open(world)
     w, pairs = world, world.services.pairs
     assert pair.id is not None
@@ -282,21 +261,15 @@ async def test_paused_reminders_still_close_and_the_warning_says_it_is_not_one(
     await pairs.close_quiet(w.clock.now)
     [warning] = _warnings(w, pair.channel_id)
     assert "paused reminders" in warning.text
-    w.clock.now = _at(start, 90)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ENDED
+    assert await _sweeps(w, pair, start, 90) == PairStatus.ENDED
 
 
 async def test_a_member_who_left_unnoticed_is_neither_told_nor_asked(world: World) -> None:
     pair, start = await _quiet_open(world)
-    w, pairs = world, world.services.pairs
+    w = world
     assert pair.id is not None
     w.messenger.leave(GUILD, MENTOR)  # Lantern was offline when they left
-    w.clock.now = _at(start, 83)
-    await pairs.close_quiet(w.clock.now)
-    w.clock.now = _at(start, 90)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ENDED
+    assert await _sweeps(w, pair, start, 83, 90) == PairStatus.ENDED
     assert (pair.channel_id, MENTOR, Access.REMOVED) in w.spaces.access
     assert w.messenger.dms_to(MENTOR) == []
     assert [f.user_id for f in await w.rows(MentorshipFeedback)] == [MENTEE]
@@ -305,14 +278,10 @@ async def test_a_member_who_left_unnoticed_is_neither_told_nor_asked(world: Worl
 
 async def test_closed_dms_lose_nothing_the_space_says_what_happened(world: World) -> None:
     pair, start = await _quiet_open(world)
-    w, pairs = world, world.services.pairs
+    w = world
     assert pair.id is not None
     w.messenger.closed.update({MENTEE, MENTOR})
-    w.clock.now = _at(start, 83)
-    await pairs.close_quiet(w.clock.now)
-    w.clock.now = _at(start, 90)
-    await pairs.close_quiet(w.clock.now)
-    assert (await _pair(w, pair.id)).status == PairStatus.ENDED
+    assert await _sweeps(w, pair, start, 83, 90) == PairStatus.ENDED
     closing = [m.text for m in w.messenger.posts_in(pair.channel_id or 0)]
     assert any("quiet here for a long while" in t for t in closing)
     rows = await w.rows(MentorshipFeedback)
@@ -329,11 +298,8 @@ async def test_the_setting_turns_closing_off_and_refuses_odd_values(world: World
             await pairs.save_settings(GUILD, MODERATOR, {"close_after_quiet_days": bad})
     said = await pairs.save_settings(GUILD, MODERATOR, {"close_after_quiet_days": 0})
     assert "quiet spaces never close" in said
-    for day in (83, 90, 400):
-        w.clock.now = _at(start, day)
-        await pairs.close_quiet(w.clock.now)
+    assert await _sweeps(w, pair, start, 83, 90, 400) == PairStatus.ACTIVE
     assert _warnings(w, pair.channel_id) == []
-    assert (await _pair(w, pair.id)).status == PairStatus.ACTIVE
     said = await pairs.save_settings(GUILD, MODERATOR, {"close_after_quiet_days": 30})
     assert "close after 30 days" in said
     await pairs.close_quiet(w.clock.now)  # long past: a warning first, a week ahead
