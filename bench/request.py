@@ -17,6 +17,11 @@ mentor profiles and as many mentees as requests, then:
 - **lookup**: the pool lookup alone, when nothing changed (one row read) and after one
   mentor's pause changed in another transaction (one mentor read again);
 - **memory**: what a second container's cached pool holds (tracemalloc, numpy included);
+- **gc**: how many collections ran during the requests and the longest (a full collection walks
+  the whole process heap, holding the GIL); ``--gc-freeze`` calls ``gc.freeze()`` after the
+  first request, as a bot could once warmed up;
+- **idle gap**: the longest the loop went without its 1 ms ticker while idle for 2 s (what the
+  machine's load alone costs);
 - **gil**: decrypting the profiles in one thread, then in two threads at once (same work
   each): a ratio near 2 means Fernet holds the GIL and the worker thread only shares it.
 
@@ -200,7 +205,9 @@ async def _seeded(tmp: str, mentors: int, requests: int, keep: Path | None) -> C
     return cipher
 
 
-async def run(mentors: int, requests: int, keep: Path | None = None) -> dict[str, Any]:
+async def run(
+    mentors: int, requests: int, keep: Path | None = None, freeze: bool = False
+) -> dict[str, Any]:
     gc_pauses: list[float] = []
     with tempfile.TemporaryDirectory(prefix="lantern-bench-") as tmp:
         cipher = await _seeded(tmp, mentors, requests, keep)
@@ -219,12 +226,15 @@ async def run(mentors: int, requests: int, keep: Path | None = None) -> dict[str
         services = _services(database, cipher, messenger)
         matching = services.matching
 
+        _, _, idle_gap = await _stalls(asyncio.sleep(2))
         times = []
         for i in range(requests):
             start = time.perf_counter()
             text = await matching.request(GUILD, MENTEE_BASE + i)
             times.append(time.perf_counter() - start)
             assert "introduced to a mentor" in text, text
+            if freeze and i == 0:
+                gc.freeze()  # what a bot could do once warmed up: old objects leave the GC
         cold_request, warm = times[0], times[1:]
         gc.callbacks.remove(on_gc)
 
@@ -271,6 +281,8 @@ async def run(mentors: int, requests: int, keep: Path | None = None) -> dict[str
         "cold_request": cold_request,
         "cold_build": cold_build,
         "cold_build_loop_stall": stall,
+        "idle_loop_gap": idle_gap,
+        "gc_freeze": freeze,
         "lookup_hit_p50": statistics.median(hits),
         "lookup_hit_p99": _pct(hits, 0.99),
         "lookup_patch_p50": statistics.median(patches),
@@ -289,6 +301,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() after the first request"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="keep seeded databases (and their key) here and reuse them"
     )
     args = parser.parse_args()
@@ -299,7 +314,7 @@ def main() -> int:
             f"{'stall':>7} {'hit p99':>8} {'patch p99':>9} {'cache':>7} {'gil x':>6}"
         )
     for size in sizes:
-        r = asyncio.run(run(size, args.requests, args.keep))
+        r = asyncio.run(run(size, args.requests, args.keep, args.gc_freeze))
         if args.json:
             print(json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in r.items()}))
             continue

@@ -16,7 +16,8 @@ Nothing has to remember to do this by hand:
   knows which mentor it writes says so with :func:`mark` and :data:`MARKED` (the hot paths:
   no extra read); any other such statement has the keys it touches read with its own
   ``WHERE`` just before and just after it runs; a ``DELETE`` logs :data:`EVERYONE` for the
-  servers it touches. (A conditional write on mutable columns should
+  servers it touches; an unmarked ``INSERT`` raises :class:`UnmarkedPoolWrite` (its rows are
+  only in its parameters). (A conditional write on mutable columns should
   mark itself: a row matching neither before nor after would be missed.)
 
 Why the generation is taken at commit, last: the ``INSERT .. ON CONFLICT DO UPDATE`` on the
@@ -142,14 +143,23 @@ def _keys(session: Session, statement: Any) -> set[tuple[int, int]]:
     return {(int(g), EVERYONE if m is None else int(m)) for g, m in rows if g is not None}
 
 
+class UnmarkedPoolWrite(RuntimeError):
+    """A Core ``INSERT`` into a table mentor pools are built from, without :func:`mark`."""
+
+
 def _do_orm_execute(state: ORMExecuteState) -> Any:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete or state.is_insert):
         return None
     statement = state.statement
     table = getattr(statement, "table", None)
     watched = _WATCHED.get(getattr(table, "name", ""))
     if watched is None or state.execution_options.get("pool_marked"):
         return None
+    if state.is_insert:  # its rows are in the parameters: the caller must say which
+        raise UnmarkedPoolWrite(
+            f"a Core INSERT into {table.name} must mark its mentors: "  # type: ignore[union-attr]
+            "pool_changes.mark(session, ...) and execution_options=MARKED (or add ORM rows)"
+        )
     if state.is_update and not (_set_columns(statement) & watched[0]):
         return None
     session = state.session

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.db.models import MemberProfile, MentorPoolChange
-from bot.db.pool_changes import EVERYONE, pending
+from bot.db.pool_changes import EVERYONE, MARKED, UnmarkedPoolWrite, mark, pending
 from bot.db.queries.matching import set_mentor_paused
 from bot.db.queries.onboarding import set_step
 from bot.db.queries.pool import changed_since, pool_generation
@@ -127,3 +127,22 @@ async def test_concurrent_writers_get_generations_in_commit_order(mentors: Datab
     assert [g for g, _ in log] == [3, 4]
     if mentors.dialect == "postgresql":
         assert log == [(3, MENTOR_2), (4, MENTOR)], "the one that committed first is first"
+
+
+async def test_a_core_insert_that_names_no_mentor_is_refused(database: Database) -> None:
+    with pytest.raises(UnmarkedPoolWrite):
+        async with database.session() as session:
+            await session.execute(
+                _profile.insert().values(
+                    guild_id=GUILD, user_id=MENTOR, started_at=NOW, updated_at=NOW
+                )
+            )
+    async with database.session() as session:
+        mark(session, GUILD, [MENTOR])
+        await session.execute(
+            _profile.insert().values(
+                guild_id=GUILD, user_id=MENTOR, started_at=NOW, updated_at=NOW
+            ),
+            execution_options=MARKED,
+        )
+    assert await _log(database) == [(1, MENTOR)]

@@ -24,6 +24,8 @@ _intro = Introduction.__table__  # type: ignore[attr-defined]
 _generation = MentorPoolGeneration.__table__  # type: ignore[attr-defined]
 _change = MentorPoolChange.__table__  # type: ignore[attr-defined]
 
+STREAM_ROWS = 500
+
 
 @dataclass(frozen=True)
 class PoolMentor:
@@ -94,7 +96,11 @@ async def pool_mentors(
         query = query.where(_profile.c.user_id.in_(ids))
     pending = {int(m): int(n) for m, n in (await session.execute(pending_query)).all()}
     out = []
-    for user_id, capacity, active, paused, encrypted in (await session.execute(query)).all():
-        free = 0 if paused else max(0, capacity - active - pending.get(user_id, 0))
-        out.append(PoolMentor(int(user_id), free, encrypted))
+    # Streamed in partitions: a large server's rows are turned into Python objects a slice at
+    # a time, so the event loop runs in between.
+    result = await session.stream(query)
+    async for rows in result.partitions(STREAM_ROWS):
+        for user_id, capacity, active, paused, encrypted in rows:
+            free = 0 if paused else max(0, capacity - active - pending.get(user_id, 0))
+            out.append(PoolMentor(int(user_id), free, encrypted))
     return out
