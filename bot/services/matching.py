@@ -779,11 +779,11 @@ class MatchingService(Service):
                 )
                 if found is not None and found[1].is_mentee:
                     mentees.append(found[1])
-            mentors = await q.list_available_mentors(session, guild_id=guild_id, cipher=cipher)
             forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
+        mentors = (await self.pools.current(guild_id, settings.weights)).slots()
         result = assign_round(
             mentees,
-            [MentorSlot(p, free) for p, free in mentors],
+            mentors,
             forbidden=frozenset(forbidden),
             weights=settings.weights,
         )

@@ -301,3 +301,14 @@ async def test_requests_at_once_in_two_processes_never_overfill_a_mentor(
     both: list[Callable[[int, int], Any]] = [two.a.matching.request, two.b.matching.request]
     await asyncio.gather(*(both[i % 2](GUILD, m) for i, m in enumerate(crowd)))
     assert len(await two.intros(mentor_id=MENTOR_A, status=IntroStatus.PENDING)) == 2
+
+
+async def test_a_round_preview_uses_the_current_pool(two: Two) -> None:
+    await two.a.matching.set_mode(GUILD, 1, rounds=True)
+    await two.b.matching.request(GUILD, MENTEES[1])  # waits for the round
+    await two.a.matching.pause(GUILD, MENTOR_A)
+    plan = await two.b.matching.preview_round(GUILD)
+    assert [(a.mentee_id, a.mentor_id) for a in plan.assignments] == [(MENTEES[1], MENTOR_B)]
+    await two.a.matching.resume(GUILD, MENTOR_A)  # rounds only: nobody is introduced by this
+    plan = await two.b.matching.preview_round(GUILD)
+    assert [(a.mentee_id, a.mentor_id) for a in plan.assignments] == [(MENTEES[1], MENTOR_A)]
