@@ -71,41 +71,40 @@ MENTOR_BASE = 10**17
 async def _populate(database: Database, cipher: Cipher, mentors: int, mentees: int) -> None:
     rnd = random.Random(SEED)
     now = datetime.now(UTC)
+    people: list[tuple[int, dict[str, Any]]] = [
+        (
+            MENTOR_BASE + i,
+            {
+                "role": "mentor",
+                "areas_offered": rnd.sample(AREA_KEYS, rnd.randint(2, 5)),
+                "capacity": rnd.randint(1, 5),
+                "languages": rnd.sample(LANGS, rnd.randint(1, 3)),
+                "timezone": rnd.choice(ZONES),
+                "about": "I have mentored for years; " * 10,
+                "share": ["languages", "timezone", "about"],
+            },
+        )
+        for i in range(mentors)
+    ]
+    people += [
+        (
+            MENTEE_BASE + i,
+            {
+                "role": "mentee",
+                "areas_wanted": rnd.sample(AREA_KEYS, rnd.randint(1, 3)),
+                "languages": rnd.sample(LANGS, rnd.randint(1, 2)),
+                "timezone": rnd.choice(ZONES),
+                "share": ["languages", "timezone"],
+            },
+        )
+        for i in range(mentees)
+    ]
     async with database.session() as session:
-        for i in range(mentors):
+        for user_id, answers in people:
             await add_member(
-                session,
-                cipher,
-                guild_id=GUILD,
-                user_id=MENTOR_BASE + i,
-                now=now,
-                completed=True,
-                answers={
-                    "role": "mentor",
-                    "areas_offered": rnd.sample(AREA_KEYS, rnd.randint(2, 5)),
-                    "capacity": rnd.randint(1, 5),
-                    "languages": rnd.sample(LANGS, rnd.randint(1, 3)),
-                    "timezone": rnd.choice(ZONES),
-                    "about": "I have mentored for years; " * 10,
-                    "share": ["languages", "timezone", "about"],
-                },
-            )
-        for i in range(mentees):
-            await add_member(
-                session,
-                cipher,
-                guild_id=GUILD,
-                user_id=MENTEE_BASE + i,
-                now=now,
-                completed=True,
-                answers={
-                    "role": "mentee",
-                    "areas_wanted": rnd.sample(AREA_KEYS, rnd.randint(1, 3)),
-                    "languages": rnd.sample(LANGS, rnd.randint(1, 2)),
-                    "timezone": rnd.choice(ZONES),
-                    "share": ["languages", "timezone"],
-                },
-            )
+                session, cipher, guild_id=GUILD, user_id=user_id, now=now, completed=True,
+                answers=answers,
+            )  # fmt: skip
 
 
 def _services(database: Database, cipher: Cipher, messenger: FakeMessenger) -> Services:

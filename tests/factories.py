@@ -103,6 +103,34 @@ async def onboarded(
         )
 
 
+async def mentees_and_two_mentors(
+    database: Database,
+    cipher: Cipher,
+    *,
+    guild_id: int,
+    mentees: Iterable[int],
+    better: int,
+    worse: int,
+    now: datetime,
+) -> None:
+    """Mentees with the default answers and two mentors: ``better`` fits them best, ``worse``
+    (one of their areas, English only, London) less."""
+    for mentee in mentees:
+        await onboarded(database, cipher, guild_id=guild_id, user_id=mentee, now=now)
+    await onboarded(database, cipher, guild_id=guild_id, user_id=better, now=now, mentor=True)
+    await onboarded(
+        database,
+        cipher,
+        guild_id=guild_id,
+        user_id=worse,
+        now=now,
+        mentor=True,
+        areas_offered=["identity"],
+        languages=["English"],
+        timezone="Europe/London",
+    )
+
+
 async def introduce(
     session: AsyncSession,
     cipher: Cipher,

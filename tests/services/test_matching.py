@@ -29,7 +29,7 @@ from bot.domain.introductions import Skip
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
-from tests.factories import count_rows, onboarded
+from tests.factories import count_rows, mentees_and_two_mentors, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -80,19 +80,14 @@ class Scene:
 @pytest.fixture
 async def scene(world: World) -> Scene:
     cipher, now, db = world.services.ctx.cipher, world.clock(), world.database
-    for mentee in (MENTEE, OTHER_MENTEE):
-        await onboarded(db, cipher, guild_id=GUILD, user_id=mentee, now=now)
-    await onboarded(db, cipher, guild_id=GUILD, user_id=MENTOR_A, now=now, mentor=True)
-    await onboarded(
+    await mentees_and_two_mentors(
         db,
         cipher,
         guild_id=GUILD,
-        user_id=MENTOR_B,
+        mentees=(MENTEE, OTHER_MENTEE),
+        better=MENTOR_A,
+        worse=MENTOR_B,
         now=now,
-        mentor=True,
-        areas_offered=["identity"],
-        languages=["English"],
-        timezone="Europe/London",
     )
     world.messenger.join(GUILD, MOD, MENTEE, OTHER_MENTEE, MENTOR_A, MENTOR_B)
     world.messenger.names.update(

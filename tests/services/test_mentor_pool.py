@@ -26,7 +26,7 @@ from bot.domain.introductions import Skip
 from bot.domain.matching import DEFAULT_WEIGHTS
 from bot.services import Services, build_services
 from bot.services.events import PairEnded
-from tests.factories import MENTOR_DEFAULTS, add_member, onboarded
+from tests.factories import MENTOR_DEFAULTS, add_member, mentees_and_two_mentors, onboarded
 from tests.services.conftest import World
 from tests.services.fakes import FakeDmSender, FakeJobs, FakeSpaces
 
@@ -91,20 +91,14 @@ async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher, conf
         spaces=FakeSpaces(),
         dm_sender=FakeDmSender(),
     )
-    now = world.clock()
-    for mentee in MENTEES:
-        await onboarded(world.database, cipher, guild_id=GUILD, user_id=mentee, now=now)
-    await onboarded(world.database, cipher, guild_id=GUILD, user_id=MENTOR_A, now=now, mentor=True)
-    await onboarded(
+    await mentees_and_two_mentors(
         world.database,
         cipher,
         guild_id=GUILD,
-        user_id=MENTOR_B,
-        now=now,
-        mentor=True,
-        areas_offered=["identity"],
-        languages=["English"],
-        timezone="Europe/London",
+        mentees=MENTEES,
+        better=MENTOR_A,
+        worse=MENTOR_B,
+        now=world.clock(),
     )
     world.messenger.join(GUILD, *MENTEES, MENTOR_A, MENTOR_B, NEWCOMER)
     scene = Two(world, world.services, world.services if request.param == "same" else other)

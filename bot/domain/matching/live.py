@@ -16,6 +16,7 @@ by (score, user id) and the best ``k`` of their union is taken.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Set
 
 from bot.domain.matching.pool import MentorPool, MentorSlot, Suggestion
@@ -105,7 +106,7 @@ class LivePool:
     ) -> list[Suggestion]:
         """The ``k`` best compatible mentors with a free place, best first (ties: lower id)."""
         found = self._base.suggest(mentee, forbidden=forbidden, k=k)
-        if self._moved:
-            found += self._overlay_pool().suggest(mentee, forbidden=forbidden, k=k)
-            found.sort(key=lambda s: (-s.score, s.mentor_id))
-        return found[:k]
+        if not self._moved:
+            return found
+        found += self._overlay_pool().suggest(mentee, forbidden=forbidden, k=k)
+        return heapq.nsmallest(k, found, key=lambda s: (-s.score, s.mentor_id))
