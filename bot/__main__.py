@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run Lantern's whole journey offline against a simulated Discord"
     )
     demo.add_argument("--database", default=None, help="SQLite file to use (default: a temp file)")
+    demo.add_argument(
+        "--out", default=None, help="folder for files people received, e.g. the /insights chart"
+    )
 
     check = sub.add_parser("check-config", help="validate a config file and print a summary")
     check.add_argument("path", help="path to the TOML file to check")
@@ -193,11 +196,7 @@ async def _sync_commands(config: Config) -> int:
             await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
             count = len(bot.tree.get_commands())
     except Exception as exc:
-        message = explain_run_failure(exc)
-        if message is None:
-            raise
-        print(message, file=sys.stderr)
-        return 2
+        return _fixable_failure(exc)
     print(f"published {count} slash commands")
     return 0
 
@@ -222,12 +221,18 @@ def _run(config: Config, *, migrate_first: bool = True, sync: bool = True) -> in
     try:
         bot.run(token.get_secret_value(), log_handler=None)
     except Exception as exc:
-        message = explain_run_failure(exc)
-        if message is None:
-            raise
-        print(message, file=sys.stderr)
-        return 2
+        return _fixable_failure(exc)
     return 0
+
+
+def _fixable_failure(exc: Exception) -> int:
+    """A start-up failure the person running Lantern can fix: its one line on stderr and exit
+    code 2. Any other failure is raised again, with its traceback."""
+    message = explain_run_failure(exc)
+    if message is None:
+        raise exc
+    print(message, file=sys.stderr)
+    return 2
 
 
 def explain_run_failure(exc: BaseException) -> str | None:
@@ -261,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
-            return asyncio.run(run_demo(database_path=args.database))
+            return asyncio.run(run_demo(database_path=args.database, out_dir=args.out))
         config = load_config(args.config)
         if args.command == "db":
             return asyncio.run(_db(config, args.action, args.message))

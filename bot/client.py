@@ -44,6 +44,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.matching",
     "cogs.pairs",
     "cogs.prompts",
+    "cogs.insights",
 )
 
 

@@ -276,6 +276,13 @@ async def act_prompt_library(world: World) -> None:
     world.show_result("Mei", await mei.click(preview.response.message, label="Apply import"))
 
 
+async def act_feedback_and_insights(world: World) -> None:
+    """The ended pair is asked how it went, privately; a moderator sees totals in /insights"""
+    from bot.demo.insights import play_feedback_and_insights
+
+    await play_feedback_and_insights(world)
+
+
 ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_setup,
     act_members_join,
@@ -284,4 +291,5 @@ ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_pair_space,
     act_reflection_prompts,
     act_prompt_library,
+    act_feedback_and_insights,
 )

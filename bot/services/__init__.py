@@ -17,6 +17,8 @@ from bot.db.engine import Database
 from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
+from bot.services.feedback import FeedbackService
+from bot.services.insights import InsightsService
 from bot.services.matching import MatchingService
 from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
@@ -42,6 +44,8 @@ class Services:
     matching: MatchingService
     onboarding: OnboardingService
     member_data: MemberDataService
+    feedback: FeedbackService
+    insights: InsightsService
 
 
 def build_services(
@@ -55,7 +59,7 @@ def build_services(
     spaces: Spaces,
     dm_sender: DmSender,
 ) -> Services:
-    """Build every service, lowest first, and subscribe matching to pair endings."""
+    """Build every service, lowest first, and subscribe matching and feedback to pair endings."""
     ctx = Context(
         database=database,
         cipher=cipher,
@@ -83,6 +87,12 @@ def build_services(
 
     member_data = MemberDataService(ctx, onboarding, matching, pairs, prompts)
 
+    feedback = FeedbackService(ctx)
+    insights = InsightsService(ctx)
+
+    # Feedback first: the member is asked about the mentorship that ended before being offered
+    # a new one.
+    ctx.events.on_pair_ended(feedback.pair_ended)
     ctx.events.on_pair_ended(matching.pair_ended)
 
     return Services(
@@ -96,4 +106,6 @@ def build_services(
         matching=matching,
         onboarding=onboarding,
         member_data=member_data,
+        feedback=feedback,
+        insights=insights,
     )

@@ -729,7 +729,7 @@ class PairsService(Service):
             other = pair.mentor_id if actor_id == pair.mentee_id else pair.mentee_id
             await self.ctx.messenger.dm(other, tell_other)
         await self.ctx.events.pair_ended(
-            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
+            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause, actor_id)
         )
         return True
 

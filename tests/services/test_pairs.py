@@ -224,7 +224,7 @@ async def test_end_is_idempotent_under_concurrent_calls_and_published_once(world
         )
     )
     assert results.count(True) == 1
-    assert ended == [PairEnded(pair.id, GUILD, MENTEE, MENTOR, "ended")]
+    assert ended == [PairEnded(pair.id, GUILD, MENTEE, MENTOR, "ended", MENTEE)]
     after = await _pair(w, pair.id)
     assert after.status == PairStatus.ENDED and after.ended_by_id == MENTEE
     assert after.delete_channel_at == w.clock.now + timedelta(days=30)

@@ -1,7 +1,7 @@
 """mentor pool generation: a per-server counter and change log for cached mentor pools
 
-Revision ID: b5d0e7a41c93
-Revises: 3f8a2c61d9e7
+Revision ID: 513fc8b3085b
+Revises: b5d0e7a41c93
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b5d0e7a41c93"
-down_revision: str | None = "3f8a2c61d9e7"
+revision: str = "513fc8b3085b"
+down_revision: str | None = "b5d0e7a41c93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
