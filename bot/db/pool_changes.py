@@ -194,7 +194,7 @@ def _bump(session: Session, guild_id: int) -> int:
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    if not session._is_clean():  # the last flush may mark more
+    if session.new or session.dirty or session.deleted:  # the last flush may mark more
         session.flush()
     found = session.info.pop(_KEY, None)
     if not found:

@@ -37,8 +37,8 @@ from bot.services.context import Context, Service
 
 log = logging.getLogger("lantern.matching")
 
-#: Past this many changed mentors, list the server again rather than name them in a query.
-RELIST_ABOVE = 500
+#: Past this many changed mentors since the cached generation, build the pool again.
+REBUILD_ABOVE = 2000
 #: Up to this many profiles are decrypted on the event loop (~0.1 ms each); more in a thread.
 INLINE_DECRYPT = 32
 
@@ -96,26 +96,28 @@ class MentorPools(Service):
         cipher = self.ctx.cipher
         async with self.ctx.transaction() as session:
             generation, floor = await q.pool_generation(session, guild_id=guild_id)
-            if cached is not None and cached.generation < floor:
-                cached = None  # the changes since were pruned from the log
-            if cached is None:
-                rows = await q.pool_mentors(session, guild_id=guild_id)
-                fresh = None
-            elif cached.generation == generation:
-                rows, fresh = [], None
-            else:
+            if cached is not None and not floor <= cached.generation <= generation:
+                cached = None  # the changes since were pruned (or the database was replaced)
+            changed: set[int] = set()
+            rows: list[q.PoolMentor] = []
+            fresh = None
+            if cached is not None and cached.generation != generation:
                 changed = await q.changed_since(
                     session, guild_id=guild_id, generation=cached.generation
                 )
-                listed = None
-                if EVERYONE in changed or len(changed) > RELIST_ABOVE:
-                    listed = await q.pool_mentors(session, guild_id=guild_id, answers=False)
-                    known = cached.pool
-                    changed |= {m.user_id for m in listed if m.user_id not in known}
-                    changed |= {u for u in cached.prints if u not in {m.user_id for m in listed}}
+                if EVERYONE in changed:  # rows were erased: list who is still here
+                    rows = await q.pool_mentors(session, guild_id=guild_id, answers=False)
+                    listed = {m.user_id for m in rows}
+                    changed |= (listed - cached.prints.keys()) | (cached.prints.keys() - listed)
                     changed.discard(EVERYONE)
-                fresh = await q.pool_mentors(session, guild_id=guild_id, mentor_ids=sorted(changed))
-                rows = listed or []
+                if len(changed) > REBUILD_ABOVE:
+                    cached = None
+                else:
+                    fresh = await q.pool_mentors(
+                        session, guild_id=guild_id, mentor_ids=sorted(changed)
+                    )
+            if cached is None:
+                rows = await q.pool_mentors(session, guild_id=guild_id)
         if cached is None:
             built = await asyncio.to_thread(_build, rows, cipher, weights)
             built.generation = generation

@@ -29,7 +29,7 @@ from bot.domain.introductions import Skip
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
-from tests.factories import count_rows, mentees_and_two_mentors, onboarded
+from tests.factories import count_rows, introductions, mentees_and_two_mentors, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -48,11 +48,7 @@ class Scene:
     opened: list[int]
 
     async def intros(self, **where: Any) -> list[Introduction]:
-        async with self.w.database.session() as session:
-            stmt = select(Introduction).order_by(Introduction.id)  # type: ignore[arg-type]
-            for key, value in where.items():
-                stmt = stmt.where(getattr(Introduction, key) == value)
-            return list((await session.execute(stmt)).scalars())
+        return await introductions(self.w.database, **where)
 
     async def count(self, model: type, **where: Any) -> int:
         return await count_rows(self.w.database, model, **where)

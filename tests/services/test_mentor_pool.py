@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.config import Config
 from bot.crypto import Cipher
+from bot.db import pool_changes
 from bot.db.models import Introduction, IntroStatus, Pair, PairStatus
 from bot.db.queries.matching import set_mentor_paused
 from bot.db.queries.members import save_answers
@@ -26,7 +27,13 @@ from bot.domain.introductions import Skip
 from bot.domain.matching import DEFAULT_WEIGHTS
 from bot.services import Services, build_services
 from bot.services.events import PairEnded
-from tests.factories import MENTOR_DEFAULTS, add_member, mentees_and_two_mentors, onboarded
+from tests.factories import (
+    MENTOR_DEFAULTS,
+    add_member,
+    introductions,
+    mentees_and_two_mentors,
+    onboarded,
+)
 from tests.services.conftest import World
 from tests.services.fakes import FakeDmSender, FakeJobs, FakeSpaces
 
@@ -44,11 +51,7 @@ class Two:
     b: Services
 
     async def intros(self, **where: Any) -> list[Introduction]:
-        async with self.w.database.session() as session:
-            stmt = select(Introduction).order_by(Introduction.id)  # type: ignore[arg-type]
-            for key, value in where.items():
-                stmt = stmt.where(getattr(Introduction, key) == value)
-            return list((await session.execute(stmt)).scalars())
+        return await introductions(self.w.database, **where)
 
     async def mentor_for(self, services: Services, mentee: int) -> int | None:
         """Request through ``services``; the mentor the mentee was introduced to, if any.
@@ -306,3 +309,18 @@ async def test_a_round_preview_uses_the_current_pool(two: Two) -> None:
     await two.a.matching.resume(GUILD, MENTOR_A)  # rounds only: nobody is introduced by this
     plan = await two.b.matching.preview_round(GUILD)
     assert [(a.mentee_id, a.mentor_id) for a in plan.assignments] == [(MENTEES[1], MENTOR_A)]
+
+
+async def test_a_pool_older_than_the_kept_log_is_rebuilt(
+    two: Two, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool_changes, "LOG_KEPT", 2)
+    monkeypatch.setattr(pool_changes, "PRUNE_EVERY", 1)
+    pools = two.b.matching.pools
+    await pools.current(GUILD, DEFAULT_WEIGHTS)
+    built = pools.stats["built"]
+    await two.a.matching.pause(GUILD, MENTOR_A)
+    for _ in range(3):  # the pause's log entry is pruned
+        await two.a.matching.set_capacity(GUILD, MENTOR_B, 3)
+    assert await two.mentor_for(two.b, MENTEES[1]) == MENTOR_B
+    assert pools.stats["built"] == built + 1, "its changes were pruned: built again"
