@@ -157,6 +157,9 @@ async def test_capacity_and_pending_places_are_seen(two: Two) -> None:
 async def test_a_declined_introduction_gives_the_place_back(two: Two) -> None:
     await two.a.matching.set_capacity(GUILD, MENTOR_A, 1)
     await two.a.matching.pause(GUILD, MENTOR_B)
+    for services in (two.a, two.b):  # both pools start from A full
+        services.matching.pools.forget(GUILD)
+    await two.warm()
     (first,) = await two.intros(mentee_id=MENTEES[0])
     await two.a.matching.decline(first.id or 0)  # the mentee has nobody else: waits
     assert await two.mentor_for(two.b, MENTEES[1]) == MENTOR_A, "the place is free again"
