@@ -43,6 +43,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.conversation",
     "cogs.matching",
     "cogs.pairs",
+    "cogs.meeting",
     "cogs.prompts",
     "cogs.insights",
 )

@@ -28,6 +28,8 @@ def _date_for(match: re.Match[str]) -> str:
         return moment.strftime("%H:%M UTC")
     if match.group(2) in ("d", "D"):
         return moment.strftime("%-d %B %Y")
+    if match.group(2) == "F":  # Discord's long form names the weekday
+        return moment.strftime("%A, %-d %B %Y %H:%M UTC")
     return moment.strftime("%-d %B %Y %H:%M UTC")
 
 

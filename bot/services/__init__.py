@@ -20,6 +20,7 @@ from bot.services.events import Events
 from bot.services.feedback import FeedbackService
 from bot.services.insights import InsightsService
 from bot.services.matching import MatchingService
+from bot.services.meeting import MeetingService
 from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
 from bot.services.onboarding import OnboardingService
@@ -46,6 +47,7 @@ class Services:
     member_data: MemberDataService
     feedback: FeedbackService
     insights: InsightsService
+    meeting: MeetingService
 
 
 def build_services(
@@ -80,6 +82,7 @@ def build_services(
     reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
+    meeting = MeetingService(ctx)  # circles add their resolver: meeting.add_resolver(...)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
@@ -108,4 +111,5 @@ def build_services(
         member_data=member_data,
         feedback=feedback,
         insights=insights,
+        meeting=meeting,
     )
