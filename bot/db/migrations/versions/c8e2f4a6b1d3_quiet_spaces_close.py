@@ -1,7 +1,7 @@
 """quiet pair spaces close: the per-server setting and each space's warning
 
 Revision ID: c8e2f4a6b1d3
-Revises: b5d0e7a41c93
+Revises: 513fc8b3085b
 Create Date: 2026-12-03 10:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.db.types
 
 revision: str = "c8e2f4a6b1d3"
-down_revision: str | None = "b5d0e7a41c93"
+down_revision: str | None = "513fc8b3085b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
