@@ -519,9 +519,13 @@ class PairsService(Service):
             checkin = await q.get_checkin(session, checkin_id=checkin_id)
             if checkin is None:
                 raise ExpiredComponentError()
+            now = self.ctx.now()
             _first, previous = await q.record_checkin_answer(
-                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=self.ctx.now()
+                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=now
             )
+            # Answering a check-in is a sign of life: a pair that meets elsewhere and answers
+            # check-ins is not nudged, warned or closed as silent.
+            await q.touch_activity(session, pair_id=checkin.pair_id, now=now)
             pair = await q.get_pair(session, pair_id=checkin.pair_id)
         assert pair is not None and pair.id is not None
         if answer == "help" and previous != "help":

@@ -10,8 +10,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from bot.db.models import FeedbackStatus, MentorshipFeedback, Pair, PairSpace, PairStatus
+from bot.db.models import (
+    FeedbackStatus,
+    MentorshipFeedback,
+    Pair,
+    PairCheckin,
+    PairSpace,
+    PairStatus,
+)
 from bot.db.queries import pairs as pair_queries
 from bot.domain import insights as insights_domain
 from bot.errors import UserFacingError
@@ -155,6 +163,25 @@ async def test_any_message_cancels_the_warning_and_starts_a_new_silence(world: W
     await _sweeps(w, pair, start, 85 + 83)  # the new silence's own warning
     assert len(_warnings(w, pair.channel_id)) == 2
     assert await _sweeps(w, pair, start, 85 + 90) == PairStatus.ENDED
+
+
+async def test_answering_a_check_in_is_a_sign_of_life(world: World) -> None:
+    """A pair that meets elsewhere and only answers check-ins is not closed as silent."""
+    pair, start = await _quiet_open(world)
+    w, pairs = world, world.services.pairs
+    assert pair.id is not None
+    await _sweeps(w, pair, start, 83)
+    assert len(_warnings(w, pair.channel_id)) == 1
+    w.clock.now = _at(start, 84)
+    await pairs.checkins_due(w.clock.now)
+    async with w.database.session() as session:
+        checkin = (await session.execute(select(PairCheckin))).scalars().first()
+    assert checkin is not None and checkin.id is not None
+    await pairs.answer_checkin(checkin.id, MENTEE, "well")
+    space = await _space(w, pair.id)
+    assert space.quiet_warned_for is None and space.quiet_closes_at is None
+    assert (await _pair(w, pair.id)).last_activity_at == _at(start, 84)
+    assert await _sweeps(w, pair, start, 90, 100) == PairStatus.ACTIVE
 
 
 async def test_a_message_after_the_sweep_looked_still_keeps_the_space_open(
