@@ -12,7 +12,8 @@ import asyncio
 import builtins
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,29 @@ def space_error(failure: SendFailure) -> str:
     if failure == SendFailure.CATEGORY_LIMIT:
         return "category_full"
     return f"discord_{failure.value}"
+
+
+@dataclass(frozen=True)
+class SpaceRequest:
+    """A private space to make: for whom (every one of them must be in the server), why (the
+    audit-log reason) and its channel name from their escaped names and the names taken."""
+
+    guild_id: int
+    member_ids: tuple[int, ...]
+    reason: str
+    name: Callable[[Sequence[Safe], frozenset[str]], str]
+
+
+@dataclass(frozen=True)
+class MadeSpace:
+    """A space made: its id, whether it is a thread, the members' escaped names (in the
+    request's order), and who else sees it (for the "who can see this" notice)."""
+
+    id: int
+    is_thread: bool
+    names: tuple[Safe, ...]
+    moderators_see: bool
+    moderator_role: str | None
 
 
 class PairsService(Service):
@@ -212,23 +236,42 @@ class PairsService(Service):
         return error
 
     def _overwrites(
-        self, grants: Mapping[str, d.Grant], guild_id: int, pair: Pair, role_id: int | None
+        self,
+        grants: Mapping[str, d.Grant],
+        guild_id: int,
+        member_ids: Sequence[int],
+        role_id: int | None,
     ) -> builtins.list[Overwrite]:
         targets = {
-            "everyone": Target("everyone", guild_id),
-            "bot": Target("bot"),
-            "mentee": Target("member", pair.mentee_id),
-            "mentor": Target("member", pair.mentor_id),
-            "moderators": Target("role", role_id or 0),
+            "everyone": [Target("everyone", guild_id)],
+            "bot": [Target("bot")],
+            "members": [Target("member", user_id) for user_id in member_ids],
+            "moderators": [Target("role", role_id or 0)],
         }
-        return [Overwrite(targets[kind], grant) for kind, grant in grants.items()]
+        return [
+            Overwrite(target, grant) for kind, grant in grants.items() for target in targets[kind]
+        ]
+
+    async def make_space(self, request: SpaceRequest) -> MadeSpace:
+        """Place and create a private space for ``request``'s members with the server's
+        settings (one creation per server at a time); ``SpacePendingError`` says why not."""
+        settings, pset, overflow = await self._settings(request.guild_id)
+        async with self._locks.setdefault(request.guild_id, asyncio.Lock()):
+            return await self._make(request, settings, pset, overflow)
 
     async def _create(self, pair: Pair) -> str:
         assert pair.id is not None
-        settings, pset, overflow = await self._settings(pair.guild_id)
-        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
-        async with self._locks.setdefault(pair.guild_id, asyncio.Lock()):
-            space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
+        mentee_id, mentor_id = pair.mentee_id, pair.mentor_id
+        made = await self.make_space(
+            SpaceRequest(
+                pair.guild_id,
+                (mentee_id, mentor_id),
+                f"Lantern pair space #{pair.id}",
+                lambda names, taken: d.pair_channel_name(names[0], names[1], taken),
+            )
+        )
+        space_id, is_thread = made.id, made.is_thread
+        rhythm = await self._rhythm(pair.guild_id)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             done = await q.complete_space(
@@ -245,22 +288,18 @@ class PairsService(Service):
         if self._live is not None:
             self._live[space_id] = pair.id
         log.info("pair space created pair=%s space=%s", pair.id, space_id)
-        moderators_see = bool(settings and settings.moderators_see_pairs)
-        await self._send_opening(
-            pair, space_id, names, moderators_see, role_name, is_thread, rhythm
-        )
+        await self._send_opening(pair, made, rhythm)
         return OPENED
 
     async def _make(
         self,
-        pair: Pair,
+        request: SpaceRequest,
         settings: GuildSettings | None,
         pset: PairSettings | None,
         overflow: builtins.list[int],
-    ) -> tuple[int, bool, tuple[Safe, Safe], str | None]:
-        """Place and create the space: (its id, is a thread, the two names, moderator role)."""
-        assert pair.id is not None
-        guild_id = pair.guild_id
+    ) -> MadeSpace:
+        """Place and create the space."""
+        guild_id = request.guild_id
         primary = settings.pair_category_id if settings else None
         role_id = settings.moderator_role_id if settings else None
         moderators_see = bool(settings and settings.moderators_see_pairs)
@@ -280,7 +319,7 @@ class PairsService(Service):
             return layout
 
         layout = await survey()
-        for user_id in (pair.mentee_id, pair.mentor_id):
+        for user_id in request.member_ids:
             if not await self.ctx.messenger.present(guild_id, user_id):
                 raise SpacePendingError("member_missing")
         gone = [c for c in overflow if c not in layout.categories]
@@ -291,19 +330,21 @@ class PairsService(Service):
         categories = [c for c in categories if c in layout.categories]
         if primary not in layout.categories and not (use_threads and layout.thread_parent):
             raise SpacePendingError("no_category")
-        names = (
-            await self.ctx.messenger.name(guild_id, pair.mentee_id),
-            await self.ctx.messenger.name(guild_id, pair.mentor_id),
-        )
+        names = tuple([await self.ctx.messenger.name(guild_id, u) for u in request.member_ids])
         has_role = layout.moderator_role is not None
         overwrites = self._overwrites(
             d.space_grants(moderators_see=moderators_see, has_moderator_role=has_role),
             guild_id,
-            pair,
+            request.member_ids,
             role_id,
         )
         made: dict[int, Category] = {}  # categories made here, before the cache knows them
-        reason = f"Lantern pair space #{pair.id}"
+        reason = request.reason
+
+        def space(made_id: int, is_thread: bool) -> MadeSpace:
+            role = layout.moderator_role
+            return MadeSpace(made_id, is_thread, names, moderators_see, role)
+
         for attempt in range(CREATE_ATTEMPTS):
             if attempt:
                 layout = await survey()
@@ -321,21 +362,21 @@ class PairsService(Service):
             )
             if placement.warn_moderators:
                 await self._warn_cap(guild_id, layout.channels)
-            name = d.pair_channel_name(*names, layout.names)
+            name = request.name(names, layout.names)
             if placement.kind == "full":
                 raise SpacePendingError("guild_full")
             if placement.kind == "thread":
                 assert thread_parent_id is not None
                 thread = await self.spaces.create_thread(
-                    thread_parent_id, name, (pair.mentee_id, pair.mentor_id), reason=reason
+                    thread_parent_id, name, request.member_ids, reason=reason
                 )
                 if isinstance(thread, SendFailure):
                     raise SpacePendingError(space_error(thread))
-                return thread.id, True, names, layout.moderator_role
+                return space(thread.id, True)
             if placement.kind == "new_category":
                 base = sizes[categories[0]].name if categories else "Mentorship"
                 category = await self._add_category(
-                    pair, base, placement.number, moderators_see, has_role, role_id
+                    guild_id, base, placement.number, moderators_see, has_role, role_id
                 )
                 made[category.id] = Category(base, 0)
                 categories.append(category.id)
@@ -351,12 +392,12 @@ class PairsService(Service):
                 continue
             if isinstance(channel, SendFailure):
                 raise SpacePendingError(space_error(channel))
-            return channel.id, False, names, layout.moderator_role
+            return space(channel.id, False)
         raise SpacePendingError("category_full")
 
     async def _add_category(
         self,
-        pair: Pair,
+        guild_id: int,
         base: str,
         number: int,
         moderators_see: bool,
@@ -365,9 +406,9 @@ class PairsService(Service):
     ) -> Made:
         grants = d.category_grants(moderators_see=moderators_see, has_moderator_role=has_role)
         category = await self.spaces.create_category(
-            pair.guild_id,
+            guild_id,
             d.overflow_category_name(base, number),
-            self._overwrites(grants, pair.guild_id, pair, role_id),
+            self._overwrites(grants, guild_id, (), role_id),
             reason="Lantern: the pair category is full",
         )
         if isinstance(category, SendFailure):
@@ -375,12 +416,12 @@ class PairsService(Service):
         async with self.ctx.transaction() as session:
             await q.add_overflow_category(
                 session,
-                guild_id=pair.guild_id,
+                guild_id=guild_id,
                 category_id=category.id,
                 number=number,
                 now=self.ctx.now(),
             )
-        log.info("pair category added guild=%s number=%s", pair.guild_id, number)
+        log.info("pair category added guild=%s number=%s", guild_id, number)
         return category
 
     async def _warn_cap(self, guild_id: int, channels: int) -> None:
@@ -389,17 +430,9 @@ class PairsService(Service):
         if first:
             await self.moderation.alert(guild_id, d.cap_warning(channels))
 
-    async def _send_opening(
-        self,
-        pair: Pair,
-        space_id: int,
-        names: tuple[Safe, Safe],
-        moderators_see: bool,
-        role_name: str | None,
-        is_thread: bool,
-        rhythm: d.Rhythm,
-    ) -> None:
+    async def _send_opening(self, pair: Pair, made: MadeSpace, rhythm: d.Rhythm) -> None:
         assert pair.id is not None
+        space_id, names = made.id, made.names
         cipher = self.ctx.cipher
         async with self.ctx.transaction() as session:
             mentee_profile = await load_profile(
@@ -426,7 +459,9 @@ class PairsService(Service):
             reasons=[str(r) for r in reasons if isinstance(r, str)],
             starters=d.pick_starters(areas, self.starters, seed=pair.id),
             notice=d.visibility_notice(
-                moderators_see=moderators_see, moderator_role=role_name, thread=is_thread
+                moderators_see=made.moderators_see,
+                moderator_role=made.moderator_role,
+                thread=made.is_thread,
             ),
             first_checkin_days=rhythm.first_checkin_days,
         )
