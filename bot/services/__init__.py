@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
+from bot.services.circles import CirclesService
 from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
@@ -40,6 +41,7 @@ class Services:
     reflections: ReflectionsService
     pairs: PairsService
     matching: MatchingService
+    circles: CirclesService
     onboarding: OnboardingService
     member_data: MemberDataService
 
@@ -79,9 +81,11 @@ def build_services(
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
+    circles = CirclesService(ctx, pairs=pairs, moderation=moderation, spaces=spaces)
+
     onboarding = OnboardingService(ctx, matching, prompts, moderation)
 
-    member_data = MemberDataService(ctx, onboarding, matching, pairs, prompts)
+    member_data = MemberDataService(ctx, onboarding, matching, circles, pairs, prompts)
 
     ctx.events.on_pair_ended(matching.pair_ended)
 
@@ -94,6 +98,7 @@ def build_services(
         reflections=reflections,
         pairs=pairs,
         matching=matching,
+        circles=circles,
         onboarding=onboarding,
         member_data=member_data,
     )

@@ -553,12 +553,18 @@ async def record_leftover_spaces(session: AsyncSession, *, user_id: int, now: da
                         "recorded_at": now,
                     }
                 )
+    await add_leftover_spaces(session, rows=rows)
+    return len(rows)
+
+
+async def add_leftover_spaces(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Record spaces (``space_id``, ``guild_id``, ``delete_at``, ``recorded_at``) for
+    retention to delete; a space recorded already keeps its first date."""
     if rows:
         dialect = session.get_bind().dialect.name
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_(LeftoverSpace.__table__).values(rows)  # type: ignore[attr-defined]
+        statement = insert_(LeftoverSpace.__table__).values(list(rows))  # type: ignore[attr-defined]
         await session.execute(statement.on_conflict_do_nothing(index_elements=["space_id"]))
-    return len(rows)
 
 
 async def due_leftover_spaces(session: AsyncSession, *, now: datetime) -> list[LeftoverSpace]:
