@@ -709,8 +709,8 @@ def moderator_access_summary(
     return text
 
 
-def moderator_access_note(*, see: bool, role: str) -> str:
-    """Told in a pair space when who can see it changes."""
+def moderator_access_note(*, see: bool, role: str, members: str = "the two of you") -> str:
+    """Told in a pair (or circle) space when who can see it changes."""
     who = f"members of the **{safe_inline(role, limit=80)}** role"
     if see:
         return (
@@ -719,7 +719,7 @@ def moderator_access_note(*, see: bool, role: str) -> str:
         )
     return (
         f"🔒 **Who can see this channel has changed:** {who} can no longer see it. It is "
-        "visible only to the two of you, Lantern, and the server's owner and administrators."
+        f"visible only to {members}, Lantern, and the server's owner and administrators."
     )
 
 

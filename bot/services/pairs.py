@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
 from bot.db.queries import pairs as q
+from bot.db.queries.circles import open_circles
 from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
@@ -27,6 +28,7 @@ from bot.db.queries.moderation import add_block, add_help_call
 from bot.db.queries.setup import get_guild_settings, save_guild_settings
 from bot.domain import moderation as m
 from bot.domain import pairs as d
+from bot.domain.circles import CIRCLE_MEMBERS
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
 from bot.domain.profile import Profile
 from bot.domain.text import Safe, user_mention
@@ -1050,6 +1052,7 @@ class PairsService(Service):
             role_id = settings.moderator_role_id if settings else None
             async with self.ctx.transaction() as session:
                 spaces = await q.spaces_of_guild(session, guild_id=guild_id)
+                circles = await open_circles(session, guild_id=guild_id)
             layout = await self.spaces.layout(
                 guild_id, category_ids=(), thread_parent_id=None, moderator_role_id=role_id
             )
@@ -1059,21 +1062,24 @@ class PairsService(Service):
             primary = settings.pair_category_id if settings else None
             for category_id in (c for c in (primary, *overflow) if c):
                 await self._moderator_access(category_id, role_id if role else None, grant, old)
-            channels = [p for p in spaces if p.channel_id is not None]
+            # Circle spaces follow the same choice as pair spaces (and are told the same way).
+            pair_members = "the two of you"
+            channels = [
+                (p.channel_id, p.status in q.LIVE, p.id or 0, pair_members) for p in spaces
+            ] + [(c.channel_id, True, 0, CIRCLE_MEMBERS) for c in circles]
+            channels = [entry for entry in channels if entry[0] is not None]
             changed = failed = 0
-            for index, pair in enumerate(channels, 1):
-                assert pair.channel_id is not None
-                ok = await self._moderator_access(
-                    pair.channel_id, role_id if role else None, grant, old
-                )
+            for index, (channel_id, live, pair_id, members) in enumerate(channels, 1):
+                assert channel_id is not None
+                ok = await self._moderator_access(channel_id, role_id if role else None, grant, old)
                 if not ok:
                     failed += 1
                 elif role is not None:
                     changed += 1
-                    if pair.status in q.LIVE:
-                        note = d.moderator_access_note(see=see, role=role)
-                        sent = await self.ctx.messenger.post(pair.channel_id, note)
-                        _posted(sent, "visibility note", pair.id or 0)
+                    if live:
+                        note = d.moderator_access_note(see=see, role=role, members=members)
+                        sent = await self.ctx.messenger.post(channel_id, note)
+                        _posted(sent, "visibility note", pair_id)
                 total = len(channels)
                 if progress and total > PROGRESS_EVERY and index % PROGRESS_EVERY == 0:
                     if index < total:
@@ -1090,7 +1096,7 @@ class PairsService(Service):
             role=role,
             changed=changed,
             failed=failed,
-            threads=len(spaces) - len(channels),
+            threads=len(spaces) + len(circles) - len(channels),
             old_role_removed=old is not None and bool(channels) and not failed,
         )
 

@@ -295,3 +295,21 @@ async def test_a_facilitator_joins_the_circle_and_its_opening(world: World) -> N
     [(_, opening, cards, _, ping)] = w.spaces.openings
     assert ping == (1, 2, 3, MENTOR) and "Kenji has offered to facilitate" in opening
     assert cards[-1].title == "Facilitator: Kenji"
+
+
+async def test_the_moderator_visibility_choice_applies_to_circle_spaces(world: World) -> None:
+    w = await _world(world)
+    await w.services.setup.save(GUILD, MODERATOR, {"moderator_role_id": 55})
+    w.spaces.guilds[GUILD].roles[55] = "Community Team"
+    await _join(w)
+    plan = await w.services.circles.preview_round(GUILD)
+    await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
+    [circle] = await _circles(w)
+    assert circle.channel_id is not None
+    await w.services.pairs.save_settings(GUILD, MODERATOR, {"moderators_see_pairs": True})
+    assert Target("role", 55) in {o.target for o in w.spaces.spaces[circle.channel_id].overwrites}
+    [note] = w.messenger.posts_in(circle.channel_id)
+    assert "Community Team" in note.text and "can now see it" in note.text
+    await w.services.pairs.save_settings(GUILD, MODERATOR, {"moderators_see_pairs": False})
+    last = w.messenger.posts_in(circle.channel_id)[-1]
+    assert "visible only to the members of this circle" in last.text
