@@ -8,7 +8,7 @@ from discord.ext import commands
 from bot.client import LanternBot
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
-from cogs.circles.components import preview_view
+from cogs.circles.components import circle_round
 
 
 class CirclesAdminCog(commands.Cog):
@@ -17,13 +17,11 @@ class CirclesAdminCog(commands.Cog):
     circles = moderator_group("circles", "Moderators: form peer circles")
 
     def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.service = bot.services.circles
+        self.services = bot.services
 
     @moderator_command("round", circles)
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview circles for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        plan = await self.service.preview_round(interaction.guild_id)
-        view = preview_view(self.service, interaction.user.id, interaction.guild_id, plan)
-        await reply(interaction, plan.text, view=view)
+        text, view = await circle_round(self.services, interaction.guild_id, interaction.user.id)
+        await reply(interaction, text, view=view)
