@@ -3,12 +3,24 @@ that its id and defaults are known, and locking a row that is created on first u
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
+CREATING = "creating"  # a space's error column while someone is making it
+
+
+def awaiting_space(error: Any, created: Any, *, now: datetime, grace: timedelta) -> Any:
+    """A filter: the row still waits for its space (a pair's, a circle's): never tried once
+    ``grace`` has passed, or failed (and nobody is making it right now)."""
+    return or_(
+        and_(error.is_(None), created < now - grace),
+        and_(error.is_not(None), error != CREATING),
+    )
 
 
 def changed(result: Any) -> int:

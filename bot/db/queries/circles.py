@@ -9,17 +9,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Circle, CircleMember, CircleStatus, CircleWaiting
-from bot.db.queries._rows import changed, insert
+from bot.db.queries._rows import CREATING, awaiting_space, changed, insert
 from bot.domain.text import fit
 
 C: Any = Circle
 M: Any = CircleMember
 W: Any = CircleWaiting
-CREATING = "creating"
 LIVE = (CircleStatus.OPENING, CircleStatus.OPEN)
 
 
@@ -258,12 +257,7 @@ async def circles_to_open(
     result = await session.execute(
         select(C.id)
         .where(C.status == CircleStatus.OPENING)
-        .where(
-            or_(
-                and_(C.space_error.is_(None), C.created_at < now - grace),
-                and_(C.space_error.is_not(None), C.space_error != CREATING),
-            )
-        )
+        .where(awaiting_space(C.space_error, C.created_at, now=now, grace=grace))
         .order_by(C.id)
     )
     return [int(row[0]) for row in result.all()]

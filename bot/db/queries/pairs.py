@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +26,10 @@ from bot.db.models import (
     PairSpace,
     PairStatus,
 )
-from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.db.queries._rows import CREATING, awaiting_space, changed, insert, lock_or_add
 from bot.domain.pairs import rhythm_from
 from bot.domain.text import fit
 
-CREATING = "creating"
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
 NOT_ENDED = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
 
@@ -323,12 +322,7 @@ async def pairs_to_open(
     result = await session.execute(
         select(P.id)
         .where(P.status == PairStatus.OPENING)
-        .where(
-            or_(
-                and_(P.space_error.is_(None), P.created_at < now - grace),
-                and_(P.space_error.is_not(None), P.space_error != CREATING),
-            )
-        )
+        .where(awaiting_space(P.space_error, P.created_at, now=now, grace=grace))
         .order_by(P.id)
     )
     return [int(row[0]) for row in result.all()]

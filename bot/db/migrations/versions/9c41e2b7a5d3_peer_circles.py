@@ -40,11 +40,6 @@ def upgrade() -> None:
         sa.Column("closed_at", _TS, nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("circle", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_circle_guild_id"), ["guild_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_circle_status"), ["status"], unique=False)
-        batch_op.create_index(batch_op.f("ix_circle_channel_id"), ["channel_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_circle_thread_id"), ["thread_id"], unique=False)
     op.create_table(
         "circle_member",
         sa.Column("circle_id", sa.Integer(), nullable=False),
@@ -55,9 +50,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["circle_id"], ["circle.id"]),
         sa.PrimaryKeyConstraint("circle_id", "user_id"),
     )
-    with op.batch_alter_table("circle_member", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_circle_member_user_id"), ["user_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_circle_member_guild_id"), ["guild_id"], unique=False)
     op.create_table(
         "circle_waiting",
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
@@ -67,6 +59,11 @@ def upgrade() -> None:
         sa.Column("since", _TS, nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "user_id"),
     )
+    indexes = {"circle": ("guild_id", "status", "channel_id", "thread_id")}
+    indexes["circle_member"] = ("user_id", "guild_id")
+    for table, columns in indexes.items():
+        for column in columns:
+            op.create_index(f"ix_{table}_{column}", table, [column], unique=False)
     with op.batch_alter_table("prompt_schedule", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("to_circles", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -76,14 +73,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("prompt_schedule", schema=None) as batch_op:
         batch_op.drop_column("to_circles")
-    op.drop_table("circle_waiting")
-    with op.batch_alter_table("circle_member", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_circle_member_guild_id"))
-        batch_op.drop_index(batch_op.f("ix_circle_member_user_id"))
-    op.drop_table("circle_member")
-    with op.batch_alter_table("circle", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_circle_thread_id"))
-        batch_op.drop_index(batch_op.f("ix_circle_channel_id"))
-        batch_op.drop_index(batch_op.f("ix_circle_status"))
-        batch_op.drop_index(batch_op.f("ix_circle_guild_id"))
-    op.drop_table("circle")
+    for table in ("circle_waiting", "circle_member", "circle"):
+        op.drop_table(table)  # its indexes go with it
