@@ -35,16 +35,10 @@ async def _world(world: World) -> World:
     world.messenger.join(GUILD, *PEOPLE, MENTOR, 5)
     world.messenger.names.update(NAMES)
     cipher, now = world.services.ctx.cipher, world.clock.now
+    db, wants = world.database, ["identity", "resilience"]
     for user_id in PEOPLE:
-        await onboarded(
-            world.database,
-            cipher,
-            guild_id=GUILD,
-            user_id=user_id,
-            now=now,
-            areas_wanted=["identity", "resilience"],
-            about=f"secret story {user_id}",
-        )
+        answers = {"areas_wanted": wants, "about": f"secret story {user_id}"}
+        await onboarded(db, cipher, guild_id=GUILD, user_id=user_id, now=now, **answers)
     await onboarded(world.database, cipher, guild_id=GUILD, user_id=MENTOR, now=now, mentor=True)
     return world
 
@@ -53,6 +47,15 @@ async def _join(world: World, people: Sequence[int] = PEOPLE, area: str = "ident
     for user_id in people:
         world.clock.advance(minutes=1)
         await world.services.circles.join(GUILD, user_id, area, facilitate=False)
+
+
+async def _formed(world: World, people: Sequence[int] = PEOPLE) -> Circle:
+    """``people`` join, a moderator previews and confirms: the one circle formed."""
+    await _join(world, people)
+    plan = await world.services.circles.preview_round(GUILD)
+    await world.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
+    [circle] = await _circles(world)
+    return circle
 
 
 async def _circles(world: World) -> list[Circle]:
@@ -226,10 +229,7 @@ async def test_a_member_gone_before_the_space_opens_is_skipped(world: World) -> 
 
 async def test_leaving_a_circle_is_private_and_kind(world: World) -> None:
     w = await _world(world)
-    await _join(w)
-    plan = await w.services.circles.preview_round(GUILD)
-    await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(w)
+    circle = await _formed(w)
     assert circle.channel_id is not None
     assert await w.services.circles.leave(GUILD, 2) == d.LEFT_CIRCLE
     assert (circle.channel_id, 2, Access.REMOVED) in w.spaces.access
@@ -242,10 +242,7 @@ async def test_leaving_a_circle_is_private_and_kind(world: World) -> None:
 
 async def test_the_last_two_leaving_closes_the_circle_kindly(world: World) -> None:
     w = await _world(world)
-    await _join(w, (1, 2, 3))
-    plan = await w.services.circles.preview_round(GUILD)
-    await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(w)
+    circle = await _formed(w, (1, 2, 3))
     await w.services.circles.leave(GUILD, 1)
     await w.services.circles.leave(GUILD, 2)
     [closed] = await _circles(w)
@@ -260,10 +257,7 @@ async def test_the_last_two_leaving_closes_the_circle_kindly(world: World) -> No
 
 async def test_leaving_the_server_or_erasing_removes_the_membership_only(world: World) -> None:
     w = await _world(world)
-    await _join(w)
-    plan = await w.services.circles.preview_round(GUILD)
-    await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(w)
+    circle = await _formed(w)
     w.messenger.leave(GUILD, 1)
     await w.services.member_data.member_left(GUILD, 1)
     assert await _members(w, circle.id or 0) == {2, 3, 4}
@@ -301,10 +295,7 @@ async def test_the_moderator_visibility_choice_applies_to_circle_spaces(world: W
     w = await _world(world)
     await w.services.setup.save(GUILD, MODERATOR, {"moderator_role_id": 55})
     w.spaces.guilds[GUILD].roles[55] = "Community Team"
-    await _join(w)
-    plan = await w.services.circles.preview_round(GUILD)
-    await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(w)
+    circle = await _formed(w)
     assert circle.channel_id is not None
     await w.services.pairs.save_settings(GUILD, MODERATOR, {"moderators_see_pairs": True})
     assert Target("role", 55) in {o.target for o in w.spaces.spaces[circle.channel_id].overwrites}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -14,13 +14,25 @@ Row = TypeVar("Row", bound=SQLModel)
 CREATING = "creating"  # a space's error column while someone is making it
 
 
-def awaiting_space(error: Any, created: Any, *, now: datetime, grace: timedelta) -> Any:
-    """A filter: the row still waits for its space (a pair's, a circle's): never tried once
-    ``grace`` has passed, or failed (and nobody is making it right now)."""
-    return or_(
-        and_(error.is_(None), created < now - grace),
-        and_(error.is_not(None), error != CREATING),
+async def awaiting_space(
+    session: AsyncSession, model: Any, opening: str, *, now: datetime, grace: timedelta
+) -> list[int]:
+    """Ids of ``model`` rows (a pair, a circle: ``id``, ``status``, ``space_error``,
+    ``created_at``) still ``opening`` and waiting for their space: never tried once ``grace``
+    has passed, or failed (and nobody is making it right now)."""
+    error = model.space_error
+    result = await session.execute(
+        select(model.id)
+        .where(model.status == opening)
+        .where(
+            or_(
+                and_(error.is_(None), model.created_at < now - grace),
+                and_(error.is_not(None), error != CREATING),
+            )
+        )
+        .order_by(model.id)
     )
+    return [int(row[0]) for row in result.all()]
 
 
 def changed(result: Any) -> int:

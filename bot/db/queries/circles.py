@@ -254,10 +254,4 @@ async def circles_to_open(
         .where(C.claimed_at < now - stale)
         .values(space_error="interrupted")
     )
-    result = await session.execute(
-        select(C.id)
-        .where(C.status == CircleStatus.OPENING)
-        .where(awaiting_space(C.space_error, C.created_at, now=now, grace=grace))
-        .order_by(C.id)
-    )
-    return [int(row[0]) for row in result.all()]
+    return await awaiting_space(session, C, CircleStatus.OPENING, now=now, grace=grace)

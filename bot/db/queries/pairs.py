@@ -319,13 +319,7 @@ async def pairs_to_open(
     )
     for (pair_id,) in stuck.all():
         await _update_pair(session, pair_id, P.space_error == CREATING, space_error="interrupted")
-    result = await session.execute(
-        select(P.id)
-        .where(P.status == PairStatus.OPENING)
-        .where(awaiting_space(P.space_error, P.created_at, now=now, grace=grace))
-        .order_by(P.id)
-    )
-    return [int(row[0]) for row in result.all()]
+    return await awaiting_space(session, P, PairStatus.OPENING, now=now, grace=grace)
 
 
 # ---------------------------------------------------------------- check-ins and silence
