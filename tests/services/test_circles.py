@@ -54,14 +54,8 @@ async def _formed(world: World, people: Sequence[int] = PEOPLE) -> Circle:
     await _join(world, people)
     plan = await world.services.circles.preview_round(GUILD)
     await world.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(world)
+    [circle] = await world.rows(Circle)
     return circle
-
-
-async def _circles(world: World) -> list[Circle]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(Circle).order_by(Circle.id))  # type: ignore[arg-type]
-        return list(rows.scalars())
 
 
 async def _members(world: World, circle_id: int) -> set[int]:
@@ -119,7 +113,7 @@ async def test_preview_sends_nothing_and_shows_no_private_field(world: World) ->
     assert "Resilience" not in plan.text and "secret story" not in plan.text
     assert "](http" not in plan.text and "@everyone" not in plan.text
     assert w.messenger.sent == [] and w.spaces.made() == []
-    assert await _circles(w) == []
+    assert await w.rows(Circle) == []
 
 
 async def test_confirm_forms_the_circle_and_opens_a_private_space(world: World) -> None:
@@ -128,7 +122,7 @@ async def test_confirm_forms_the_circle_and_opens_a_private_space(world: World) 
     plan = await w.services.circles.preview_round(GUILD)
     text = await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
     assert "Formed 1 circle" in text
-    [circle] = await _circles(w)
+    [circle] = await w.rows(Circle)
     assert circle.status == CircleStatus.OPEN and await _members(w, circle.id or 0) == set(PEOPLE)
     [space] = w.spaces.made()
     assert circle.channel_id == space.id and space.parent_id == CATEGORY
@@ -157,7 +151,7 @@ async def test_who_changed_since_the_preview_is_reported_not_regrouped(world: Wo
     text = await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
     assert "No circle was formed" in text and "fell below 3" in text
     assert "Ben: left the waiting list" in text and "a block was made" in text
-    assert await _circles(w) == []
+    assert await w.rows(Circle) == []
     assert await _waiting(w) == {1, 3, 4}  # rolled back: they keep waiting
 
 
@@ -168,7 +162,7 @@ async def test_a_member_who_left_the_server_is_dropped_and_the_rest_form(world: 
     w.messenger.leave(GUILD, 4)
     text = await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
     assert "Formed 1 circle" in text and "left the waiting list or the server" in text
-    [circle] = await _circles(w)
+    [circle] = await w.rows(Circle)
     assert await _members(w, circle.id or 0) == {1, 2, 3}
 
 
@@ -192,7 +186,7 @@ async def test_confirming_twice_forms_one_set_of_circles(world: World) -> None:
     await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
     again = await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
     assert "No circle was formed" in again and "already placed" in again
-    assert len(await _circles(w)) == 1 and len(w.spaces.made()) == 1
+    assert len(await w.rows(Circle)) == 1 and len(w.spaces.made()) == 1
 
 
 async def test_two_moderators_confirming_at_once_form_one_set_of_circles(world: World) -> None:
@@ -203,7 +197,7 @@ async def test_two_moderators_confirming_at_once_form_one_set_of_circles(world: 
         w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles),
         w.services.circles.confirm_round(GUILD, MODERATOR + 1, plan.circles),
     )
-    circles = await _circles(w)
+    circles = await w.rows(Circle)
     assert len(circles) == 1 and len(w.spaces.made()) == 1
     assert await count_rows(w.database, CircleMember) == len(PEOPLE)
 
@@ -214,7 +208,7 @@ async def test_a_member_gone_before_the_space_opens_is_skipped(world: World) -> 
     w.spaces.refuse = SendFailure.MISSING_PERMISSIONS
     plan = await w.services.circles.preview_round(GUILD)
     await w.services.circles.confirm_round(GUILD, MODERATOR, plan.circles)
-    [circle] = await _circles(w)
+    [circle] = await w.rows(Circle)
     assert circle.status == CircleStatus.OPENING and circle.space_error == "missing_permissions"
     alerts = [m.text for m in w.messenger.posts_in(ALERTS)]
     assert len(alerts) == 1 and f"circle **#{circle.id}**" in alerts[0]
@@ -245,7 +239,7 @@ async def test_the_last_two_leaving_closes_the_circle_kindly(world: World) -> No
     circle = await _formed(w, (1, 2, 3))
     await w.services.circles.leave(GUILD, 1)
     await w.services.circles.leave(GUILD, 2)
-    [closed] = await _circles(w)
+    [closed] = await w.rows(Circle)
     assert closed.status == CircleStatus.CLOSED
     assert [m.text for m in w.messenger.dms_to(3)] == [d.CIRCLE_CLOSED_TEXT]
     assert (circle.channel_id, 3, Access.READ_ONLY) in w.spaces.access
@@ -274,7 +268,7 @@ async def test_leaving_the_server_or_erasing_removes_the_membership_only(world: 
     ]
     await w.services.member_data.erase(3)
     assert await _members(w, circle.id or 0) == {2, 4}
-    [kept] = await _circles(w)
+    [kept] = await w.rows(Circle)
     assert kept.status == CircleStatus.OPEN  # the circle stays for the others
     assert (circle.channel_id, 3, Access.REMOVED) in w.spaces.access
 

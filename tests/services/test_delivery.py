@@ -272,7 +272,7 @@ async def test_a_schedule_to_circles_posts_once_per_open_circle_from_its_area(
         (post,) = world.messenger.posts_in(channel_id)
         assert "A prompt for your circle" in post.text
     assert world.messenger.posts_in(602) == []
-    rows = await _deliveries(world)
+    rows = await world.rows(PromptDelivery)
     assert sorted((r.kind, r.recipient_id) for r in rows) == [("circle", 1), ("circle", 2)]
     areas = {r.recipient_id: (r.prompt_key or "").split("-")[0] for r in rows}
     assert areas == {1: "culture", 2: "growth"}
