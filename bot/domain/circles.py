@@ -330,8 +330,8 @@ def render_circle_opening(
     everyone = [*members, *((facilitator,) if facilitator else ())]
     mentions = [user_mention(p.user_id) for p, _ in everyone]
     welcome = (
-        f"Welcome, {_join(mentions)}! 🌱 This is your **{area_label(area)}** circle: a small, "
-        "private space to share, listen and grow together."
+        f"Welcome, {_join(mentions)}! 🌱 This is your circle around **{area_label(area)}**: a "
+        "small, private space to share, listen and grow together."
     )
     if facilitator is not None:
         welcome += f" {facilitator[1]} has offered to facilitate."
@@ -365,7 +365,7 @@ def joined_text(area: str, *, facilitate: bool, moved_from: str | None) -> str:
     role = " as a facilitator" if facilitate else ""
     moved = f" (instead of {area_label(moved_from)})" if moved_from and moved_from != area else ""
     return (
-        f"You're on the waiting list for a **{area_label(area)}** circle{role}{moved}. 🌱 "
+        f"You're on the waiting list for a circle around **{area_label(area)}**{role}{moved}. 🌱 "
         "When moderators form the next circles, Lantern will let you know if you're in one. "
         "You can leave the list any time with `/circle leave`; nobody is told."
     )
@@ -423,7 +423,7 @@ def status_waiting(area: str, since: datetime, *, facilitate: bool) -> str:
     """Where a waiting member stands."""
     role = " as a facilitator" if facilitate else ""
     return (
-        f"You're on the waiting list for a **{area_label(area)}** circle{role} since "
+        f"You're on the waiting list for a circle around **{area_label(area)}**{role} since "
         f"<t:{int(since.timestamp())}:D>. Moderators form circles in rounds; Lantern will tell "
         "you when yours is ready. `/circle leave` takes you off the list."
     )
@@ -433,14 +433,14 @@ def status_in_circle(area: str, space_id: int | None, people: int) -> str:
     """Where a member of a circle stands."""
     where = f" Its space: <#{space_id}>." if space_id else " Its space is being opened."
     return (
-        f"You're in a **{area_label(area)}** circle of {people}.{where} "
+        f"You're in a circle of {people} around **{area_label(area)}**.{where} "
         "`/circle leave` lets you step away privately."
     )
 
 
 def formed_dm(area: str, space_id: int) -> str:
     """A member whose circle opened (in case the ping in the space goes unseen)."""
-    return f"🌱 Your **{area_label(area)}** circle is ready: <#{space_id}>. See you there!"
+    return f"🌱 Your circle around **{area_label(area)}** is ready: <#{space_id}>. See you there!"
 
 
 # ---------------------------------------------------------------- moderators read

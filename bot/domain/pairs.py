@@ -399,8 +399,10 @@ def visibility_notice(
     moderator_role: str | None,
     thread: bool = False,
     members: str = "the two of you",
+    checks_in: bool = True,
 ) -> str:
-    """Who can really see this space, in plain words (``members``: who the space is for)."""
+    """Who can really see this space, in plain words (``members``: who the space is for;
+    ``checks_in``: Lantern notes when it was last active, to know when to check in)."""
     who = [members, "Lantern"]
     if moderators_see and moderator_role:
         who.append(f"members of the **{safe_inline(moderator_role, limit=80)}** role")
@@ -410,8 +412,12 @@ def visibility_notice(
     listed = ", ".join(who[:-1]) + ", and " + who[-1]
     return (
         f"🔒 **Who can see this {'thread' if thread else 'channel'}:** {listed}. "
-        "Nobody else in the server can. Lantern doesn't read your messages; it only notes "
-        "when the space was last active, so it knows when to check in."
+        "Nobody else in the server can. Lantern doesn't read your messages"
+        + (
+            "; it only notes when the space was last active, so it knows when to check in."
+            if checks_in
+            else "."
+        )
     )
 
 

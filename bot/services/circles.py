@@ -421,6 +421,7 @@ class CirclesService(Service):
                 moderator_role=made.moderator_role,
                 thread=made.is_thread,
                 members=d.CIRCLE_MEMBERS,
+                checks_in=False,  # circles have no check-ins: nothing about them is noted
             ),
             # The best weekly overlap of everyone's availability (bot/domain/meeting.py, from
             # the /meet work) is one more section here, as it is in a pair's opening.

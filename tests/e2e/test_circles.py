@@ -82,7 +82,9 @@ async def test_join_round_confirm_space_and_leave(world: CircleWorld) -> None:
     assert not channel.permissions_for(w.people[1].member).view_channel
     note = handle.history()[-1]
     assert "Someone has stepped away" in note.content and "Ben" not in note.content
-    assert "circle of 3" in (await w.people[0].slash(general, "circle status")).response.content
+    assert (
+        "circle of 3 around" in (await w.people[0].slash(general, "circle status")).response.content
+    )
 
 
 async def test_circles_round_is_for_moderators(world: CircleWorld) -> None:

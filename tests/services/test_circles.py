@@ -134,6 +134,7 @@ async def test_confirm_forms_the_circle_and_opens_a_private_space(world: World) 
     [(where, opening, cards, _buttons, ping)] = w.spaces.openings
     assert where == space.id and ping == PEOPLE
     assert "Who can see this channel:** the members of this circle, Lantern" in opening
+    assert "check in" not in opening  # circles have no check-ins: nothing is noted
     assert "You all chose identity exploration" in opening
     assert "Resilience" not in opening  # nobody's other areas
     card_text = " ".join(f"{c.title} {c.fields}" for c in cards)
@@ -231,7 +232,7 @@ async def test_leaving_a_circle_is_private_and_kind(world: World) -> None:
     assert "Someone has stepped away" in note.text and "3 of you" in note.text
     assert "Ben" not in note.text and note.ping == ()
     assert "aren't waiting" in await w.services.circles.status(GUILD, 2)
-    assert "circle of 3" in await w.services.circles.status(GUILD, 1)
+    assert "circle of 3 around" in await w.services.circles.status(GUILD, 1)
 
 
 async def test_the_last_two_leaving_closes_the_circle_kindly(world: World) -> None:
