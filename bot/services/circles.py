@@ -141,13 +141,15 @@ class CirclesService(Service):
         assert circle.id is not None
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
+            await q.lock_circle(session, circle_id=circle.id)  # two leaving at once: one closes
             if not await q.remove_member(session, circle_id=circle.id, user_id=user_id):
                 return False
             remaining = [m.user_id for m in await q.members_of(session, circle_id=circle.id)]
             closed = len(remaining) < 2 and await q.close_circle(
                 session, circle_id=circle.id, now=now
             )
-            space_id = circle.space_id
+            found = await q.get_circle(session, circle_id=circle.id)
+            space_id = found.space_id if found else None
             if closed and space_id is not None:
                 pset = await get_pair_settings(session, guild_id=circle.guild_id)
                 keep = timedelta(
@@ -164,10 +166,11 @@ class CirclesService(Service):
         log.info("circle member left circle=%s remaining=%d", circle.id, len(remaining))
         if space_id is not None:
             await self.spaces.set_access(space_id, user_id, Access.REMOVED)
-        if closed:
+        if closed and space_id is None:  # it never opened: whoever is left waits again
+            await self._fall_through(circle, remaining)
+        elif closed:
             for other in remaining:
-                if space_id is not None:
-                    await self.spaces.set_access(space_id, other, Access.READ_ONLY)
+                await self.spaces.set_access(space_id, other, Access.READ_ONLY)
                 await self.ctx.messenger.dm(other, d.CIRCLE_CLOSED_TEXT)
         elif space_id is not None:
             sent = await self.ctx.messenger.post(space_id, d.someone_left_text(len(remaining)))

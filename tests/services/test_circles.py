@@ -299,3 +299,27 @@ async def test_the_moderator_visibility_choice_applies_to_circle_spaces(world: W
     await w.services.pairs.save_settings(GUILD, MODERATOR, {"moderators_see_pairs": False})
     last = w.messenger.posts_in(circle.channel_id)[-1]
     assert "visible only to the members of this circle" in last.text
+
+
+async def test_two_leaving_at_once_close_the_circle_once(world: World) -> None:
+    w = await _world(world)
+    circle = await _formed(w, (1, 2, 3))
+    await asyncio.gather(w.services.circles.leave(GUILD, 1), w.services.circles.leave(GUILD, 2))
+    [closed] = await w.rows(Circle)
+    assert closed.status == CircleStatus.CLOSED
+    assert [m.text for m in w.messenger.dms_to(3)] == [d.CIRCLE_CLOSED_TEXT]
+    assert (circle.channel_id, 3, Access.READ_ONLY) in w.spaces.access
+
+
+async def test_a_circle_that_never_opened_falls_through_kindly(world: World) -> None:
+    w = await _world(world)
+    w.spaces.refuse = SendFailure.MISSING_PERMISSIONS
+    circle = await _formed(w, (1, 2, 3))
+    assert circle.space_id is None
+    await w.services.circles.leave(GUILD, 1)
+    await w.services.circles.leave(GUILD, 2)
+    assert [m.text for m in w.messenger.dms_to(3)] == [d.FELL_THROUGH]
+    assert await _waiting(w) == {3}
+    w.spaces.refuse = None
+    await w.services.circles.open_pending(w.clock.advance(minutes=5))
+    assert w.spaces.made() == []  # a closed circle never opens

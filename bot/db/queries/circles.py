@@ -115,6 +115,11 @@ async def get_circle(session: AsyncSession, *, circle_id: int) -> Circle | None:
     return await session.get(Circle, circle_id, populate_existing=True)
 
 
+async def lock_circle(session: AsyncSession, *, circle_id: int) -> Circle | None:
+    """The circle, locked for this transaction: who is left in it is decided one at a time."""
+    return await session.get(Circle, circle_id, with_for_update=True, populate_existing=True)
+
+
 async def members_of(session: AsyncSession, *, circle_id: int) -> list[CircleMember]:
     """A circle's people, members first, then by when they joined."""
     result = await session.execute(
