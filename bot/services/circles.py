@@ -164,15 +164,16 @@ class CirclesService(Service):
                 }
                 await add_leftover_spaces(session, rows=[row])
         log.info("circle member left circle=%s remaining=%d", circle.id, len(remaining))
-        if space_id is not None:
-            await self.spaces.set_access(space_id, user_id, Access.REMOVED)
-        if closed and space_id is None:  # it never opened: whoever is left waits again
-            await self._fall_through(circle, remaining)
-        elif closed:
+        if space_id is None:
+            if closed:  # it never opened: whoever is left waits again
+                await self._fall_through(circle, remaining)
+            return True
+        await self.spaces.set_access(space_id, user_id, Access.REMOVED)
+        if closed:
             for other in remaining:
                 await self.spaces.set_access(space_id, other, Access.READ_ONLY)
                 await self.ctx.messenger.dm(other, d.CIRCLE_CLOSED_TEXT)
-        elif space_id is not None:
+        else:
             sent = await self.ctx.messenger.post(space_id, d.someone_left_text(len(remaining)))
             if not isinstance(sent, Posted):
                 log.warning("circle leave note failed circle=%s reason=%s", circle.id, sent)
