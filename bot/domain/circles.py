@@ -27,6 +27,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from bot.domain.areas import AREA_KEYS, area_label
 from bot.domain.matching.scoring import minutes_apart, norm, utc_offset_minutes
@@ -106,6 +107,14 @@ class Candidate:
     def user_id(self) -> int:
         return self.profile.user_id
 
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        return languages_of(self.profile)
+
+    @cached_property
+    def hours(self) -> frozenset[int] | None:
+        return weekly_hours(self.profile)
+
 
 @dataclass(frozen=True)
 class PlannedCircle:
@@ -131,47 +140,51 @@ class Grouping:
 
 
 class _Group:
-    """A circle being gathered: its people and what they still share."""
+    """A circle being gathered: its people, what they still share, and whom they block (or
+    are blocked by), kept up to date as people join."""
 
-    def __init__(self, first: Candidate) -> None:
-        self.people: list[Candidate] = [first]
-        self.languages = languages_of(first.profile)
-        self.hours = weekly_hours(first.profile)
+    def __init__(self, first: Candidate, walls: Mapping[int, frozenset[int]]) -> None:
+        self.people: list[Candidate] = []
         self.facilitator: Candidate | None = None
+        self.languages: frozenset[str] = frozenset()
+        self.hours: frozenset[int] | None = None
+        self.walled: set[int] = set()
+        self.walls = walls
+        self.add(first)
 
     def joined(self, other: Candidate) -> tuple[frozenset[str], frozenset[int] | None]:
         """The languages and hours the group would share with ``other`` in it."""
-        theirs = languages_of(other.profile)
+        theirs = other.languages
         languages = (
             self.languages & theirs if self.languages and theirs else self.languages or theirs
         )
-        hours = weekly_hours(other.profile)
+        hours = other.hours
         if self.hours is None or hours is None:
             together = self.hours if hours is None else hours
         else:
             together = self.hours & hours
         return languages, together
 
-    def fits(self, other: Candidate, blocked: frozenset[frozenset[int]]) -> bool:
-        """Whether ``other`` may join: no block either way with anyone in it, a language and
-        enough weekly hours everyone shares."""
-        people = [*self.people, *((self.facilitator,) if self.facilitator else ())]
-        if any(frozenset((p.user_id, other.user_id)) in blocked for p in people):
-            return False
+    def room_for(self, other: Candidate) -> int | None:
+        """``None`` when ``other`` may not join (a block either way with anyone in it, no
+        language or too few weekly hours everyone shares); else the weekly hours everyone would
+        still share (an unknown time zone counts as the whole week)."""
+        if other.user_id in self.walled:
+            return None
         languages, hours = self.joined(other)
-        had_languages = bool(self.languages) and bool(languages_of(other.profile))
-        if had_languages and not languages:
-            return False
-        return hours is None or len(hours) >= MIN_OVERLAP_HOURS
+        if self.languages and other.languages and not languages:
+            return None
+        if hours is None:
+            return WEEK
+        return len(hours) if len(hours) >= MIN_OVERLAP_HOURS else None
 
-    def add(self, other: Candidate) -> None:
+    def add(self, other: Candidate, *, facilitator: bool = False) -> None:
         self.languages, self.hours = self.joined(other)
-        self.people.append(other)
-
-    def overlap(self, other: Candidate) -> int:
-        """Weekly hours left for everyone with ``other`` in (unknown counts as a full week)."""
-        _, hours = self.joined(other)
-        return WEEK if hours is None else len(hours)
+        self.walled |= self.walls.get(other.user_id, frozenset())
+        if facilitator:
+            self.facilitator = other
+        else:
+            self.people.append(other)
 
 
 def _cap(waiting: int) -> int:
@@ -183,31 +196,33 @@ def _cap(waiting: int) -> int:
 def _group_area(
     peers: Sequence[Candidate],
     facilitators: Sequence[Candidate],
-    blocked: frozenset[frozenset[int]],
+    walls: Mapping[int, frozenset[int]],
 ) -> tuple[list[_Group], list[Candidate]]:
     cap = _cap(len(peers))
     left = list(peers)
     groups: list[_Group] = []
     stayed: list[Candidate] = []
     while left:
-        group = _Group(left.pop(0))
+        group = _Group(left.pop(0), walls)
         while len(group.people) < cap:
-            fitting = [c for c in left if group.fits(c, blocked)]
-            if not fitting:
+            best: tuple[int, int] | None = None  # (hours kept, -position in the queue)
+            for index, candidate in enumerate(left):
+                kept = group.room_for(candidate)
+                if kept is not None and (best is None or (kept, -index) > best):
+                    best = (kept, -index)
+            if best is None:
                 break
-            best = max(fitting, key=lambda c: (group.overlap(c), -left.index(c)))
-            group.add(best)
-            left.remove(best)
+            group.add(left.pop(-best[1]))
         if len(group.people) >= MIN_SIZE:
             groups.append(group)
         else:
             stayed.append(group.people[0])
-            left = [*group.people[1:], *left]
-            left.sort(key=lambda c: (c.since, c.user_id))
+            left = sorted([*group.people[1:], *left], key=lambda c: (c.since, c.user_id))
     still: list[Candidate] = []
     for candidate in sorted(stayed, key=lambda c: (c.since, c.user_id)):
         home = next(
-            (g for g in groups if len(g.people) < MAX_PEERS and g.fits(candidate, blocked)), None
+            (g for g in groups if len(g.people) < MAX_PEERS and g.room_for(candidate) is not None),
+            None,
         )
         if home is None:
             still.append(candidate)
@@ -215,20 +230,23 @@ def _group_area(
             home.add(candidate)
     for mentor in facilitators:
         home = next(
-            (g for g in groups if g.facilitator is None and g.fits(mentor, blocked)),
+            (g for g in groups if g.facilitator is None and g.room_for(mentor) is not None),
             None,
         )
         if home is None:
             still.append(mentor)
         else:
-            home.facilitator = mentor
+            home.add(mentor, facilitator=True)
     return groups, still
 
 
 def group_circles(candidates: Iterable[Candidate], blocked: Iterable[tuple[int, int]]) -> Grouping:
     """The circles a round would form from everyone waiting (see the module's steps), and who
     keeps waiting. ``blocked``: (blocker, blocked) pairs, either direction keeps two apart."""
-    walls = frozenset(frozenset(pair) for pair in blocked)
+    walls: dict[int, frozenset[int]] = {}
+    for a, b in blocked:
+        walls[a] = walls.get(a, frozenset()) | {b}
+        walls[b] = walls.get(b, frozenset()) | {a}
     ordered = sorted(candidates, key=lambda c: (c.since, c.user_id))
     circles: list[PlannedCircle] = []
     waiting: list[Candidate] = []
