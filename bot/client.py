@@ -43,7 +43,9 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.conversation",
     "cogs.matching",
     "cogs.pairs",
+    "cogs.meeting",
     "cogs.prompts",
+    "cogs.insights",
     "cogs.circles",
 )
 

@@ -341,10 +341,10 @@ def render_circle_opening(
     reasons: Sequence[str],
     starters: Sequence[tuple[str, str]],
     notice: str,
-    extra: Sequence[str] = (),
+    meet: tuple[str, str] | None = None,
 ) -> Opening:
-    """The warm start of a circle's space: who is here, why, how to begin, who can see it.
-    ``extra``: more sections (already safe), e.g. the best weekly overlap for everyone."""
+    """The warm start of a circle's space: who is here, why, how to begin, who can see it;
+    ``meet``: the best weekly time for everyone (``bot.domain.meeting.best_overlap``)."""
     everyone = [*members, *((facilitator,) if facilitator else ())]
     mentions = [user_mention(p.user_id) for p, _ in everyone]
     welcome = (
@@ -368,7 +368,7 @@ def render_circle_opening(
             "with `/circle leave`; the others are only told that someone has left."
         ),
         cards=cards,
-        extra=extra,
+        meet=meet,
     )
 
 

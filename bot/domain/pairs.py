@@ -440,11 +440,12 @@ def render_space_opening(
     notice: str,
     closing: str,
     cards: Sequence[Card],
-    extra: Sequence[str] = (),
+    meet: tuple[str, str] | None = None,
 ) -> Opening:
     """The warm start of any private space (a pair's, a circle's): the welcome, why these
-    people were brought together, a few ways to start, ``extra`` sections (each already safe),
-    who can see it, and what happens next; one card per person."""
+    people were brought together, a few ways to start, who can see it, and what happens next;
+    one card per person, and ``meet`` (a label and text with timestamps, from
+    ``bot.domain.meeting.best_overlap``) as a last card when everyone shares a weekly time."""
     lines = [welcome, ""]
     clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
     if clean_reasons:
@@ -458,10 +459,9 @@ def render_space_opening(
             for i, (_, text) in enumerate(starters, 1)
         )
         lines.append("")
-    for section in extra:
-        lines.extend((section, ""))
     lines.extend((notice, "", closing))
-    return Opening(content=fit("\n".join(lines)), cards=fit_cards(cards))
+    every = [*cards, *((Card(title="🗓️ When you could meet", fields=(meet,)),) if meet else ())]
+    return Opening(content=fit("\n".join(lines)), cards=fit_cards(every))
 
 
 def render_opening(
@@ -476,8 +476,10 @@ def render_opening(
     starters: Sequence[tuple[str, str]],
     notice: str,
     first_checkin_days: int,
+    meet: tuple[str, str] | None = None,
 ) -> Opening:
-    """The warm start of a pair space: who they are, why they were matched, how to begin."""
+    """The warm start of a pair space: who they are, why they were matched, how to begin;
+    ``meet`` (a label and text with timestamps) is the best weekly time, when there is one."""
     return render_space_opening(
         welcome=(
             f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
@@ -496,6 +498,7 @@ def render_opening(
             member_card(f"Mentee: {mentee_name}", mentee, "Hopes to grow in", mentee.areas_wanted),
             member_card(f"Mentor: {mentor_name}", mentor, "Can offer", mentor.areas_offered),
         ),
+        meet=meet,
     )
 
 

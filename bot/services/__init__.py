@@ -14,11 +14,14 @@ from datetime import datetime
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.services.circles import CirclesService
+from bot.services.circles import CirclesService, circle_space
 from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
+from bot.services.feedback import FeedbackService
+from bot.services.insights import InsightsService
 from bot.services.matching import MatchingService
+from bot.services.meeting import MeetingService
 from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
 from bot.services.onboarding import OnboardingService
@@ -44,6 +47,9 @@ class Services:
     circles: CirclesService
     onboarding: OnboardingService
     member_data: MemberDataService
+    feedback: FeedbackService
+    insights: InsightsService
+    meeting: MeetingService
 
 
 def build_services(
@@ -57,7 +63,7 @@ def build_services(
     spaces: Spaces,
     dm_sender: DmSender,
 ) -> Services:
-    """Build every service, lowest first, and subscribe matching to pair endings."""
+    """Build every service, lowest first, and subscribe matching and feedback to pair endings."""
     ctx = Context(
         database=database,
         cipher=cipher,
@@ -78,15 +84,23 @@ def build_services(
     reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
+    meeting = MeetingService(ctx)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
     circles = CirclesService(ctx, pairs=pairs, moderation=moderation, spaces=spaces)
+    meeting.add_resolver(circle_space)  # /meet answers in circle spaces too
 
     onboarding = OnboardingService(ctx, matching, prompts, moderation)
 
     member_data = MemberDataService(ctx, onboarding, matching, circles, pairs, prompts)
 
+    feedback = FeedbackService(ctx)
+    insights = InsightsService(ctx)
+
+    # Feedback first: the member is asked about the mentorship that ended before being offered
+    # a new one.
+    ctx.events.on_pair_ended(feedback.pair_ended)
     ctx.events.on_pair_ended(matching.pair_ended)
 
     return Services(
@@ -101,4 +115,7 @@ def build_services(
         circles=circles,
         onboarding=onboarding,
         member_data=member_data,
+        feedback=feedback,
+        insights=insights,
+        meeting=meeting,
     )

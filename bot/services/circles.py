@@ -15,18 +15,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.db.models import Circle, CircleMember, CircleRole
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Circle, CircleMember, CircleRole, CircleStatus
 from bot.db.queries import circles as q
 from bot.db.queries.matching import load_matchable_profile, server_blocks
 from bot.db.queries.members import load_profile
 from bot.db.queries.pairs import add_leftover_spaces, get_pair_settings
 from bot.domain import circles as d
+from bot.domain import meeting
 from bot.domain.areas import AREA_KEYS
 from bot.domain.pairs import pick_starters, rhythm_from, visibility_notice
 from bot.domain.profile import Profile
 from bot.domain.text import Safe
 from bot.errors import UserFacingError
 from bot.services.context import Context, Service
+from bot.services.meeting import MeetingSpace
 from bot.services.moderation import ModerationService
 from bot.services.pairs import MadeSpace, PairsService, SpacePendingError, SpaceRequest
 from bot.services.ports import Access, Posted, Spaces
@@ -50,6 +54,22 @@ class CircleRound:
     @property
     def circles(self) -> tuple[d.PlannedCircle, ...]:
         return self.grouping.circles
+
+
+async def circle_space(
+    session: AsyncSession, *, guild_id: int, channel_id: int
+) -> MeetingSpace | None:
+    """A circle's space, for ``/meet``: the people in it now."""
+    circle = await q.circle_for_space(session, space_id=channel_id)
+    if circle is None or circle.id is None or circle.guild_id != guild_id:
+        return None
+    people = await q.members_of(session, circle_id=circle.id)
+    return MeetingSpace(
+        "circle",
+        tuple(m.user_id for m in people),
+        ended=circle.status == CircleStatus.CLOSED,
+        everyone="all of you",
+    )
 
 
 class _TooFew(Exception):
@@ -414,6 +434,7 @@ class CirclesService(Service):
             reasons = json.loads(cipher.decrypt(circle.reasons_enc) or "[]")
         except ValueError:
             reasons = []
+        profiles = [p for p, _ in members] + ([facilitator[0]] if facilitator else [])
         opening = d.render_circle_opening(
             area=circle.area,
             members=members,
@@ -427,9 +448,7 @@ class CirclesService(Service):
                 members=d.CIRCLE_MEMBERS,
                 checks_in=False,  # circles have no check-ins: nothing about them is noted
             ),
-            # The best weekly overlap of everyone's availability (bot/domain/meeting.py, from
-            # the /meet work) is one more section here, as it is in a pair's opening.
-            extra=(),
+            meet=meeting.best_overlap(meeting.plan_for(profiles, self.ctx.now())),
         )
         everyone = [p.user_id for p, _ in members] + (
             [facilitator[0].user_id] if facilitator else []

@@ -8,6 +8,7 @@ from bot.db.models.circles import (
     CircleWaiting,
 )
 from bot.db.models.core import AuditEntry, Cooldown, GuildSettings, SchedulerLease
+from bot.db.models.insights import FeedbackStatus, JoinTally, MentorshipFeedback
 from bot.db.models.matching import (
     Block,
     Introduction,
@@ -61,14 +62,17 @@ __all__ = [
     "Cooldown",
     "DeliveryKind",
     "DeliveryStatus",
+    "FeedbackStatus",
     "GuildSettings",
     "HelpCall",
     "IntroStatus",
     "Introduction",
+    "JoinTally",
     "LeftoverSpace",
     "MatchRequest",
     "MatchingSettings",
     "MemberProfile",
+    "MentorshipFeedback",
     "OccurrenceStatus",
     "Pair",
     "PairCategory",

@@ -115,6 +115,14 @@ async def get_circle(session: AsyncSession, *, circle_id: int) -> Circle | None:
     return await session.get(Circle, circle_id, populate_existing=True)
 
 
+async def circle_for_space(session: AsyncSession, *, space_id: int) -> Circle | None:
+    """The circle whose channel or thread ``space_id`` is."""
+    result = await session.execute(
+        select(Circle).where(or_(C.channel_id == space_id, C.thread_id == space_id)).limit(1)
+    )
+    return result.scalars().first()
+
+
 async def lock_circle(session: AsyncSession, *, circle_id: int) -> Circle | None:
     """The circle, locked for this transaction: who is left in it is decided one at a time."""
     return await session.get(Circle, circle_id, with_for_update=True, populate_existing=True)
