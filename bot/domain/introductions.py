@@ -429,6 +429,12 @@ def round_sent(sent: int, skipped: Sequence[tuple[Safe, str]]) -> str:
     return fit(text)
 
 
+ROUND_WAITING = (
+    "Another round is being sent in this server right now. Yours starts as soon as it "
+    "finishes; anyone it introduces is skipped here and listed at the end."
+)
+
+
 def round_progress(done: int, total: int) -> str:
     """Progress while a round's introductions are sent."""
     return f"Sending introductions… {done} of {total}"

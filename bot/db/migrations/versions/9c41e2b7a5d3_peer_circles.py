@@ -1,7 +1,7 @@
 """peer circles: circles, their members, the waiting list; prompts to circle spaces
 
 Revision ID: 9c41e2b7a5d3
-Revises: b5d0e7a41c93
+Revises: 513fc8b3085b
 Create Date: 2026-12-03 09:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.types
 
 revision: str = "9c41e2b7a5d3"
-down_revision: str | None = "b5d0e7a41c93"
+down_revision: str | None = "513fc8b3085b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
