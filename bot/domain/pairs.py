@@ -64,14 +64,15 @@ class Grant:
 
 
 def space_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
-    """The complete overwrite set of a pair space, keyed by target kind.
+    """The complete overwrite set of a private space (a pair's or a circle's), keyed by target
+    kind.
 
-    Kinds: ``everyone``, ``mentee``, ``mentor``, ``bot`` and (only if chosen) ``moderators``.
+    Kinds: ``everyone``, ``members`` (each person the space is for), ``bot`` and (only if
+    chosen) ``moderators``.
     """
     grants = {
         "everyone": Grant(deny=("view_channel",)),
-        "mentee": Grant(allow=MEMBER_ALLOW),
-        "mentor": Grant(allow=MEMBER_ALLOW),
+        "members": Grant(allow=MEMBER_ALLOW),
         "bot": Grant(allow=BOT_ALLOW),
     }
     if moderators_see and has_moderator_role:
@@ -82,7 +83,7 @@ def space_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str,
 def category_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
     """Overwrites of an overflow category: private like the first one."""
     grants = space_grants(moderators_see=moderators_see, has_moderator_role=has_moderator_role)
-    return {k: v for k, v in grants.items() if k not in ("mentee", "mentor")}
+    return {k: v for k, v in grants.items() if k != "members"}
 
 
 # ---------------------------------------------------------------- names
@@ -452,10 +453,16 @@ def shared_fields(profile: Profile) -> list[tuple[str, str]]:
 
 
 def visibility_notice(
-    *, moderators_see: bool, moderator_role: str | None, thread: bool = False
+    *,
+    moderators_see: bool,
+    moderator_role: str | None,
+    thread: bool = False,
+    members: str = "the two of you",
+    checks_in: bool = True,
 ) -> str:
-    """Who can really see this space, in plain words."""
-    who = ["the two of you", "Lantern"]
+    """Who can really see this space, in plain words (``members``: who the space is for;
+    ``checks_in``: Lantern notes when it was last active, to know when to check in)."""
+    who = [members, "Lantern"]
     if moderators_see and moderator_role:
         who.append(f"members of the **{safe_inline(moderator_role, limit=80)}** role")
     who.append("the server's owner and administrators")
@@ -464,9 +471,56 @@ def visibility_notice(
     listed = ", ".join(who[:-1]) + ", and " + who[-1]
     return (
         f"🔒 **Who can see this {'thread' if thread else 'channel'}:** {listed}. "
-        "Nobody else in the server can. Lantern doesn't read your messages; it only notes "
-        "when the space was last active, so it knows when to check in."
+        "Nobody else in the server can. Lantern doesn't read your messages"
+        + (
+            "; it only notes when the space was last active, so it knows when to check in."
+            if checks_in
+            else "."
+        )
     )
+
+
+def member_card(title: str, profile: Profile, areas_label: str, areas: Sequence[str]) -> Card:
+    """One person's card in an opening message: the areas they came for (or offer), then only
+    what they chose to share (``shared_fields``)."""
+    fields: list[tuple[str, str]] = []
+    if areas:
+        fields.append((areas_label, ", ".join(area_label(a) for a in areas)))
+    fields.extend(shared_fields(profile))
+    return Card(title=title, fields=tuple(fields))
+
+
+def render_space_opening(
+    *,
+    welcome: str,
+    reasons_title: str,
+    reasons: Sequence[str],
+    starters: Sequence[tuple[str, str]],
+    notice: str,
+    closing: str,
+    cards: Sequence[Card],
+    meet: tuple[str, str] | None = None,
+) -> Opening:
+    """The warm start of any private space (a pair's, a circle's): the welcome, why these
+    people were brought together, a few ways to start, who can see it, and what happens next;
+    one card per person, and ``meet`` (a label and text with timestamps, from
+    ``bot.domain.meeting.best_overlap``) as a last card when everyone shares a weekly time."""
+    lines = [welcome, ""]
+    clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
+    if clean_reasons:
+        lines.append(f"**{reasons_title}**")
+        lines.extend(f"• {r}" for r in clean_reasons[:6])
+        lines.append("")
+    if starters:
+        lines.append("**A few ways to start**")
+        lines.extend(
+            f"{i}. {safe_inline(text, limit=MAX_STARTER)}"
+            for i, (_, text) in enumerate(starters, 1)
+        )
+        lines.append("")
+    lines.extend((notice, "", closing))
+    every = [*cards, *((Card(title="🗓️ When you could meet", fields=(meet,)),) if meet else ())]
+    return Opening(content=fit("\n".join(lines)), cards=fit_cards(every))
 
 
 def render_opening(
@@ -485,43 +539,26 @@ def render_opening(
 ) -> Opening:
     """The warm start of a pair space: who they are, why they were matched, how to begin;
     ``meet`` (a label and text with timestamps) is the best weekly time, when there is one."""
-    lines = [
-        f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
-        "to know each other.",
-        "",
-    ]
-    clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
-    if clean_reasons:
-        lines.append("**Why Lantern introduced you**")
-        lines.extend(f"• {r}" for r in clean_reasons[:6])
-        lines.append("")
-    if starters:
-        lines.append("**A few ways to start**")
-        lines.extend(
-            f"{i}. {safe_inline(text, limit=MAX_STARTER)}"
-            for i, (_, text) in enumerate(starters, 1)
-        )
-        lines.append("")
-    lines.append(notice)
-    lines.append("")
-    lines.append(
-        f"Lantern will check in after {first_checkin_days} days. Use the buttons below any time "
-        "to tell us how it's going, pause reminders, or end the mentorship privately "
-        "(`/pair end` works too; `/pair report` reaches moderators privately)."
+    return render_space_opening(
+        welcome=(
+            f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
+            "to know each other."
+        ),
+        reasons_title="Why Lantern introduced you",
+        reasons=reasons,
+        starters=starters,
+        notice=notice,
+        closing=(
+            f"Lantern will check in after {first_checkin_days} days. Use the buttons below any "
+            "time to tell us how it's going, pause reminders, or end the mentorship privately "
+            "(`/pair end` works too; `/pair report` reaches moderators privately)."
+        ),
+        cards=(
+            member_card(f"Mentee: {mentee_name}", mentee, "Hopes to grow in", mentee.areas_wanted),
+            member_card(f"Mentor: {mentor_name}", mentor, "Can offer", mentor.areas_offered),
+        ),
+        meet=meet,
     )
-    content = "\n".join(lines)
-    cards = []
-    for role, profile, name in (("Mentee", mentee, mentee_name), ("Mentor", mentor, mentor_name)):
-        fields: list[tuple[str, str]] = []
-        areas = profile.areas_wanted if role == "Mentee" else profile.areas_offered
-        if areas:
-            label = "Hopes to grow in" if role == "Mentee" else "Can offer"
-            fields.append((label, ", ".join(area_label(a) for a in areas)))
-        fields.extend(shared_fields(profile))
-        cards.append(Card(title=f"{role}: {name}", fields=tuple(fields)))
-    if meet is not None:
-        cards.append(Card(title="🗓️ When you could meet", fields=(meet,)))
-    return Opening(content=fit(content), cards=fit_cards(cards))
 
 
 STEPPED_AWAY_TEXT = (
@@ -796,8 +833,8 @@ def moderator_access_summary(
     return text
 
 
-def moderator_access_note(*, see: bool, role: str) -> str:
-    """Told in a pair space when who can see it changes."""
+def moderator_access_note(*, see: bool, role: str, members: str = "the two of you") -> str:
+    """Told in a pair (or circle) space when who can see it changes."""
     who = f"members of the **{safe_inline(role, limit=80)}** role"
     if see:
         return (
@@ -806,7 +843,7 @@ def moderator_access_note(*, see: bool, role: str) -> str:
         )
     return (
         f"🔒 **Who can see this channel has changed:** {who} can no longer see it. It is "
-        "visible only to the two of you, Lantern, and the server's owner and administrators."
+        f"visible only to {members}, Lantern, and the server's owner and administrators."
     )
 
 

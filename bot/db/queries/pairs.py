@@ -26,11 +26,10 @@ from bot.db.models import (
     PairSpace,
     PairStatus,
 )
-from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.db.queries._rows import CREATING, awaiting_space, changed, insert, lock_or_add
 from bot.domain.pairs import rhythm_from
 from bot.domain.text import fit
 
-CREATING = "creating"
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
 NOT_ENDED = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
 
@@ -319,18 +318,7 @@ async def pairs_to_open(
     )
     for (pair_id,) in stuck.all():
         await _update_pair(session, pair_id, P.space_error == CREATING, space_error="interrupted")
-    result = await session.execute(
-        select(P.id)
-        .where(P.status == PairStatus.OPENING)
-        .where(
-            or_(
-                and_(P.space_error.is_(None), P.created_at < now - grace),
-                and_(P.space_error.is_not(None), P.space_error != CREATING),
-            )
-        )
-        .order_by(P.id)
-    )
-    return [int(row[0]) for row in result.all()]
+    return await awaiting_space(session, P, PairStatus.OPENING, now=now, grace=grace)
 
 
 # ---------------------------------------------------------------- check-ins and silence
@@ -615,12 +603,18 @@ async def record_leftover_spaces(session: AsyncSession, *, user_id: int, now: da
                         "recorded_at": now,
                     }
                 )
+    await add_leftover_spaces(session, rows=rows)
+    return len(rows)
+
+
+async def add_leftover_spaces(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Record spaces (``space_id``, ``guild_id``, ``delete_at``, ``recorded_at``) for
+    retention to delete; a space recorded already keeps its first date."""
     if rows:
         dialect = session.get_bind().dialect.name
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_(LeftoverSpace.__table__).values(rows)  # type: ignore[attr-defined]
+        statement = insert_(LeftoverSpace.__table__).values(list(rows))  # type: ignore[attr-defined]
         await session.execute(statement.on_conflict_do_nothing(index_elements=["space_id"]))
-    return len(rows)
 
 
 async def due_leftover_spaces(session: AsyncSession, *, now: datetime) -> list[LeftoverSpace]:
