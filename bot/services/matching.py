@@ -40,6 +40,7 @@ from bot.domain.text import Safe
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.context import Context, Service
 from bot.services.events import PairEnded
+from bot.services.mentor_pool import MentorPools
 from bot.services.moderation import ModerationService
 from bot.services.pairs import PairsService
 from bot.services.ports import Posted
@@ -112,6 +113,7 @@ class MatchingService(Service):
         super().__init__(ctx)
         self.pairs = pairs
         self.moderation = moderation
+        self.pools = MentorPools(ctx)
 
     # --- settings -----------------------------------------------------------------------------
 
@@ -353,12 +355,13 @@ class MatchingService(Service):
         guild_id: int,
         mentee_id: int,
         settings: MatchSettings,
-        available: dict[int, tuple[Profile, int]] | None = None,
+        unavailable: set[int] | None = None,
     ) -> Introduced | None:
         """Introduce a waiting mentee to the best available mentor, if any fits.
 
-        ``available`` (mentor id -> profile, free places) lets a caller introducing several
-        mentees load the mentors once; the chosen mentor's free places are lowered in it.
+        The server's cached pool proposes (``introduce`` re-checks everything). ``unavailable``
+        collects mentors found to have left the server (which no pool knows), so a caller
+        introducing several mentees does not try them again.
         """
         async with self.ctx.transaction() as session:
             found = await q.load_matchable_profile(
@@ -366,17 +369,12 @@ class MatchingService(Service):
             )
             if found is None:
                 return None
-            if available is None:
-                mentors = await q.list_available_mentors(
-                    session, guild_id=guild_id, cipher=self.ctx.cipher
-                )
-                available = {p.user_id: (p, free) for p, free in mentors}
             forbidden = await q.forbidden_mentors(
                 session, guild_id=guild_id, mentee_id=mentee_id, cipher=self.ctx.cipher
             )
-        slots = [MentorSlot(p, free) for p, free in available.values() if free > 0]
-        pool = MentorPool.build(slots, settings.weights)
-        for best in pool.suggest(found[1], forbidden=frozenset(forbidden), k=SUGGESTIONS_TRIED):
+        left = unavailable if unavailable is not None else set()
+        pool = await self.pools.current(guild_id, settings.weights)
+        for best in pool.suggest(found[1], forbidden=forbidden | left, k=SUGGESTIONS_TRIED):
             outcome = await self._introduce(
                 guild_id,
                 mentee_id,
@@ -386,12 +384,11 @@ class MatchingService(Service):
                 reasons=best.reasons,
             )
             if isinstance(outcome, Introduced):
-                chosen, free = available[best.mentor_id]
-                available[best.mentor_id] = (chosen, free - 1)
                 return outcome
             if outcome not in _RETRY_OTHER_MENTOR:
                 return None
-            available.pop(best.mentor_id, None)
+            if outcome == Skip.MENTOR_LEFT:
+                left.add(best.mentor_id)
         return None
 
     # --- members ------------------------------------------------------------------------------
@@ -707,16 +704,11 @@ class MatchingService(Service):
             return
         async with self.ctx.transaction() as session:
             waiting = await q.waiting_requests(session, guild_id=guild_id)
-            if not waiting:
-                return
-            mentors = await q.list_available_mentors(
-                session, guild_id=guild_id, cipher=self.ctx.cipher
-            )
-        available = {p.user_id: (p, free) for p, free in mentors}
+        unavailable: set[int] = set()
         for request in waiting:
-            if not any(free > 0 for _, free in available.values()):
+            if not (await self.pools.current(guild_id, settings.weights)).open_places:
                 break
-            await self._introduce_best(guild_id, request.mentee_id, settings, available)
+            await self._introduce_best(guild_id, request.mentee_id, settings, unavailable)
 
     async def withdraw(self, guild_id: int, user_id: int) -> None:
         """The member stops taking part: off the waiting list, introductions withdrawn (a
@@ -788,11 +780,11 @@ class MatchingService(Service):
                 )
                 if found is not None and found[1].is_mentee:
                     mentees.append(found[1])
-            mentors = await q.list_available_mentors(session, guild_id=guild_id, cipher=cipher)
             forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
+        mentors = (await self.pools.current(guild_id, settings.weights)).slots()
         result = assign_round(
             mentees,
-            [MentorSlot(p, free) for p, free in mentors],
+            mentors,
             forbidden=frozenset(forbidden),
             weights=settings.weights,
         )

@@ -3,62 +3,34 @@ Never shows questionnaire answers — names, wait times and aggregate scores onl
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.text import fit
-from bot.gateway.checks import ensure_moderator, moderator_command, moderator_group
-from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
-from bot.gateway.messenger import reply
-from bot.services.matching import MatchingService, RoundPlan
+from bot.gateway.checks import moderator_command, moderator_group
+from bot.gateway.components import PreviewConfirm, Progress, expired_key
+from bot.gateway.messenger import Preview, expired_preview, reply
+from bot.services import Services
+
+ROUND_LABELS = ("Send introductions", "Sending introductions…")
 
 
-class RoundPreview(OwnedView):
-    """Publish or discard a previewed batch round (only the moderator who asked)."""
+async def round_preview(services: Services, guild_id: int, owner_id: int) -> Preview:
+    """A batch round's preview, with Send and Discard buttons when it would introduce anyone
+    (only the moderator who asked may press them)."""
+    matching = services.matching
+    plan = await matching.preview_round(guild_id)
 
-    def __init__(self, matching: MatchingService, owner_id: int, guild_id: int, plan: RoundPlan):
-        super().__init__(owner_id, timeout=900, about=expired_key("round", guild_id))
-        self.matching = matching
-        self.guild_id = guild_id
-        self.plan = plan
+    async def send(actor_id: int, progress: Progress) -> str:
+        sent = await matching.publish_round(guild_id, actor_id, plan.assignments, progress=progress)
+        return sent.text
 
-    @discord.ui.button(label="Send introductions", style=discord.ButtonStyle.success)
-    async def confirm(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        await ensure_moderator(interaction)  # they may have lost the role since the preview
-        await interaction.response.edit_message(content="Sending introductions…", view=None)
-        self.stop()
-
-        async def progress(text: str) -> None:
-            await interaction.edit_original_response(content=text)
-
-        published = await self.matching.publish_round(
-            self.guild_id, interaction.user.id, self.plan.assignments, progress=progress
-        )
-        await interaction.edit_original_response(content=fit(published.text))
-
-    @discord.ui.button(label="Discard", style=discord.ButtonStyle.secondary)
-    async def discard(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Discarded. Nothing was sent.", view=None)
+    view = PreviewConfirm(owner_id, expired_key("round", guild_id), ROUND_LABELS, send)
+    return plan.text, view if plan.assignments else None
 
 
-async def expired_round(interaction: discord.Interaction[Any], key: str) -> bool:
-    """An expired round preview: a fresh one (who waits may have changed), moderators only."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    await ensure_moderator(interaction)
-    matching = services_of(interaction).matching
-    plan = await matching.preview_round(int(key))
-    view = RoundPreview(matching, interaction.user.id, int(key), plan) if plan.assignments else None
-    await reply(interaction, fit(f"{expired_said(interaction)}\n\n{plan.text}"), view=view)
-    return True
+expired_round = expired_preview(round_preview)
 
 
 class MatchingAdminCog(commands.Cog):
@@ -74,13 +46,10 @@ class MatchingAdminCog(commands.Cog):
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview a matching round for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        plan = await self.service.preview_round(interaction.guild_id)
-        view = (
-            RoundPreview(self.service, interaction.user.id, interaction.guild_id, plan)
-            if plan.assignments
-            else None
+        text, view = await round_preview(
+            self.bot.services, interaction.guild_id, interaction.user.id
         )
-        await reply(interaction, plan.text, view=view)
+        await reply(interaction, text, view=view)
 
     @moderator_command("manual", matching)
     @app_commands.describe(

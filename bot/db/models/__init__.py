@@ -1,5 +1,12 @@
 """Every Lantern table. Importing this package registers them all on SQLModel.metadata."""
 
+from bot.db.models.circles import (
+    Circle,
+    CircleMember,
+    CircleRole,
+    CircleStatus,
+    CircleWaiting,
+)
 from bot.db.models.core import AuditEntry, Cooldown, GuildSettings, SchedulerLease
 from bot.db.models.insights import FeedbackStatus, JoinTally, MentorshipFeedback
 from bot.db.models.matching import (
@@ -8,6 +15,8 @@ from bot.db.models.matching import (
     IntroStatus,
     MatchingSettings,
     MatchRequest,
+    MentorPoolChange,
+    MentorPoolGeneration,
     Pair,
     PairStatus,
     RequestStatus,
@@ -46,6 +55,11 @@ from bot.db.models.prompts import (
 __all__ = [
     "AuditEntry",
     "Block",
+    "Circle",
+    "CircleMember",
+    "CircleRole",
+    "CircleStatus",
+    "CircleWaiting",
     "ConsentStatus",
     "Cooldown",
     "DeliveryKind",
@@ -60,6 +74,8 @@ __all__ = [
     "MatchRequest",
     "MatchingSettings",
     "MemberProfile",
+    "MentorPoolChange",
+    "MentorPoolGeneration",
     "MentorshipFeedback",
     "OccurrenceStatus",
     "Pair",

@@ -5,6 +5,7 @@ Pure (numpy, OR-Tools); no Discord or SQL. See :mod:`.scoring` for how a pair is
 """
 
 from bot.domain.matching.assignment import Assignment, RoundResult, assign_round
+from bot.domain.matching.live import LivePool
 from bot.domain.matching.pool import MentorPool, MentorSlot, Suggestion
 from bot.domain.matching.scoring import explain, is_compatible, score_pair
 from bot.domain.matching.weights import (
@@ -18,6 +19,7 @@ from bot.domain.matching.weights import (
 __all__ = [
     "DEFAULT_WEIGHTS",
     "Assignment",
+    "LivePool",
     "MentorPool",
     "MentorSlot",
     "RoundResult",
