@@ -87,7 +87,7 @@ async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # typ
     """Builds a new, unstarted bot on this test's database (also used to restart); options
     go to ``create_bot`` (e.g. ``dm_sender=``).
 
-    simcord never closes the bots it ran, so their engines are disposed here.
+    simcord never closes the bots it ran, so their engines (and round workers) are closed here.
     """
     built: list[LanternBot] = []
 
@@ -98,6 +98,7 @@ async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # typ
 
     yield build
     for bot in built:
+        await bot.compute.close()
         await bot.database.dispose()
 
 

@@ -1,4 +1,5 @@
-"""What every service is built with: the database, the cipher, the config, the clock, the ports."""
+"""What every service is built with: the database, the cipher, the config, the clock, the ports
+(and ``compute``, where CPU-heavy work runs off the event loop)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.services.events import Events
-from bot.services.ports import Jobs, Messenger
+from bot.services.ports import Compute, Jobs, Messenger
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Context:
     messenger: Messenger
     jobs: Jobs
     events: Events
+    compute: Compute
 
     def now(self) -> datetime:
         """The current UTC time (simulated time under simcord)."""

@@ -7,18 +7,22 @@ re-checks consent, pause, capacity, blocks and open pairs every time and says wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ConsentStatus, Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
 from bot.db.queries.cooldowns import claim_cooldown
-from bot.db.queries.members import get_member_profile, save_answers
+from bot.db.queries.members import get_member_profile, profile_of, save_answers
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import introductions as say
 from bot.domain.components import intro_buttons, request_button
@@ -28,12 +32,13 @@ from bot.domain.matching import (
     Assignment,
     MentorPool,
     MentorSlot,
+    RoundPhase,
     RoundResult,
     Weights,
     WeightsError,
-    assign_round,
     load_weights,
 )
+from bot.domain.matching.batch import RoundJob, pack, solve, unpack
 from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.profile import Profile
 from bot.domain.text import Safe
@@ -42,11 +47,12 @@ from bot.services.context import Context, Service
 from bot.services.events import PairEnded
 from bot.services.moderation import ModerationService
 from bot.services.pairs import PairsService
-from bot.services.ports import Posted
+from bot.services.ports import ComputeFailed, Posted
 
 log = logging.getLogger("lantern.matching")
 
 PROGRESS_EVERY = 10
+ROUND_PROGRESS_EVERY_S = 2.0  # a round's progress message is edited at most this often
 PREVIEW_NAMES = 15
 QUEUE_NAMES = 25
 SUGGESTIONS_TRIED = 3
@@ -104,6 +110,35 @@ class RoundPublished:
     text: str
 
 
+class _RoundShown:
+    """A round's phase and elapsed time for the moderator, edited at most once per ``every``
+    seconds (Discord edits are rate-limited; a phase shorter than that is simply not shown)."""
+
+    def __init__(self, progress: Progress | None, every: float) -> None:
+        self.progress, self.every = progress, every
+        self.started = time.monotonic()
+        self.last = -float("inf")
+        self.text = ""
+
+    async def __call__(self, phase: int) -> None:
+        now = time.monotonic()
+        if self.progress is None or now - self.last < self.every:
+            return
+        text = say.round_working(RoundPhase(phase), now - self.started)
+        if text != self.text:
+            self.last, self.text = now, text
+            await self.progress(text)
+
+
+async def _unpacked(pieces: Sequence[bytes]) -> list[Any]:
+    """The items of every piece, letting the event loop run between pieces."""
+    items: list[Any] = []
+    for piece in pieces:
+        items.extend(unpack(piece))
+        await asyncio.sleep(0)
+    return items
+
+
 class MatchingService(Service):
     """Matching: requests, introductions, accepts and declines, rounds."""
 
@@ -111,6 +146,8 @@ class MatchingService(Service):
         super().__init__(ctx)
         self.pairs = pairs
         self.moderation = moderation
+        self._rounds: set[int] = set()  # servers whose round this process is computing or sending
+        self.round_progress_every = ROUND_PROGRESS_EVERY_S
 
     # --- settings -----------------------------------------------------------------------------
 
@@ -774,26 +811,70 @@ class MatchingService(Service):
 
     # --- moderators ---------------------------------------------------------------------------
 
-    async def preview_round(self, guild_id: int) -> RoundPlan:
-        """Solve a batch round for everyone waiting, without sending anything."""
+    @asynccontextmanager
+    async def _one_round(self, guild_id: int) -> AsyncIterator[None]:
+        """One round at a time per server, computed or sent; a second is refused kindly.
+
+        This process only. Across processes (several bot processes on one PostgreSQL) a
+        session-level advisory lock keyed on the server is taken here, after this check.
+        """
+        if guild_id in self._rounds:
+            log.info("round refused guild=%s reason=already_running", guild_id)
+            raise MatchingError(say.ROUND_ALREADY_RUNNING)
+        self._rounds.add(guild_id)
+        try:
+            yield
+        finally:
+            self._rounds.discard(guild_id)
+
+    async def _round_job(self, guild_id: int, watch: _RoundShown) -> RoundJob:
+        """Everyone waiting and every free mentor, decrypted and packed a few hundred at a time
+        as they stream in, so the event loop runs between pieces."""
         settings = await self.settings(guild_id)
         cipher = self.ctx.cipher
+        mentees: list[bytes] = []
+        mentors: list[bytes] = []
         async with self.ctx.transaction() as session:
-            waiting = await q.waiting_requests(session, guild_id=guild_id)
-            mentees = []
-            for request in waiting:
-                found = await q.load_matchable_profile(
-                    session, guild_id=guild_id, user_id=request.mentee_id, cipher=cipher
+            async for rows in q.round_mentee_rows(session, guild_id=guild_id):
+                people = (profile_of(user, answers, cipher) for user, answers in rows)
+                mentees.append(pack(p for p in people if p.is_mentee))
+                await watch(RoundPhase.READING)
+            async for places in q.round_mentor_rows(session, guild_id=guild_id):
+                mentors.append(
+                    pack(MentorSlot(profile_of(u, a, cipher), free) for u, a, free in places)
                 )
-                if found is not None and found[1].is_mentee:
-                    mentees.append(found[1])
-            mentors = await q.list_available_mentors(session, guild_id=guild_id, cipher=cipher)
+                await watch(RoundPhase.READING)
             forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
-        result = assign_round(
-            mentees,
-            [MentorSlot(p, free) for p, free in mentors],
-            forbidden=frozenset(forbidden),
-            weights=settings.weights,
+        return RoundJob(
+            tuple(mentees), tuple(mentors), RoundJob.forbid(forbidden), settings.weights
+        )
+
+    async def preview_round(self, guild_id: int, *, progress: Progress | None = None) -> RoundPlan:
+        """Solve a batch round for everyone waiting, without sending anything.
+
+        The solver runs in ``ctx.compute`` (a worker process in the bot), never on the event
+        loop; ``progress`` hears its phase and elapsed time at most every
+        ``round_progress_every`` seconds. One round per server at a time.
+        """
+        async with self._one_round(guild_id):
+            watch = _RoundShown(progress, self.round_progress_every)
+            await watch(RoundPhase.READING)
+            job = await self._round_job(guild_id, watch)
+            try:
+                packed = await self.ctx.compute.run(solve, job, on_phase=watch)
+            except ComputeFailed:
+                log.error("round failed guild=%s reason=worker_stopped", guild_id)
+                raise MatchingError(say.ROUND_FAILED) from None
+            result = packed.result(
+                await _unpacked(packed.assignments), await _unpacked(packed.unmatched)
+            )
+        log.info(
+            "round computed guild=%s matched=%d waiting=%d proven=%s seconds=%.1f",
+            guild_id,
+            len(result.assignments),
+            len(result.unmatched),
+            result.proven_optimal,
+            time.monotonic() - watch.started,
         )
         if not result.assignments and not result.unmatched:
             return RoundPlan(result, say.NOBODY_WAITING)
@@ -820,6 +901,16 @@ class MatchingService(Service):
     ) -> RoundPublished:
         """Make a previewed round's introductions, one ``introduce`` each; what was skipped
         (things changed since the preview) is reported, never silently re-solved."""
+        async with self._one_round(guild_id):
+            return await self._publish_round(guild_id, actor_id, assignments, progress)
+
+    async def _publish_round(
+        self,
+        guild_id: int,
+        actor_id: int,
+        assignments: Sequence[Assignment],
+        progress: Progress | None,
+    ) -> RoundPublished:
         settings = await self.settings(guild_id)
         sent = 0
         skipped: list[tuple[int, Skip]] = []

@@ -11,9 +11,10 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.text import fit
+from bot.errors import UserFacingError
 from bot.gateway.checks import ensure_moderator, moderator_command, moderator_group
 from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
-from bot.gateway.messenger import reply
+from bot.gateway.messenger import InPlace, reply
 from bot.services.matching import MatchingService, RoundPlan
 
 
@@ -50,14 +51,28 @@ class RoundPreview(OwnedView):
         await interaction.response.edit_message(content="Discarded. Nothing was sent.", view=None)
 
 
+async def show_round(
+    interaction: discord.Interaction[Any], matching: MatchingService, guild_id: int, said: str = ""
+) -> None:
+    """Work out a round with its progress edited into the deferred answer, then show the
+    preview (or why there is none) in the same message."""
+    progress = InPlace(interaction)
+    try:
+        plan = await matching.preview_round(guild_id, progress=progress)
+    except UserFacingError as error:  # in place of the progress, not below it
+        await progress.finish(error.message)
+        return
+    view = RoundPreview(matching, interaction.user.id, guild_id, plan) if plan.assignments else None
+    await progress.finish(fit(f"{said}\n\n{plan.text}" if said else plan.text), view=view)
+
+
 async def expired_round(interaction: discord.Interaction[Any], key: str) -> bool:
     """An expired round preview: a fresh one (who waits may have changed), moderators only."""
     await ensure_moderator(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    matching = services_of(interaction).matching
-    plan = await matching.preview_round(int(key))
-    view = RoundPreview(matching, interaction.user.id, int(key), plan) if plan.assignments else None
-    await reply(interaction, fit(f"{expired_said(interaction)}\n\n{plan.text}"), view=view)
+    await show_round(
+        interaction, services_of(interaction).matching, int(key), expired_said(interaction)
+    )
     return True
 
 
@@ -74,13 +89,7 @@ class MatchingAdminCog(commands.Cog):
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview a matching round for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        plan = await self.service.preview_round(interaction.guild_id)
-        view = (
-            RoundPreview(self.service, interaction.user.id, interaction.guild_id, plan)
-            if plan.assignments
-            else None
-        )
-        await reply(interaction, plan.text, view=view)
+        await show_round(interaction, self.service, interaction.guild_id)
 
     @moderator_command("manual", matching)
     @app_commands.describe(

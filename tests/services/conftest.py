@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.compute import ThreadCompute
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
@@ -59,5 +60,6 @@ def world(database: Database, cipher: Cipher, config: Config, clock: Clock) -> W
         jobs=jobs,
         spaces=spaces,
         dm_sender=dm_sender,
+        compute=ThreadCompute(poll=0.01),
     )
     return World(services, messenger, jobs, spaces, dm_sender, clock, database)
