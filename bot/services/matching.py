@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import Cipher
 from bot.db.models import ConsentStatus, Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
 from bot.db.queries.cooldowns import claim_cooldown
-from bot.db.queries.members import get_member_profile, profile_of, save_answers
+from bot.db.queries.members import get_member_profile, save_answers
 from bot.db.queries.setup import get_guild_settings
 from bot.domain import introductions as say
 from bot.domain.components import intro_buttons, request_button
@@ -33,12 +34,11 @@ from bot.domain.matching import (
     MentorPool,
     MentorSlot,
     RoundPhase,
-    RoundResult,
     Weights,
     WeightsError,
     load_weights,
 )
-from bot.domain.matching.batch import RoundJob, pack, solve, unpack
+from bot.domain.matching.batch import PackedRound, RoundJob, pack, solve
 from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.profile import Profile
 from bot.domain.text import Safe
@@ -92,13 +92,13 @@ class Introduced:
 class RoundPlan:
     """A previewed batch round: who would be introduced to whom; nothing is sent yet."""
 
-    result: RoundResult
+    round: PackedRound
     text: str
 
     @property
-    def assignments(self) -> tuple[Assignment, ...]:
-        """The introductions the round would make."""
-        return self.result.assignments
+    def assignments(self) -> Sequence[Assignment]:
+        """The introductions the round would make (unpacked as they are read)."""
+        return self.round.assignments
 
 
 @dataclass(frozen=True)
@@ -130,13 +130,9 @@ class _RoundShown:
             await self.progress(text)
 
 
-async def _unpacked(pieces: Sequence[bytes]) -> list[Any]:
-    """The items of every piece, letting the event loop run between pieces."""
-    items: list[Any] = []
-    for piece in pieces:
-        items.extend(unpack(piece))
-        await asyncio.sleep(0)
-    return items
+def _decrypted(rows: Sequence[tuple[Any, ...]], cipher: Cipher) -> bytes:
+    """A piece of a round's rows with their answers decrypted, packed (run in a thread)."""
+    return pack((user, cipher.decrypt(answers), *rest) for user, answers, *rest in rows)
 
 
 class MatchingService(Service):
@@ -828,25 +824,27 @@ class MatchingService(Service):
             self._rounds.discard(guild_id)
 
     async def _round_job(self, guild_id: int, watch: _RoundShown) -> RoundJob:
-        """Everyone waiting and every free mentor, decrypted and packed a few hundred at a time
-        as they stream in, so the event loop runs between pieces."""
+        """Everyone waiting and every free mentor, as they stream in a few hundred rows at a
+        time, decrypted in a thread (decryption is ~0.1 ms a member: in a thread the event loop
+        still gets the GIL every few milliseconds) and packed; profiles are built in the worker.
+        """
         settings = await self.settings(guild_id)
         cipher = self.ctx.cipher
-        mentees: list[bytes] = []
-        mentors: list[bytes] = []
+        pieces: dict[str, list[bytes]] = {"mentees": [], "mentors": []}
         async with self.ctx.transaction() as session:
-            async for rows in q.round_mentee_rows(session, guild_id=guild_id):
-                people = (profile_of(user, answers, cipher) for user, answers in rows)
-                mentees.append(pack(p for p in people if p.is_mentee))
-                await watch(RoundPhase.READING)
-            async for places in q.round_mentor_rows(session, guild_id=guild_id):
-                mentors.append(
-                    pack(MentorSlot(profile_of(u, a, cipher), free) for u, a, free in places)
-                )
-                await watch(RoundPhase.READING)
+            for side, rows in (
+                ("mentees", q.round_mentee_rows(session, guild_id=guild_id)),
+                ("mentors", q.round_mentor_rows(session, guild_id=guild_id)),
+            ):
+                async for part in rows:
+                    pieces[side].append(await asyncio.to_thread(_decrypted, part, cipher))
+                    await watch(RoundPhase.READING)
             forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
         return RoundJob(
-            tuple(mentees), tuple(mentors), RoundJob.forbid(forbidden), settings.weights
+            tuple(pieces["mentees"]),
+            tuple(pieces["mentors"]),
+            RoundJob.forbid(forbidden),
+            settings.weights,
         )
 
     async def preview_round(self, guild_id: int, *, progress: Progress | None = None) -> RoundPlan:
@@ -865,31 +863,27 @@ class MatchingService(Service):
             except ComputeFailed:
                 log.error("round failed guild=%s reason=worker_stopped", guild_id)
                 raise MatchingError(say.ROUND_FAILED) from None
-            result = packed.result(
-                await _unpacked(packed.assignments), await _unpacked(packed.unmatched)
-            )
         log.info(
             "round computed guild=%s matched=%d waiting=%d proven=%s seconds=%.1f",
             guild_id,
-            len(result.assignments),
-            len(result.unmatched),
-            result.proven_optimal,
+            len(packed.assignments),
+            len(packed.unmatched),
+            packed.proven_optimal,
             time.monotonic() - watch.started,
         )
-        if not result.assignments and not result.unmatched:
-            return RoundPlan(result, say.NOBODY_WAITING)
-        unmatched = list(result.unmatched.items())
+        if not packed.assignments and not packed.unmatched:
+            return RoundPlan(packed, say.NOBODY_WAITING)
         shown = [
             (await self._name(guild_id, mentee_id, f"member {mentee_id}"), why)
-            for mentee_id, why in unmatched[:PREVIEW_NAMES]
+            for mentee_id, why in packed.unmatched[:PREVIEW_NAMES]
         ]
         text = say.round_preview(
-            len(result.assignments),
-            [a.score for a in result.assignments],
+            len(packed.assignments),
+            packed.scores.tolist(),
             shown,
-            len(unmatched) - len(shown),
+            len(packed.unmatched) - len(shown),
         )
-        return RoundPlan(result, text)
+        return RoundPlan(packed, text)
 
     async def publish_round(
         self,

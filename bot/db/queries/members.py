@@ -21,22 +21,13 @@ from bot.domain.questionnaire import shipped_labels
 
 def read_answers(profile: MemberProfile, cipher: Cipher) -> dict[str, Any]:
     """The decrypted answers of ``profile`` (empty when none were saved)."""
-    return _decrypted(profile.answers_enc, cipher)
-
-
-def _decrypted(answers_enc: str | None, cipher: Cipher) -> dict[str, Any]:
-    text = cipher.decrypt(answers_enc)
+    text = cipher.decrypt(profile.answers_enc)
     return json.loads(text) if text else {}
 
 
 def to_profile(row: MemberProfile, cipher: Cipher) -> Profile:
     """The typed profile of ``row``, with coded answers shown as their labels."""
-    return profile_of(row.user_id, row.answers_enc, cipher)
-
-
-def profile_of(user_id: int, answers_enc: str | None, cipher: Cipher) -> Profile:
-    """The typed profile of a member from their encrypted answers (a row read as plain data)."""
-    return Profile.from_answers(user_id, _decrypted(answers_enc, cipher), shipped_labels())
+    return Profile.from_answers(row.user_id, read_answers(row, cipher), shipped_labels())
 
 
 async def get_member_profile(
