@@ -31,7 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from tests.services.fakes import FakeDmSender, FakeJobs, FakeMessenger, FakeSpac
 GUILD = 1
 TICK_S = 0.010
 ASK_EVERY_S = 0.050
+BEFORE = "(before the round: the machine's own noise)"
 
 
 def _answers(p: Profile, *, capacity: int = 0) -> dict[str, Any]:
@@ -134,13 +136,29 @@ class InlineCompute:
         return fn(*args, lambda phase: None)
 
 
+class _Samples:
+    """(phase, seconds) samples kept in flat arrays: the bench's own bookkeeping must not
+    grow the heap the garbage collector walks (tuples would, and skew the figures)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []  # the phase strings are shared, not copied
+        self.values = array("d")
+
+    def record(self, name: str, value: float) -> None:
+        self.names.append(name)
+        self.values.append(value)
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        return zip(self.names, self.values, strict=True)
+
+
 def _pct(values: list[float], q: float) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0.0
     )
 
 
-async def run(mentees: int, mentors: int, compute_kind: str) -> dict[str, Any]:
+async def run(mentees: int, mentors: int, compute_kind: str, baseline: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lantern-stall-") as tmp:
         database = Database(create_engine(f"sqlite+aiosqlite:///{tmp}/bench.db"))
         await database.create_all()
@@ -169,6 +187,7 @@ async def run(mentees: int, mentors: int, compute_kind: str) -> dict[str, Any]:
         await matching.status(GUILD, asker)  # warm the connection and the ORM
 
         pauses: list[tuple[int, float]] = []
+        slow_gc: list[tuple[str, float]] = []
         gc_started = [0.0]
 
         def on_gc(event: str, info: dict[str, int]) -> None:
@@ -176,45 +195,53 @@ async def run(mentees: int, mentors: int, compute_kind: str) -> dict[str, Any]:
                 gc_started[0] = time.perf_counter()
             else:
                 pauses.append((info["generation"], time.perf_counter() - gc_started[0]))
+                if pauses[-1][1] > 0.05:
+                    slow_gc.append((phase[0], round(pauses[-1][1] * 1000, 1)))
 
         gc.callbacks.append(on_gc)
         phase = ["start"]
         edits: list[tuple[float, str]] = []
-        stalls: list[tuple[str, float]] = []
-        answers: list[float] = []
+        stalls = _Samples()
+        answers = _Samples()
         done = asyncio.Event()
-        t0 = time.perf_counter()
+        t0 = [time.perf_counter()]
 
         async def progress(text: str) -> None:
             phase[0] = text.splitlines()[1].rstrip(".")
-            edits.append((time.perf_counter() - t0, phase[0]))
+            edits.append((time.perf_counter() - t0[0], phase[0]))
 
         async def ticker() -> None:
             while not done.is_set():
                 start = time.perf_counter()
                 await asyncio.sleep(TICK_S)
-                stalls.append((phase[0], time.perf_counter() - start - TICK_S))
+                stalls.record(phase[0], time.perf_counter() - start - TICK_S)
 
         async def other_member() -> None:
             while not done.is_set():
                 start = time.perf_counter()
                 await matching.status(GUILD, asker)
-                answers.append(time.perf_counter() - start)
+                answers.record(phase[0], time.perf_counter() - start)
                 await asyncio.sleep(ASK_EVERY_S)
 
         async def moderator() -> Any:
             try:
+                phase[0] = BEFORE
+                await asyncio.sleep(baseline)
+                t0[0] = time.perf_counter()  # the round's time starts here
                 return await matching.preview_round(GUILD, progress=progress)
             finally:
                 done.set()
 
         _, _, plan = await asyncio.gather(ticker(), other_member(), moderator())
-        seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0[0]
         gc.callbacks.remove(on_gc)
         if isinstance(compute, ProcessCompute):
             await compute.close()
         await database.dispose()
-    lags = [lag for _, lag in stalls]
+    lags = [lag for name, lag in stalls if name != BEFORE]
+    calls = [t for name, t in answers if name != BEFORE]
+    before = [lag for name, lag in stalls if name == BEFORE]
+    before_calls = [t for name, t in answers if name == BEFORE]
     per_phase: dict[str, float] = {}
     for name, lag in stalls:
         per_phase[name] = max(per_phase.get(name, 0.0), lag)
@@ -227,12 +254,19 @@ async def run(mentees: int, mentors: int, compute_kind: str) -> dict[str, Any]:
         "loop_stall_max_ms": round(max(lags) * 1000, 1),
         "loop_stall_p99_ms": round(_pct(lags, 99) * 1000, 1),
         "ticks": len(lags),
-        "calls": len(answers),
-        "call_p50_ms": round(_pct(answers, 50) * 1000, 1),
-        "call_p99_ms": round(_pct(answers, 99) * 1000, 1),
-        "call_max_ms": round(max(answers) * 1000, 1),
+        "calls": len(calls),
+        "call_p50_ms": round(_pct(calls, 50) * 1000, 1),
+        "call_p99_ms": round(_pct(calls, 99) * 1000, 1),
+        "call_max_ms": round(max(calls) * 1000, 1),
+        "before_round": {
+            "seconds": baseline,
+            "loop_stall_max_ms": round(max(before, default=0.0) * 1000, 1),
+            "loop_stall_p99_ms": round(_pct(before, 99) * 1000, 1),
+            "call_p99_ms": round(_pct(before_calls, 99) * 1000, 1),
+        },
         "gc_max_ms": round(max((p for _, p in pauses), default=0.0) * 1000, 1),
         "gc_full_collections": sum(1 for g, _ in pauses if g == 2),
+        "gc_pauses_over_50ms": slow_gc,
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "stall_max_ms_by_phase": {k: round(v * 1000, 1) for k, v in per_phase.items()},
         "phases_at_s": [(round(t, 2), name) for t, name in edits if name],
@@ -248,9 +282,12 @@ def main() -> int:
     parser.add_argument("--mentees", type=int, default=50_000)
     parser.add_argument("--mentors", type=int, default=15_000)
     parser.add_argument("--compute", choices=("process", "thread", "inline"), default="process")
+    parser.add_argument(
+        "--baseline", type=float, default=10.0, help="seconds measured before the round starts"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
-    result = asyncio.run(run(args.mentees, args.mentors, args.compute))
+    result = asyncio.run(run(args.mentees, args.mentors, args.compute, args.baseline))
     if args.json:
         print(json.dumps(result))
         return 0
@@ -266,10 +303,17 @@ def main() -> int:
         f"concurrent /match status ({result['calls']} calls): p50 {result['call_p50_ms']} ms, "
         f"p99 {result['call_p99_ms']} ms, max {result['call_max_ms']} ms"
     )
+    b = result["before_round"]
+    print(
+        f"the same {b['seconds']:.0f} s before the round (no round): loop stall max "
+        f"{b['loop_stall_max_ms']} ms, p99 {b['loop_stall_p99_ms']} ms; "
+        f"/match status p99 {b['call_p99_ms']} ms"
+    )
     print(f"machine load average (1, 5, 15 min) at the end: {result['load_average']}")
     print(
         f"garbage collector: longest pause {result['gc_max_ms']} ms, "
-        f"{result['gc_full_collections']} full collections"
+        f"{result['gc_full_collections']} full collections; over 50 ms: "
+        f"{result['gc_pauses_over_50ms']}"
     )
     print("worst stall per phase (ms):")
     for name, ms in result["stall_max_ms_by_phase"].items():

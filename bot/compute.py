@@ -10,7 +10,7 @@ instead (why a process and not a thread: measured in bench/loop_stall.py, see be
 - **One worker** by default: the machine has two cores, one for the event loop. A second
   server's round waits for the first (its moderator sees "waiting for the worker"). The
   worker keeps the normal priority: tried at ``nice 10``, a busy host starved it (a round of
-  50,000 took 10 minutes beside other work) while the loop's stalls did not improve.
+  50,000 took 10 minutes beside other sessions' work).
 - **Progress across the process boundary**: one small shared integer array is handed to every
   worker when it starts; each run gets a slot, the function's ``report`` writes its phase
   there, and the bot reads it every ``poll`` seconds. Nothing is queued, nothing can back up.

@@ -108,6 +108,14 @@ async def _waiting(world: World, guild_id: int) -> int:
     )
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
+
+
 class Counting(ThreadCompute):
     """A thread compute that counts its runs and can hold them until released."""
 
@@ -230,16 +238,14 @@ async def test_a_second_round_while_one_runs_is_refused_kindly(world: World) -> 
     compute.release.clear()  # the first round is still computing when the others ask
     matching = world.services.matching
     first = asyncio.create_task(matching.preview_round(GUILD))
-    await asyncio.sleep(0.05)
-    assert compute.runs == 1
+    await _until(lambda: compute.runs == 1)  # the profiles are read: the solver is running
     with pytest.raises(MatchingError) as refused:
         await matching.preview_round(GUILD)
     assert refused.value.message == say.ROUND_ALREADY_RUNNING
     with pytest.raises(MatchingError):  # nor is a previous preview published meanwhile
         await matching.publish_round(GUILD, OTHER_MOD, ())
     other = asyncio.create_task(matching.preview_round(OTHER_GUILD))  # another server: its own
-    await asyncio.sleep(0.05)
-    assert compute.runs == 2
+    await _until(lambda: compute.runs == 2)
     compute.release.set()
     plan, other_plan = await asyncio.gather(first, other)
     assert plan.assignments and other_plan.assignments
