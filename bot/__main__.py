@@ -193,11 +193,7 @@ async def _sync_commands(config: Config) -> int:
             await bot.login(token.get_secret_value())  # runs setup_hook, which syncs
             count = len(bot.tree.get_commands())
     except Exception as exc:
-        message = explain_run_failure(exc)
-        if message is None:
-            raise
-        print(message, file=sys.stderr)
-        return 2
+        return _fixable_failure(exc)
     print(f"published {count} slash commands")
     return 0
 
@@ -222,12 +218,18 @@ def _run(config: Config, *, migrate_first: bool = True, sync: bool = True) -> in
     try:
         bot.run(token.get_secret_value(), log_handler=None)
     except Exception as exc:
-        message = explain_run_failure(exc)
-        if message is None:
-            raise
-        print(message, file=sys.stderr)
-        return 2
+        return _fixable_failure(exc)
     return 0
+
+
+def _fixable_failure(exc: Exception) -> int:
+    """A start-up failure the person running Lantern can fix: its one line on stderr and exit
+    code 2. Any other failure is raised again, with its traceback."""
+    message = explain_run_failure(exc)
+    if message is None:
+        raise exc
+    print(message, file=sys.stderr)
+    return 2
 
 
 def explain_run_failure(exc: BaseException) -> str | None:

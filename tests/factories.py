@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -48,6 +49,16 @@ MENTOR_DEFAULTS: dict[str, Any] = {
 }
 
 RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def write_config(directory: Path, *, key_file: Path) -> Path:
+    """A minimal config file in ``directory``: a SQLite database there and ``key_file``."""
+    path = directory / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{directory}/lantern.db"\n'
+        f'[security]\nkey_file = "{key_file}"\n'
+    )
+    return path
 
 
 async def add_member(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.areas import AREA_KEYS
 from bot.domain.content import ContentError, ImportFileModel, key_lines, locate, validate
@@ -138,15 +138,8 @@ def plan_import(current: Library, incoming: Sequence[Prompt]) -> ImportPlan:
         if now is None:
             added.append(prompt)
             continue
-        kept = Prompt(
-            key=prompt.key,
-            area=prompt.area,
-            text=prompt.text,
-            follow_ups=prompt.follow_ups,
-            retired=prompt.retired,
-            custom=now.custom,
-            suggested_by=now.suggested_by,
-        )
+        # the file's wording and state; who made the prompt stays as the library knows it
+        kept = replace(prompt, custom=now.custom, suggested_by=now.suggested_by)
         same_words = (now.area, now.text, now.follow_ups) == (
             prompt.area,
             prompt.text,
@@ -162,17 +155,7 @@ def plan_import(current: Library, incoming: Sequence[Prompt]) -> ImportPlan:
             unchanged += 1
     for prompt in sorted(current.prompts.values(), key=lambda p: p.key):
         if prompt.key not in keys and not prompt.retired:
-            retired.append(
-                Prompt(
-                    key=prompt.key,
-                    area=prompt.area,
-                    text=prompt.text,
-                    follow_ups=prompt.follow_ups,
-                    retired=True,
-                    custom=prompt.custom,
-                    suggested_by=prompt.suggested_by,
-                )
-            )
+            retired.append(replace(prompt, retired=True))
     return ImportPlan(tuple(added), tuple(changed), tuple(retired), tuple(restored), unchanged)
 
 

@@ -6,7 +6,7 @@ It answers the services' ``DmSender`` port: a refusal comes back as a ``SendFail
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -47,16 +47,7 @@ class HttpDmSender:
 
     async def open_dm(self, user_id: int) -> int | SendFailure:
         """The DM channel id for ``user_id``, or why Discord refused."""
-        try:
-            data = await self.http.start_private_message(user_id)
-        except discord.HTTPException as error:
-            failure = classify(error)
-            self._observe(failure.value)
-            return failure
-        finally:
-            self.prune_buckets()
-        self._observe("opened")
-        return int(data["id"])
+        return await self._request("opened", self.http.start_private_message(user_id))
 
     async def send(
         self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()
@@ -66,15 +57,20 @@ class HttpDmSender:
         if buttons:
             payload["components"] = raw_components(buttons)
         params = discord.http.MultipartParameters(payload=payload, multipart=None, files=None)
+        return await self._request("sent", self.http.send_message(channel_id, params=params))
+
+    async def _request(self, outcome: str, request: Awaitable[Any]) -> int | SendFailure:
+        """Await one Discord request; the id of what it made (told as ``outcome``), or why
+        Discord refused. Idle rate-limit buckets are pruned either way."""
         try:
-            data = await self.http.send_message(channel_id, params=params)
+            data = await request
         except discord.HTTPException as error:
             failure = classify(error)
             self._observe(failure.value)
             return failure
         finally:
             self.prune_buckets()
-        self._observe("sent")
+        self._observe(outcome)
         return int(data["id"])
 
     def prune_buckets(self) -> None:

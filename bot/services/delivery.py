@@ -142,13 +142,12 @@ class DeliveryService(Service):
         if key is None:
             log.warning("schedule has no prompt to send schedule=%s", schedule.id)
             if not manual:
-                flagged = await q.claim_occurrence(
+                flagged = await q.claim_unsent_occurrence(
                     session,
                     schedule=schedule,
                     due_at=due_at,
-                    prompt_key=None,
-                    now=now,
                     status=OccurrenceStatus.NO_PROMPT,
+                    now=now,
                 )
                 if flagged is not None:
                     self._alerts.append((schedule.guild_id, no_prompt_alert(schedule.id or 0)))
@@ -270,13 +269,12 @@ class DeliveryService(Service):
                     schedule.next_run_at.isoformat(),
                 )
             for skipped in plan.skipped:
-                await q.claim_occurrence(
+                await q.claim_unsent_occurrence(
                     session,
                     schedule=schedule,
                     due_at=skipped,
-                    prompt_key=None,
-                    now=now,
                     status=OccurrenceStatus.SKIPPED,
+                    now=now,
                 )
                 log.warning(
                     "prompt occurrence skipped (too late) schedule=%s due=%s",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -254,7 +254,7 @@ class PromptsService(Service):
             library = await self.library(guild_id, session=session)
         before = Library(
             {
-                k: (p if k not in retired else _with_retired(p, False))
+                k: (p if k not in retired else replace(p, retired=False))
                 for k, p in library.prompts.items()
             }
         )
@@ -597,16 +597,3 @@ class PromptsService(Service):
             guild_ids = await pause_all_subscriptions(session, user_id=user_id, now=self.ctx.now())
         log.info("prompts paused everywhere user=%s servers=%d", user_id, len(guild_ids))
         return guild_ids
-
-
-def _with_retired(prompt: Prompt, retired: bool) -> Prompt:
-    return Prompt(
-        key=prompt.key,
-        area=prompt.area,
-        text=prompt.text,
-        follow_ups=prompt.follow_ups,
-        retired=retired,
-        custom=prompt.custom,
-        edited=prompt.edited,
-        suggested_by=prompt.suggested_by,
-    )

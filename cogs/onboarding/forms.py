@@ -180,6 +180,11 @@ async def expired_onboarding(interaction: discord.Interaction[Any], key: str) ->
     """A click on an expired onboarding form or button: say so, and show the current card."""
     await interaction.response.defer(ephemeral=private(interaction), thinking=True)
     card = await services_of(interaction).onboarding.where(int(key), interaction.user.id)
+    return await show_expired(interaction, card)
+
+
+async def show_expired(interaction: discord.Interaction[Any], card: Reply) -> bool:
+    """Say that the form or button clicked has expired, above the card that replaces it."""
     said = (
         text.FORM_EXPIRED
         if interaction.type == discord.InteractionType.modal_submit

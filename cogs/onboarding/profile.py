@@ -14,7 +14,7 @@ from bot.domain.components import PROFILE_EDIT
 from bot.domain.text import fit
 from bot.gateway.components import OwnedView, PersistentButton, expired_key, services_of
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import private, show, show_card
+from cogs.onboarding.forms import private, show, show_card, show_expired
 
 
 class PageSelect(discord.ui.Select["EditPageView"]):
@@ -62,18 +62,7 @@ async def expired_profile(interaction: discord.Interaction[Any], key: str) -> bo
     """A click on an expired profile menu or form: say so, and show the current profile."""
     await interaction.response.defer(ephemeral=private(interaction), thinking=True)
     shown = await services_of(interaction).onboarding.profile(int(key), interaction.user.id)
-    said = (
-        text.FORM_EXPIRED
-        if interaction.type == discord.InteractionType.modal_submit
-        else text.CARD_EXPIRED
-    )
-    await reply(
-        interaction,
-        f"{said}\n\n{shown.text}",
-        buttons=shown.buttons,
-        ephemeral=private(interaction),
-    )
-    return True
+    return await show_expired(interaction, shown)
 
 
 class ProfileCog(commands.Cog):

@@ -130,30 +130,21 @@ async def _seed_two_party(database: Database, cipher: Cipher) -> None:
                 created_at=NOW,
             )
         )
-        session.add(
-            Pair(
-                id=1,
-                guild_id=GUILD,
-                mentee_id=ANN,
-                mentor_id=BO,
-                status="ended",
-                created_at=NOW,
-                ended_by_id=BO,
-                end_reason_enc=cipher.encrypt("Bo's note for moderators"),
+        # Ann and Bo were paired twice: Bo ended the first pair, a moderator (Cal) the second.
+        endings = ((1, BO, "Bo's note for moderators"), (2, CAL, "Cal's note"))
+        for pair_id, ended_by, note in endings:
+            session.add(
+                Pair(
+                    id=pair_id,
+                    guild_id=GUILD,
+                    mentee_id=ANN,
+                    mentor_id=BO,
+                    status="ended",
+                    created_at=NOW,
+                    ended_by_id=ended_by,
+                    end_reason_enc=cipher.encrypt(note),
+                )
             )
-        )
-        session.add(
-            Pair(
-                id=2,
-                guild_id=GUILD,
-                mentee_id=ANN,
-                mentor_id=BO,
-                status="ended",
-                created_at=NOW,
-                ended_by_id=CAL,
-                end_reason_enc=cipher.encrypt("Cal's note"),
-            )
-        )
         session.add(
             Introduction(
                 guild_id=GUILD,

@@ -51,12 +51,24 @@ async def in_bot(env: simcord.Env, *work: Coroutine[Any, Any, Any]) -> None:
 
 
 async def give_profile(
-    bot: LanternBot, guild_id: int, user_id: int, answers: dict[str, Any]
+    bot: LanternBot,
+    guild_id: int,
+    user_id: int,
+    answers: dict[str, Any],
+    *,
+    completed: bool = False,
 ) -> None:
-    """Consent and questionnaire answers, as onboarding would save them."""
+    """Consent and questionnaire answers, as onboarding would save them; ``completed`` also
+    marks onboarding finished."""
     async with bot.database.session() as session:
         await add_member(
-            session, bot.cipher, guild_id=guild_id, user_id=user_id, answers=answers, now=bot.now()
+            session,
+            bot.cipher,
+            guild_id=guild_id,
+            user_id=user_id,
+            answers=answers,
+            now=bot.now(),
+            completed=completed,
         )
 
 
@@ -118,6 +130,11 @@ class PairWorld:
     async def opened(self, mentee: simcord.MemberActor | None = None) -> Pair:
         """``accept``, then the pair as stored once its space is open."""
         return await load_pair(self.bot, await self.accept(mentee))
+
+    async def opened_space(self) -> tuple[Pair, simcord.ChannelHandle]:
+        """``opened``, and the pair's channel as its members use it."""
+        pair = await self.opened()
+        return pair, self.channel(pair.channel_id)
 
     def channel(self, channel_id: int | None) -> simcord.ChannelHandle:
         assert channel_id is not None

@@ -13,7 +13,7 @@ from bot.db.models import Introduction, PairStatus, PromptEntry, Reflection
 from tests.e2e.conftest import Community
 from tests.e2e.onboarding_flow import labels as _labels
 from tests.e2e.pairs_helpers import load_pair, pair_world
-from tests.e2e.test_matching import Matchable, _count
+from tests.e2e.test_matching import Matchable, _count, round_preview_of_a_former_moderator
 from tests.e2e.test_matching import world as world  # the shared fixture
 
 EXPIRED = "This card has expired, so nothing changed."
@@ -26,8 +26,7 @@ async def test_an_end_confirmation_after_a_restart_asks_again_then_says_it_ended
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     shown = await w.mentee.slash(handle, "pair end")
     await w.env.restart_bot(bot_factory())
     late = await w.mentee.click(shown.response.message, label="Yes, end the mentorship")
@@ -100,18 +99,8 @@ async def test_a_round_preview_that_timed_out_is_previewed_again(world: Matchabl
 async def test_an_old_round_preview_rechecks_the_moderator(
     world: Matchable, bot_factory: Any
 ) -> None:
-    env, general, guild = world.c.env, world.c.general, world.c.guild
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
-    team = guild.create_role("Mentor Team")
-    helper = guild.add_member(env.create_user("helper"), roles=[team])
-    await env.settle()
-    await world.c.moderator.slash(general, "setup", moderator_role=team)
-    env.bot.tree.get_command("matching").default_permissions = None
-    await env.bot.tree.sync()
-    preview = await helper.slash(general, "matching round")
-    assert "1 introduction" in preview.response.content
-    await world.c.moderator.slash(general, "setup", moderator_role=world.c.moderator_role)
+    env = world.c.env
+    helper, preview = await round_preview_of_a_former_moderator(world)
     await env.restart_bot(bot_factory())
     pressed = await helper.click(preview.response.message, label="Send introductions")
     assert pressed.acknowledged and "1 introduction" not in pressed.response.content

@@ -71,6 +71,26 @@ async def _count(env: simcord.Env, model: type, **where: object) -> int:
     return await count_rows(env.bot.database, model, **where)
 
 
+async def round_preview_of_a_former_moderator(
+    world: Matchable,
+) -> tuple[simcord.MemberActor, simcord.InteractionResult]:
+    """A moderator by role only (no Manage Server) opens a round preview with one introduction
+    in it; then the server chooses another moderator role. The helper and their preview."""
+    env, general, guild = world.c.env, world.c.general, world.c.guild
+    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
+    await world.mentee.slash(general, "match request")
+    team = guild.create_role("Mentor Team")
+    helper = guild.add_member(env.create_user("helper"), roles=[team])
+    await env.settle()
+    await world.c.moderator.slash(general, "setup", moderator_role=team)
+    env.bot.tree.get_command("matching").default_permissions = None
+    await env.bot.tree.sync()
+    preview = await helper.slash(general, "matching round")
+    assert "1 introduction" in preview.response.content
+    await world.c.moderator.slash(general, "setup", moderator_role=world.c.moderator_role)
+    return helper, preview
+
+
 async def test_request_intro_accept(world: Matchable) -> None:
     env = world.c.env
     pairs = env.bot.services.pairs

@@ -23,7 +23,13 @@ from bot.domain.matching import RoundPhase
 from bot.services.ports import ComputeFailed, PhaseHeard
 from tests.e2e.conftest import close_dms
 from tests.e2e.races import at_once
-from tests.e2e.test_matching import Matchable, _card, _count, _intro_cards
+from tests.e2e.test_matching import (
+    Matchable,
+    _card,
+    _count,
+    _intro_cards,
+    round_preview_of_a_former_moderator,
+)
 from tests.e2e.test_matching import world as world  # the shared fixture
 from tests.factories import onboarded
 
@@ -200,20 +206,8 @@ async def test_a_round_skips_what_changed_since_the_preview_and_says_why(
 
 
 async def test_the_round_confirm_rechecks_the_moderator(world: Matchable) -> None:
-    env, general, guild = world.c.env, world.c.general, world.c.guild
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
-    # A moderator by role only (no Manage Server)...
-    team = guild.create_role("Mentor Team")
-    helper = guild.add_member(env.create_user("helper"), roles=[team])
-    await env.settle()
-    await world.c.moderator.slash(general, "setup", moderator_role=team)
-    env.bot.tree.get_command("matching").default_permissions = None
-    await env.bot.tree.sync()
-    preview = await helper.slash(general, "matching round")
-    assert "1 introduction" in preview.response.content
-    # ...is no longer one when they press Send: the server chose another moderator role.
-    await world.c.moderator.slash(general, "setup", moderator_role=world.c.moderator_role)
+    env = world.c.env
+    helper, preview = await round_preview_of_a_former_moderator(world)
     pressed = await helper.click(preview.response.message, label="Send introductions")
     simcord.assert_error(env, Exception, contains="Lantern moderators")
     assert "for this server's Lantern moderators" in pressed.response.content

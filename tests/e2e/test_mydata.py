@@ -34,8 +34,8 @@ from tests.e2e.onboarding_flow import (
     row_of,
     two_onboarded,
 )
-from tests.e2e.pairs_helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, pair_world
-from tests.factories import add_member, count_rows, tables_naming
+from tests.e2e.pairs_helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, give_profile, pair_world
+from tests.factories import count_rows, tables_naming
 
 
 async def test_withdrawing_consent_stops_matching_and_offers_deletion(community: Community) -> None:
@@ -145,8 +145,7 @@ async def test_export_gives_only_the_members_side_of_two_party_rows(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     report = "He keeps [pinging](https://example.com) me at 3am"
     await w.mentee.slash(handle, "pair report", reason=report, pause_contact=True, block=True)
     shown = await w.mentee.slash(handle, "pair end", reason="Note for moderators: he scares me")
@@ -180,8 +179,7 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     await w.mentee.slash(
         handle, "pair report", reason="Unkind to me", pause_contact=True, block=True
     )
@@ -197,17 +195,8 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
     assert [r.reporter_id for r in reports] == [w.mentee.id] and reports[0].reported_key
     assert w.bot.cipher.decrypt(reports[0].reason_enc) == "Unkind to me"
     # The mentor comes back and onboards again: the block still holds.
-    async with w.bot.database.session() as session:
-        for member, answers in ((w.mentee, MENTEE_ANSWERS), (w.mentor, MENTOR_ANSWERS)):
-            await add_member(
-                session,
-                w.bot.cipher,
-                guild_id=community.guild.id,
-                user_id=member.id,
-                answers=answers,
-                now=w.bot.now(),
-                completed=True,
-            )
+    for member, answers in ((w.mentee, MENTEE_ANSWERS), (w.mentor, MENTOR_ANSWERS)):
+        await give_profile(w.bot, community.guild.id, member.id, answers, completed=True)
     await w.mentee.slash(community.general, "match request")
     refused = await community.moderator.slash(
         community.general, "matching manual", mentee=w.mentee, mentor=w.mentor
@@ -222,8 +211,7 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
 
 async def test_a_members_own_blocks_and_reports_leave_with_them(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     await w.mentee.slash(handle, "pair report", reason="Unkind to me", block=True)
     asked = await w.mentee.slash(community.general, "mydata delete")
     await w.mentee.click(asked.response, label="Yes, delete everything")
@@ -252,21 +240,12 @@ async def test_a_moderators_erasure_keeps_the_audit_trail_anonymised(
 async def test_a_mentor_erasing_while_paired_ends_the_pair_kindly(community: Community) -> None:
     w = await pair_world(community)
     # Ken mentors one mentee at a time; Zed waits for a mentor while Ken's place is taken.
-    async with w.bot.database.session() as session:
-        for member, answers in (
-            (w.mentor, {**MENTOR_ANSWERS, "capacity": 1}),
-            (w.mentee, MENTEE_ANSWERS),
-            (w.third, MENTEE_ANSWERS),
-        ):
-            await add_member(
-                session,
-                w.bot.cipher,
-                guild_id=community.guild.id,
-                user_id=member.id,
-                answers=answers,
-                now=w.bot.now(),
-                completed=True,
-            )
+    for member, answers in (
+        (w.mentor, {**MENTOR_ANSWERS, "capacity": 1}),
+        (w.mentee, MENTEE_ANSWERS),
+        (w.third, MENTEE_ANSWERS),
+    ):
+        await give_profile(w.bot, community.guild.id, member.id, answers, completed=True)
     pair = await w.opened()
     waiting = await w.third.slash(community.general, "match request")
     assert waiting.ephemeral

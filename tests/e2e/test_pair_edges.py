@@ -17,6 +17,7 @@ from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
     MENTEE_ANSWERS,
     MENTOR_ANSWERS,
+    PairWorld,
     give_profile,
     in_bot,
     load_pair,
@@ -204,12 +205,30 @@ async def test_many_spaces_show_progress_edited_in_place(community: Community) -
     assert not result.followups  # the final answer replaced the progress, in the same message
 
 
+async def _delete_mentee_data_then_wait_out_retention(
+    w: PairWorld, pair: Pair, space_id: int | None
+) -> None:
+    """The mentee deletes their data: the pair row goes at once, its space stays readable for
+    the partner through the 30 days of retention; then the first sweep after them."""
+    asked = await w.mentee.slash(w.c.general, "mydata delete")
+    await w.mentee.click(asked.response, label="Yes, delete everything")
+    await w.env.settle()
+    async with w.bot.database.session() as session:
+        assert await session.get(Pair, pair.id) is None  # the pair row went with the data
+    assert w.bot.get_channel(space_id) is not None  # readable for the partner a while
+    await w.env.advance_time(29 * DAY)
+    await w.bot.run_sweeps(w.env.now())
+    await w.env.settle()
+    assert w.bot.get_channel(space_id) is not None
+    await w.env.advance_time(1 * DAY + 60)
+    await w.bot.run_sweeps(w.env.now())
+
+
 async def test_a_space_left_by_a_data_deletion_is_deleted_by_retention(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     await w.mentor.send(handle, "so glad to meet you")
     # a channel moderators made in the pair category is theirs: never touched
     settings = await w.settings()
@@ -218,18 +237,7 @@ async def test_a_space_left_by_a_data_deletion_is_deleted_by_retention(
     )
     guidelines = community.guild.create_text_channel("pair-guidelines", category=category)
     await w.env.settle()
-    asked = await w.mentee.slash(community.general, "mydata delete")
-    await w.mentee.click(asked.response, label="Yes, delete everything")
-    await w.env.settle()
-    async with w.bot.database.session() as session:
-        assert await session.get(Pair, pair.id) is None  # the pair row went with the data
-    assert w.bot.get_channel(pair.channel_id) is not None  # readable for the partner a while
-    await w.env.advance_time(29 * DAY)
-    await w.bot.run_sweeps(w.env.now())
-    await w.env.settle()
-    assert w.bot.get_channel(pair.channel_id) is not None
-    await w.env.advance_time(1 * DAY + 60)
-    await w.bot.run_sweeps(w.env.now())
+    await _delete_mentee_data_then_wait_out_retention(w, pair, pair.channel_id)
     await w.env.settle()
     assert w.bot.get_channel(pair.channel_id) is None
     assert w.bot.get_channel(guidelines.id) is not None
@@ -249,18 +257,7 @@ async def test_a_thread_left_by_a_data_deletion_is_deleted_by_retention(
     assert pair.thread_id is not None and pair.channel_id is None
     thread = next(t for t in holder.threads if t.id == pair.thread_id)
     await w.mentor.send(thread, "so glad to meet you")
-    asked = await w.mentee.slash(community.general, "mydata delete")
-    await w.mentee.click(asked.response, label="Yes, delete everything")
-    await w.env.settle()
-    async with w.bot.database.session() as session:
-        assert await session.get(Pair, pair.id) is None  # the pair row went with the data
-    assert w.bot.get_channel(pair.thread_id) is not None  # readable for the partner a while
-    await w.env.advance_time(29 * DAY)
-    await w.bot.run_sweeps(w.env.now())
-    await w.env.settle()
-    assert w.bot.get_channel(pair.thread_id) is not None
-    await w.env.advance_time(1 * DAY + 60)
-    await w.bot.run_sweeps(w.env.now())
+    await _delete_mentee_data_then_wait_out_retention(w, pair, pair.thread_id)
     await w.bot.run_sweeps(w.env.now())  # a second sweep deletes nothing more
     await w.env.settle()
     assert w.bot.get_channel(pair.thread_id) is None

@@ -12,7 +12,7 @@ import simcord
 from discord import app_commands
 from sqlalchemy import func, select
 
-from bot.db.models import Block, PairCheckin, PairReport, PairStatus
+from bot.db.models import Block, Pair, PairCheckin, PairReport, PairStatus
 from bot.db.registry import export_member
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
 from bot.errors import UserFacingError
@@ -62,6 +62,13 @@ def _ended_events(world: PairWorld) -> list[int]:
 
     world.bot.services.ctx.events.on_pair_ended(on_ended)
     return seen
+
+
+async def _opened_watching_endings(community: Community) -> tuple[PairWorld, Pair, list[int]]:
+    """A pair world with one open pair, and the ids of the pairs that end from now on."""
+    w = await pair_world(community)
+    ended = _ended_events(w)
+    return w, await w.opened(), ended
 
 
 async def test_accept_opens_a_private_channel_with_exactly_these_overwrites(
@@ -272,8 +279,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
     community: Community, bot_factory: Any
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     pairs = w.bot.services.pairs
     await w.env.advance_time(13 * DAY)
     await pairs.checkins_due(w.env.now())
@@ -307,8 +313,7 @@ async def test_a_checkin_arrives_on_schedule_once_also_across_a_restart(
 
 async def test_silence_nudges_then_tells_moderators_once(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     pairs = w.bot.services.pairs
     before = len(w.alerts())
     for _ in range(2):
@@ -335,9 +340,7 @@ async def test_silence_nudges_then_tells_moderators_once(community: Community) -
 async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
     community: Community,
 ) -> None:
-    w = await pair_world(community)
-    ended = _ended_events(w)
-    pair = await w.opened()
+    w, pair, ended = await _opened_watching_endings(community)
     pair_id = pair.id
     handle = w.channel(pair.channel_id)
     shown = await w.mentee.slash(handle, "pair end", reason="We drifted apart, no hard feelings")
@@ -377,8 +380,7 @@ async def test_ending_revokes_sending_offers_a_new_match_and_deletes_later(
 
 async def test_either_person_can_delete_an_ended_space_sooner(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     opening = handle.history()[0]
     shown = await w.mentor.click(opening, label="End mentorship")
     assert shown.modal is not None
@@ -394,9 +396,7 @@ async def test_either_person_can_delete_an_ended_space_sooner(community: Communi
 async def test_a_member_leaving_ends_the_pair_and_the_other_is_told_kindly(
     community: Community,
 ) -> None:
-    w = await pair_world(community)
-    ended = _ended_events(w)
-    pair = await w.opened()
+    w, pair, ended = await _opened_watching_endings(community)
     pair_id = pair.id
     community.guild.remove_member(w.mentor)
     await w.env.settle()
@@ -419,9 +419,7 @@ async def _active_mentees(w: Any) -> int:
 async def test_a_space_deleted_by_hand_ends_the_match_and_can_be_recreated(
     community: Community,
 ) -> None:
-    w = await pair_world(community)
-    ended = _ended_events(w)
-    pair = await w.opened()
+    w, pair, ended = await _opened_watching_endings(community)
     pair_id = pair.id
     w.env.backend.delete_channel(pair.channel_id)
     await w.env.settle()
@@ -530,8 +528,7 @@ async def test_a_full_guild_leaves_the_pair_pending_with_one_alert(community: Co
 
 async def test_pause_reminders_holds_checkins_until_resumed(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     opening = handle.history()[0]
     paused = await w.mentor.click(opening, label="Pause reminders")
     assert paused.ephemeral and "paused" in paused.response.content
@@ -550,9 +547,7 @@ async def test_pause_reminders_holds_checkins_until_resumed(community: Community
 async def test_a_space_deleted_while_lantern_was_away_ends_the_match_at_the_checkin(
     community: Community, bot_factory: Any
 ) -> None:
-    w = await pair_world(community)
-    ended = _ended_events(w)
-    pair = await w.opened()
+    w, pair, ended = await _opened_watching_endings(community)
     pair_id = pair.id
     # the channel vanishes without Lantern seeing the event (e.g. it was offline)
     guild = w.env.backend.guilds[community.guild.id]

@@ -11,30 +11,18 @@ from sqlalchemy import select
 
 from bot.db.models import PromptSchedule
 from tests.e2e.conftest import Community, close_dms
-
-
-async def _setup(community: Community) -> simcord.ChannelHandle:
-    await community.moderator.slash(community.general, "setup")
-    return community.guild.channels["reflections"]
-
-
-async def _schedule(community: Community, **options: object) -> int:
-    result = await community.moderator.slash(community.general, "prompts schedule", **options)
-    assert "created" in result.response.content, result.response.content
-    async with community.env.bot.database.session() as session:
-        rows = (await session.execute(select(PromptSchedule))).scalars().all()
-    return max(r.id for r in rows)
+from tests.e2e.prompts_helpers import create_schedule, set_up_reflections
 
 
 async def test_moderators_see_what_did_not_go_out_and_why(community: Community) -> None:
     env = community.env
-    await _setup(community)
+    await set_up_reflections(community)
     others = [community.guild.add_member(env.create_user(f"m{i}")) for i in range(2)]
     await env.settle()
     for member in (community.member, *others):
         await member.slash(community.general, "reflections subscribe")
     close_dms(env, others[0].user)
-    schedule_id = await _schedule(community, when="daily 09:00", dm=True)
+    schedule_id = await create_schedule(community, when="daily 09:00", dm=True)
     await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
     result = await community.moderator.slash(community.general, "prompts schedules")
     report = result.response.content
@@ -46,7 +34,7 @@ async def test_moderators_see_what_did_not_go_out_and_why(community: Community) 
 async def test_an_every_minute_schedule_is_refused_with_a_clear_message(
     community: Community,
 ) -> None:
-    await _setup(community)
+    await set_up_reflections(community)
     result = await community.moderator.slash(
         community.general, "prompts schedule", when="* * * * *"
     )
@@ -96,8 +84,8 @@ async def test_a_typo_in_an_import_file_is_refused_with_its_line(community: Comm
 
 
 async def test_retiring_the_last_prompt_alerts_moderators(community: Community) -> None:
-    await _setup(community)
-    schedule_id = await _schedule(community, when="daily 09:00", prompt="identity-01")
+    await set_up_reflections(community)
+    schedule_id = await create_schedule(community, when="daily 09:00", prompt="identity-01")
     result = await community.moderator.slash(
         community.general, "prompts retire", prompt="identity-01"
     )

@@ -25,25 +25,13 @@ from bot.domain.components import Button
 from bot.gateway.dm_sender import HttpDmSender
 from bot.services.ports import DmSender, SendFailure
 from tests.e2e.conftest import Community, close_dms
-
-
-async def _setup(community: Community) -> simcord.ChannelHandle:
-    await community.moderator.slash(community.general, "setup")
-    return community.guild.channels["reflections"]
+from tests.e2e.prompts_helpers import create_schedule, set_up_reflections
 
 
 async def _subscribe(community: Community, *members: simcord.MemberActor) -> None:
     for member in members:
         result = await member.slash(community.general, "reflections subscribe")
         assert result.ephemeral
-
-
-async def _schedule(community: Community, **options: object) -> int:
-    result = await community.moderator.slash(community.general, "prompts schedule", **options)
-    assert "created" in result.response.content, result.response.content
-    async with community.env.bot.database.session() as session:
-        rows = (await session.execute(select(PromptSchedule))).scalars().all()
-    return max(r.id for r in rows)
 
 
 async def _advance_to(env: simcord.Env, when: datetime) -> None:
@@ -97,9 +85,11 @@ async def test_weekly_schedule_delivers_once_per_occurrence_in_its_zone_across_d
     community: Community, bot_factory
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
-    reflections = await _setup(community)
+    reflections = await set_up_reflections(community)
     await _subscribe(community, community.member)
-    await _schedule(community, when="every Monday 09:00", timezone="America/New_York", dm=True)
+    await create_schedule(
+        community, when="every Monday 09:00", timezone="America/New_York", dm=True
+    )
     # 2026-01-05 is a Monday: 09:00 EST is 14:00 UTC.
     await _advance_to(env, datetime(2026, 1, 5, 13, 59, tzinfo=UTC))
     await env.bot.run_sweeps(env.now())
@@ -145,8 +135,8 @@ async def test_weekly_schedule_delivers_once_per_occurrence_in_its_zone_across_d
 
 async def test_catch_up_sends_a_recent_miss_once_and_skips_older(community: Community) -> None:
     env = community.env
-    reflections = await _setup(community)
-    await _schedule(community, when="daily 09:00", timezone="Europe/London")
+    reflections = await set_up_reflections(community)
+    await create_schedule(community, when="daily 09:00", timezone="Europe/London")
     # Down from before 09:00 on the 1st until 09:30 on the 3rd: the 1st and 2nd are too old.
     await _advance_to(env, datetime(2026, 1, 3, 9, 30, tzinfo=UTC))
     await env.bot.run_sweeps(env.now())
@@ -180,7 +170,7 @@ async def test_non_moderator_cannot_see_or_use_prompts(community: Community) -> 
 
 async def test_moderator_everyone_text_pings_no_one_and_is_audited(community: Community) -> None:
     env = community.env
-    reflections = await _setup(community)
+    reflections = await set_up_reflections(community)
     await _subscribe(community, community.member)
     result = await community.moderator.slash(
         community.general,
@@ -189,7 +179,7 @@ async def test_moderator_everyone_text_pings_no_one_and_is_audited(community: Co
         text="@everyone what does home mean to you? <@&123>",
     )
     key = result.response.content.split("`")[1]
-    schedule_id = await _schedule(community, when="daily 09:00", prompt=key, dm=True)
+    schedule_id = await create_schedule(community, when="daily 09:00", prompt=key, dm=True)
     sent = await community.moderator.slash(
         community.general, "prompts send-now", schedule=schedule_id
     )
@@ -211,13 +201,13 @@ async def test_dms_closed_member_is_skipped_and_recorded_while_others_receive(
     community: Community,
 ) -> None:
     env = community.env
-    await _setup(community)
+    await set_up_reflections(community)
     others = [community.guild.add_member(env.create_user(f"m{i}")) for i in range(3)]
     await env.settle()
     await _subscribe(community, community.member, *others)
     closed = others[1]
     close_dms(env, closed.user)
-    schedule_id = await _schedule(community, when="daily 09:00", dm=True, channel=False)
+    schedule_id = await create_schedule(community, when="daily 09:00", dm=True, channel=False)
     result = await community.moderator.slash(
         community.general, "prompts send-now", schedule=schedule_id
     )
@@ -236,11 +226,11 @@ async def test_interrupted_fan_out_resumes_without_resending(
     community: Community, bot_factory
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
-    await _setup(community)
+    await set_up_reflections(community)
     members = [community.guild.add_member(env.create_user(f"r{i}")) for i in range(6)]
     await env.settle()
     await _subscribe(community, *members)
-    await _schedule(community, when="daily 09:00", dm=True, channel=False, timezone="UTC")
+    await create_schedule(community, when="daily 09:00", dm=True, channel=False, timezone="UTC")
     # The fan-out's sender is injected: this one crashes on the fourth message.
     crashing = CrashingSender(crash_on=4)
     bot = bot_factory(dm_sender=crashing)
@@ -265,7 +255,7 @@ async def test_reflection_is_encrypted_private_and_shared_only_by_its_author(
     community: Community, database
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
-    reflections = await _setup(community)
+    reflections = await set_up_reflections(community)
     mentor = community.guild.add_member(env.create_user("mentor_ren"))
     await env.settle()
     pair_channel = community.guild.create_text_channel("pair-kai-ren")
@@ -281,7 +271,7 @@ async def test_reflection_is_encrypted_private_and_shared_only_by_its_author(
             )
         )
     await _subscribe(community, community.member)
-    schedule_id = await _schedule(community, when="daily 09:00", dm=True)
+    schedule_id = await create_schedule(community, when="daily 09:00", dm=True)
     await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
     dm = _prompt_dms(community.member)[-1]
     secret = "My Lola's adobo and my dad's Irish stew on one table"
@@ -321,9 +311,9 @@ async def test_reflection_is_encrypted_private_and_shared_only_by_its_author(
 
 async def test_crisis_words_show_private_resources_and_alert_no_one(community: Community) -> None:
     env = community.env
-    await _setup(community)
+    await set_up_reflections(community)
     await _subscribe(community, community.member)
-    schedule_id = await _schedule(community, when="daily 09:00", dm=True, channel=False)
+    schedule_id = await create_schedule(community, when="daily 09:00", dm=True, channel=False)
     await community.moderator.slash(community.general, "prompts send-now", schedule=schedule_id)
     dm = _prompt_dms(community.member)[-1]
     before = len(env.http_requests)
@@ -401,7 +391,7 @@ async def test_pair_target_posts_a_prompt_from_the_pairs_shared_areas_once(
     pair = await load_pair(w.bot, pair_id)
     space = w.channel(pair.channel_id)
     opening = len(space.history())
-    await _schedule(community, when="daily 18:00", timezone="UTC", channel=False, pairs=True)
+    await create_schedule(community, when="daily 18:00", timezone="UTC", channel=False, pairs=True)
     await _advance_to(env, datetime(2026, 1, 1, 18, 0, 30, tzinfo=UTC))
     await env.bot.run_sweeps(env.now())
     await env.bot.run_sweeps(env.now())  # an overlapping run sends nothing more
@@ -421,8 +411,8 @@ async def test_a_schedule_without_a_zone_uses_the_configured_default(community: 
     bot.config = bot.services.ctx.config = config.model_copy(
         update={"bot": config.bot.model_copy(update={"default_timezone": "Asia/Manila"})}
     )
-    await _setup(community)
-    schedule_id = await _schedule(community, when="daily 18:00")
+    await set_up_reflections(community)
+    schedule_id = await create_schedule(community, when="daily 18:00")
     async with bot.database.session() as session:
         row = await session.get(PromptSchedule, schedule_id)
     assert row is not None and row.timezone == "Asia/Manila"

@@ -39,8 +39,7 @@ async def test_a_report_to_a_broken_alerts_channel_is_saved_told_truthfully_and_
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     before = len(w.alerts())
     fault = _alerts_fault(w)
     owner_before = len(community.guild.owner.dm_channel.history())
@@ -105,8 +104,7 @@ async def test_setup_says_when_alerts_cannot_reach_moderators_and_delivers_what_
 
 async def test_a_pause_that_fails_is_told_and_the_alert_still_goes(community: Community) -> None:
     w = await pair_world(community)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    pair, handle = await w.opened_space()
     before = len(w.alerts())
     w.env.inject_error(
         "PUT",
@@ -147,8 +145,7 @@ async def test_moderators_work_the_queue_and_the_reporter_hears_privately(
     )
     await w.env.settle()
     await community.moderator.slash(community.general, "setup", alerts_channel=team)
-    pair = await w.opened()
-    handle = w.channel(pair.channel_id)
+    _pair, handle = await w.opened_space()
     await w.mentee.slash(handle, "pair report", reason=HOSTILE)
     alert = team.last_message
     assert alert is not None and "Private report" in alert.content

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
+from sqlmodel import select
 
 from bot.compute import ThreadCompute
 from bot.config import Config
@@ -13,6 +15,8 @@ from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.services import Services, build_services
 from tests.services.fakes import FakeDmSender, FakeJobs, FakeMessenger, FakeSpaces
+
+Row = TypeVar("Row")
 
 
 @dataclass
@@ -41,6 +45,12 @@ class World:
     dm_sender: FakeDmSender
     clock: Clock
     database: Database
+
+    async def rows(self, model: type[Row]) -> list[Row]:
+        """Every stored row of ``model``, in the order they were written (by id)."""
+        table: Any = model
+        async with self.database.session() as session:
+            return list((await session.execute(select(table).order_by(table.id))).scalars())
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlmodel import select
 
 from bot.db.models import (
     Pair,
@@ -44,18 +43,6 @@ async def _schedule(world: World, **options: object) -> int:
     return int(text.split("#")[1].split("*")[0])
 
 
-async def _deliveries(world: World) -> list[PromptDelivery]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(PromptDelivery).order_by(PromptDelivery.id))
-        return list(rows.scalars())
-
-
-async def _occurrences(world: World) -> list[PromptOccurrence]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(PromptOccurrence).order_by(PromptOccurrence.id))
-        return list(rows.scalars())
-
-
 async def test_two_overlapping_sweeps_deliver_each_occurrence_once(world: World) -> None:
     await _community(world)
     await _schedule(world, dm=True)
@@ -66,9 +53,9 @@ async def test_two_overlapping_sweeps_deliver_each_occurrence_once(world: World)
         assert len(world.dm_sender.to(user_id)) == 1, user_id
     assert len(world.messenger.posts_in(CHANNEL)) == 1
     assert len(world.messenger.post_threads) == 1
-    (occurrence,) = await _occurrences(world)
+    (occurrence,) = await world.rows(PromptOccurrence)
     assert occurrence.status == "done"
-    assert {d.status for d in await _deliveries(world)} == {"sent"}
+    assert {d.status for d in await world.rows(PromptDelivery)} == {"sent"}
     # The DM carries the prompt, the footer and a Reflect button for its own delivery row.
     dm = world.dm_sender.to(MEMBERS[0])[0]
     assert "A reflection prompt" in dm.text and "pause prompts" in dm.text
@@ -86,7 +73,7 @@ async def test_the_channel_post_gets_a_thread_that_is_remembered(world: World) -
     ((channel_id, message_id, name, thread_id),) = world.messenger.post_threads
     assert (channel_id, message_id) == (CHANNEL, post.message_id)
     assert name.startswith("Reflections · ") and len(name) <= 100
-    (occurrence,) = await _occurrences(world)
+    (occurrence,) = await world.rows(PromptOccurrence)
     assert (occurrence.channel_message_id, occurrence.thread_id) == (post.message_id, thread_id)
 
 
@@ -96,7 +83,7 @@ async def test_a_deleted_reflections_channel_is_a_failed_post_not_a_crash(world:
     schedule_id = await _schedule(world)
     summary = await world.services.delivery.send_now(GUILD, MOD, schedule_id)
     assert "channel post failed" in summary
-    assert [d.status for d in await _deliveries(world)] == ["no_channel"]
+    assert [d.status for d in await world.rows(PromptDelivery)] == ["no_channel"]
     listing = await world.services.prompts.schedules(GUILD)
     assert "failed 1 (channel missing 1)" in listing
     assert world.messenger.post_threads == []
@@ -115,7 +102,7 @@ async def test_dms_closed_are_marked_and_not_retried_while_others_receive(world:
     world.clock.advance(minutes=1)
     second = await world.services.delivery.send_now(GUILD, MOD, schedule_id)
     assert "2 sent, 0 DMs closed" in second
-    recipients = [d.recipient_id for d in await _deliveries(world)]
+    recipients = [d.recipient_id for d in await world.rows(PromptDelivery)]
     assert recipients.count(closed) == 1, "not even claimed the second time"
     # Subscribing again clears the mark.
     await world.services.prompts.set_subscription(GUILD, closed, "subscribed")
@@ -133,16 +120,16 @@ async def test_a_server_error_is_retried_by_a_later_sweep_and_sent_once(world: W
     now = world.clock.advance(hours=1, seconds=30)
     await world.services.delivery.run_due(now)
     assert world.dm_sender.to(flaky) == []
-    statuses = {d.recipient_id: d.status for d in await _deliveries(world)}
+    statuses = {d.recipient_id: d.status for d in await world.rows(PromptDelivery)}
     assert statuses[flaky] == "retry"
-    assert (await _occurrences(world))[0].status == "sending"
+    assert (await world.rows(PromptOccurrence))[0].status == "sending"
     await world.services.delivery.run_due(world.clock.advance(minutes=5))
     assert world.dm_sender.to(flaky) == [], "not before the retry is due"
     await world.services.delivery.run_due(world.clock.advance(minutes=6))
     assert len(world.dm_sender.to(flaky)) == 1
     for user_id in MEMBERS[1:]:
         assert len(world.dm_sender.to(user_id)) == 1
-    assert (await _occurrences(world))[0].status == "done"
+    assert (await world.rows(PromptOccurrence))[0].status == "done"
 
 
 async def test_a_recipient_that_keeps_failing_is_given_up_after_its_attempts(world: World) -> None:
@@ -153,9 +140,9 @@ async def test_a_recipient_that_keeps_failing_is_given_up_after_its_attempts(wor
     for _ in range(MAX_ATTEMPTS + 1):
         await world.services.delivery.run_due(world.clock.now)
         world.clock.advance(minutes=11)
-    (delivery,) = await _deliveries(world)
+    (delivery,) = await world.rows(PromptDelivery)
     assert (delivery.status, delivery.attempts) == ("failed", MAX_ATTEMPTS)
-    assert (await _occurrences(world))[0].status == "done"
+    assert (await world.rows(PromptOccurrence))[0].status == "done"
 
 
 async def test_a_vanished_dm_channel_is_reopened_on_the_retry(world: World) -> None:
@@ -188,7 +175,7 @@ async def test_nothing_is_sent_for_a_server_lantern_left(world: World) -> None:
     world.messenger.left_guilds.add(GUILD)
     await world.services.delivery.run_due(world.clock.advance(hours=1, seconds=30))
     assert world.dm_sender.sent == [] and world.messenger.sent == []
-    assert (await _occurrences(world))[0].status == "sending"
+    assert (await world.rows(PromptOccurrence))[0].status == "sending"
 
 
 async def test_a_fixed_prompt_goes_to_each_active_pair_space(world: World) -> None:
@@ -255,5 +242,5 @@ async def test_a_long_outage_sends_the_recent_miss_once_and_skips_older_ones(
     await world.services.delivery.run_due(now)
     await world.services.delivery.run_due(now)
     assert len(world.messenger.posts_in(CHANNEL)) == 1
-    statuses = {o.due_at.day: o.status for o in await _occurrences(world)}
+    statuses = {o.due_at.day: o.status for o in await world.rows(PromptOccurrence)}
     assert statuses == {1: "skipped", 2: "skipped", 3: "skipped", 4: "done"}

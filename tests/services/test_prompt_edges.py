@@ -37,18 +37,6 @@ async def _schedule(world: World, when: str = "daily 13:00", **options: object) 
     return int(text.split("#")[1].split("*")[0])
 
 
-async def _deliveries(world: World) -> list[PromptDelivery]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(PromptDelivery).order_by(PromptDelivery.id))
-        return list(rows.scalars())
-
-
-async def _occurrences(world: World) -> list[PromptOccurrence]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(PromptOccurrence).order_by(PromptOccurrence.id))
-        return list(rows.scalars())
-
-
 def _alerts(world: World) -> list[str]:
     return [m.text for m in world.messenger.posts_in(ALERTS)]
 
@@ -75,7 +63,7 @@ async def test_the_report_shows_delivered_skipped_and_failed_with_reasons(world:
     assert "delivered 2" in second  # the channel post and one DM
     assert "skipped 1 (member left 1)" in second
     assert "failed 1 (DMs closed 1)" in second
-    statuses = sorted(d.status for d in await _deliveries(world))
+    statuses = sorted(d.status for d in await world.rows(PromptDelivery))
     assert statuses.count("member_left") == 2 and "dm_closed" in statuses
 
 
@@ -92,21 +80,21 @@ async def test_a_channel_post_meeting_5xx_and_a_timeout_is_retried_and_lands_onc
     delivery = world.services.delivery
     now = world.clock.advance(hours=1, seconds=1)
     await delivery.run_due(now)
-    (row,) = await _deliveries(world)
+    (row,) = await world.rows(PromptDelivery)
     assert row.status == "retry" and row.next_attempt_at is not None
     await delivery.run_due(world.clock.advance(seconds=10))  # backing off: not yet
-    assert (await _deliveries(world))[0].attempts == 1
+    assert (await world.rows(PromptDelivery))[0].attempts == 1
     await delivery.run_due(world.clock.advance(seconds=25))  # 2nd try: times out, but landed
     assert len(world.messenger.posts_in(CHANNEL)) == 1
-    assert (await _deliveries(world))[0].status == "retry"
+    assert (await world.rows(PromptDelivery))[0].status == "retry"
     await delivery.run_due(world.clock.advance(seconds=30))  # 1 min backoff: not yet
     await delivery.run_due(world.clock.advance(seconds=40))  # 3rd try: the nonce dedupes
     await delivery.run_due(world.clock.advance(minutes=10))
     assert len(world.messenger.posts_in(CHANNEL)) == 1, "exactly one community post"
-    (row,) = await _deliveries(world)
+    (row,) = await world.rows(PromptDelivery)
     assert (row.status, row.attempts) == ("sent", 3)
     assert len(world.messenger.post_threads) == 1
-    assert (await _occurrences(world))[0].status == "done"
+    assert (await world.rows(PromptOccurrence))[0].status == "done"
 
 
 async def test_a_channel_post_that_keeps_failing_is_given_up(world: World) -> None:
@@ -116,7 +104,7 @@ async def test_a_channel_post_that_keeps_failing_is_given_up(world: World) -> No
     world.clock.advance(hours=1)
     for _ in range(12):
         await world.services.delivery.run_due(world.clock.advance(minutes=5))
-    (row,) = await _deliveries(world)
+    (row,) = await world.rows(PromptDelivery)
     assert (row.status, row.attempts) == ("failed", 5)
     assert world.messenger.posts_in(CHANNEL) == []
 
@@ -132,12 +120,12 @@ async def test_a_retired_prompt_is_not_sent_on_the_retry_of_an_earlier_delivery(
     world.messenger.post_failures[CHANNEL] = [SendFailure.SERVER_ERROR]
     await _schedule(world, dm=True, prompt="identity-01")
     await world.services.delivery.run_due(world.clock.advance(hours=1, seconds=1))
-    assert {d.status for d in await _deliveries(world)} == {"retry"}
+    assert {d.status for d in await world.rows(PromptDelivery)} == {"retry"}
     await world.services.prompts.retire(GUILD, MOD, "identity-01")
     await world.services.delivery.run_due(world.clock.advance(minutes=15))
     assert world.dm_sender.to(101) == [] and world.messenger.posts_in(CHANNEL) == []
-    assert {d.status for d in await _deliveries(world)} == {"retired"}
-    assert (await _occurrences(world))[0].status == "done"
+    assert {d.status for d in await world.rows(PromptDelivery)} == {"retired"}
+    assert (await world.rows(PromptOccurrence))[0].status == "done"
 
 
 async def test_retiring_the_last_prompt_flags_the_schedule_then_and_at_the_run(
@@ -186,7 +174,7 @@ async def test_a_long_outage_of_an_hourly_schedule_sends_the_latest_only_and_rec
     now = world.clock.advance(days=90, minutes=20)
     await world.services.delivery.run_due(now)
     await world.services.delivery.run_due(now)
-    occurrences = await _occurrences(world)
+    occurrences = await world.rows(PromptOccurrence)
     assert len(occurrences) <= 6, "the missed runs are not worked out one by one"
     sent = [o for o in occurrences if o.status != "skipped"]
     assert [o.due_at for o in sent] == [now.replace(minute=0, second=0, microsecond=0)]

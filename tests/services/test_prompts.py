@@ -22,9 +22,7 @@ MEMBER = 101
 
 
 async def _actions(world: World) -> list[str]:
-    async with world.database.session() as session:
-        rows = await session.execute(select(AuditEntry).order_by(AuditEntry.id))
-        return [e.action for e in rows.scalars()]
+    return [e.action for e in await world.rows(AuditEntry)]
 
 
 async def test_a_moderator_adds_a_prompt_that_pings_no_one(world: World) -> None:

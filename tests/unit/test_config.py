@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config
+from tests.factories import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,12 +169,7 @@ def test_check_config_refuses_a_malformed_data_key(tmp_path: Path) -> None:
 def _config_with_key_file(tmp_path: Path, content: bytes) -> Path:
     key_file = tmp_path / "data.key"
     key_file.write_bytes(content)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"[database]\nurl = 'sqlite+aiosqlite:///{tmp_path / 'x.db'}'\n"
-        f"[security]\nkey_file = '{key_file}'\n"
-    )
-    return config
+    return write_config(tmp_path, key_file=key_file)
 
 
 def test_check_config_and_run_refuse_a_malformed_key_file_in_one_line(tmp_path: Path) -> None:

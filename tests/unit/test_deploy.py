@@ -13,17 +13,13 @@ import pytest
 import bot.__main__ as cli
 from bot.client import LanternBot
 from bot.db.engine import DatabaseInUse, lock_single_process
+from tests.factories import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/lantern.db"\n'
-        f'[security]\nkey_file = "{tmp_path}/lantern.key"\n'
-    )
-    return path
+    return write_config(tmp_path, key_file=tmp_path / "lantern.key")
 
 
 def test_a_second_process_on_the_same_sqlite_file_refuses_to_start(tmp_path: Path) -> None:

@@ -94,6 +94,21 @@ async def claim_occurrence(
     return row
 
 
+async def claim_unsent_occurrence(
+    session: AsyncSession,
+    *,
+    schedule: PromptSchedule,
+    due_at: datetime,
+    status: str,
+    now: datetime,
+) -> PromptOccurrence | None:
+    """Record a firing that sends nothing (``skipped``, ``no_prompt``) so it is never sent;
+    ``None`` if it was already claimed."""
+    return await claim_occurrence(
+        session, schedule=schedule, due_at=due_at, prompt_key=None, now=now, status=status
+    )
+
+
 async def schedule_history(session: AsyncSession, *, schedule_id: int) -> list[str]:
     """Prompt keys this schedule sent, oldest first (for rotation)."""
     result = await session.execute(

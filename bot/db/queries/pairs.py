@@ -38,6 +38,9 @@ P: Any = Pair  # column expressions on SQLModel classes confuse mypy; one alias 
 S: Any = PairSpace
 L: Any = LeftoverSpace
 
+HAS_SPACE = or_(P.channel_id.is_not(None), P.thread_id.is_not(None))  # a channel or a thread
+NO_SPACE = and_(P.channel_id.is_(None), P.thread_id.is_(None))
+
 
 async def _update_pair(session: AsyncSession, pair_id: int, *where: Any, **values: Any) -> bool:
     """Set ``values`` on the pair if every condition in ``where`` holds (a compare-and-set);
@@ -55,13 +58,16 @@ async def _update_space(session: AsyncSession, pair_id: int, *where: Any, **valu
     return changed(result) == 1
 
 
-async def _space_row(session: AsyncSession, pair_id: int) -> PairSpace:
-    """The pair's space row, added now if nothing was recorded for the space yet."""
+async def _put_space(session: AsyncSession, pair_id: int, **values: Any) -> None:
+    """Set ``values`` on the pair's space row, adding the row if nothing was recorded for the
+    space yet (unlike ``_update_space``, unconditionally)."""
     space = await session.get(PairSpace, pair_id)
     if space is None:
         space = PairSpace(pair_id=pair_id)
         session.add(space)
-    return space
+    for name, value in values.items():
+        setattr(space, name, value)
+    await session.flush()
 
 
 # ---------------------------------------------------------------- reading
@@ -136,10 +142,7 @@ async def spaces_of_guild(session: AsyncSession, *, guild_id: int) -> list[Pair]
     """Every pair of a server whose space still exists (ended ones until deletion), oldest
     first."""
     result = await session.execute(
-        select(Pair)
-        .where(P.guild_id == guild_id)
-        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
-        .order_by(P.id)
+        select(Pair).where(P.guild_id == guild_id).where(HAS_SPACE).order_by(P.id)
     )
     return list(result.scalars())
 
@@ -241,17 +244,13 @@ async def claim_space(session: AsyncSession, *, pair_id: int, now: datetime) -> 
         session,
         pair_id,
         P.status == PairStatus.OPENING,
-        P.channel_id.is_(None),
-        P.thread_id.is_(None),
+        NO_SPACE,
         or_(P.space_error.is_(None), P.space_error != CREATING),
         space_error=CREATING,
     )
-    if not claimed:
-        return False
-    space = await _space_row(session, pair_id)
-    space.claimed_at = now
-    await session.flush()
-    return True
+    if claimed:
+        await _put_space(session, pair_id, claimed_at=now)
+    return claimed
 
 
 async def complete_space(
@@ -499,9 +498,7 @@ async def end_pair(
     )
     if not ended:
         return None
-    space = await _space_row(session, pair_id)
-    space.end_cause = cause
-    await session.flush()
+    await _put_space(session, pair_id, end_cause=cause)
     return await get_pair(session, pair_id=pair_id)
 
 
@@ -523,7 +520,7 @@ async def due_deletions(session: AsyncSession, *, now: datetime) -> list[Pair]:
         select(Pair)
         .where(P.status == PairStatus.ENDED)
         .where(P.delete_channel_at <= now)
-        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+        .where(HAS_SPACE)
         .order_by(P.id)
     )
     return list(result.scalars())
@@ -537,7 +534,7 @@ async def record_leftover_spaces(session: AsyncSession, *, user_id: int, now: da
         select(Pair, PairSettings)
         .outerjoin(PairSettings, PairSettings.guild_id == P.guild_id)
         .where(or_(P.mentee_id == user_id, P.mentor_id == user_id))
-        .where(or_(P.channel_id.is_not(None), P.thread_id.is_not(None)))
+        .where(HAS_SPACE)
     )
     rows = []
     for pair, pset in result.all():
@@ -594,7 +591,7 @@ async def delete_sooner(session: AsyncSession, *, pair_id: int, now: datetime) -
         session,
         pair_id,
         P.status == PairStatus.ENDED,
-        or_(P.channel_id.is_not(None), P.thread_id.is_not(None)),
+        HAS_SPACE,
         delete_channel_at=now,
     )
 
@@ -605,8 +602,7 @@ async def reopen_pair(session: AsyncSession, *, pair_id: int) -> bool:
         session,
         pair_id,
         P.status == PairStatus.ENDED,
-        P.channel_id.is_(None),
-        P.thread_id.is_(None),
+        NO_SPACE,
         P.id.in_(select(S.pair_id).where(S.end_cause == "channel_deleted")),
         status=PairStatus.OPENING,
         ended_at=None,
@@ -718,7 +714,7 @@ async def active_pairs(session: AsyncSession, *, guild_id: int) -> list[Pair]:
     result = await session.execute(
         select(Pair)
         .where(Pair.guild_id == guild_id, Pair.status == PairStatus.ACTIVE)  # type: ignore[arg-type]
-        .where(or_(Pair.channel_id.is_not(None), Pair.thread_id.is_not(None)))  # type: ignore[union-attr]
+        .where(HAS_SPACE)
         .order_by(Pair.id)  # type: ignore[arg-type]
     )
     return list(result.scalars())
