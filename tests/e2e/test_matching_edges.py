@@ -191,8 +191,7 @@ async def test_a_round_skips_what_changed_since_the_preview_and_says_why(
     world: Matchable,
 ) -> None:
     env, general = world.c.env, world.c.general
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
+    await _waiting_for_a_round(world)
     preview = await world.c.moderator.slash(general, "matching round")
     assert "1 introduction" in preview.response.content
     assert "Tagalog" not in preview.response.content and "identity" not in preview.response.content
@@ -235,6 +234,12 @@ def _dm_with(actor: simcord.MemberActor, words: str) -> str:
     return next(m.content for m in actor.user.dm_channel.history() if words in m.content)
 
 
+async def _waiting_for_a_round(world: Matchable) -> None:
+    """Requests wait for moderators' rounds, and the mentee asked."""
+    await world.c.moderator.slash(world.c.general, "matching mode", introductions="rounds")
+    await world.mentee.slash(world.c.general, "match request")
+
+
 def _original_edits(env: simcord.Env) -> list[str]:
     """Every edit of an interaction's first answer, in order (the in-place progress)."""
     return [
@@ -246,8 +251,7 @@ def _original_edits(env: simcord.Env) -> list[str]:
 
 async def test_a_round_shows_its_progress_in_place_then_the_preview(world: Matchable) -> None:
     env, general = world.c.env, world.c.general
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
+    await _waiting_for_a_round(world)
     before = len(_original_edits(env))
     preview = await world.c.moderator.slash(general, "matching round")  # a real worker process
     await env.settle()
@@ -275,8 +279,7 @@ async def test_a_round_whose_worker_dies_says_so_in_place_and_sends_nothing(
     world: Matchable,
 ) -> None:
     env, general = world.c.env, world.c.general
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
+    await _waiting_for_a_round(world)
     env.bot.services.ctx.compute = _DeadWorker()
     before = len(_original_edits(env))
     failed = await world.c.moderator.slash(general, "matching round")

@@ -25,7 +25,7 @@ from bot.db.queries.matching import (
 from bot.domain import introductions as say
 from bot.domain.areas import AREA_KEYS
 from bot.domain.matching import MentorSlot, RoundPhase, assign_round
-from bot.services.matching import MatchingError, RoundPlan
+from bot.services.matching import MatchingError, MatchingService, RoundPlan
 from bot.services.ports import ComputeFailed, PhaseHeard
 from tests.factories import count_rows, onboarded
 from tests.services.conftest import World
@@ -42,37 +42,24 @@ async def _community(world: World, guild_id: int, mentees: int, mentors: int) ->
     """Seeded, varied members who finished onboarding; every mentee waits. Their ids."""
     rng = random.Random(guild_id)
     cipher, now, db = world.services.ctx.cipher, world.clock(), world.database
-    ids: list[int] = []
-    for n in range(mentors):
-        user = guild_id * 1000 + 500 + n
+    people = [(guild_id * 1000 + 500 + n, True) for n in range(mentors)]
+    people += [(guild_id * 1000 + n, False) for n in range(mentees)]
+    for user, mentor in people:
+        areas = rng.sample(AREA_KEYS, rng.randint(2, 4) if mentor else rng.randint(1, 3))
+        answers: dict[str, Any] = {
+            "areas_offered" if mentor else "areas_wanted": areas,
+            "languages": rng.sample(LANGUAGES, rng.randint(1, 3 if mentor else 2)),
+            "timezone": rng.choice(ZONES),
+        }
+        if mentor:
+            answers["capacity"] = rng.randint(1, 3)
         await onboarded(
-            db,
-            cipher,
-            guild_id=guild_id,
-            user_id=user,
-            now=now,
-            mentor=True,
-            areas_offered=rng.sample(AREA_KEYS, rng.randint(2, 4)),
-            languages=rng.sample(LANGUAGES, rng.randint(1, 3)),
-            timezone=rng.choice(ZONES),
-            capacity=rng.randint(1, 3),
+            db, cipher, guild_id=guild_id, user_id=user, now=now, mentor=mentor, **answers
         )
-        ids.append(user)
-    for n in range(mentees):
-        user = guild_id * 1000 + n
-        await onboarded(
-            db,
-            cipher,
-            guild_id=guild_id,
-            user_id=user,
-            now=now,
-            areas_wanted=rng.sample(AREA_KEYS, rng.randint(1, 3)),
-            languages=rng.sample(LANGUAGES, rng.randint(1, 2)),
-            timezone=rng.choice(ZONES),
-        )
-        async with db.session() as session:
-            await open_request(session, guild_id=guild_id, mentee_id=user, now=now)
-        ids.append(user)
+        if not mentor:
+            async with db.session() as session:
+                await open_request(session, guild_id=guild_id, mentee_id=user, now=now)
+    ids = [user for user, _ in people]
     world.messenger.join(guild_id, MOD, OTHER_MOD, *ids)
     return ids
 
@@ -197,17 +184,31 @@ async def test_a_round_in_the_worker_process_plans_what_the_solver_plans_inline(
     assert await count_rows(world.database, Introduction) == 0  # a preview sends nothing
 
 
-async def test_the_round_shows_each_phase_then_the_preview(world: World) -> None:
+class Shown(list[str]):
+    """The progress texts a moderator was shown, in order."""
+
+    async def __call__(self, text: str) -> None:
+        self.append(text)
+
+
+def _computing(world: World, compute: Any) -> MatchingService:
+    """The matching service, its rounds computed by ``compute``."""
+    world.services.ctx.compute = compute
+    return world.services.matching
+
+
+async def _watched_round(world: World, every: float) -> tuple[RoundPlan, list[str]]:
+    """A round whose phases each last a little, its progress shown at most every ``every``
+    seconds; the plan and every progress text shown."""
     await _community(world, GUILD, mentees=12, mentors=5)
-    world.services.ctx.compute = Paced(poll=0.01)
-    matching = world.services.matching
-    matching.round_progress_every = 0.0
-    shown: list[str] = []
+    matching = _computing(world, Paced(poll=0.01))
+    matching.round_progress_every = every
+    shown = Shown()
+    return await matching.preview_round(GUILD, progress=shown), shown
 
-    async def progress(text: str) -> None:
-        shown.append(text)
 
-    plan = await matching.preview_round(GUILD, progress=progress)
+async def test_the_round_shows_each_phase_then_the_preview(world: World) -> None:
+    plan, shown = await _watched_round(world, every=0.0)
     steps = [line.split(":")[0] for text in shown for line in text.splitlines()[1:2]]
     assert steps[0] == "Step 1 of 5"  # reading the profiles, at once
     assert {"Step 2 of 5", "Step 3 of 5", "Step 4 of 5", "Step 5 of 5"} <= set(steps)
@@ -217,16 +218,7 @@ async def test_the_round_shows_each_phase_then_the_preview(world: World) -> None
 
 
 async def test_round_progress_is_throttled(world: World) -> None:
-    await _community(world, GUILD, mentees=12, mentors=5)
-    world.services.ctx.compute = Paced(poll=0.01)
-    matching = world.services.matching
-    matching.round_progress_every = 60.0
-    shown: list[str] = []
-
-    async def progress(text: str) -> None:
-        shown.append(text)
-
-    await matching.preview_round(GUILD, progress=progress)
+    _, shown = await _watched_round(world, every=60.0)
     assert len(shown) == 1  # five phases and many polls, one edit a minute at most
 
 
@@ -234,9 +226,8 @@ async def test_a_second_round_while_one_runs_is_refused_kindly(world: World) -> 
     await _community(world, GUILD, mentees=10, mentors=4)
     await _community(world, OTHER_GUILD, mentees=6, mentors=3)
     compute = Counting()
-    world.services.ctx.compute = compute
     compute.release.clear()  # the first round is still computing when the others ask
-    matching = world.services.matching
+    matching = _computing(world, compute)
     first = asyncio.create_task(matching.preview_round(GUILD))
     await _until(lambda: compute.runs == 1)  # the profiles are read: the solver is running
     with pytest.raises(MatchingError) as refused:
@@ -257,8 +248,7 @@ async def test_a_second_round_while_one_runs_is_refused_kindly(world: World) -> 
 async def test_two_moderators_pressing_at_once_get_one_computation(world: World) -> None:
     await _community(world, GUILD, mentees=10, mentors=4)
     compute = Counting()
-    world.services.ctx.compute = compute
-    matching = world.services.matching
+    matching = _computing(world, compute)
     outcomes = await asyncio.gather(
         matching.preview_round(GUILD), matching.preview_round(GUILD), return_exceptions=True
     )
@@ -272,16 +262,11 @@ async def test_two_moderators_pressing_at_once_get_one_computation(world: World)
 async def test_a_worker_that_dies_is_said_plainly_and_changes_nothing(world: World) -> None:
     await _community(world, GUILD, mentees=10, mentors=4)
     compute = DiesOnce()
-    world.services.ctx.compute = compute
-    matching = world.services.matching
-    shown: list[str] = []
-
-    async def progress(text: str) -> None:
-        shown.append(text)
-
+    matching = _computing(world, compute)
+    shown = Shown()
     try:
         with pytest.raises(MatchingError) as failed:
-            await matching.preview_round(GUILD, progress=progress)
+            await matching.preview_round(GUILD, progress=shown)
         assert failed.value.message == say.ROUND_FAILED
         assert "Nothing was sent" in failed.value.message
         assert shown  # the moderator had been shown progress; the cog puts the error there
