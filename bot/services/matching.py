@@ -811,8 +811,8 @@ class MatchingService(Service):
     async def _one_round(self, guild_id: int) -> AsyncIterator[None]:
         """One round at a time per server, computed or sent; a second is refused kindly.
 
-        This process only. Across processes (several bot processes on one PostgreSQL) a
-        session-level advisory lock keyed on the server is taken here, after this check.
+        This process only. A lock across processes (several bot processes on one PostgreSQL:
+        an advisory lock keyed on the server) belongs here, after this check, held as long.
         """
         if guild_id in self._rounds:
             log.info("round refused guild=%s reason=already_running", guild_id)
