@@ -237,6 +237,7 @@ async def run(mentees: int, mentors: int, compute_kind: str, baseline: float) ->
         _, _, plan = await asyncio.gather(ticker(), other_member(), moderator())
         seconds = time.perf_counter() - t0[0]
         gc.callbacks.remove(on_gc)
+        worker_mb = _worker_rss_mb(compute)
         if isinstance(compute, ProcessCompute):
             await compute.close()
         await database.dispose()
@@ -269,10 +270,22 @@ async def run(mentees: int, mentors: int, compute_kind: str, baseline: float) ->
         "gc_max_ms": round(max((p for _, p in pauses), default=0.0) * 1000, 1),
         "gc_full_collections": sum(1 for g, _ in pauses if g == 2),
         "gc_pauses_over_50ms": slow_gc,
+        "worker_rss_mb_after_round": worker_mb,
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "stall_max_ms_by_phase": {k: round(v * 1000, 1) for k, v in per_phase.items()},
         "phases_at_s": [(round(t, 2), name) for t, name in edits if name],
     }
+
+
+def _worker_rss_mb(compute: Any) -> float | None:
+    """Resident memory the idle worker keeps after the round (Linux; a private executor
+    attribute, good enough for a benchmark)."""
+    pool = getattr(compute, "_pool", None)
+    for process in getattr(pool, "_processes", {}).values():
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def _warm(report: Callable[[int], None]) -> None:
@@ -304,6 +317,10 @@ def main() -> int:
     print(
         f"concurrent /match status ({result['calls']} calls): p50 {result['call_p50_ms']} ms, "
         f"p99 {result['call_p99_ms']} ms, max {result['call_max_ms']} ms"
+    )
+    print(
+        "the idle worker's resident memory after the round: "
+        f"{result['worker_rss_mb_after_round']} MB"
     )
     b = result["before_round"]
     print(
