@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m bot demo
+	@mkdir -p demo-output
+	$(BIN)/python -m bot demo --out demo-output | tee demo-output/transcript.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot cogs tests bench

@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run Lantern's whole journey offline against a simulated Discord"
     )
     demo.add_argument("--database", default=None, help="SQLite file to use (default: a temp file)")
+    demo.add_argument(
+        "--out", default=None, help="folder for files people received, e.g. the /insights chart"
+    )
 
     check = sub.add_parser("check-config", help="validate a config file and print a summary")
     check.add_argument("path", help="path to the TOML file to check")
@@ -263,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
-            return asyncio.run(run_demo(database_path=args.database))
+            return asyncio.run(run_demo(database_path=args.database, out_dir=args.out))
         config = load_config(args.config)
         if args.command == "db":
             return asyncio.run(_db(config, args.action, args.message))

@@ -44,7 +44,9 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.conversation",
     "cogs.matching",
     "cogs.pairs",
+    "cogs.meeting",
     "cogs.prompts",
+    "cogs.insights",
 )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from bot.config import Config, DatabaseSection, SchedulerSection, SecuritySection
 
 
-async def run_demo(*, database_path: str | None = None) -> int:
-    """Play every act and print the transcript; returns the exit code."""
+async def run_demo(*, database_path: str | None = None, out_dir: str | None = None) -> int:
+    """Play every act and print the transcript; returns the exit code. Files people received
+    (the /insights chart) are saved in ``out_dir`` (else the current directory)."""
     try:
         import simcord
     except ImportError:
@@ -47,6 +48,7 @@ async def run_demo(*, database_path: str | None = None) -> int:
         print(f"Database: {db_file}\n")
         async with simcord.run(first) as env:
             world = await World.create(env, build)
+            world.out_dir = Path(out_dir) if out_dir else None
             for act in ACTS:
                 world.heading(act.__doc__ or act.__name__)
                 await act(world)

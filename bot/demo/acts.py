@@ -37,11 +37,18 @@ _ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
             "heritage_preference": ["similar"],
         },
         "heritage_more": {"heritage_details:east_asia": ["japanese"]},
-        "rhythm": {"timezone": "Vancouver", "cadence": ["fortnightly"]},
+        "rhythm": {
+            "timezone": "Vancouver",
+            "cadence": ["fortnightly"],
+            "meeting_times": ["weekday_evening", "weekend_morning"],
+        },
         "story": {
             "about": "Nurse in Vancouver, Japanese and Irish, learning to cook my oba's food."
         },
-        "privacy": {"prompts_dm": ["yes"], "share": ["heritage", "about", "timezone"]},
+        "privacy": {
+            "prompts_dm": ["yes"],
+            "share": ["heritage", "about", "timezone", "cadence"],
+        },
     },
     "Ben": {
         "you": {"role": ["mentee"], "career_field": "Software"},
@@ -57,9 +64,16 @@ _ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
         "areas": {"areas_offered": ["identity", "resilience"], "capacity": ["2"]},
         "heritage": {"heritage_regions": ["east_asia"]},
         "heritage_more": {"heritage_details:east_asia": ["hong_kong"]},
-        "rhythm": {"timezone": "London", "cadence": ["monthly"]},
+        "rhythm": {
+            "timezone": "London",
+            "cadence": ["monthly"],
+            "meeting_times": ["weekday_evening", "weekend_evening"],
+        },
         "story": {"about": "Architect in London.", "brings": "Twenty years of finding my place."},
-        "privacy": {"prompts_dm": ["yes"], "share": ["about", "heritage"]},
+        "privacy": {
+            "prompts_dm": ["yes"],
+            "share": ["about", "heritage", "timezone", "cadence"],
+        },
     },
     "Tomas": {
         "you": {"role": ["both"]},
@@ -276,6 +290,13 @@ async def act_prompt_library(world: World) -> None:
     world.show_result("Mei", await mei.click(preview.response.message, label="Apply import"))
 
 
+async def act_feedback_and_insights(world: World) -> None:
+    """The ended pair is asked how it went, privately; a moderator sees totals in /insights"""
+    from bot.demo.insights import play_feedback_and_insights
+
+    await play_feedback_and_insights(world)
+
+
 ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_setup,
     act_members_join,
@@ -284,4 +305,5 @@ ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_pair_space,
     act_reflection_prompts,
     act_prompt_library,
+    act_feedback_and_insights,
 )

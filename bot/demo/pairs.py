@@ -40,6 +40,15 @@ async def play_pair_space(world: World) -> None:
     await mentee.send(handle, "Hi! So glad to meet you.")
     world.say(mentee.name, "says hi in the space (Lantern only notes that it was active)")
 
+    world.say(mentee.name, "runs /meet to find a weekly time that suits them both")
+    met = await mentee.slash(handle, "meet")
+    world.show_result(mentee.name, met)
+    world.show(
+        "both",
+        f"#{handle.name} (each reads the times in their own zone)",
+        world.render(handle.history()[-1]),
+    )
+
     await env.advance_time(14 * DAY + 1)
     world.say("Two weeks later,", "Lantern's check-in sweep runs")
     await bot.run_sweeps(env.now())

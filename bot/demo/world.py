@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -27,6 +28,8 @@ def _date_for(match: re.Match[str]) -> str:
         return moment.strftime("%H:%M UTC")
     if match.group(2) in ("d", "D"):
         return moment.strftime("%-d %B %Y")
+    if match.group(2) == "F":  # Discord's long form names the weekday
+        return moment.strftime("%A, %-d %B %Y %H:%M UTC")
     return moment.strftime("%-d %B %Y %H:%M UTC")
 
 
@@ -51,6 +54,7 @@ class World:
     general: simcord.ChannelHandle
     moderator_role: simcord.RoleHandle
     people: dict[str, simcord.MemberActor] = field(default_factory=dict)
+    out_dir: Path | None = None  # where files people received are saved (the chart)
 
     @classmethod
     async def create(cls, env: simcord.Env, build_bot: Callable[[], LanternBot]) -> World:
@@ -63,6 +67,14 @@ class World:
         world.people["Mei (moderator)"] = guild.add_member(env.create_user("mei"), roles=[role])
         await env.settle()
         return world
+
+    def save(self, name: str, content: bytes) -> Path:
+        """Save a file someone received next to the transcript (``--out``), else in the
+        current directory as ``demo-<name>``."""
+        path = self.out_dir / name if self.out_dir else Path(f"demo-{name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
 
     @property
     def bot(self) -> LanternBot:

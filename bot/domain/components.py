@@ -239,6 +239,42 @@ def erase_buttons(user_id: int) -> tuple[Button, ...]:
     )
 
 
+# --- end-of-mentorship feedback -------------------------------------------------------------
+
+_FEEDBACK_STEPS: dict[str, tuple[tuple[str, str, Style], ...]] = {
+    "helpful": (
+        *((str(n), str(n), "primary") for n in range(1, 6)),
+        ("skip", "Skip", "secondary"),
+    ),
+    "recommend": (
+        ("yes", "Yes", "success"),
+        ("unsure", "Not sure", "secondary"),
+        ("no", "No", "secondary"),
+        ("skip", "Skip", "secondary"),
+    ),
+    "words": (
+        ("share", "Add words moderators may read", "primary"),
+        ("keep", "Add words kept just for me", "secondary"),
+    ),
+    "finish": (("done", "Finish", "success"),),
+}
+_FEEDBACK_VALUES = sorted({value for step in _FEEDBACK_STEPS.values() for value, *_ in step})
+FEEDBACK = (
+    rf"lantern:feedback:(?P<step>{_one_of(_FEEDBACK_STEPS)}):(?P<id>\d+)"
+    rf":(?P<value>{_one_of(_FEEDBACK_VALUES)})"
+)
+
+
+def feedback_buttons(feedback_id: int, step: str) -> tuple[Button, ...]:
+    """The answers of one feedback question (the words step also offers Finish)."""
+    steps = (step, "finish") if step == "words" else (step,)
+    return tuple(
+        Button(custom_id("feedback", name, feedback_id, value), label, style)
+        for name in steps
+        for value, label, style in _FEEDBACK_STEPS[name]
+    )
+
+
 TEMPLATES: tuple[str, ...] = (
     INTRO,
     REQUEST,
@@ -255,4 +291,5 @@ TEMPLATES: tuple[str, ...] = (
     SHARE,
     SUGGESTION,
     ERASE,
+    FEEDBACK,
 )

@@ -125,7 +125,7 @@ class OnboardingCounts:
     withdrawn: int
 
 
-def _count(n: int) -> str:
+def band(n: int) -> str:
     """A total as moderators see it: 0, "fewer than 5", or a band of 5 ("10-14").
 
     Hiding only the small totals is not enough: 12 started and 9 agreed gives away the 3 who
@@ -143,11 +143,11 @@ def counts_text(counts: OnboardingCounts) -> str:
     """Moderators' view: totals only, small groups suppressed, never an individual answer."""
     return (
         "**Onboarding in this server**\n"
-        f"- Started: {_count(counts.started)}\n"
-        f"- Completed: {_count(counts.completed)}\n"
-        f"- Agreed to matching: {_count(counts.consented)}\n"
-        f"- Chose community prompts only: {_count(counts.declined)}\n"
-        f"- Withdrew consent: {_count(counts.withdrawn)}\n"
+        f"- Started: {band(counts.started)}\n"
+        f"- Completed: {band(counts.completed)}\n"
+        f"- Agreed to matching: {band(counts.consented)}\n"
+        f"- Chose community prompts only: {band(counts.declined)}\n"
+        f"- Withdrew consent: {band(counts.withdrawn)}\n"
         f"-# Totals are shown in bands of {SMALL_GROUP} and those between 1 and "
         f"{SMALL_GROUP - 1} are hidden, so nobody can be singled out, even by subtracting one "
         "total from another. Lantern never shows moderators anyone's answers."

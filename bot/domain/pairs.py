@@ -422,8 +422,10 @@ def render_opening(
     starters: Sequence[tuple[str, str]],
     notice: str,
     first_checkin_days: int,
+    meet: tuple[str, str] | None = None,
 ) -> Opening:
-    """The warm start of a pair space: who they are, why they were matched, how to begin."""
+    """The warm start of a pair space: who they are, why they were matched, how to begin;
+    ``meet`` (a label and text with timestamps) is the best weekly time, when there is one."""
     lines = [
         f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
         "to know each other.",
@@ -458,6 +460,8 @@ def render_opening(
             fields.append((label, ", ".join(area_label(a) for a in areas)))
         fields.extend(shared_fields(profile))
         cards.append(Card(title=f"{role}: {name}", fields=tuple(fields)))
+    if meet is not None:
+        cards.append(Card(title="🗓️ When you could meet", fields=(meet,)))
     return Opening(content=fit(content), cards=fit_cards(cards))
 
 

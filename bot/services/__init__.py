@@ -17,7 +17,10 @@ from bot.db.engine import Database
 from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
+from bot.services.feedback import FeedbackService
+from bot.services.insights import InsightsService
 from bot.services.matching import MatchingService
+from bot.services.meeting import MeetingService
 from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
 from bot.services.onboarding import OnboardingService
@@ -42,6 +45,9 @@ class Services:
     matching: MatchingService
     onboarding: OnboardingService
     member_data: MemberDataService
+    feedback: FeedbackService
+    insights: InsightsService
+    meeting: MeetingService
 
 
 def build_services(
@@ -56,7 +62,7 @@ def build_services(
     dm_sender: DmSender,
     compute: Compute,
 ) -> Services:
-    """Build every service, lowest first, and subscribe matching to pair endings."""
+    """Build every service, lowest first, and subscribe matching and feedback to pair endings."""
     ctx = Context(
         database=database,
         cipher=cipher,
@@ -78,6 +84,7 @@ def build_services(
     reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
+    meeting = MeetingService(ctx)  # circles add their resolver: meeting.add_resolver(...)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
@@ -85,6 +92,12 @@ def build_services(
 
     member_data = MemberDataService(ctx, onboarding, matching, pairs, prompts)
 
+    feedback = FeedbackService(ctx)
+    insights = InsightsService(ctx)
+
+    # Feedback first: the member is asked about the mentorship that ended before being offered
+    # a new one.
+    ctx.events.on_pair_ended(feedback.pair_ended)
     ctx.events.on_pair_ended(matching.pair_ended)
 
     return Services(
@@ -98,4 +111,7 @@ def build_services(
         matching=matching,
         onboarding=onboarding,
         member_data=member_data,
+        feedback=feedback,
+        insights=insights,
+        meeting=meeting,
     )

@@ -18,6 +18,7 @@ class PairEnded:
     mentee_id: int
     mentor_id: int
     cause: str
+    ended_by: int | None = None  # who ended it (a member, a moderator), when someone did
 
 
 Handler = Callable[[PairEnded], Awaitable[None]]

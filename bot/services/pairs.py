@@ -24,6 +24,7 @@ from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
 from bot.db.queries.moderation import add_block, add_help_call
 from bot.db.queries.setup import get_guild_settings, save_guild_settings
+from bot.domain import meeting
 from bot.domain import moderation as m
 from bot.domain import pairs as d
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
@@ -429,6 +430,7 @@ class PairsService(Service):
                 moderators_see=moderators_see, moderator_role=role_name, thread=is_thread
             ),
             first_checkin_days=rhythm.first_checkin_days,
+            meet=meeting.best_overlap(meeting.plan_for((mentee, mentor), self.ctx.now())),
         )
         sent = await self.spaces.post_opening(
             space_id,
@@ -729,7 +731,7 @@ class PairsService(Service):
             other = pair.mentor_id if actor_id == pair.mentee_id else pair.mentee_id
             await self.ctx.messenger.dm(other, tell_other)
         await self.ctx.events.pair_ended(
-            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause)
+            PairEnded(pair_id, pair.guild_id, pair.mentee_id, pair.mentor_id, cause, actor_id)
         )
         return True
 

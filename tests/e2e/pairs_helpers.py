@@ -140,6 +140,14 @@ class PairWorld:
         assert channel_id is not None
         return next(h for h in self.c.guild.channels.values() if h.id == channel_id)
 
+    async def end_as(self, member: simcord.MemberActor, pair: Pair) -> simcord.ChannelHandle:
+        """``member`` ends ``pair`` with /pair end and confirms; the pair's space."""
+        handle = self.channel(pair.channel_id)
+        shown = await member.slash(handle, "pair end")
+        await member.click(shown.response.message, label="Yes, end the mentorship")
+        await self.env.settle()
+        return handle
+
     def alerts(self) -> list[discord.Message]:
         return self.c.guild.channels["lantern-alerts"].history()
 

@@ -105,7 +105,11 @@ async def test_open_space_makes_one_private_channel_and_a_warm_opening(world: Wo
     assert where == space.id and ping == (MENTEE, MENTOR)
     assert buttons == opening_buttons(pair.id or 0)
     assert "You both chose identity exploration" in text and "<@1>" in text
-    assert [c.title for c in cards] == ["Mentee: Ana Reyes", "Mentor: Kenji Sato"]
+    assert [c.title for c in cards] == [
+        "Mentee: Ana Reyes",
+        "Mentor: Kenji Sato",
+        "🗓️ When you could meet",  # both share a zone (and so default to 08:00-21:00)
+    ]
     assert pair.next_checkin_at == w.clock.now + timedelta(days=14)
 
 
@@ -187,13 +191,19 @@ async def test_a_full_category_rolls_over_to_a_private_overflow_category(world: 
     assert len(w.spaces.guilds[GUILD].categories) == 2
 
 
-async def test_private_threads_when_the_server_chose_them(world: World) -> None:
+async def _open_thread(world: World) -> Pair:
+    """A server that chose private threads under ``THREADS``, and a pair opened there."""
     w = await _world(world)
     w.spaces.guilds[GUILD].thread_parents.add(THREADS)
     await w.services.pairs.save_settings(
         GUILD, MODERATOR, {"use_threads": True, "thread_channel_id": THREADS}
     )
-    pair = await _open(w)
+    return await _open(w)
+
+
+async def test_private_threads_when_the_server_chose_them(world: World) -> None:
+    w = world
+    pair = await _open_thread(w)
     [thread] = w.spaces.made("thread")
     assert pair.thread_id == thread.id and pair.channel_id is None
     assert thread.parent_id == THREADS and thread.members == (MENTEE, MENTOR)
@@ -224,7 +234,7 @@ async def test_end_is_idempotent_under_concurrent_calls_and_published_once(world
         )
     )
     assert results.count(True) == 1
-    assert ended == [PairEnded(pair.id, GUILD, MENTEE, MENTOR, "ended")]
+    assert ended == [PairEnded(pair.id, GUILD, MENTEE, MENTOR, "ended", MENTEE)]
     after = await _pair(w, pair.id)
     assert after.status == PairStatus.ENDED and after.ended_by_id == MENTEE
     assert after.delete_channel_at == w.clock.now + timedelta(days=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -263,17 +264,22 @@ def test_ended_note_names_ids_and_escapes_the_note(
     assert note.startswith(expected) and "@here" not in note
 
 
+def bare_opening(mentee: Profile, mentor: Profile, **overrides: Any) -> d.Opening:
+    """The opening of members "A" and "B" with no reasons or starters."""
+    arguments: dict[str, Any] = {
+        "mentee_name": safe_inline("A"),
+        "mentor_name": safe_inline("B"),
+        "mentee_mention": "<@1>",
+        "mentor_mention": "<@2>",
+        "reasons": [],
+        "starters": [],
+        "notice": "N",
+        "first_checkin_days": 14,
+        **overrides,
+    }
+    return d.render_opening(mentee=mentee, mentor=mentor, **arguments)
+
+
 def test_an_opening_longer_than_a_message_is_fitted() -> None:
-    opening = d.render_opening(
-        mentee=Profile(user_id=1),
-        mentor=Profile(user_id=2),
-        mentee_name=safe_inline("A"),
-        mentor_name=safe_inline("B"),
-        mentee_mention="<@1>",
-        mentor_mention="<@2>",
-        reasons=[],
-        starters=[],
-        notice="x" * 3000,
-        first_checkin_days=14,
-    )
+    opening = bare_opening(Profile(user_id=1), Profile(user_id=2), notice="x" * 3000)
     assert len(opening.content) == 2000 and opening.content.endswith("…")

@@ -1,6 +1,7 @@
 """Every Lantern table. Importing this package registers them all on SQLModel.metadata."""
 
 from bot.db.models.core import AuditEntry, Cooldown, GuildSettings, SchedulerLease
+from bot.db.models.insights import FeedbackStatus, JoinTally, MentorshipFeedback
 from bot.db.models.matching import (
     Block,
     Introduction,
@@ -49,14 +50,17 @@ __all__ = [
     "Cooldown",
     "DeliveryKind",
     "DeliveryStatus",
+    "FeedbackStatus",
     "GuildSettings",
     "HelpCall",
     "IntroStatus",
     "Introduction",
+    "JoinTally",
     "LeftoverSpace",
     "MatchRequest",
     "MatchingSettings",
     "MemberProfile",
+    "MentorshipFeedback",
     "OccurrenceStatus",
     "Pair",
     "PairCategory",

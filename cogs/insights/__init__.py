@@ -1,0 +1,14 @@
+"""Program insights for moderators (/insights) and the end-of-mentorship feedback card."""
+
+from __future__ import annotations
+
+from bot.client import LanternBot
+from cogs.insights.cog import InsightsCog
+from cogs.insights.components import FeedbackButton, expired_words
+
+
+async def setup(bot: LanternBot) -> None:
+    """Register the feedback buttons and add the /insights cog."""
+    bot.register_components(FeedbackButton)
+    bot.register_expired("feedback", expired_words)
+    await bot.add_cog(InsightsCog(bot))
