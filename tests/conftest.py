@@ -17,6 +17,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from bot.client import LanternBot, create_bot
+from bot.compute import ThreadCompute
 from bot.config import Config, SchedulerSection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
@@ -93,6 +94,10 @@ async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # typ
 
     def build(**options: Any) -> LanternBot:
         bot = create_bot(config, database=make_database(database_url), cipher=cipher, **options)
+        # Rounds are solved in a thread: spawning the bot's worker process takes seconds on a
+        # loaded machine (past simcord's settle timeout). A test of the real worker sets
+        # ``bot.services.ctx.compute = bot.compute``.
+        bot.services.ctx.compute = ThreadCompute()
         built.append(bot)
         return bot
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+import pytest
 import simcord
 from sqlalchemy import select
 
@@ -249,11 +250,13 @@ def _original_edits(env: simcord.Env) -> list[str]:
     ]
 
 
+@pytest.mark.simcord(settle_timeout=120)  # the worker process starts on the first round
 async def test_a_round_shows_its_progress_in_place_then_the_preview(world: Matchable) -> None:
     env, general = world.c.env, world.c.general
+    env.bot.services.ctx.compute = env.bot.compute  # the bot's real worker process
     await _waiting_for_a_round(world)
     before = len(_original_edits(env))
-    preview = await world.c.moderator.slash(general, "matching round")  # a real worker process
+    preview = await world.c.moderator.slash(general, "matching round")
     await env.settle()
     edits = _original_edits(env)[before:]
     assert edits[0].startswith("**Working out a matching round…**")
