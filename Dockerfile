@@ -5,11 +5,14 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-# Dependencies first (cached while only the code changes).
+# Dependencies first, exactly as locked (every package pinned with its hashes; cached while only
+# the code changes), then the project itself with nothing more fetched.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot/__init__.py bot/__init__.py
 COPY cogs/__init__.py cogs/__init__.py
-RUN pip install --upgrade pip && pip install -e .
+RUN pip install --no-deps --no-build-isolation -e .
 
 COPY bot bot
 COPY cogs cogs

@@ -4,8 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# The locks pin every package with its hashes (runtime: the image; dev: make and CI). The build
+# backend is locked too (as [build-system] requires it) so the project installs without fetching
+# anything unpinned: `pip install --no-build-isolation`.
+LOCK      := requirements.lock
+DEV_LOCK  := requirements-dev.lock
+BUILD_REQ := setuptools>=68
+UV_LOCK   := $(BIN)/uv pip compile pyproject.toml - --universal --python-version 3.11 \
+             --generate-hashes --custom-compile-command "make lock" --quiet
 
-.PHONY: help install demo test test-sqlite test-postgres lint types imports migrations run bench clean
+.PHONY: help install lock demo test test-sqlite test-postgres lint types imports migrations run bench clean
 
 help:
 	@echo "make demo           run Lantern's whole journey offline (simulated Discord, SQLite)"
@@ -14,15 +22,21 @@ help:
 	@echo "make test-postgres  the suite on PostgreSQL only (PG_URL=$(PG_URL))"
 	@echo "make run            run the real bot (needs DISCORD_TOKEN and config.toml)"
 	@echo "make bench          run the benchmarks and print their figures"
+	@echo "make lock           re-resolve $(LOCK) and $(DEV_LOCK) after a pyproject change"
+	@echo "                    (keeps current pins; UPGRADE=1 moves every package to its newest)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Lantern needs $(PYTHON) (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(STAMP)
+	echo "$(BUILD_REQ)" | $(UV_LOCK) $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	echo "$(BUILD_REQ)" | $(UV_LOCK) $(if $(UPGRADE),--upgrade) --extra dev -o $(DEV_LOCK)
 
 demo: $(STAMP)
 	@mkdir -p demo-output

@@ -48,6 +48,13 @@ MENTOR_DEFAULTS: dict[str, Any] = {
     "share": ["languages", "timezone", "about", "brings", "cadence"],
 }
 
+# A mentor the default mentee fits less well: one of their areas, English only, London.
+LESS_FITTING: dict[str, Any] = {
+    "areas_offered": ["identity"],
+    "languages": ["English"],
+    "timezone": "Europe/London",
+}
+
 RowT = TypeVar("RowT", bound=SQLModel)
 
 
@@ -112,6 +119,35 @@ async def onboarded(
             now=now,
             completed=True,
         )
+
+
+async def mentees_and_two_mentors(
+    database: Database,
+    cipher: Cipher,
+    *,
+    guild_id: int,
+    mentees: Iterable[int],
+    better: int,
+    worse: int,
+    now: datetime,
+) -> None:
+    """Mentees with the default answers and two mentors: ``better`` fits them best, ``worse``
+    (one of their areas, English only, London) less."""
+    for mentee in mentees:
+        await onboarded(database, cipher, guild_id=guild_id, user_id=mentee, now=now)
+    for mentor, answers in ((better, {}), (worse, LESS_FITTING)):
+        await onboarded(
+            database, cipher, guild_id=guild_id, user_id=mentor, now=now, mentor=True, **answers
+        )
+
+
+async def introductions(database: Database, **where: Any) -> list[Introduction]:
+    """Introductions with these column values, oldest first."""
+    async with database.session() as session:
+        stmt = select(Introduction).order_by(Introduction.id)  # type: ignore[arg-type]
+        for key, value in where.items():
+            stmt = stmt.where(getattr(Introduction, key) == value)
+        return list((await session.execute(stmt)).scalars())
 
 
 async def introduce(

@@ -439,9 +439,9 @@ ROUND_PHASES = {
     RoundPhase.REASONS: "writing why each pair fits",
 }
 ROUND_ALREADY_RUNNING = (
-    "A matching round for this server is already being worked out or sent (perhaps by another "
+    "A matching round for this server is already being worked out (perhaps by another "
     "moderator), so this one didn't start. Its preview goes to whoever started it; once it's "
-    "done, you can run `/matching round` again to see who is still waiting."
+    "there, you can run `/matching round` again to see who is still waiting."
 )
 ROUND_FAILED = (
     "Sorry — Lantern couldn't finish working out this round: the matching worker stopped "
@@ -460,6 +460,12 @@ def round_working(phase: RoundPhase, elapsed_s: float) -> str:
         "Large rounds take up to a minute; the preview will appear right here, and nothing is "
         "sent until you confirm it."
     )
+
+
+ROUND_WAITING = (
+    "Another round is being sent in this server right now. Yours starts as soon as it "
+    "finishes; anyone it introduces is skipped here and listed at the end."
+)
 
 
 def round_progress(done: int, total: int) -> str:

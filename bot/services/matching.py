@@ -45,6 +45,7 @@ from bot.domain.text import Safe
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.context import Context, Service
 from bot.services.events import PairEnded
+from bot.services.mentor_pool import MentorPools
 from bot.services.moderation import ModerationService
 from bot.services.pairs import PairsService
 from bot.services.ports import ComputeFailed, Posted
@@ -56,6 +57,7 @@ ROUND_PROGRESS_EVERY_S = 2.0  # a round's progress message is edited at most thi
 PREVIEW_NAMES = 15
 QUEUE_NAMES = 25
 SUGGESTIONS_TRIED = 3
+ROUND_LOCK = "round"  # Context.server_lock purpose: one round published at a time per server
 _RETRY_OTHER_MENTOR = frozenset(Skip) - say.MENTEE_SIDE
 
 Progress = Callable[[str], Awaitable[None]]
@@ -142,8 +144,9 @@ class MatchingService(Service):
         super().__init__(ctx)
         self.pairs = pairs
         self.moderation = moderation
-        self._rounds: set[int] = set()  # servers whose round this process is computing or sending
+        self._rounds: set[int] = set()  # servers whose round this process is computing
         self.round_progress_every = ROUND_PROGRESS_EVERY_S
+        self.pools = MentorPools(ctx)
 
     # --- settings -----------------------------------------------------------------------------
 
@@ -385,12 +388,13 @@ class MatchingService(Service):
         guild_id: int,
         mentee_id: int,
         settings: MatchSettings,
-        available: dict[int, tuple[Profile, int]] | None = None,
+        unavailable: set[int] | None = None,
     ) -> Introduced | None:
         """Introduce a waiting mentee to the best available mentor, if any fits.
 
-        ``available`` (mentor id -> profile, free places) lets a caller introducing several
-        mentees load the mentors once; the chosen mentor's free places are lowered in it.
+        The server's cached pool proposes (``introduce`` re-checks everything). ``unavailable``
+        collects mentors found to have left the server (which no pool knows), so a caller
+        introducing several mentees does not try them again.
         """
         async with self.ctx.transaction() as session:
             found = await q.load_matchable_profile(
@@ -398,17 +402,12 @@ class MatchingService(Service):
             )
             if found is None:
                 return None
-            if available is None:
-                mentors = await q.list_available_mentors(
-                    session, guild_id=guild_id, cipher=self.ctx.cipher
-                )
-                available = {p.user_id: (p, free) for p, free in mentors}
             forbidden = await q.forbidden_mentors(
                 session, guild_id=guild_id, mentee_id=mentee_id, cipher=self.ctx.cipher
             )
-        slots = [MentorSlot(p, free) for p, free in available.values() if free > 0]
-        pool = MentorPool.build(slots, settings.weights)
-        for best in pool.suggest(found[1], forbidden=frozenset(forbidden), k=SUGGESTIONS_TRIED):
+        left = unavailable if unavailable is not None else set()
+        pool = await self.pools.current(guild_id, settings.weights)
+        for best in pool.suggest(found[1], forbidden=forbidden | left, k=SUGGESTIONS_TRIED):
             outcome = await self._introduce(
                 guild_id,
                 mentee_id,
@@ -418,12 +417,11 @@ class MatchingService(Service):
                 reasons=best.reasons,
             )
             if isinstance(outcome, Introduced):
-                chosen, free = available[best.mentor_id]
-                available[best.mentor_id] = (chosen, free - 1)
                 return outcome
             if outcome not in _RETRY_OTHER_MENTOR:
                 return None
-            available.pop(best.mentor_id, None)
+            if outcome == Skip.MENTOR_LEFT:
+                left.add(best.mentor_id)
         return None
 
     # --- members ------------------------------------------------------------------------------
@@ -739,16 +737,11 @@ class MatchingService(Service):
             return
         async with self.ctx.transaction() as session:
             waiting = await q.waiting_requests(session, guild_id=guild_id)
-            if not waiting:
-                return
-            mentors = await q.list_available_mentors(
-                session, guild_id=guild_id, cipher=self.ctx.cipher
-            )
-        available = {p.user_id: (p, free) for p, free in mentors}
+        unavailable: set[int] = set()
         for request in waiting:
-            if not any(free > 0 for _, free in available.values()):
+            if not (await self.pools.current(guild_id, settings.weights)).open_places:
                 break
-            await self._introduce_best(guild_id, request.mentee_id, settings, available)
+            await self._introduce_best(guild_id, request.mentee_id, settings, unavailable)
 
     async def withdraw(self, guild_id: int, user_id: int) -> None:
         """The member stops taking part: off the waiting list, introductions withdrawn (a
@@ -809,10 +802,11 @@ class MatchingService(Service):
 
     @asynccontextmanager
     async def _one_round(self, guild_id: int) -> AsyncIterator[None]:
-        """One round at a time per server, computed or sent; a second is refused kindly.
+        """One round computed at a time per server; a second is refused kindly (publishing is
+        serialised across processes by ``ctx.server_lock``, which waits instead).
 
-        This process only. A lock across processes (several bot processes on one PostgreSQL:
-        an advisory lock keyed on the server) belongs here, after this check, held as long.
+        This process only: a lock across processes for the computation (``ctx.server_lock``
+        with ``try_server_lock``) belongs here, after this check, held as long.
         """
         if guild_id in self._rounds:
             log.info("round refused guild=%s reason=already_running", guild_id)
@@ -895,34 +889,33 @@ class MatchingService(Service):
     ) -> RoundPublished:
         """Make a previewed round's introductions, one ``introduce`` each; what was skipped
         (things changed since the preview) is reported, never silently re-solved."""
-        async with self._one_round(guild_id):
-            return await self._publish_round(guild_id, actor_id, assignments, progress)
-
-    async def _publish_round(
-        self,
-        guild_id: int,
-        actor_id: int,
-        assignments: Sequence[Assignment],
-        progress: Progress | None,
-    ) -> RoundPublished:
-        settings = await self.settings(guild_id)
         sent = 0
         skipped: list[tuple[int, Skip]] = []
-        for index, assignment in enumerate(assignments, start=1):
-            outcome = await self._introduce(
-                guild_id,
-                assignment.mentee_id,
-                assignment.mentor_id,
-                settings,
-                score=assignment.score,
-                reasons=assignment.reasons,
-            )
-            if isinstance(outcome, Introduced):
-                sent += 1
-            else:
-                skipped.append((assignment.mentee_id, outcome))
-            if progress is not None and index % PROGRESS_EVERY == 0 and index < len(assignments):
-                await progress(say.round_progress(index, len(assignments)))
+
+        async def waiting() -> None:
+            if progress is not None:
+                await progress(say.ROUND_WAITING)
+
+        # One round at a time per server, in every process: a second one (another moderator,
+        # another process) waits, then reports what the first already did as skipped.
+        async with self.ctx.server_lock(ROUND_LOCK, guild_id, waiting=waiting):
+            settings = await self.settings(guild_id)
+            for index, assignment in enumerate(assignments, start=1):
+                outcome = await self._introduce(
+                    guild_id,
+                    assignment.mentee_id,
+                    assignment.mentor_id,
+                    settings,
+                    score=assignment.score,
+                    reasons=assignment.reasons,
+                )
+                if isinstance(outcome, Introduced):
+                    sent += 1
+                else:
+                    skipped.append((assignment.mentee_id, outcome))
+                total = len(assignments)
+                if progress is not None and index % PROGRESS_EVERY == 0 and index < total:
+                    await progress(say.round_progress(index, total))
         await self.moderation.audit(guild_id, actor_id, "matching_round")
         log.info("round published guild=%s sent=%d skipped=%d", guild_id, sent, len(skipped))
         named = [

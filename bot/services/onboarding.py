@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, overload
 from zoneinfo import available_timezones
 
 from bot.db.models import ConsentStatus, MemberProfile, SubscriptionStatus
+from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.members import (
     erase_answers,
     get_member_profile,
@@ -56,6 +58,9 @@ from bot.services.prompts import PromptsService
 log = logging.getLogger("lantern.onboarding")
 
 # A welcome DM refused for these reasons is posted in the welcome channel instead.
+# One welcome per join: the same join heard twice (two processes on one shard during a rolling
+# restart, a replayed gateway event) or a leave-and-rejoin within this time is welcomed once.
+WELCOME_ONCE = timedelta(minutes=1)
 _DM_REFUSED = (SendFailure.DMS_CLOSED, SendFailure.MISSING_ACCESS, SendFailure.MISSING_PERMISSIONS)
 
 
@@ -206,10 +211,30 @@ class OnboardingService(Service):
     # --- the welcome --------------------------------------------------------------------------
 
     async def welcome(
-        self, guild_id: int, user_id: int, *, fallback_channel_id: int | None = None
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        joined_at: datetime | None = None,
+        fallback_channel_id: int | None = None,
     ) -> bool:
         """DM a new member the welcome with Start; if their DMs are closed, greet them in the
-        welcome channel (else ``fallback_channel_id``). Whether the welcome reached them."""
+        welcome channel (else ``fallback_channel_id``). Whether the welcome reached them.
+
+        Claimed first in the database (keyed by the join time Discord gives, else now), so
+        however many processes hear the same join, one of them welcomes.
+        """
+        async with self.ctx.transaction() as session:
+            again = await claim_cooldown(
+                session,
+                subject_id=user_id,
+                action=f"welcome:{guild_id}",
+                now=joined_at or self.ctx.now(),
+                every=WELCOME_ONCE,
+            )
+        if again is not None:
+            log.info("welcome already sent guild=%s user=%s", guild_id, user_id)
+            return False
         guild_name = await self.ctx.messenger.guild_name(guild_id)
         sent = await self.ctx.messenger.dm(
             user_id, text.welcome_text(guild_name), buttons=(start_button(guild_id),)

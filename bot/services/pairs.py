@@ -8,7 +8,6 @@ published once as ``PairEnded`` after its transaction committed.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
@@ -61,12 +60,18 @@ def _posted(sent: Sent, what: str, pair_id: int) -> Posted | None:
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 REPORTS_PER_DAY = 3
 ACTIVITY_THROTTLE = timedelta(minutes=1)
+LIVE_REFRESH = timedelta(minutes=1)  # how often a message in an unknown channel re-reads the map
 OPEN_GRACE = timedelta(minutes=2)
 STALE_CLAIM = timedelta(minutes=10)
 OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
 PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
+# Server locks (``Context.server_lock``): private spaces are placed one at a time per server
+# (any kind of space that shares the categories must use the same purpose); one visibility
+# change at a time per server.
+SPACES_LOCK = "spaces"
+ACCESS_LOCK = "moderator-access"
 
 Progress = Callable[[str], Awaitable[None]]
 
@@ -98,10 +103,9 @@ class PairsService(Service):
         self.moderation = moderation
         self.spaces = spaces
         self.starters = d.load_starter_library(DATA_DIR)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._access_locks: dict[int, asyncio.Lock] = {}  # one visibility change per server
         self._full_categories: set[int] = set()  # categories Discord called full
         self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
+        self._live_at: datetime | None = None  # when it was read from the database
         self._touched: dict[int, datetime] = {}
 
     # ------------------------------------------------------------ reading
@@ -226,10 +230,12 @@ class PairsService(Service):
 
     async def _create(self, pair: Pair) -> str:
         assert pair.id is not None
-        settings, pset, overflow = await self._settings(pair.guild_id)
-        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
-        async with self._locks.setdefault(pair.guild_id, asyncio.Lock()):
+        # One placement at a time per server, in every process: the overflow categories, a
+        # category's count and the channel names taken are read, then used (so read them inside).
+        async with self.ctx.server_lock(SPACES_LOCK, pair.guild_id):
+            settings, pset, overflow = await self._settings(pair.guild_id)
             space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
+        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             done = await q.complete_space(
@@ -449,13 +455,17 @@ class PairsService(Service):
 
     async def touch(self, channel_id: int) -> None:
         """A member wrote in ``channel_id``: if it is a pair space, note that it was active."""
-        if self._live is None:
+        now = self.ctx.now()
+        # Another process may have opened a space since the map was read (the one that owns
+        # DMs handles Accept); an unknown channel re-reads it, at most once a LIVE_REFRESH.
+        stale = self._live_at is None or now - self._live_at >= LIVE_REFRESH
+        if self._live is None or (channel_id not in self._live and stale):
             async with self.ctx.transaction() as session:
                 self._live = await q.live_spaces(session)
+            self._live_at = now
         pair_id = self._live.get(channel_id)
         if pair_id is None:
             return
-        now = self.ctx.now()
         last = self._touched.get(pair_id)
         if last is not None and now - last < ACTIVITY_THROTTLE:
             return
@@ -1011,7 +1021,7 @@ class PairsService(Service):
         """Apply the saved "moderators see pair spaces" choice (and moderator role) to every
         existing pair space and pair category; each live pair is told in its space. What was
         changed, in sentences; ``progress`` hears every ``PROGRESS_EVERY`` spaces of many."""
-        async with self._access_locks.setdefault(guild_id, asyncio.Lock()):
+        async with self.ctx.server_lock(ACCESS_LOCK, guild_id):
             settings, _pset, overflow = await self._settings(guild_id)
             see = bool(settings and settings.moderators_see_pairs)
             role_id = settings.moderator_role_id if settings else None

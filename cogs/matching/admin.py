@@ -38,15 +38,9 @@ class RoundPreview(OwnedView):
         async def progress(text: str) -> None:
             await interaction.edit_original_response(content=text)
 
-        try:
-            published = await self.matching.publish_round(
-                self.guild_id, interaction.user.id, self.plan.assignments, progress=progress
-            )
-        except UserFacingError as error:  # another round is running: this preview is kept
-            again = RoundPreview(self.matching, interaction.user.id, self.guild_id, self.plan)
-            text = fit(f"{error.message}\n\n{self.plan.text}")
-            await interaction.edit_original_response(content=text, view=again)
-            return
+        published = await self.matching.publish_round(
+            self.guild_id, interaction.user.id, self.plan.assignments, progress=progress
+        )
         await interaction.edit_original_response(content=fit(published.text))
 
     @discord.ui.button(label="Discard", style=discord.ButtonStyle.secondary)

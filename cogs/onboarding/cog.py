@@ -45,5 +45,8 @@ class OnboardingCog(commands.Cog):
             return
         system = member.guild.system_channel
         await self.bot.services.onboarding.welcome(
-            member.guild.id, member.id, fallback_channel_id=system.id if system else None
+            member.guild.id,
+            member.id,
+            joined_at=member.joined_at,
+            fallback_channel_id=system.id if system else None,
         )

@@ -293,21 +293,3 @@ async def test_a_round_whose_worker_dies_says_so_in_place_and_sends_nothing(
     assert not failed.followups
     assert await _count(env, Introduction) == 0
     assert await _request_status(world, world.mentee.id) == RequestStatus.WAITING
-
-
-async def test_sending_while_another_round_runs_keeps_the_preview(world: Matchable) -> None:
-    env, general = world.c.env, world.c.general
-    await _waiting_for_a_round(world)
-    preview = await world.c.moderator.slash(general, "matching round")
-    rounds = env.bot.services.matching._rounds
-    rounds.add(world.c.guild.id)  # another moderator's round is being worked out meanwhile
-    await world.c.moderator.click(preview.response.message, label="Send introductions")
-    await env.settle()
-    kept = preview.response.content
-    assert kept.startswith(say.ROUND_ALREADY_RUNNING) and "1 introduction" in kept
-    assert await _count(env, Introduction) == 0
-    rounds.discard(world.c.guild.id)  # it finished: the kept preview can be sent
-    await world.c.moderator.click(preview.response.message, label="Send introductions")
-    await env.settle()
-    assert "Done: 1 introduction sent" in preview.response.content
-    assert len(_intro_cards(world.mentor_a)) == 1

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.components import Button
-from bot.domain.pairs import Card, Grant, is_pair_channel_name
+from bot.domain.pairs import CATEGORY_CAP, Card, Grant, is_pair_channel_name
 from bot.domain.text import Safe, safe_inline
 from bot.services.ports import (
     Access,
@@ -383,6 +383,8 @@ class FakeSpaces:
         failure = self._refused()
         if failure is not None:
             return failure
+        if len([s for s in self.spaces.values() if s.parent_id == category_id]) >= CATEGORY_CAP:
+            return SendFailure.CATEGORY_LIMIT  # as Discord refuses a category's 51st channel
         space = FakeSpace(
             self._id(), guild_id, name, "channel", category_id, overwrites=tuple(overwrites)
         )

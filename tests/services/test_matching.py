@@ -29,7 +29,7 @@ from bot.domain.introductions import Skip
 from bot.errors import ExpiredComponentError, UserFacingError
 from bot.services.events import PairEnded
 from bot.services.matching import MatchingError, MatchingService
-from tests.factories import count_rows, onboarded
+from tests.factories import count_rows, introductions, mentees_and_two_mentors, onboarded
 from tests.services.conftest import World
 
 GUILD = 10
@@ -48,11 +48,7 @@ class Scene:
     opened: list[int]
 
     async def intros(self, **where: Any) -> list[Introduction]:
-        async with self.w.database.session() as session:
-            stmt = select(Introduction).order_by(Introduction.id)  # type: ignore[arg-type]
-            for key, value in where.items():
-                stmt = stmt.where(getattr(Introduction, key) == value)
-            return list((await session.execute(stmt)).scalars())
+        return await introductions(self.w.database, **where)
 
     async def count(self, model: type, **where: Any) -> int:
         return await count_rows(self.w.database, model, **where)
@@ -80,19 +76,14 @@ class Scene:
 @pytest.fixture
 async def scene(world: World) -> Scene:
     cipher, now, db = world.services.ctx.cipher, world.clock(), world.database
-    for mentee in (MENTEE, OTHER_MENTEE):
-        await onboarded(db, cipher, guild_id=GUILD, user_id=mentee, now=now)
-    await onboarded(db, cipher, guild_id=GUILD, user_id=MENTOR_A, now=now, mentor=True)
-    await onboarded(
+    await mentees_and_two_mentors(
         db,
         cipher,
         guild_id=GUILD,
-        user_id=MENTOR_B,
+        mentees=(MENTEE, OTHER_MENTEE),
+        better=MENTOR_A,
+        worse=MENTOR_B,
         now=now,
-        mentor=True,
-        areas_offered=["identity"],
-        languages=["English"],
-        timezone="Europe/London",
     )
     world.messenger.join(GUILD, MOD, MENTEE, OTHER_MENTEE, MENTOR_A, MENTOR_B)
     world.messenger.names.update(

@@ -205,11 +205,14 @@ async def test_welcome_by_dm_or_in_the_welcome_channel(world: World) -> None:
     assert not await onboarding.welcome(GUILD, BEN)  # nowhere to post
     await world.services.setup.save(GUILD, 1, {"welcome_channel_id": 55})
     world.messenger.missing_channels.add(55)
+    world.clock.advance(minutes=2)  # each welcome here is another join
     assert await onboarding.welcome(GUILD, BEN, fallback_channel_id=66)  # the system channel
     (post,) = world.messenger.posts_in(66)
     assert f"<@{BEN}>" in post.text and "/onboard" in post.text and post.ping == (BEN,)
     world.messenger.missing_channels.discard(55)
+    world.clock.advance(minutes=2)
     assert await onboarding.welcome(GUILD, BEN, fallback_channel_id=66)
+    assert not await onboarding.welcome(GUILD, BEN, fallback_channel_id=66)  # the same join
     assert len(world.messenger.posts_in(55)) == 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db.registry import FORGET, NO_MEMBER_DATA, MemberData
@@ -192,3 +192,34 @@ class Block(SQLModel, table=True):
     # Set when the blocked member erased their data: ``Cipher.pseudonym`` of their id.
     blocked_key: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = timestamp()
+
+
+class MentorPoolGeneration(SQLModel, table=True):
+    """A server's mentor-pool generation: raised by one in every transaction that changed
+    something a mentor pool is built from (see ``bot/db/pool_changes.py``).
+
+    A process holding a cached pool reads this one row per request; when it moved, the mentors
+    named in ``mentor_pool_change`` since the cached generation are read again. Changes at or
+    below ``floor`` were pruned: a cache that old is rebuilt.
+    """
+
+    __tablename__ = "mentor_pool_generation"
+    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+
+    guild_id: int = snowflake(primary_key=True)
+    generation: int = Field(default=0, sa_type=BigInteger)
+    floor: int = Field(default=0, sa_type=BigInteger)
+
+
+class MentorPoolChange(SQLModel, table=True):
+    """A mentor whose pool entry (profile, consent, pause, capacity or free places) changed in
+    the transaction that took ``generation``. A short log, pruned as generations move on."""
+
+    __tablename__ = "mentor_pool_change"
+    __member_data__: ClassVar[MemberData] = MemberData(
+        user_columns=("mentor_id",), label="mentor_pool_changes"
+    )
+
+    guild_id: int = snowflake(primary_key=True)
+    generation: int = Field(primary_key=True, sa_type=BigInteger)
+    mentor_id: int = snowflake(primary_key=True)

@@ -25,6 +25,7 @@ from bot.db.models import (
     PairStatus,
     RequestStatus,
 )
+from bot.db.pool_changes import MARKED, mark
 from bot.db.queries._rows import changed, insert, lock_or_add
 from bot.db.queries.members import to_profile
 from bot.db.registry import pseudonym_match
@@ -529,13 +530,19 @@ async def remember_intro_message(
 async def decide_introduction(
     session: AsyncSession, *, intro_id: int, status: str, now: datetime
 ) -> bool:
-    """Move a pending introduction to ``status``; ``False`` if someone else already decided."""
+    """Move a pending introduction to ``status``; ``False`` if someone else already decided.
+    The mentor's pending place is freed: their pool entry is marked changed."""
     result = await session.execute(
         update(_intro)
         .where(_intro.c.id == intro_id, _intro.c.status == IntroStatus.PENDING)
         .values(status=status, decided_at=now)
+        .returning(_intro.c.guild_id, _intro.c.mentor_id),
+        execution_options=MARKED,
     )
-    return changed(result) == 1
+    decided = result.all()
+    for guild_id, mentor_id in decided:
+        mark(session, guild_id, (mentor_id,))
+    return len(decided) == 1
 
 
 class AcceptOutcome:
@@ -567,9 +574,12 @@ async def accept_introduction(
             _intro.c.status == IntroStatus.PENDING,
             _intro.c.expires_at > now,
         )
-        .values(status=IntroStatus.ACCEPTED, decided_at=now)
+        .values(status=IntroStatus.ACCEPTED, decided_at=now),
+        execution_options=MARKED,
     )
     intro = await session.get(Introduction, intro_id, populate_existing=True)
+    if intro is not None:
+        mark(session, intro.guild_id, (intro.mentor_id,))
     if changed(claimed) != 1:
         await savepoint.rollback()
         if intro is None:
@@ -611,8 +621,10 @@ async def take_mentor_slot(session: AsyncSession, *, guild_id: int, mentor_id: i
             _profile.c.user_id == mentor_id,
             _profile.c.active_mentees < _profile.c.capacity,
         )
-        .values(active_mentees=_profile.c.active_mentees + 1)
+        .values(active_mentees=_profile.c.active_mentees + 1),
+        execution_options=MARKED,
     )
+    mark(session, guild_id, (mentor_id,))
     return changed(result) == 1
 
 
@@ -647,8 +659,10 @@ async def set_mentor_paused(
     result = await session.execute(
         update(_profile)
         .where(_profile.c.guild_id == guild_id, _profile.c.user_id == mentor_id)
-        .values(mentor_paused=paused, updated_at=now)
+        .values(mentor_paused=paused, updated_at=now),
+        execution_options=MARKED,
     )
+    mark(session, guild_id, (mentor_id,))
     return changed(result) == 1
 
 

@@ -21,13 +21,22 @@ from bot.domain.questionnaire import shipped_labels
 
 def read_answers(profile: MemberProfile, cipher: Cipher) -> dict[str, Any]:
     """The decrypted answers of ``profile`` (empty when none were saved)."""
-    text = cipher.decrypt(profile.answers_enc)
+    return _answers(profile.answers_enc, cipher)
+
+
+def _answers(encrypted: str | None, cipher: Cipher) -> dict[str, Any]:
+    text = cipher.decrypt(encrypted)
     return json.loads(text) if text else {}
 
 
 def to_profile(row: MemberProfile, cipher: Cipher) -> Profile:
     """The typed profile of ``row``, with coded answers shown as their labels."""
-    return Profile.from_answers(row.user_id, read_answers(row, cipher), shipped_labels())
+    return decode_profile(row.user_id, row.answers_enc, cipher)
+
+
+def decode_profile(user_id: int, answers_enc: str | None, cipher: Cipher) -> Profile:
+    """The typed profile from a member's encrypted answers (CPU only: safe in a thread)."""
+    return Profile.from_answers(user_id, _answers(answers_enc, cipher), shipped_labels())
 
 
 async def get_member_profile(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.db.models.members import ConsentStatus, MemberProfile
+from bot.db.pool_changes import MARKED, POOL_COLUMNS, mark
 from bot.db.queries._rows import changed
 from bot.domain.onboarding import DONE, OnboardingCounts
 
@@ -30,8 +31,11 @@ async def _update_unfinished(
         .where(MemberProfile.user_id == user_id)  # type: ignore[arg-type]
         .where(MemberProfile.completed_at.is_(None))  # type: ignore[union-attr]
         .where(*where)
-        .values(**values)
+        .values(**values),
+        execution_options=MARKED,
     )
+    if POOL_COLUMNS & values.keys():  # e.g. a finished mentor joins the mentor pool
+        mark(session, guild_id, (user_id,))
     return bool(changed(outcome))
 
 

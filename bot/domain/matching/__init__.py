@@ -11,6 +11,7 @@ from bot.domain.matching.assignment import (
     RoundResult,
     assign_round,
 )
+from bot.domain.matching.live import LivePool
 from bot.domain.matching.pool import MentorPool, MentorSlot, Suggestion
 from bot.domain.matching.scoring import explain, is_compatible, score_pair
 from bot.domain.matching.weights import (
@@ -24,6 +25,7 @@ from bot.domain.matching.weights import (
 __all__ = [
     "DEFAULT_WEIGHTS",
     "Assignment",
+    "LivePool",
     "MentorPool",
     "MentorSlot",
     "Report",

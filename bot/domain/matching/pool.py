@@ -54,10 +54,21 @@ class MentorPool:
     @classmethod
     def build(cls, mentors: Sequence[MentorSlot], weights: Weights) -> MentorPool:
         """Encode the mentors that have free capacity (duplicates keep the first)."""
-        slots = available(mentors)
+        return cls.encode(available(mentors), weights)
+
+    @classmethod
+    def encode(cls, slots: list[MentorSlot], weights: Weights, *, warm: bool = True) -> MentorPool:
+        """Encode ``slots`` as given (one per user id, in user id order), full ones included:
+        a mentor without a free place is never proposed, and :meth:`set_free` can give them
+        one later without encoding anything again."""
         encoder = Encoder([s.profile for s in slots], weights)
-        encoder.warm()
+        if warm:
+            encoder.warm()
         return cls(slots, encoder)
+
+    def set_free(self, user_id: int, free: int) -> None:
+        """The mentor's free places changed (0: never proposed)."""
+        self.free[self._position[user_id]] = free
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -71,6 +82,7 @@ class MentorPool:
         if not self.slots:
             return np.zeros(0, dtype=np.float32)
         out = self.encoder.score_row(self.encoder.mentee_row(mentee))
+        out[self.free <= 0] = -1.0
         for uid in (mentee.user_id, *forbidden):
             j = self._position.get(uid)
             if j is not None:
