@@ -47,6 +47,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.meeting",
     "cogs.prompts",
     "cogs.insights",
+    "cogs.circles",
 )
 
 
@@ -203,7 +204,9 @@ class LanternBot(commands.AutoShardedBot):
         self.register_sweep("pairs-open", pairs.open_pending, every_seconds=300)
         self.register_sweep("pairs-checkins", pairs.checkins_due, every_seconds=300)
         self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
+        self.register_sweep("pairs-close-quiet", pairs.close_quiet, every_seconds=3600)
         self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
+        self.register_sweep("circles-open", self.services.circles.open_pending, every_seconds=300)
         moderation = self.services.moderation
         self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
         await self.start_health()

@@ -88,6 +88,24 @@ _ANSWERS: dict[str, dict[str, dict[str, Any]]] = {
         "story": {"about": "Teacher, Brazilian and Korean."},
         "privacy": {"prompts_dm": ["no"]},
     },
+    "Lea": {
+        "you": {"role": ["mentee"], "languages": ["english", "french"]},
+        "areas": {"areas_wanted:1": ["identity"]},
+        "heritage": {},
+        "heritage_more": {},
+        "rhythm": {"timezone": "Toronto"},
+        "story": {"about": "Student in Toronto, Haitian and Vietnamese."},
+        "privacy": {"prompts_dm": ["no"], "share": ["about", "timezone"]},
+    },
+    "Sam": {
+        "you": {"role": ["mentee"]},
+        "areas": {"areas_wanted:1": ["identity"]},
+        "heritage": {},
+        "heritage_more": {},
+        "rhythm": {"timezone": "Mexico City"},
+        "story": {"about": "Baker, Mexican and Lebanese."},
+        "privacy": {"prompts_dm": ["no"], "share": ["about"]},
+    },
 }
 
 
@@ -297,6 +315,20 @@ async def act_feedback_and_insights(world: World) -> None:
     await play_feedback_and_insights(world)
 
 
+async def act_circles(world: World) -> None:
+    """Peer circles: members wait for one around an area; a moderator forms a round"""
+    from bot.demo.circles import play_circles
+
+    for name in ("Lea", "Sam"):
+        world.people[name] = world.guild.add_member(world.env.create_user(name.lower()))
+        await world.env.settle()
+        card = await _start(world, name, verbose=False)
+        for page_id in _ANSWERS[name]:
+            card = await _answer(world, name, card, page_id, verbose=False)
+        world.say(name, "joins the server and answers every page")
+    await play_circles(world)
+
+
 ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_setup,
     act_members_join,
@@ -306,4 +338,5 @@ ACTS: tuple[Callable[[World], Awaitable[None]], ...] = (
     act_reflection_prompts,
     act_prompt_library,
     act_feedback_and_insights,
+    act_circles,
 )

@@ -45,6 +45,7 @@ ENDING_CATEGORIES: dict[str, str] = {
     "moderator": "A moderator ended it",
     "member_left": "A member left the server",
     "channel_deleted": "The space was deleted",
+    "inactive": "Closed after a long quiet",
 }
 OTHER_ENDING = "Other"
 MAX_WORDS_SHOWN = 20

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.introductions import discord_date
 from bot.domain.profile import SHAREABLE, Profile
 from bot.domain.text import (
     EMBED_FIELD_NAME,
@@ -63,14 +64,15 @@ class Grant:
 
 
 def space_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
-    """The complete overwrite set of a pair space, keyed by target kind.
+    """The complete overwrite set of a private space (a pair's or a circle's), keyed by target
+    kind.
 
-    Kinds: ``everyone``, ``mentee``, ``mentor``, ``bot`` and (only if chosen) ``moderators``.
+    Kinds: ``everyone``, ``members`` (each person the space is for), ``bot`` and (only if
+    chosen) ``moderators``.
     """
     grants = {
         "everyone": Grant(deny=("view_channel",)),
-        "mentee": Grant(allow=MEMBER_ALLOW),
-        "mentor": Grant(allow=MEMBER_ALLOW),
+        "members": Grant(allow=MEMBER_ALLOW),
         "bot": Grant(allow=BOT_ALLOW),
     }
     if moderators_see and has_moderator_role:
@@ -81,7 +83,7 @@ def space_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str,
 def category_grants(*, moderators_see: bool, has_moderator_role: bool) -> dict[str, Grant]:
     """Overwrites of an overflow category: private like the first one."""
     grants = space_grants(moderators_see=moderators_see, has_moderator_role=has_moderator_role)
-    return {k: v for k, v in grants.items() if k not in ("mentee", "mentor")}
+    return {k: v for k, v in grants.items() if k != "members"}
 
 
 # ---------------------------------------------------------------- names
@@ -183,6 +185,11 @@ class Rhythm:
     silence_days: int = 21
     silence_alert_after: int = 2  # nudges without activity before moderators are told
     retention_days: int = 30
+    # Quiet days after which a pair space closes (0: never). 90 keeps the care ladder in
+    # order with the defaults: nudges on days 21 and 42, moderators told on day 63, the
+    # closing warning on day 83, the close on day 90, so moderators have weeks to reach out
+    # first and a pair meeting monthly elsewhere is never surprised.
+    close_after_quiet_days: int = 90
 
 
 def first_checkin(start: datetime, rhythm: Rhythm) -> datetime:
@@ -218,6 +225,59 @@ def silence_action(
     if nudges_sent < rhythm.silence_alert_after:
         return "nudge"
     return None if alerted else "alert"
+
+
+# A quiet space is warned this long before it closes, and never closes sooner after a warning.
+CLOSE_WARNING = timedelta(days=7)
+MIN_CLOSE_AFTER_DAYS = 14  # the shortest setting (0 turns closing off)
+MAX_CLOSE_AFTER_DAYS = 730
+# Only pairs quiet at least this long can be due a warning (the sweep's first filter).
+QUIET_BEFORE_WARNING = timedelta(days=MIN_CLOSE_AFTER_DAYS) - CLOSE_WARNING
+
+
+def inactivity_action(
+    *,
+    last_activity: datetime,
+    warned_for: datetime | None,
+    closes_at: datetime | None,
+    now: datetime,
+    rhythm: Rhythm,
+) -> str | None:
+    """``warn``, ``end`` or ``None`` for an active pair quiet since ``last_activity``.
+
+    ``warned_for`` is the silence a warning was posted about (its ``last_activity``) and
+    ``closes_at`` the date it announced. A warning counts only for that same silence (any
+    message starts a new one) and until a week after its date (a close Lantern missed while
+    offline, or one a moderator postponed or turned off and on again, is warned anew). A pair
+    ends at the announced date or the setting's, whichever is later: never sooner than told.
+    """
+    days = rhythm.close_after_quiet_days
+    if days <= 0:
+        return None
+    due = last_activity + timedelta(days=days)
+    warned = (
+        warned_for == last_activity and closes_at is not None and now < closes_at + CLOSE_WARNING
+    )
+    if not warned:
+        return "warn" if now >= due - CLOSE_WARNING else None
+    assert closes_at is not None
+    return "end" if now >= max(closes_at, due) else None
+
+
+def closing_date(last_activity: datetime, now: datetime, rhythm: Rhythm) -> datetime:
+    """When a space warned at ``now`` closes: the setting's date, but never within a week."""
+    return max(last_activity + timedelta(days=rhythm.close_after_quiet_days), now + CLOSE_WARNING)
+
+
+def close_after_problem(days: int) -> str | None:
+    """Why ``days`` can't be the closing setting (``None``: it can)."""
+    if days == 0 or MIN_CLOSE_AFTER_DAYS <= days <= MAX_CLOSE_AFTER_DAYS:
+        return None
+    return (
+        f"A quiet space can close after {MIN_CLOSE_AFTER_DAYS} to {MAX_CLOSE_AFTER_DAYS} quiet "
+        f"days (a pair is warned a week ahead, after at least a week of quiet), or use 0 so "
+        "quiet spaces never close. Nothing was saved."
+    )
 
 
 # ---------------------------------------------------------------- starters
@@ -393,10 +453,16 @@ def shared_fields(profile: Profile) -> list[tuple[str, str]]:
 
 
 def visibility_notice(
-    *, moderators_see: bool, moderator_role: str | None, thread: bool = False
+    *,
+    moderators_see: bool,
+    moderator_role: str | None,
+    thread: bool = False,
+    members: str = "the two of you",
+    checks_in: bool = True,
 ) -> str:
-    """Who can really see this space, in plain words."""
-    who = ["the two of you", "Lantern"]
+    """Who can really see this space, in plain words (``members``: who the space is for;
+    ``checks_in``: Lantern notes when it was last active, to know when to check in)."""
+    who = [members, "Lantern"]
     if moderators_see and moderator_role:
         who.append(f"members of the **{safe_inline(moderator_role, limit=80)}** role")
     who.append("the server's owner and administrators")
@@ -405,9 +471,56 @@ def visibility_notice(
     listed = ", ".join(who[:-1]) + ", and " + who[-1]
     return (
         f"🔒 **Who can see this {'thread' if thread else 'channel'}:** {listed}. "
-        "Nobody else in the server can. Lantern doesn't read your messages; it only notes "
-        "when the space was last active, so it knows when to check in."
+        "Nobody else in the server can. Lantern doesn't read your messages"
+        + (
+            "; it only notes when the space was last active, so it knows when to check in."
+            if checks_in
+            else "."
+        )
     )
+
+
+def member_card(title: str, profile: Profile, areas_label: str, areas: Sequence[str]) -> Card:
+    """One person's card in an opening message: the areas they came for (or offer), then only
+    what they chose to share (``shared_fields``)."""
+    fields: list[tuple[str, str]] = []
+    if areas:
+        fields.append((areas_label, ", ".join(area_label(a) for a in areas)))
+    fields.extend(shared_fields(profile))
+    return Card(title=title, fields=tuple(fields))
+
+
+def render_space_opening(
+    *,
+    welcome: str,
+    reasons_title: str,
+    reasons: Sequence[str],
+    starters: Sequence[tuple[str, str]],
+    notice: str,
+    closing: str,
+    cards: Sequence[Card],
+    meet: tuple[str, str] | None = None,
+) -> Opening:
+    """The warm start of any private space (a pair's, a circle's): the welcome, why these
+    people were brought together, a few ways to start, who can see it, and what happens next;
+    one card per person, and ``meet`` (a label and text with timestamps, from
+    ``bot.domain.meeting.best_overlap``) as a last card when everyone shares a weekly time."""
+    lines = [welcome, ""]
+    clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
+    if clean_reasons:
+        lines.append(f"**{reasons_title}**")
+        lines.extend(f"• {r}" for r in clean_reasons[:6])
+        lines.append("")
+    if starters:
+        lines.append("**A few ways to start**")
+        lines.extend(
+            f"{i}. {safe_inline(text, limit=MAX_STARTER)}"
+            for i, (_, text) in enumerate(starters, 1)
+        )
+        lines.append("")
+    lines.extend((notice, "", closing))
+    every = [*cards, *((Card(title="🗓️ When you could meet", fields=(meet,)),) if meet else ())]
+    return Opening(content=fit("\n".join(lines)), cards=fit_cards(every))
 
 
 def render_opening(
@@ -426,43 +539,26 @@ def render_opening(
 ) -> Opening:
     """The warm start of a pair space: who they are, why they were matched, how to begin;
     ``meet`` (a label and text with timestamps) is the best weekly time, when there is one."""
-    lines = [
-        f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
-        "to know each other.",
-        "",
-    ]
-    clean_reasons = [safe_inline(r, limit=200) for r in reasons if r and r.strip()]
-    if clean_reasons:
-        lines.append("**Why Lantern introduced you**")
-        lines.extend(f"• {r}" for r in clean_reasons[:6])
-        lines.append("")
-    if starters:
-        lines.append("**A few ways to start**")
-        lines.extend(
-            f"{i}. {safe_inline(text, limit=MAX_STARTER)}"
-            for i, (_, text) in enumerate(starters, 1)
-        )
-        lines.append("")
-    lines.append(notice)
-    lines.append("")
-    lines.append(
-        f"Lantern will check in after {first_checkin_days} days. Use the buttons below any time "
-        "to tell us how it's going, pause reminders, or end the mentorship privately "
-        "(`/pair end` works too; `/pair report` reaches moderators privately)."
+    return render_space_opening(
+        welcome=(
+            f"Welcome, {mentee_mention} and {mentor_mention}! 🌱 This is your own space to get "
+            "to know each other."
+        ),
+        reasons_title="Why Lantern introduced you",
+        reasons=reasons,
+        starters=starters,
+        notice=notice,
+        closing=(
+            f"Lantern will check in after {first_checkin_days} days. Use the buttons below any "
+            "time to tell us how it's going, pause reminders, or end the mentorship privately "
+            "(`/pair end` works too; `/pair report` reaches moderators privately)."
+        ),
+        cards=(
+            member_card(f"Mentee: {mentee_name}", mentee, "Hopes to grow in", mentee.areas_wanted),
+            member_card(f"Mentor: {mentor_name}", mentor, "Can offer", mentor.areas_offered),
+        ),
+        meet=meet,
     )
-    content = "\n".join(lines)
-    cards = []
-    for role, profile, name in (("Mentee", mentee, mentee_name), ("Mentor", mentor, mentor_name)):
-        fields: list[tuple[str, str]] = []
-        areas = profile.areas_wanted if role == "Mentee" else profile.areas_offered
-        if areas:
-            label = "Hopes to grow in" if role == "Mentee" else "Can offer"
-            fields.append((label, ", ".join(area_label(a) for a in areas)))
-        fields.extend(shared_fields(profile))
-        cards.append(Card(title=f"{role}: {name}", fields=tuple(fields)))
-    if meet is not None:
-        cards.append(Card(title="🗓️ When you could meet", fields=(meet,)))
-    return Opening(content=fit(content), cards=fit_cards(cards))
 
 
 STEPPED_AWAY_TEXT = (
@@ -537,6 +633,11 @@ def rhythm_from(values: Mapping[str, Any] | None) -> Rhythm:
         silence_days=int(values.get("silence_days") or defaults.silence_days),
         silence_alert_after=int(values.get("silence_alert_after") or defaults.silence_alert_after),
         retention_days=int(values.get("retention_days") or defaults.retention_days),
+        close_after_quiet_days=int(
+            defaults.close_after_quiet_days
+            if values.get("close_after_quiet_days") is None
+            else values["close_after_quiet_days"]  # 0 is a choice: never close
+        ),
     )
 
 
@@ -601,13 +702,19 @@ def end_question(*, with_note: bool) -> str:
     )
 
 
-def closing_note(delete_on: datetime | None) -> str:
-    """Posted in a space when its mentorship ends."""
+def closing_note(delete_on: datetime | None, *, quiet: bool = False) -> str:
+    """Posted in a space when its mentorship ends (``quiet``: it closed after a long quiet)."""
     day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    why = (
+        "It has been quiet here for a long while, so, as the earlier note said, Lantern has "
+        "closed this mentorship. Nobody did anything wrong. "
+        if quiet
+        else ""
+    )
     return (
-        "This mentorship has ended, so this space is now read-only. It stays here for you both "
-        f"to look back on until {day}, then Lantern deletes it. Either of you can delete it "
-        "sooner. Thank you both. 🌱"
+        f"{why}This mentorship has ended, so this space is now read-only. It stays here for "
+        f"you both to look back on until {day}, then Lantern deletes it. Either of you can "
+        "delete it sooner. Thank you both. 🌱"
     )
 
 
@@ -623,17 +730,62 @@ def partner_ended_text(
     who = f"**{safe_inline(ended_by, limit=80)}**" if ended_by else "A moderator"
     partner = "" if ended_by else " with your partner"
     day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
-    after = (
-        "Your place as a mentor is open again for someone new."
-        if mentor
-        else "Whenever you're ready, Lantern can introduce you to a new mentor."
-    )
     return (
         f"{who} has ended your mentorship{partner} in **{safe_inline(server, limit=100)}**. "
         "Endings happen for many reasons, and this one isn't a judgement of you. Thank you for "
         "the time and care you gave. 🌱\n"
         f"Your pair space is now read-only; you can still look back on it until {day}, when "
-        f"Lantern deletes it. {after}"
+        f"Lantern deletes it. {_what_next(mentor=mentor)}"
+    )
+
+
+def _what_next(*, mentor: bool) -> str:
+    """After an ending: a mentor's place is free again; a mentee can ask for a new mentor."""
+    return (
+        "Your place as a mentor is open again for someone new."
+        if mentor
+        else "Whenever you're ready, Lantern can introduce you to a new mentor."
+    )
+
+
+def quiet_warning(
+    mentee_id: int,
+    mentor_id: int,
+    *,
+    quiet_since: datetime,
+    closes_at: datetime,
+    reminders_paused: bool,
+) -> str:
+    """Posted once in a quiet pair space, pinging both, a week before it closes."""
+    paused = (
+        "\nYou paused reminders here, and this isn't one: it's the only note Lantern sends "
+        "before closing a quiet space."
+        if reminders_paused
+        else ""
+    )
+    return (
+        f"{user_mention(mentee_id)} {user_mention(mentor_id)} 🍂 It has been quiet here since "
+        f"{discord_date(quiet_since)}. This space will close on {discord_date(closes_at)} "
+        "unless one of you writes here; writing anything (even a quick hello) keeps it open.\n"
+        "If your mentorship has run its course, that's okay too: there's nothing you need to "
+        "do. Endings happen for many reasons, and each of you will be asked privately how it "
+        "went."
+        f"{paused}"
+    )
+
+
+def quiet_ended_text(
+    *, server: str, mentor: bool, quiet_since: datetime | None, delete_on: datetime | None
+) -> str:
+    """The private, kind word to each member when their quiet pair space closed."""
+    since = f" since {discord_date(quiet_since)}" if quiet_since else ""
+    day = delete_on.strftime("%d %B %Y") if delete_on else "soon"
+    return (
+        f"Your pair space in **{safe_inline(server, limit=100)}** had been quiet{since}, so "
+        "Lantern has closed your mentorship there, as the note in the space said it would. "
+        "Nobody did anything wrong: life gets busy, and that's okay. Thank you for the time "
+        "you gave. 🌱\n"
+        f"You can still read the space until {day}. {_what_next(mentor=mentor)}"
     )
 
 
@@ -681,8 +833,8 @@ def moderator_access_summary(
     return text
 
 
-def moderator_access_note(*, see: bool, role: str) -> str:
-    """Told in a pair space when who can see it changes."""
+def moderator_access_note(*, see: bool, role: str, members: str = "the two of you") -> str:
+    """Told in a pair (or circle) space when who can see it changes."""
     who = f"members of the **{safe_inline(role, limit=80)}** role"
     if see:
         return (
@@ -691,7 +843,7 @@ def moderator_access_note(*, see: bool, role: str) -> str:
         )
     return (
         f"🔒 **Who can see this channel has changed:** {who} can no longer see it. It is "
-        "visible only to the two of you, Lantern, and the server's owner and administrators."
+        f"visible only to {members}, Lantern, and the server's owner and administrators."
     )
 
 
@@ -709,9 +861,15 @@ def moderator_access_progress(done: int, total: int) -> str:
     return f"Updating existing pair spaces… {done} of {total}"
 
 
+# How an ending's cause reads in the moderators' alert (others show as their key).
+ENDED_CAUSES = {
+    "inactive": "its space was quiet too long: both were warned a week ahead and told kindly",
+}
+
+
 def ended_note(pair_id: int, cause: str, actor_id: int | None, reason: str | None) -> str:
     """What moderators are told when a pair ends for a reason they should know."""
-    note = f"Pair **#{pair_id}** ended ({cause})"
+    note = f"Pair **#{pair_id}** ended ({ENDED_CAUSES.get(cause, cause)})"
     if actor_id:
         note += f" by {user_mention(actor_id)}"
     if reason:
@@ -807,8 +965,13 @@ def settings_summary(rhythm: Rhythm, *, thread_channel_id: int | None) -> str:
         if thread_channel_id
         else "channels in the pair category"
     )
+    closing = (
+        f"quiet spaces close after {rhythm.close_after_quiet_days} days (warned a week ahead)"
+        if rhythm.close_after_quiet_days
+        else "quiet spaces never close"
+    )
     return (
         f"Pair spaces: first check-in after {rhythm.first_checkin_days} days, then every "
         f"{rhythm.checkin_every_days}; a nudge after {rhythm.silence_days} quiet days; "
-        f"ended spaces kept {rhythm.retention_days} days; new spaces are {where}."
+        f"{closing}; ended spaces kept {rhythm.retention_days} days; new spaces are {where}."
     )

@@ -250,6 +250,10 @@ def render_summary(counts: Mapping[str, int]) -> str:
     if pair_total:
         pair_failed = n("pair:failed") + n("pair:no_channel") + n("pair:no_access")
         parts.append(f"pair spaces: {n('pair:sent')} sent, {pair_failed} failed")
+    circle_total = sum(v for k, v in counts.items() if k.startswith("circle:"))
+    if circle_total:
+        circle_failed = n("circle:failed") + n("circle:no_channel") + n("circle:no_access")
+        parts.append(f"circle spaces: {n('circle:sent')} sent, {circle_failed} failed")
     return "; ".join(parts) if parts else "nothing to deliver (no channel, subscribers or pairs)"
 
 
@@ -351,6 +355,7 @@ DM_FOOTER = (
 )
 CHANNEL_FOOTER = "Answer in the thread below, or press **Reflect** to write privately first."
 PAIR_FOOTER = "A prompt for the two of you, from your shared areas."
+CIRCLE_FOOTER = "A prompt for your circle, from the area you share."
 SUBSCRIBED = (
     "You'll receive reflection prompts by DM. "
     "Reply to one to write a private reflection; `/reflections pause` stops them."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
@@ -25,9 +25,10 @@ from bot.domain.components import (
     Button,
     custom_id,
 )
-from bot.domain.text import plain_inline
+from bot.domain.text import fit, plain_inline
 from bot.errors import NotYourComponentError
 from bot.gateway.boundary import report_interaction_error, send_private
+from bot.gateway.checks import ensure_moderator
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -39,6 +40,7 @@ __all__ = [
     "LanternModal",
     "OwnedView",
     "PersistentButton",
+    "PreviewConfirm",
     "custom_id",
     "view_of",
 ]
@@ -218,6 +220,48 @@ class OwnedView(discord.ui.View):
         item: discord.ui.Item[Any],
     ) -> None:
         await report_interaction_error(interaction, error, where=type(self).__name__)
+
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+class PreviewConfirm(OwnedView):
+    """A moderator's previewed batch (a matching round, a circles round): confirm it, or
+    discard it; only the moderator who asked. Confirming re-checks that they are still a
+    moderator, shows ``working`` (then ``run``'s progress) and ends with ``run``'s summary."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        about: str,
+        labels: tuple[str, str],
+        run: Callable[[int, Progress], Awaitable[str]],
+    ) -> None:
+        """``labels``: the confirm button's label and what shows while ``run`` works."""
+        super().__init__(owner_id, timeout=900, about=about)
+        self.confirm.label, self.working = labels
+        self.run = run
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await ensure_moderator(interaction)  # they may have lost the role since the preview
+        await interaction.response.edit_message(content=self.working, view=None)
+        self.stop()
+
+        async def progress(text: str) -> None:
+            await interaction.edit_original_response(content=text)
+
+        text = await self.run(interaction.user.id, progress)
+        await interaction.edit_original_response(content=fit(text))
+
+    @discord.ui.button(label="Discard", style=discord.ButtonStyle.secondary)
+    async def discard(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Discarded. Nothing was sent.", view=None)
 
 
 class LanternModal(discord.ui.Modal):

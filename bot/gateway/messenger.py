@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -17,7 +17,8 @@ import discord
 
 from bot.domain.components import Button
 from bot.domain.text import Safe, fit, plain_inline, safe_inline
-from bot.gateway.components import view_of
+from bot.gateway.checks import ensure_moderator
+from bot.gateway.components import expired_said, services_of, view_of
 from bot.gateway.errors import classify
 from bot.gateway.shards import GuildDirectory
 from bot.services.ports import Posted, SendFailure, Sent
@@ -280,3 +281,23 @@ class DiscordMessenger:
         if not perms.send_messages:
             return SendFailure.MISSING_PERMISSIONS
         return None
+
+
+Preview = tuple[str, discord.ui.View | None]
+
+
+def expired_preview(
+    fresh: Callable[[Any, int, int], Awaitable[Preview]],
+) -> Callable[[discord.Interaction[Any], str], Awaitable[bool]]:
+    """The answer to a click on an expired moderator preview (a batch round): a fresh preview,
+    since who waits may have changed, for moderators only. ``fresh(services, guild_id,
+    owner_id)`` builds it, as the preview command does."""
+
+    async def answer(interaction: discord.Interaction[Any], key: str) -> bool:
+        await ensure_moderator(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text, view = await fresh(services_of(interaction), int(key), interaction.user.id)
+        await reply(interaction, fit(f"{expired_said(interaction)}\n\n{text}"), view=view)
+        return True
+
+    return answer

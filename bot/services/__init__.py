@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
+from bot.services.circles import CirclesService, circle_space
 from bot.services.context import Context
 from bot.services.delivery import DeliveryService
 from bot.services.events import Events
@@ -43,6 +44,7 @@ class Services:
     reflections: ReflectionsService
     pairs: PairsService
     matching: MatchingService
+    circles: CirclesService
     onboarding: OnboardingService
     member_data: MemberDataService
     feedback: FeedbackService
@@ -84,13 +86,16 @@ def build_services(
     reflections = ReflectionsService(ctx, prompts)
 
     pairs = PairsService(ctx, moderation=moderation, spaces=spaces)
-    meeting = MeetingService(ctx)  # circles add their resolver: meeting.add_resolver(...)
+    meeting = MeetingService(ctx)
 
     matching = MatchingService(ctx, pairs=pairs, moderation=moderation)
 
+    circles = CirclesService(ctx, pairs=pairs, moderation=moderation, spaces=spaces)
+    meeting.add_resolver(circle_space)  # /meet answers in circle spaces too
+
     onboarding = OnboardingService(ctx, matching, prompts, moderation)
 
-    member_data = MemberDataService(ctx, onboarding, matching, pairs, prompts)
+    member_data = MemberDataService(ctx, onboarding, matching, circles, pairs, prompts)
 
     feedback = FeedbackService(ctx)
     insights = InsightsService(ctx)
@@ -109,6 +114,7 @@ def build_services(
         reflections=reflections,
         pairs=pairs,
         matching=matching,
+        circles=circles,
         onboarding=onboarding,
         member_data=member_data,
         feedback=feedback,

@@ -1,5 +1,5 @@
 """Delivery: due prompt occurrences to the community channel (with a thread for answers), to
-pair spaces and, through a paced fan-out, to subscribed members by DM.
+pair and circle spaces and, through a paced fan-out, to subscribed members by DM.
 
 The database decides what is due; every occurrence and every recipient is claimed with a
 unique row before anything is sent, so restarts and overlapping sweeps never send twice.
@@ -25,6 +25,7 @@ from bot.db.models.prompts import (
     PromptSchedule,
 )
 from bot.db.queries import delivery as q
+from bot.db.queries.circles import get_circle, open_circles
 from bot.db.queries.members import list_subscribed, load_profile
 from bot.db.queries.pairs import active_pairs, get_pair
 from bot.db.queries.prompts import all_live_schedules, get_schedule
@@ -33,6 +34,7 @@ from bot.domain.areas import AREA_KEYS
 from bot.domain.components import Button, reflect_button
 from bot.domain.prompts import (
     CHANNEL_FOOTER,
+    CIRCLE_FOOTER,
     DM_FOOTER,
     PAIR_FOOTER,
     Library,
@@ -185,6 +187,17 @@ class DeliveryService(Service):
                 pair_key = await self._pair_prompt(session, library, schedule, pair, key)
                 if pair_key is not None:
                     rows.append(row(DeliveryKind.PAIR, pair.id or 0, None, pair_key))
+        if schedule.to_circles:  # one row per circle and occurrence (the unique key)
+            for circle in await open_circles(session, guild_id=schedule.guild_id):
+                circle_key: str | None = key
+                if not schedule.prompt_key:
+                    history = await q.space_history(
+                        session, kind=DeliveryKind.CIRCLE, recipient_id=circle.id or 0
+                    )
+                    active = [p.key for p in library.active([circle.area])]
+                    circle_key = next_prompt(active, history, salt=f"circle{circle.id}")
+                if circle_key is not None:
+                    rows.append(row(DeliveryKind.CIRCLE, circle.id or 0, None, circle_key))
         await q.add_deliveries(session, rows=rows)
         log.info(
             "occurrence claimed id=%s schedule=%s due=%s recipients=%d",
@@ -319,7 +332,8 @@ class DeliveryService(Service):
                 "deliveries skipped (prompt retired) occurrence=%s n=%d", occurrence_id, skipped
             )
         await self._deliver_channel(occurrence, library, now)
-        await self._deliver_pairs(occurrence, library, now)
+        await self._deliver_spaces(occurrence, library, now, DeliveryKind.PAIR)
+        await self._deliver_spaces(occurrence, library, now, DeliveryKind.CIRCLE)
         prompt = library.get(occurrence.prompt_key or "")
         if prompt is not None and not prompt.retired:
             result = await self._deliver_dms(occurrence, prompt, now)
@@ -439,24 +453,38 @@ class DeliveryService(Service):
         for guild_id, text in alerts:
             await self.moderation.alert(guild_id, text)
 
-    async def _deliver_pairs(
-        self, occurrence: PromptOccurrence, library: Library, now: datetime
+    async def _space_of(self, session: AsyncSession, kind: str, recipient_id: int) -> int | None:
+        """The space a pair or circle delivery goes to (``None``: it has none any more)."""
+        found = (
+            await get_pair(session, pair_id=recipient_id)
+            if kind == DeliveryKind.PAIR
+            else await get_circle(session, circle_id=recipient_id)
+        )
+        return (found.channel_id or found.thread_id) if found else None
+
+    async def _deliver_spaces(
+        self, occurrence: PromptOccurrence, library: Library, now: datetime, kind: str
     ) -> None:
-        """A prompt from each pair's shared areas, in its pair space."""
-        while claimed := await self._claim(occurrence, DeliveryKind.PAIR, now, limit=PAIR_BATCH):
+        """A prompt in each pair space (from the pair's shared areas) or circle space (from
+        the circle's area), each claimed before it is sent."""
+        footer = PAIR_FOOTER if kind == DeliveryKind.PAIR else CIRCLE_FOOTER
+        while claimed := await self._claim(occurrence, kind, now, limit=PAIR_BATCH):
             async with self.ctx.transaction() as session:
-                pairs = {
-                    d.recipient_id: await get_pair(session, pair_id=d.recipient_id) for d in claimed
+                spaces = {
+                    d.recipient_id: await self._space_of(session, kind, d.recipient_id)
+                    for d in claimed
                 }
             outcomes = []
             for delivery in claimed:
-                pair = pairs.get(delivery.recipient_id)
                 prompt = library.get(delivery.prompt_key or "")
-                space = (pair.channel_id or pair.thread_id) if pair else None
-                sent = await self._post_prompt(space, delivery.id, prompt, PAIR_FOOTER)
+                space = spaces.get(delivery.recipient_id)
+                sent = await self._post_prompt(space, delivery.id, prompt, footer)
                 if not isinstance(sent, Posted):
                     log.info(
-                        "pair prompt not delivered pair=%s reason=%s", delivery.recipient_id, sent
+                        "%s prompt not delivered id=%s reason=%s",
+                        kind,
+                        delivery.recipient_id,
+                        sent,
                     )
                 outcomes.append(_outcome(delivery.id, sent, now))
             async with self.ctx.transaction() as session:

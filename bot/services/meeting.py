@@ -69,8 +69,8 @@ async def pair_space(
 
 
 NOT_A_SPACE = (
-    "`/meet` works inside your private pair space, where it suggests weekly times that suit "
-    "you both. Run it there. Nothing was posted here."
+    "`/meet` works inside your private pair space or circle space, where it suggests weekly "
+    "times that suit everyone there. Run it there. Nothing was posted here."
 )
 NOT_YOURS = "`/meet` is for the members of this space, so nothing was posted."
 ENDED = (

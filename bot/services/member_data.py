@@ -23,6 +23,7 @@ from bot.domain import onboarding as text
 from bot.domain.member_data import LEFT_OUT_WHY
 from bot.domain.pairs import STEPPED_AWAY_TEXT, kind_departure_text
 from bot.errors import UserFacingError
+from bot.services.circles import CirclesService
 from bot.services.context import Context, Service
 from bot.services.matching import MatchingService
 from bot.services.onboarding import OnboardingService
@@ -52,12 +53,14 @@ class MemberDataService(Service):
         ctx: Context,
         onboarding: OnboardingService,
         matching: MatchingService,
+        circles: CirclesService,
         pairs: PairsService,
         prompts: PromptsService,
     ) -> None:
         super().__init__(ctx)
         self.onboarding = onboarding
         self.matching = matching
+        self.circles = circles
         self.pairs = pairs
         self.prompts = prompts
 
@@ -106,6 +109,7 @@ class MemberDataService(Service):
         mentors: dict[int, set[int]] = {}
         for guild_id in guild_ids:
             await self.matching.withdraw(guild_id, user_id)
+            await self.circles.member_gone(guild_id, user_id)
             ended = await self.pairs.end_all_of(
                 guild_id, user_id, cause="data_deleted", tell_other=STEPPED_AWAY_TEXT
             )
@@ -135,15 +139,18 @@ class MemberDataService(Service):
             )
         log.info("consent withdrawn guild=%s user=%s", guild_id, user_id)
         await self.matching.withdraw(guild_id, user_id)
+        await self.circles.member_gone(guild_id, user_id)
         return text.WITHDRAWN
 
     async def member_left(self, guild_id: int, user_id: int) -> None:
         """A member left a server: their pairs end (the other is told kindly), their
-        introductions and request are withdrawn, and their DM prompts there stop.
+        introductions and request are withdrawn, they leave the circle waiting list and their
+        circle (the others told kindly), and their DM prompts there stop.
 
         Withdrawn first: an Accept racing the departure either loses to the withdrawal or made a
         pair that is then ended here, never a pair left open with someone who left."""
         await self.matching.withdraw(guild_id, user_id)
+        await self.circles.member_gone(guild_id, user_id)
         await self.pairs.end_all_of(
             guild_id, user_id, cause="member_left", tell_other=kind_departure_text(left=True)
         )

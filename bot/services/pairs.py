@@ -11,13 +11,15 @@ from __future__ import annotations
 import builtins
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.db.models import GuildSettings, Pair, PairSettings, PairStatus
+from bot.db.models import GuildSettings, Pair, PairSettings, PairSpace, PairStatus
 from bot.db.queries import pairs as q
+from bot.db.queries.circles import open_circles
 from bot.db.queries.cooldowns import claim_cooldown
 from bot.db.queries.matching import take_mentor_slot
 from bot.db.queries.members import load_profile
@@ -26,6 +28,7 @@ from bot.db.queries.setup import get_guild_settings, save_guild_settings
 from bot.domain import meeting
 from bot.domain import moderation as m
 from bot.domain import pairs as d
+from bot.domain.circles import CIRCLE_MEMBERS
 from bot.domain.components import checkin_buttons, opening_buttons, pair_button
 from bot.domain.profile import Profile
 from bot.domain.text import Safe, user_mention
@@ -67,6 +70,7 @@ OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
 PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
+INACTIVE = "inactive"  # the ending cause of a quiet space that closed
 # Server locks (``Context.server_lock``): private spaces are placed one at a time per server
 # (any kind of space that shares the categories must use the same purpose); one visibility
 # change at a time per server.
@@ -93,6 +97,29 @@ def space_error(failure: SendFailure) -> str:
     if failure == SendFailure.CATEGORY_LIMIT:
         return "category_full"
     return f"discord_{failure.value}"
+
+
+@dataclass(frozen=True)
+class SpaceRequest:
+    """A private space to make: for whom (every one of them must be in the server), why (the
+    audit-log reason) and its channel name from their escaped names and the names taken."""
+
+    guild_id: int
+    member_ids: tuple[int, ...]
+    reason: str
+    name: Callable[[Sequence[Safe], frozenset[str]], str]
+
+
+@dataclass(frozen=True)
+class MadeSpace:
+    """A space made: its id, whether it is a thread, the members' escaped names (in the
+    request's order), and who else sees it (for the "who can see this" notice)."""
+
+    id: int
+    is_thread: bool
+    names: tuple[Safe, ...]
+    moderators_see: bool
+    moderator_role: str | None
 
 
 class PairsService(Service):
@@ -217,25 +244,44 @@ class PairsService(Service):
         return error
 
     def _overwrites(
-        self, grants: Mapping[str, d.Grant], guild_id: int, pair: Pair, role_id: int | None
+        self,
+        grants: Mapping[str, d.Grant],
+        guild_id: int,
+        member_ids: Sequence[int],
+        role_id: int | None,
     ) -> builtins.list[Overwrite]:
         targets = {
-            "everyone": Target("everyone", guild_id),
-            "bot": Target("bot"),
-            "mentee": Target("member", pair.mentee_id),
-            "mentor": Target("member", pair.mentor_id),
-            "moderators": Target("role", role_id or 0),
+            "everyone": [Target("everyone", guild_id)],
+            "bot": [Target("bot")],
+            "members": [Target("member", user_id) for user_id in member_ids],
+            "moderators": [Target("role", role_id or 0)],
         }
-        return [Overwrite(targets[kind], grant) for kind, grant in grants.items()]
+        return [
+            Overwrite(target, grant) for kind, grant in grants.items() for target in targets[kind]
+        ]
+
+    async def make_space(self, request: SpaceRequest) -> MadeSpace:
+        """Place and create a private space for ``request``'s members with the server's
+        settings (one creation per server at a time); ``SpacePendingError`` says why not."""
+        # One placement at a time per server, in every process: the overflow categories, a
+        # category's count and the channel names taken are read, then used (so read them inside).
+        async with self.ctx.server_lock(SPACES_LOCK, request.guild_id):
+            settings, pset, overflow = await self._settings(request.guild_id)
+            return await self._make(request, settings, pset, overflow)
 
     async def _create(self, pair: Pair) -> str:
         assert pair.id is not None
-        # One placement at a time per server, in every process: the overflow categories, a
-        # category's count and the channel names taken are read, then used (so read them inside).
-        async with self.ctx.server_lock(SPACES_LOCK, pair.guild_id):
-            settings, pset, overflow = await self._settings(pair.guild_id)
-            space_id, is_thread, names, role_name = await self._make(pair, settings, pset, overflow)
-        rhythm = d.rhythm_from(pset.model_dump() if pset else None)
+        mentee_id, mentor_id = pair.mentee_id, pair.mentor_id
+        made = await self.make_space(
+            SpaceRequest(
+                pair.guild_id,
+                (mentee_id, mentor_id),
+                f"Lantern pair space #{pair.id}",
+                lambda names, taken: d.pair_channel_name(names[0], names[1], taken),
+            )
+        )
+        space_id, is_thread = made.id, made.is_thread
+        rhythm = await self._rhythm(pair.guild_id)
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
             done = await q.complete_space(
@@ -252,22 +298,18 @@ class PairsService(Service):
         if self._live is not None:
             self._live[space_id] = pair.id
         log.info("pair space created pair=%s space=%s", pair.id, space_id)
-        moderators_see = bool(settings and settings.moderators_see_pairs)
-        await self._send_opening(
-            pair, space_id, names, moderators_see, role_name, is_thread, rhythm
-        )
+        await self._send_opening(pair, made, rhythm)
         return OPENED
 
     async def _make(
         self,
-        pair: Pair,
+        request: SpaceRequest,
         settings: GuildSettings | None,
         pset: PairSettings | None,
         overflow: builtins.list[int],
-    ) -> tuple[int, bool, tuple[Safe, Safe], str | None]:
-        """Place and create the space: (its id, is a thread, the two names, moderator role)."""
-        assert pair.id is not None
-        guild_id = pair.guild_id
+    ) -> MadeSpace:
+        """Place and create the space."""
+        guild_id = request.guild_id
         primary = settings.pair_category_id if settings else None
         role_id = settings.moderator_role_id if settings else None
         moderators_see = bool(settings and settings.moderators_see_pairs)
@@ -287,7 +329,7 @@ class PairsService(Service):
             return layout
 
         layout = await survey()
-        for user_id in (pair.mentee_id, pair.mentor_id):
+        for user_id in request.member_ids:
             if not await self.ctx.messenger.present(guild_id, user_id):
                 raise SpacePendingError("member_missing")
         gone = [c for c in overflow if c not in layout.categories]
@@ -298,19 +340,21 @@ class PairsService(Service):
         categories = [c for c in categories if c in layout.categories]
         if primary not in layout.categories and not (use_threads and layout.thread_parent):
             raise SpacePendingError("no_category")
-        names = (
-            await self.ctx.messenger.name(guild_id, pair.mentee_id),
-            await self.ctx.messenger.name(guild_id, pair.mentor_id),
-        )
+        names = tuple([await self.ctx.messenger.name(guild_id, u) for u in request.member_ids])
         has_role = layout.moderator_role is not None
         overwrites = self._overwrites(
             d.space_grants(moderators_see=moderators_see, has_moderator_role=has_role),
             guild_id,
-            pair,
+            request.member_ids,
             role_id,
         )
         made: dict[int, Category] = {}  # categories made here, before the cache knows them
-        reason = f"Lantern pair space #{pair.id}"
+        reason = request.reason
+
+        def space(made_id: int, is_thread: bool) -> MadeSpace:
+            role = layout.moderator_role
+            return MadeSpace(made_id, is_thread, names, moderators_see, role)
+
         for attempt in range(CREATE_ATTEMPTS):
             if attempt:
                 layout = await survey()
@@ -328,21 +372,21 @@ class PairsService(Service):
             )
             if placement.warn_moderators:
                 await self._warn_cap(guild_id, layout.channels)
-            name = d.pair_channel_name(*names, layout.names)
+            name = request.name(names, layout.names)
             if placement.kind == "full":
                 raise SpacePendingError("guild_full")
             if placement.kind == "thread":
                 assert thread_parent_id is not None
                 thread = await self.spaces.create_thread(
-                    thread_parent_id, name, (pair.mentee_id, pair.mentor_id), reason=reason
+                    thread_parent_id, name, request.member_ids, reason=reason
                 )
                 if isinstance(thread, SendFailure):
                     raise SpacePendingError(space_error(thread))
-                return thread.id, True, names, layout.moderator_role
+                return space(thread.id, True)
             if placement.kind == "new_category":
                 base = sizes[categories[0]].name if categories else "Mentorship"
                 category = await self._add_category(
-                    pair, base, placement.number, moderators_see, has_role, role_id
+                    guild_id, base, placement.number, moderators_see, has_role, role_id
                 )
                 made[category.id] = Category(base, 0)
                 categories.append(category.id)
@@ -358,12 +402,12 @@ class PairsService(Service):
                 continue
             if isinstance(channel, SendFailure):
                 raise SpacePendingError(space_error(channel))
-            return channel.id, False, names, layout.moderator_role
+            return space(channel.id, False)
         raise SpacePendingError("category_full")
 
     async def _add_category(
         self,
-        pair: Pair,
+        guild_id: int,
         base: str,
         number: int,
         moderators_see: bool,
@@ -372,9 +416,9 @@ class PairsService(Service):
     ) -> Made:
         grants = d.category_grants(moderators_see=moderators_see, has_moderator_role=has_role)
         category = await self.spaces.create_category(
-            pair.guild_id,
+            guild_id,
             d.overflow_category_name(base, number),
-            self._overwrites(grants, pair.guild_id, pair, role_id),
+            self._overwrites(grants, guild_id, (), role_id),
             reason="Lantern: the pair category is full",
         )
         if isinstance(category, SendFailure):
@@ -382,12 +426,12 @@ class PairsService(Service):
         async with self.ctx.transaction() as session:
             await q.add_overflow_category(
                 session,
-                guild_id=pair.guild_id,
+                guild_id=guild_id,
                 category_id=category.id,
                 number=number,
                 now=self.ctx.now(),
             )
-        log.info("pair category added guild=%s number=%s", pair.guild_id, number)
+        log.info("pair category added guild=%s number=%s", guild_id, number)
         return category
 
     async def _warn_cap(self, guild_id: int, channels: int) -> None:
@@ -396,17 +440,9 @@ class PairsService(Service):
         if first:
             await self.moderation.alert(guild_id, d.cap_warning(channels))
 
-    async def _send_opening(
-        self,
-        pair: Pair,
-        space_id: int,
-        names: tuple[Safe, Safe],
-        moderators_see: bool,
-        role_name: str | None,
-        is_thread: bool,
-        rhythm: d.Rhythm,
-    ) -> None:
+    async def _send_opening(self, pair: Pair, made: MadeSpace, rhythm: d.Rhythm) -> None:
         assert pair.id is not None
+        space_id, names = made.id, made.names
         cipher = self.ctx.cipher
         async with self.ctx.transaction() as session:
             mentee_profile = await load_profile(
@@ -433,7 +469,9 @@ class PairsService(Service):
             reasons=[str(r) for r in reasons if isinstance(r, str)],
             starters=d.pick_starters(areas, self.starters, seed=pair.id),
             notice=d.visibility_notice(
-                moderators_see=moderators_see, moderator_role=role_name, thread=is_thread
+                moderators_see=made.moderators_see,
+                moderator_role=made.moderator_role,
+                thread=made.is_thread,
             ),
             first_checkin_days=rhythm.first_checkin_days,
             meet=meeting.best_overlap(meeting.plan_for((mentee, mentor), self.ctx.now())),
@@ -518,9 +556,13 @@ class PairsService(Service):
             checkin = await q.get_checkin(session, checkin_id=checkin_id)
             if checkin is None:
                 raise ExpiredComponentError()
+            now = self.ctx.now()
             _first, previous = await q.record_checkin_answer(
-                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=self.ctx.now()
+                session, checkin_id=checkin_id, user_id=user_id, answer=answer, now=now
             )
+            # Answering a check-in is a sign of life: a pair that meets elsewhere and answers
+            # check-ins is not nudged, warned or closed as silent.
+            await q.touch_activity(session, pair_id=checkin.pair_id, now=now)
             pair = await q.get_pair(session, pair_id=checkin.pair_id)
         assert pair is not None and pair.id is not None
         if answer == "help" and previous != "help":
@@ -599,6 +641,77 @@ class PairsService(Service):
                             pair.id, pair.mentee_id, pair.mentor_id, days, space_row.nudges_sent
                         ),
                     )
+
+    async def close_quiet(self, now: datetime) -> None:
+        """Sweep: a pair space quiet for the server's ``close_after_quiet_days`` is warned
+        once, in the space, a week ahead; then, if nobody wrote, the pair ends through ``end``
+        (cause ``inactive``). Pairs whose members paused reminders are warned and closed too
+        (the warning says it is not a reminder); a pair paused after a report is left to the
+        moderators. Every step is a compare-and-set, so two sweeps warn and end once."""
+        async with self.ctx.transaction() as session:
+            quiet = await q.quiet_pairs(
+                session, before=now - d.QUIET_BEFORE_WARNING, paused_reminders_too=True
+            )
+        rhythms: dict[int, d.Rhythm] = {}
+        for pair, space_row in quiet:
+            assert pair.id is not None and pair.last_activity_at is not None
+            if pair.guild_id not in rhythms:
+                rhythms[pair.guild_id] = await self._rhythm(pair.guild_id)
+            rhythm = rhythms[pair.guild_id]
+            action = d.inactivity_action(
+                last_activity=pair.last_activity_at,
+                warned_for=space_row.quiet_warned_for,
+                closes_at=space_row.quiet_closes_at,
+                now=now,
+                rhythm=rhythm,
+            )
+            if action == "warn":
+                await self._warn_quiet(pair, space_row, now, rhythm)
+            elif action == "end":
+                await self.end(
+                    pair.id,
+                    actor_id=None,
+                    reason=None,
+                    cause=INACTIVE,
+                    notify="both",
+                    quiet_since=pair.last_activity_at,
+                )
+
+    async def _warn_quiet(
+        self, pair: Pair, space_row: PairSpace, now: datetime, rhythm: d.Rhythm
+    ) -> None:
+        """Claim, then post, the one closing warning of a quiet pair; a post that fails gives
+        the claim back (the next sweep tries again), a space that is gone ends the match."""
+        assert pair.id is not None and pair.last_activity_at is not None
+        space_id = pair.channel_id or pair.thread_id
+        if space_id is None:
+            return
+        closes_at = d.closing_date(pair.last_activity_at, now, rhythm)
+        async with self.ctx.transaction() as session:
+            won = await q.claim_quiet_warning(
+                session,
+                pair_id=pair.id,
+                quiet_since=pair.last_activity_at,
+                seen=space_row.quiet_closes_at,
+                closes_at=closes_at,
+            )
+        if not won:
+            return
+        text = d.quiet_warning(
+            pair.mentee_id,
+            pair.mentor_id,
+            quiet_since=pair.last_activity_at,
+            closes_at=closes_at,
+            reminders_paused=space_row.reminders_paused,
+        )
+        sent = await self.ctx.messenger.post(space_id, text, ping=(pair.mentee_id, pair.mentor_id))
+        if _posted(sent, "closing warning", pair.id) is not None:
+            log.info("quiet space warned pair=%s", pair.id)
+            return
+        async with self.ctx.transaction() as session:
+            await q.release_quiet_warning(session, pair_id=pair.id, closes_at=closes_at)
+        if await self.spaces.exists(space_id) is False:
+            await self.space_vanished(space_id)
 
     async def toggle_reminders(self, pair_id: int) -> str:
         """Pause or resume the pair's check-ins and nudges; what happened."""
@@ -687,11 +800,14 @@ class PairsService(Service):
         cause: str,
         tell_other: str | None = None,
         notify: str | None = None,
+        quiet_since: datetime | None = None,
     ) -> bool:
         """End a pair once: revoke sending for both, schedule deletion, publish ``PairEnded``.
 
         ``notify``: ``partner`` tells the one who did not end it, ``both`` tells both (a
-        moderator ended it), kindly and privately; ``tell_other`` sends a given text instead.
+        moderator ended it, or its quiet space closed), kindly and privately; ``tell_other``
+        sends a given text instead. ``quiet_since``: end only if nobody wrote since then and
+        the space was warned about that silence (a quiet space closing).
         """
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
@@ -708,6 +824,7 @@ class PairsService(Service):
                 now=now,
                 delete_at=now + timedelta(days=rhythm.retention_days),
                 cause=cause,
+                quiet_since=quiet_since,
             )
             space_row = await q.get_space(session, pair_id=pair_id)
         if pair is None:
@@ -727,13 +844,13 @@ class PairsService(Service):
                     log.warning("could not revoke access pair=%s reason=%s", pair_id, failed)
             sent = await self.ctx.messenger.post(
                 space_id,
-                d.closing_note(pair.delete_channel_at),
+                d.closing_note(pair.delete_channel_at, quiet=cause == INACTIVE),
                 buttons=(pair_button("delete", pair_id),),
             )
             _posted(sent, "closing note", pair_id)
         if notify is not None:
-            await self._tell_ended(pair, actor_id if notify == "partner" else None)
-        if reason or cause in ("moderator", "member_left", "channel_deleted"):
+            await self._tell_ended(pair, actor_id if notify == "partner" else None, cause)
+        if reason or cause in ("moderator", "member_left", "channel_deleted", INACTIVE):
             await self.moderation.alert(
                 pair.guild_id, d.ended_note(pair_id, cause, actor_id, reason)
             )
@@ -745,20 +862,28 @@ class PairsService(Service):
         )
         return True
 
-    async def _tell_ended(self, pair: Pair, by_member: int | None) -> None:
+    async def _tell_ended(self, pair: Pair, by_member: int | None, cause: str) -> None:
         """Tell whoever did not end the pair, privately: ``by_member``'s partner, or both
-        members when a moderator ended it. Never the private note (that is for moderators)."""
+        members when a moderator ended it or its quiet space closed. Never the private note
+        (that is for moderators)."""
         messenger = self.ctx.messenger
         server = await messenger.guild_name(pair.guild_id)
         name = await messenger.name(pair.guild_id, by_member) if by_member else None
         for user_id in (pair.mentee_id, pair.mentor_id):
             if user_id == by_member or not await messenger.present(pair.guild_id, user_id):
                 continue
-            text = d.partner_ended_text(
-                ended_by=name,
-                server=server,
-                mentor=user_id == pair.mentor_id,
-                delete_on=pair.delete_channel_at,
+            mentor = user_id == pair.mentor_id
+            text = (
+                d.quiet_ended_text(
+                    server=server,
+                    mentor=mentor,
+                    quiet_since=pair.last_activity_at,
+                    delete_on=pair.delete_channel_at,
+                )
+                if cause == INACTIVE
+                else d.partner_ended_text(
+                    ended_by=name, server=server, mentor=mentor, delete_on=pair.delete_channel_at
+                )
             )
             sent = await messenger.dm(user_id, text)
             if isinstance(sent, SendFailure):
@@ -984,6 +1109,10 @@ class PairsService(Service):
         """Save the server's pair-space settings (audited); the result in a sentence. Whether
         moderators see pair spaces (``moderators_see_pairs``) applies to the existing ones too."""
         changes = dict(changes)
+        close_after = changes.get("close_after_quiet_days")
+        problem = d.close_after_problem(close_after) if close_after is not None else None
+        if problem:
+            raise UserFacingError(problem)
         see = changes.pop("moderators_see_pairs", None)
         toggled = False
         async with self.ctx.transaction() as session:
@@ -1027,6 +1156,7 @@ class PairsService(Service):
             role_id = settings.moderator_role_id if settings else None
             async with self.ctx.transaction() as session:
                 spaces = await q.spaces_of_guild(session, guild_id=guild_id)
+                circles = await open_circles(session, guild_id=guild_id)
             layout = await self.spaces.layout(
                 guild_id, category_ids=(), thread_parent_id=None, moderator_role_id=role_id
             )
@@ -1036,21 +1166,24 @@ class PairsService(Service):
             primary = settings.pair_category_id if settings else None
             for category_id in (c for c in (primary, *overflow) if c):
                 await self._moderator_access(category_id, role_id if role else None, grant, old)
-            channels = [p for p in spaces if p.channel_id is not None]
+            # Circle spaces follow the same choice as pair spaces (and are told the same way).
+            pair_members = "the two of you"
+            channels = [
+                (p.channel_id, p.status in q.LIVE, p.id or 0, pair_members) for p in spaces
+            ] + [(c.channel_id, True, 0, CIRCLE_MEMBERS) for c in circles]
+            channels = [entry for entry in channels if entry[0] is not None]
             changed = failed = 0
-            for index, pair in enumerate(channels, 1):
-                assert pair.channel_id is not None
-                ok = await self._moderator_access(
-                    pair.channel_id, role_id if role else None, grant, old
-                )
+            for index, (channel_id, live, pair_id, members) in enumerate(channels, 1):
+                assert channel_id is not None
+                ok = await self._moderator_access(channel_id, role_id if role else None, grant, old)
                 if not ok:
                     failed += 1
                 elif role is not None:
                     changed += 1
-                    if pair.status in q.LIVE:
-                        note = d.moderator_access_note(see=see, role=role)
-                        sent = await self.ctx.messenger.post(pair.channel_id, note)
-                        _posted(sent, "visibility note", pair.id or 0)
+                    if live:
+                        note = d.moderator_access_note(see=see, role=role, members=members)
+                        sent = await self.ctx.messenger.post(channel_id, note)
+                        _posted(sent, "visibility note", pair_id)
                 total = len(channels)
                 if progress and total > PROGRESS_EVERY and index % PROGRESS_EVERY == 0:
                     if index < total:
@@ -1067,7 +1200,7 @@ class PairsService(Service):
             role=role,
             changed=changed,
             failed=failed,
-            threads=len(spaces) - len(channels),
+            threads=len(spaces) + len(circles) - len(channels),
             old_role_removed=old is not None and bool(channels) and not failed,
         )
 

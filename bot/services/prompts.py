@@ -352,6 +352,7 @@ class PromptsService(Service):
         channel: bool = True,
         dm: bool = False,
         pairs: bool = False,
+        circles: bool = False,
     ) -> str:
         """Create a schedule (audited); its job is armed. Refuses what would never work."""
         timezone = (timezone or "").strip() or self.ctx.config.bot.default_timezone
@@ -369,8 +370,8 @@ class PromptsService(Service):
                 f"Use any of: {', '.join(AREA_KEYS)}."
             )
         fixed = (await self.find(guild_id, prompt)).key if prompt else None
-        if not (channel or dm or pairs):
-            raise UserFacingError("Choose at least one place: channel, dm or pairs.")
+        if not (channel or dm or pairs or circles):
+            raise UserFacingError("Choose at least one place: channel, dm, pairs or circles.")
         now = self.ctx.now()
         first = next_occurrence(recurrence, timezone, now)
         if first is None:
@@ -387,6 +388,7 @@ class PromptsService(Service):
                 to_channel=channel,
                 to_dm=dm,
                 to_pairs=pairs,
+                to_circles=circles,
                 next_run_at=first,
                 created_at=now,
                 updated_at=now,
@@ -432,6 +434,7 @@ class PromptsService(Service):
                     ("channel", row.to_channel),
                     ("DMs", row.to_dm),
                     ("pair spaces", row.to_pairs),
+                    ("circle spaces", row.to_circles),
                 )
                 if on
             ]

@@ -3,77 +3,38 @@ Never shows questionnaire answers — names, wait times and aggregate scores onl
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.text import fit
 from bot.errors import UserFacingError
-from bot.gateway.checks import ensure_moderator, moderator_command, moderator_group
-from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
-from bot.gateway.messenger import InPlace, reply
-from bot.services.matching import MatchingService, RoundPlan
+from bot.gateway.checks import moderator_command, moderator_group
+from bot.gateway.components import PreviewConfirm, Progress, expired_key
+from bot.gateway.messenger import InPlace, Preview, expired_preview, reply
+from bot.services import Services
+
+ROUND_LABELS = ("Send introductions", "Sending introductions…")
 
 
-class RoundPreview(OwnedView):
-    """Publish or discard a previewed batch round (only the moderator who asked)."""
+async def round_preview(
+    services: Services, guild_id: int, owner_id: int, progress: InPlace | None = None
+) -> Preview:
+    """A batch round's preview, with Send and Discard buttons when it would introduce anyone
+    (only the moderator who asked may press them); ``progress`` shows the round's step while it
+    is worked out."""
+    matching = services.matching
+    plan = await matching.preview_round(guild_id, progress=progress)
 
-    def __init__(self, matching: MatchingService, owner_id: int, guild_id: int, plan: RoundPlan):
-        super().__init__(owner_id, timeout=900, about=expired_key("round", guild_id))
-        self.matching = matching
-        self.guild_id = guild_id
-        self.plan = plan
+    async def send(actor_id: int, progress: Progress) -> str:
+        sent = await matching.publish_round(guild_id, actor_id, plan.assignments, progress=progress)
+        return sent.text
 
-    @discord.ui.button(label="Send introductions", style=discord.ButtonStyle.success)
-    async def confirm(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        await ensure_moderator(interaction)  # they may have lost the role since the preview
-        await interaction.response.edit_message(content="Sending introductions…", view=None)
-        self.stop()
-
-        async def progress(text: str) -> None:
-            await interaction.edit_original_response(content=text)
-
-        published = await self.matching.publish_round(
-            self.guild_id, interaction.user.id, self.plan.assignments, progress=progress
-        )
-        await interaction.edit_original_response(content=fit(published.text))
-
-    @discord.ui.button(label="Discard", style=discord.ButtonStyle.secondary)
-    async def discard(
-        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
-    ) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Discarded. Nothing was sent.", view=None)
+    view = PreviewConfirm(owner_id, expired_key("round", guild_id), ROUND_LABELS, send)
+    return plan.text, view if plan.assignments else None
 
 
-async def show_round(
-    interaction: discord.Interaction[Any], matching: MatchingService, guild_id: int, said: str = ""
-) -> None:
-    """Work out a round with its progress edited into the deferred answer, then show the
-    preview (or why there is none) in the same message."""
-    progress = InPlace(interaction)
-    try:
-        plan = await matching.preview_round(guild_id, progress=progress)
-    except UserFacingError as error:  # in place of the progress, not below it
-        await progress.finish(error.message)
-        return
-    view = RoundPreview(matching, interaction.user.id, guild_id, plan) if plan.assignments else None
-    await progress.finish(fit(f"{said}\n\n{plan.text}" if said else plan.text), view=view)
-
-
-async def expired_round(interaction: discord.Interaction[Any], key: str) -> bool:
-    """An expired round preview: a fresh one (who waits may have changed), moderators only."""
-    await ensure_moderator(interaction)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    await show_round(
-        interaction, services_of(interaction).matching, int(key), expired_said(interaction)
-    )
-    return True
+expired_round = expired_preview(round_preview)
 
 
 class MatchingAdminCog(commands.Cog):
@@ -89,7 +50,15 @@ class MatchingAdminCog(commands.Cog):
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview a matching round for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        await show_round(interaction, self.service, interaction.guild_id)
+        progress = InPlace(interaction)  # edited in place, then replaced by the preview
+        try:
+            text, view = await round_preview(
+                self.bot.services, interaction.guild_id, interaction.user.id, progress
+            )
+        except UserFacingError as error:  # in place of the progress, not below it
+            await progress.finish(error.message)
+            return
+        await progress.finish(text, view=view)
 
     @moderator_command("manual", matching)
     @app_commands.describe(

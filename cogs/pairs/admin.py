@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot
 from bot.domain.limits import MAX_NOTE, MAX_ROW_ID
+from bot.domain.pairs import MAX_CLOSE_AFTER_DAYS
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import InPlace, reply
 
@@ -83,6 +84,9 @@ class PairsAdminCog(commands.Cog):
         checkin_every_days="Days between later check-ins (default 30)",
         silence_days="Quiet days before a gentle nudge (default 21)",
         retention_days="Days an ended space stays readable before deletion (default 30)",
+        close_after_quiet_days=(
+            "Quiet days before a pair space closes, warned a week ahead (default 90; 0 = never)"
+        ),
         use_threads="Open new pair spaces as private threads instead of channels",
         thread_channel="The private channel that holds pair threads",
         moderators_see_pairs="Let the moderator role see pair spaces, existing ones included",
@@ -94,11 +98,12 @@ class PairsAdminCog(commands.Cog):
         checkin_every_days: app_commands.Range[int, 1, 365] | None = None,
         silence_days: app_commands.Range[int, 1, 365] | None = None,
         retention_days: app_commands.Range[int, 1, 365] | None = None,
+        close_after_quiet_days: app_commands.Range[int, 0, MAX_CLOSE_AFTER_DAYS] | None = None,
         use_threads: bool | None = None,
         thread_channel: discord.TextChannel | None = None,
         moderators_see_pairs: bool | None = None,
     ) -> None:
-        """Check-in rhythm, quiet-time nudges, retention, and threads instead of channels."""
+        """Check-in rhythm, quiet-time nudges and closing, retention, threads or channels."""
         assert interaction.guild_id is not None
         changes = {
             k: v
@@ -107,6 +112,7 @@ class PairsAdminCog(commands.Cog):
                 "checkin_every_days": checkin_every_days,
                 "silence_days": silence_days,
                 "retention_days": retention_days,
+                "close_after_quiet_days": close_after_quiet_days,
                 "use_threads": use_threads,
                 "thread_channel_id": thread_channel.id if thread_channel else None,
                 "moderators_see_pairs": moderators_see_pairs,

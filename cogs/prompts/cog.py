@@ -215,6 +215,7 @@ class PromptsCog(commands.Cog):
         channel="Post in the reflections channel with a thread for answers",
         dm="DM every member who opted in",
         pairs="Post in each active pair space (from the pair's shared areas)",
+        circles="Post in each open circle space (from the circle's area), once per circle",
     )
     async def prompts_schedule(
         self,
@@ -226,6 +227,7 @@ class PromptsCog(commands.Cog):
         channel: bool = True,
         dm: bool = False,
         pairs: bool = False,
+        circles: bool = False,
     ) -> None:
         """Create a prompt schedule."""
         answer = await self.bot.services.prompts.create_schedule(
@@ -238,6 +240,7 @@ class PromptsCog(commands.Cog):
             channel=channel,
             dm=dm,
             pairs=pairs,
+            circles=circles,
         )
         await reply(interaction, answer)
 

@@ -65,7 +65,10 @@ async def test_meet_outside_a_space_is_a_private_error(community: Community) -> 
     before = len(community.general.history())
     shown = await w.mentee.slash(community.general, "meet")
     simcord.assert_error(w.env, UserFacingError)
-    assert shown.ephemeral and "works inside your private pair space" in shown.response.content
+    assert (
+        shown.ephemeral
+        and "works inside your private pair space or circle space" in shown.response.content
+    )
     assert len(community.general.history()) == before
 
 

@@ -282,7 +282,7 @@ async def test_a_channel_left_by_a_failed_creation_is_deleted_by_retention(
         guild_id,
         (await w.settings()).pair_category_id,
         "ana-reyes-and-kenji-sato-2",
-        pairs._overwrites(grants, guild_id, pair, None),
+        pairs._overwrites(grants, guild_id, (pair.mentee_id, pair.mentor_id), None),
         reason="Lantern pair space (interrupted)",
     )
     assert isinstance(stray, Made)

@@ -8,6 +8,8 @@ import asyncio
 import pytest
 
 from bot.db.models import (
+    Circle,
+    CircleStatus,
     Pair,
     PairStatus,
     PromptDelivery,
@@ -244,3 +246,33 @@ async def test_a_long_outage_sends_the_recent_miss_once_and_skips_older_ones(
     assert len(world.messenger.posts_in(CHANNEL)) == 1
     statuses = {o.due_at.day: o.status for o in await world.rows(PromptOccurrence)}
     assert statuses == {1: "skipped", 2: "skipped", 3: "skipped", 4: "done"}
+
+
+async def test_a_schedule_to_circles_posts_once_per_open_circle_from_its_area(
+    world: World,
+) -> None:
+    async with world.database.session() as session:
+        for n, (area, status) in enumerate(
+            (("culture", CircleStatus.OPEN), ("growth", CircleStatus.OPEN), ("identity", "closed"))
+        ):
+            session.add(
+                Circle(
+                    guild_id=GUILD,
+                    area=area,
+                    status=status,
+                    channel_id=600 + n,
+                    created_at=world.clock.now,
+                )
+            )
+    await _schedule(world, channel=False, circles=True)
+    now = world.clock.advance(hours=1)
+    await asyncio.gather(world.services.delivery.run_due(now), world.services.delivery.run_due(now))
+    await world.services.delivery.run_due(world.clock.advance(minutes=1))
+    for channel_id in (600, 601):
+        (post,) = world.messenger.posts_in(channel_id)
+        assert "A prompt for your circle" in post.text
+    assert world.messenger.posts_in(602) == []
+    rows = await world.rows(PromptDelivery)
+    assert sorted((r.kind, r.recipient_id) for r in rows) == [("circle", 1), ("circle", 2)]
+    areas = {r.recipient_id: (r.prompt_key or "").split("-")[0] for r in rows}
+    assert areas == {1: "culture", 2: "growth"}

@@ -100,7 +100,7 @@ def test_no_ending_count_can_be_recovered() -> None:
     def shown(world: Sequence[int]) -> str:
         return d.csv_text(d.build(counts(endings=dict(zip(names, world, strict=True))), "all"))
 
-    assert leaks(itertools.product((0, 1, 3, 4, 6, 9), repeat=5), shown) == []
+    assert leaks(itertools.product((0, 1, 4, 6, 9), repeat=len(names)), shown) == []
 
 
 def test_no_introduction_answer_can_be_recovered() -> None:

@@ -94,6 +94,12 @@ SLICES_ALLOWED = {
     ("bot/domain/prompt_io.py", "prompts[:SHOWN_PER_GROUP]"): "a list of prompts",
     ("bot/domain/prompt_io.py", "problems[:limit]"): "a list of problems",
     ("bot/domain/matching/batch.py", "items[i : i + size]"): "a round's rows, packed in pieces",
+    ("bot/domain/circles.py", "list(dict.fromkeys(spelled))[:3]"): "a list of languages",
+    ("bot/domain/circles.py", "labels[:2]"): "a list of meeting times",
+    ("bot/domain/circles.py", "circles[:PREVIEW_CIRCLES]"): "a list of circles",
+    ("bot/domain/circles.py", "dropped[:20]"): "a list of names",
+    ("bot/services/circles.py", "grouping.circles[: d.PREVIEW_CIRCLES]"): "a list of circles",
+    ("bot/services/circles.py", "grouping.waiting[: d.PREVIEW_NAMES]"): "a list of members",
 }
 
 

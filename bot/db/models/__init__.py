@@ -1,5 +1,12 @@
 """Every Lantern table. Importing this package registers them all on SQLModel.metadata."""
 
+from bot.db.models.circles import (
+    Circle,
+    CircleMember,
+    CircleRole,
+    CircleStatus,
+    CircleWaiting,
+)
 from bot.db.models.core import AuditEntry, Cooldown, GuildSettings, SchedulerLease
 from bot.db.models.insights import FeedbackStatus, JoinTally, MentorshipFeedback
 from bot.db.models.matching import (
@@ -48,6 +55,11 @@ from bot.db.models.prompts import (
 __all__ = [
     "AuditEntry",
     "Block",
+    "Circle",
+    "CircleMember",
+    "CircleRole",
+    "CircleStatus",
+    "CircleWaiting",
     "ConsentStatus",
     "Cooldown",
     "DeliveryKind",

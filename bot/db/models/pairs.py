@@ -25,6 +25,7 @@ class PairSettings(SQLModel, table=True):
     silence_days: int = Field(default=21)
     silence_alert_after: int = Field(default=2)
     retention_days: int = Field(default=30)
+    close_after_quiet_days: int = Field(default=90)  # 0: quiet spaces never close
     use_threads: bool = Field(default=False)
     thread_channel_id: int | None = snowflake(nullable=True)
     cap_warned_at: datetime | None = timestamp(nullable=True)
@@ -61,6 +62,10 @@ class PairSpace(SQLModel, table=True):
     nudges_sent: int = Field(default=0)
     last_nudge_at: datetime | None = timestamp(nullable=True)
     silence_alerted_at: datetime | None = timestamp(nullable=True)
+    # The closing warning: the silence it was about (the pair's last activity then) and the
+    # date it announced. Any message starts a new silence, so the warning no longer counts.
+    quiet_warned_for: datetime | None = timestamp(nullable=True)
+    quiet_closes_at: datetime | None = timestamp(nullable=True)
     end_cause: str | None = Field(default=None, max_length=32)
     paused_member: str | None = Field(default=None, max_length=8)  # "mentee"/"mentor"
 

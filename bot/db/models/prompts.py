@@ -93,6 +93,7 @@ class PromptSchedule(SQLModel, table=True):
     to_channel: bool = Field(default=True)
     to_dm: bool = Field(default=False)
     to_pairs: bool = Field(default=False)
+    to_circles: bool = Field(default=False)
     paused: bool = Field(default=False)
     deleted: bool = Field(default=False)
     next_run_at: datetime | None = timestamp(nullable=True, index=True)
@@ -152,6 +153,7 @@ class DeliveryKind:
     CHANNEL = "channel"
     DM = "dm"
     PAIR = "pair"
+    CIRCLE = "circle"
 
 
 class PromptDelivery(SQLModel, table=True):
@@ -170,7 +172,7 @@ class PromptDelivery(SQLModel, table=True):
     occurrence_id: int = Field(foreign_key="prompt_occurrence.id")
     guild_id: int = snowflake(index=True)
     kind: str = Field(max_length=8)
-    recipient_id: int = snowflake()  # the member (dm), the pair row (pair) or the channel
+    recipient_id: int = snowflake()  # the member (dm), the pair or circle row, or the channel
     user_id: int | None = snowflake(nullable=True, index=True)
     prompt_key: str | None = Field(default=None, max_length=40)
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16)

@@ -3,12 +3,36 @@ that its id and defaults are known, and locking a row that is created on first u
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
+CREATING = "creating"  # a space's error column while someone is making it
+
+
+async def awaiting_space(
+    session: AsyncSession, model: Any, opening: str, *, now: datetime, grace: timedelta
+) -> list[int]:
+    """Ids of ``model`` rows (a pair, a circle: ``id``, ``status``, ``space_error``,
+    ``created_at``) still ``opening`` and waiting for their space: never tried once ``grace``
+    has passed, or failed (and nobody is making it right now)."""
+    error = model.space_error
+    result = await session.execute(
+        select(model.id)
+        .where(model.status == opening)
+        .where(
+            or_(
+                and_(error.is_(None), model.created_at < now - grace),
+                and_(error.is_not(None), error != CREATING),
+            )
+        )
+        .order_by(model.id)
+    )
+    return [int(row[0]) for row in result.all()]
 
 
 def changed(result: Any) -> int:

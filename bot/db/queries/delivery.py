@@ -123,9 +123,14 @@ async def schedule_history(session: AsyncSession, *, schedule_id: int) -> list[s
 
 async def pair_history(session: AsyncSession, *, pair_id: int) -> list[str]:
     """Prompt keys sent to a pair space, oldest first."""
+    return await space_history(session, kind="pair", recipient_id=pair_id)
+
+
+async def space_history(session: AsyncSession, *, kind: str, recipient_id: int) -> list[str]:
+    """Prompt keys sent to one space (``kind``: pair or circle), oldest first."""
     result = await session.execute(
         select(col(PromptDelivery.prompt_key))
-        .where(col(PromptDelivery.kind) == "pair", col(PromptDelivery.recipient_id) == pair_id)
+        .where(col(PromptDelivery.kind) == kind, col(PromptDelivery.recipient_id) == recipient_id)
         .order_by(col(PromptDelivery.id))
         .limit(2000)
     )

@@ -277,6 +277,14 @@ async def _blocks(
     return out
 
 
+async def server_blocks(
+    session: AsyncSession, *, guild_id: int, cipher: Cipher
+) -> list[tuple[int, int]]:
+    """(blocker, blocked) of every block in the server, a blocked member who erased their data
+    and came back found again by their pseudonym."""
+    return await _blocks(session, guild_id, cipher)
+
+
 async def forbidden_mentors(
     session: AsyncSession, *, guild_id: int, mentee_id: int, cipher: Cipher
 ) -> set[int]:
@@ -305,7 +313,7 @@ async def forbidden_pairs(
     """(mentee, mentor) pairs never to propose in a batch round, both block directions (a
     blocked member who erased their data and came back is found by their pseudonym)."""
     pairs: set[tuple[int, int]] = set()
-    for a, b in await _blocks(session, guild_id, cipher):
+    for a, b in await server_blocks(session, guild_id=guild_id, cipher=cipher):
         pairs.update({(a, b), (b, a)})
     intros = await session.execute(
         select(_intro.c.mentee_id, _intro.c.mentor_id).where(_intro.c.guild_id == guild_id)

@@ -26,11 +26,10 @@ from bot.db.models import (
     PairSpace,
     PairStatus,
 )
-from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.db.queries._rows import CREATING, awaiting_space, changed, insert, lock_or_add
 from bot.domain.pairs import rhythm_from
 from bot.domain.text import fit
 
-CREATING = "creating"
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
 NOT_ENDED = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
 
@@ -319,18 +318,7 @@ async def pairs_to_open(
     )
     for (pair_id,) in stuck.all():
         await _update_pair(session, pair_id, P.space_error == CREATING, space_error="interrupted")
-    result = await session.execute(
-        select(P.id)
-        .where(P.status == PairStatus.OPENING)
-        .where(
-            or_(
-                and_(P.space_error.is_(None), P.created_at < now - grace),
-                and_(P.space_error.is_not(None), P.space_error != CREATING),
-            )
-        )
-        .order_by(P.id)
-    )
-    return [int(row[0]) for row in result.all()]
+    return await awaiting_space(session, P, PairStatus.OPENING, now=now, grace=grace)
 
 
 # ---------------------------------------------------------------- check-ins and silence
@@ -425,23 +413,77 @@ async def touch_activity(session: AsyncSession, *, pair_id: int, now: datetime) 
     await _update_space(
         session,
         pair_id,
-        or_(S.nudges_sent != 0, S.silence_alerted_at.is_not(None)),
+        or_(
+            S.nudges_sent != 0,
+            S.silence_alerted_at.is_not(None),
+            S.quiet_closes_at.is_not(None),
+        ),
         nudges_sent=0,
         silence_alerted_at=None,
+        quiet_warned_for=None,
+        quiet_closes_at=None,
     )
 
 
-async def quiet_pairs(session: AsyncSession, *, before: datetime) -> list[tuple[Pair, PairSpace]]:
-    """Active pairs (reminders on) with no activity since ``before``."""
-    result = await session.execute(
+async def quiet_pairs(
+    session: AsyncSession, *, before: datetime, paused_reminders_too: bool = False
+) -> list[tuple[Pair, PairSpace]]:
+    """Active pairs with no activity since ``before``: those with reminders on, or (with
+    ``paused_reminders_too``) every one."""
+    query = (
         select(Pair, PairSpace)
         .join(PairSpace, S.pair_id == P.id)
         .where(P.status == PairStatus.ACTIVE)
         .where(P.last_activity_at < before)
-        .where(S.reminders_paused.is_(False))
         .order_by(P.id)
     )
+    if not paused_reminders_too:
+        query = query.where(S.reminders_paused.is_(False))
+    result = await session.execute(query)
     return [(row[0], row[1]) for row in result.all()]
+
+
+def _still_quiet(pair_id: int, quiet_since: datetime) -> Any:
+    """The pair is active and nobody wrote since ``quiet_since`` (a condition on its space)."""
+    return S.pair_id.in_(
+        select(P.id).where(
+            P.id == pair_id, P.status == PairStatus.ACTIVE, P.last_activity_at == quiet_since
+        )
+    )
+
+
+async def claim_quiet_warning(
+    session: AsyncSession,
+    *,
+    pair_id: int,
+    quiet_since: datetime,
+    seen: datetime | None,
+    closes_at: datetime,
+) -> bool:
+    """Record the closing warning of a pair quiet since ``quiet_since``, for exactly one caller
+    who saw the space's announced date ``seen``, and only while nobody has written since."""
+    return await _update_space(
+        session,
+        pair_id,
+        S.quiet_closes_at.is_(None) if seen is None else S.quiet_closes_at == seen,
+        _still_quiet(pair_id, quiet_since),
+        quiet_warned_for=quiet_since,
+        quiet_closes_at=closes_at,
+    )
+
+
+async def release_quiet_warning(
+    session: AsyncSession, *, pair_id: int, closes_at: datetime
+) -> bool:
+    """The warning announcing ``closes_at`` could not be posted: forget it (a later sweep
+    warns again); false if something else changed it meanwhile."""
+    return await _update_space(
+        session,
+        pair_id,
+        S.quiet_closes_at == closes_at,
+        quiet_warned_for=None,
+        quiet_closes_at=None,
+    )
 
 
 async def claim_nudge(
@@ -483,12 +525,23 @@ async def end_pair(
     now: datetime,
     delete_at: datetime,
     cause: str,
+    quiet_since: datetime | None = None,
 ) -> Pair | None:
-    """End a pair (once): returns the ended pair for the one caller who ended it."""
+    """End a pair (once): returns the ended pair for the one caller who ended it.
+
+    With ``quiet_since`` (a quiet space closing) only while the pair is active, nobody has
+    written since then, and its space was warned about that same silence."""
+    where = [P.status.in_(NOT_ENDED)]
+    if quiet_since is not None:
+        where += [
+            P.status == PairStatus.ACTIVE,
+            P.last_activity_at == quiet_since,
+            P.id.in_(select(S.pair_id).where(S.quiet_warned_for == quiet_since)),
+        ]
     ended = await _update_pair(
         session,
         pair_id,
-        P.status.in_(NOT_ENDED),
+        *where,
         status=PairStatus.ENDED,
         ended_at=now,
         ended_by_id=ended_by_id,
@@ -550,12 +603,18 @@ async def record_leftover_spaces(session: AsyncSession, *, user_id: int, now: da
                         "recorded_at": now,
                     }
                 )
+    await add_leftover_spaces(session, rows=rows)
+    return len(rows)
+
+
+async def add_leftover_spaces(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Record spaces (``space_id``, ``guild_id``, ``delete_at``, ``recorded_at``) for
+    retention to delete; a space recorded already keeps its first date."""
     if rows:
         dialect = session.get_bind().dialect.name
         insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_(LeftoverSpace.__table__).values(rows)  # type: ignore[attr-defined]
+        statement = insert_(LeftoverSpace.__table__).values(list(rows))  # type: ignore[attr-defined]
         await session.execute(statement.on_conflict_do_nothing(index_elements=["space_id"]))
-    return len(rows)
 
 
 async def due_leftover_spaces(session: AsyncSession, *, now: datetime) -> list[LeftoverSpace]:

@@ -1,0 +1,463 @@
+"""Peer circles: the waiting list, moderators' rounds, each circle's space, leaving.
+
+A round is previewed, then confirmed: each planned circle is formed in one transaction that
+takes its people off the waiting list (compare-and-set), so two moderators confirming at once
+give one set of circles, and whoever left, withdrew or was blocked since the preview is
+reported, never silently re-grouped. A circle's space is made by the pairs service's
+``make_space`` (the same placement, overwrites, lock and refusals as a pair space).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Circle, CircleMember, CircleRole, CircleStatus
+from bot.db.queries import circles as q
+from bot.db.queries.matching import load_matchable_profile, server_blocks
+from bot.db.queries.members import load_profile
+from bot.db.queries.pairs import add_leftover_spaces, get_pair_settings
+from bot.domain import circles as d
+from bot.domain import meeting
+from bot.domain.areas import AREA_KEYS
+from bot.domain.pairs import pick_starters, rhythm_from, visibility_notice
+from bot.domain.profile import Profile
+from bot.domain.text import Safe
+from bot.errors import UserFacingError
+from bot.services.context import Context, Service
+from bot.services.meeting import MeetingSpace
+from bot.services.moderation import ModerationService
+from bot.services.pairs import MadeSpace, PairsService, SpacePendingError, SpaceRequest
+from bot.services.ports import Access, Posted, Spaces
+
+log = logging.getLogger("lantern.circles")
+
+OPEN_GRACE = timedelta(minutes=2)
+STALE_CLAIM = timedelta(minutes=10)
+PROGRESS_EVERY = 5  # circles between progress updates while a round opens spaces
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CircleRound:
+    """A previewed round: the circles it would form; nothing is sent yet."""
+
+    grouping: d.Grouping
+    text: str
+
+    @property
+    def circles(self) -> tuple[d.PlannedCircle, ...]:
+        return self.grouping.circles
+
+
+async def circle_space(
+    session: AsyncSession, *, guild_id: int, channel_id: int
+) -> MeetingSpace | None:
+    """A circle's space, for ``/meet``: the people in it now."""
+    circle = await q.circle_for_space(session, space_id=channel_id)
+    if circle is None or circle.id is None or circle.guild_id != guild_id:
+        return None
+    people = await q.members_of(session, circle_id=circle.id)
+    return MeetingSpace(
+        "circle",
+        tuple(m.user_id for m in people),
+        ended=circle.status == CircleStatus.CLOSED,
+        everyone="all of you",
+    )
+
+
+class _TooFew(Exception):
+    """A planned circle fell below the minimum at confirmation: its transaction rolls back."""
+
+
+class CirclesService(Service):
+    """Peer circles: joining, leaving, rounds, spaces."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        pairs: PairsService,
+        moderation: ModerationService,
+        spaces: Spaces,
+    ) -> None:
+        super().__init__(ctx)
+        self.pairs = pairs
+        self.moderation = moderation
+        self.spaces = spaces
+
+    # ------------------------------------------------------------ members
+
+    async def join(self, guild_id: int, user_id: int, area: str, *, facilitate: bool) -> str:
+        """Wait for a circle in ``area`` (a mentor offering it may facilitate)."""
+        if area not in AREA_KEYS:
+            raise UserFacingError("Please choose one of the listed areas. Nothing changed.")
+        async with self.ctx.transaction() as session:
+            found = await load_matchable_profile(
+                session, guild_id=guild_id, user_id=user_id, cipher=self.ctx.cipher
+            )
+            if found is None:
+                raise UserFacingError(d.NOT_READY)
+            profile = found[1]
+            if facilitate and not (profile.is_mentor and area in profile.areas_offered):
+                raise UserFacingError(d.NOT_A_FACILITATOR)
+            if await q.live_circle_of(session, guild_id=guild_id, user_id=user_id):
+                raise UserFacingError(d.ALREADY_IN_CIRCLE)
+            before = await q.set_waiting(
+                session,
+                guild_id=guild_id,
+                user_id=user_id,
+                area=area,
+                facilitate=facilitate,
+                now=self.ctx.now(),
+            )
+        log.info("circle waiting guild=%s user=%s", guild_id, user_id)
+        return d.joined_text(area, facilitate=facilitate, moved_from=before)
+
+    async def status(self, guild_id: int, user_id: int) -> str:
+        """Where the member stands: waiting, in a circle, or neither."""
+        async with self.ctx.transaction() as session:
+            waiting = await q.get_waiting(session, guild_id=guild_id, user_id=user_id)
+            live = await q.live_circle_of(session, guild_id=guild_id, user_id=user_id)
+            people = await q.count_members(session, circle_id=live[0].id or 0) if live else 0
+        if live is not None:
+            circle = live[0]
+            return d.status_in_circle(circle.area, circle.space_id, people)
+        if waiting is not None:
+            return d.status_waiting(waiting.area, waiting.since, facilitate=waiting.facilitate)
+        return d.STATUS_NONE
+
+    async def leave(self, guild_id: int, user_id: int) -> str:
+        """Leave the waiting list, or step away from a circle (the others are told kindly that
+        someone left, never who or why; the member loses access to the space)."""
+        async with self.ctx.transaction() as session:
+            was_waiting = await q.remove_waiting(session, guild_id=guild_id, user_id=user_id)
+            live = await q.live_circle_of(session, guild_id=guild_id, user_id=user_id)
+        if live is not None and await self._step_away(live[0], user_id):
+            return d.LEFT_CIRCLE
+        if was_waiting:
+            log.info("circle waiting left guild=%s user=%s", guild_id, user_id)
+            return d.LEFT_WAITING
+        raise UserFacingError(d.NOTHING_TO_LEAVE)
+
+    async def member_gone(self, guild_id: int, user_id: int) -> None:
+        """The member left the server, withdrew consent or is erasing their data: off the
+        waiting list and out of their circle (the others told kindly)."""
+        async with self.ctx.transaction() as session:
+            await q.remove_waiting(session, guild_id=guild_id, user_id=user_id)
+            live = await q.live_circle_of(session, guild_id=guild_id, user_id=user_id)
+        if live is not None:
+            await self._step_away(live[0], user_id)
+
+    async def _step_away(self, circle: Circle, user_id: int) -> bool:
+        """Take someone out of a circle; whether this call did. Fewer than two left: the
+        circle closes (the last one is told kindly and keeps reading until retention ends)."""
+        assert circle.id is not None
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            await q.lock_circle(session, circle_id=circle.id)  # two leaving at once: one closes
+            if not await q.remove_member(session, circle_id=circle.id, user_id=user_id):
+                return False
+            remaining = [m.user_id for m in await q.members_of(session, circle_id=circle.id)]
+            closed = len(remaining) < 2 and await q.close_circle(
+                session, circle_id=circle.id, now=now
+            )
+            found = await q.get_circle(session, circle_id=circle.id)
+            space_id = found.space_id if found else None
+            if closed and space_id is not None:
+                pset = await get_pair_settings(session, guild_id=circle.guild_id)
+                keep = timedelta(
+                    days=rhythm_from(pset.model_dump() if pset else None).retention_days
+                )
+                delete_at = now + keep if remaining else now
+                row = {
+                    "space_id": space_id,
+                    "guild_id": circle.guild_id,
+                    "delete_at": delete_at,
+                    "recorded_at": now,
+                }
+                await add_leftover_spaces(session, rows=[row])
+        log.info("circle member left circle=%s remaining=%d", circle.id, len(remaining))
+        if space_id is None:
+            if closed:  # it never opened: whoever is left waits again
+                await self._fall_through(circle, remaining)
+            return True
+        await self.spaces.set_access(space_id, user_id, Access.REMOVED)
+        if closed:
+            for other in remaining:
+                await self.spaces.set_access(space_id, other, Access.READ_ONLY)
+                await self.ctx.messenger.dm(other, d.CIRCLE_CLOSED_TEXT)
+        else:
+            sent = await self.ctx.messenger.post(space_id, d.someone_left_text(len(remaining)))
+            if not isinstance(sent, Posted):
+                log.warning("circle leave note failed circle=%s reason=%s", circle.id, sent)
+        return True
+
+    # ------------------------------------------------------------ rounds
+
+    async def preview_round(self, guild_id: int) -> CircleRound:
+        """Group everyone waiting, without telling anyone."""
+        cipher = self.ctx.cipher
+        candidates: list[d.Candidate] = []
+        async with self.ctx.transaction() as session:
+            waiting = await q.waiting_list(session, guild_id=guild_id)
+            for entry in waiting:
+                found = await load_matchable_profile(
+                    session, guild_id=guild_id, user_id=entry.user_id, cipher=cipher
+                )
+                if found is not None:
+                    candidates.append(
+                        d.Candidate(found[1], entry.area, entry.since, entry.facilitate)
+                    )
+            blocks = await server_blocks(session, guild_id=guild_id, cipher=cipher)
+        present = [c for c in candidates if await self.ctx.messenger.present(guild_id, c.user_id)]
+        grouping = d.group_circles(present, blocks)
+        shown = []
+        for plan in grouping.circles[: d.PREVIEW_CIRCLES]:
+            names = [await self._name(guild_id, u) for u in plan.members]
+            lead = await self._name(guild_id, plan.facilitator) if plan.facilitator else None
+            shown.append((plan, names, lead))
+        shown.extend((plan, [], None) for plan in grouping.circles[d.PREVIEW_CIRCLES :])
+        still = [await self._name(guild_id, u) for u in grouping.waiting[: d.PREVIEW_NAMES]]
+        more = len(grouping.waiting) - len(still)
+        return CircleRound(grouping, d.round_preview(shown, still, more))
+
+    async def _name(self, guild_id: int, user_id: int) -> Safe:
+        return await self.ctx.messenger.name(guild_id, user_id, f"member {user_id}")
+
+    async def confirm_round(
+        self,
+        guild_id: int,
+        actor_id: int,
+        planned: Sequence[d.PlannedCircle],
+        *,
+        waiting: Sequence[int] = (),
+        progress: Progress | None = None,
+    ) -> str:
+        """Form a previewed round's circles, each re-checked (who left, who withdrew, new
+        blocks, who another round placed first); open their spaces; tell who still waits that
+        nothing changed. What changed since the preview is reported."""
+        formed: list[tuple[int, str, int]] = []
+        dropped: list[tuple[int, str]] = []
+        unformed: list[str] = []
+        for plan in planned:
+            outcome = await self._form(guild_id, plan)
+            dropped.extend(outcome[1])
+            if outcome[0] is None:
+                unformed.append(plan.area)
+            else:
+                formed.append((outcome[0], plan.area, outcome[2]))
+        await self.moderation.audit(guild_id, actor_id, "circles_round")
+        log.info(
+            "circles round guild=%s formed=%d unformed=%d", guild_id, len(formed), len(unformed)
+        )
+        for index, (circle_id, _area, _size) in enumerate(formed, 1):
+            await self.open_space(circle_id)
+            if progress is not None and index % PROGRESS_EVERY == 0 and index < len(formed):
+                await progress(f"Opening circle spaces… {index} of {len(formed)} done.")
+        async with self.ctx.transaction() as session:
+            still = {w.user_id for w in await q.waiting_list(session, guild_id=guild_id)}
+        for user_id in waiting:
+            if user_id in still:
+                await self.ctx.messenger.dm(user_id, d.STILL_WAITING)
+        named = [(await self._name(guild_id, u), why) for u, why in dropped]
+        return d.round_result([(a, n) for _, a, n in formed], named, unformed)
+
+    async def _form(
+        self, guild_id: int, plan: d.PlannedCircle
+    ) -> tuple[int | None, list[tuple[int, str]], int]:
+        """Form one planned circle: (its id or ``None``, who was dropped and why, its size)."""
+        dropped: list[tuple[int, str]] = []
+        here = [u for u in plan.everyone if await self.ctx.messenger.present(guild_id, u)]
+        dropped.extend((u, "left") for u in plan.everyone if u not in here)
+        cipher = self.ctx.cipher
+        try:
+            async with self.ctx.transaction() as session:
+                walls = {
+                    frozenset(b)
+                    for b in await server_blocks(session, guild_id=guild_id, cipher=cipher)
+                }
+                kept: list[tuple[Profile, str]] = []
+                for user_id in sorted(here, key=plan.everyone.index):
+                    found = await load_matchable_profile(
+                        session, guild_id=guild_id, user_id=user_id, cipher=cipher
+                    )
+                    if found is None:
+                        dropped.append((user_id, "left"))
+                        continue
+                    if any(frozenset((user_id, p.user_id)) in walls for p, _ in kept):
+                        dropped.append((user_id, "blocked"))
+                        continue
+                    if not await q.take_waiting(
+                        session, guild_id=guild_id, user_id=user_id, area=plan.area
+                    ):
+                        live = await q.live_circle_of(session, guild_id=guild_id, user_id=user_id)
+                        dropped.append((user_id, "taken" if live else "left"))
+                        continue
+                    role = (
+                        CircleRole.FACILITATOR if user_id == plan.facilitator else CircleRole.MEMBER
+                    )
+                    kept.append((found[1], role))
+                if sum(1 for _, role in kept if role == CircleRole.MEMBER) < d.MIN_SIZE:
+                    raise _TooFew()
+                reasons = d.explain_circle(plan.area, [p for p, _ in kept])
+                circle = await q.create_circle(
+                    session,
+                    guild_id=guild_id,
+                    area=plan.area,
+                    reasons_enc=cipher.encrypt(json.dumps(list(reasons))),
+                    people=[(p.user_id, role) for p, role in kept],
+                    now=self.ctx.now(),
+                )
+        except _TooFew:
+            return None, dropped, 0
+        log.info("circle formed guild=%s circle=%s size=%d", guild_id, circle.id, len(kept))
+        return circle.id, dropped, len(kept)
+
+    # ------------------------------------------------------------ spaces
+
+    async def open_pending(self, now: datetime) -> None:
+        """Sweep: retry circle spaces that failed, were never started, or were interrupted."""
+        async with self.ctx.transaction() as session:
+            waiting = await q.circles_to_open(session, now=now, grace=OPEN_GRACE, stale=STALE_CLAIM)
+        for circle_id in waiting:
+            await self.open_space(circle_id)
+
+    async def open_space(self, circle_id: int) -> bool:
+        """Make the circle's private space (members who left the server since are skipped)
+        and post its opening; whether it opened."""
+        async with self.ctx.transaction() as session:
+            if not await q.claim_circle_space(session, circle_id=circle_id, now=self.ctx.now()):
+                return False
+            circle = await q.get_circle(session, circle_id=circle_id)
+            people = await q.members_of(session, circle_id=circle_id)
+        assert circle is not None
+        guild_id = circle.guild_id
+        gone = [
+            m.user_id for m in people if not await self.ctx.messenger.present(guild_id, m.user_id)
+        ]
+        for user_id in gone:  # left before the space opened: skipped, nobody is told
+            async with self.ctx.transaction() as session:
+                await q.remove_member(session, circle_id=circle_id, user_id=user_id)
+        here = [m for m in people if m.user_id not in gone]
+        if len(here) < 2:
+            return await self._fall_through(circle, [m.user_id for m in here])
+        request = SpaceRequest(
+            guild_id,
+            tuple(m.user_id for m in here),
+            f"Lantern circle space #{circle_id}",
+            lambda _names, taken: d.circle_channel_name(circle.area, circle_id, taken),
+        )
+        try:
+            made = await self.pairs.make_space(request)
+        except SpacePendingError as pending:
+            async with self.ctx.transaction() as session:
+                first = await q.fail_circle_space(session, circle_id=circle_id, error=pending.error)
+            log.warning("circle space pending circle=%s error=%s", circle_id, pending.error)
+            if first:
+                await self.moderation.alert(
+                    guild_id, d.space_pending_alert(circle_id, pending.error)
+                )
+            return False
+        async with self.ctx.transaction() as session:
+            done = await q.complete_circle_space(
+                session,
+                circle_id=circle_id,
+                channel_id=None if made.is_thread else made.id,
+                thread_id=made.id if made.is_thread else None,
+                now=self.ctx.now(),
+            )
+            now_in = {m.user_id for m in await q.members_of(session, circle_id=circle_id)}
+        if not done:  # closed meanwhile: leave nothing behind
+            await self.spaces.delete(made.id, reason=f"Lantern: circle #{circle_id} closed")
+            return False
+        for member in here:
+            if member.user_id not in now_in:  # stepped away while the space was being made
+                await self.spaces.set_access(made.id, member.user_id, Access.REMOVED)
+        log.info("circle space created circle=%s space=%s", circle_id, made.id)
+        names = dict(zip(request.member_ids, made.names, strict=True))
+        staying = [m for m in here if m.user_id in now_in]
+        await self._send_opening(circle, made.id, staying, names, made)
+        return True
+
+    async def _fall_through(self, circle: Circle, here: Sequence[int]) -> bool:
+        """Too few people are left to open the circle: it closes and whoever is left waits
+        again for the same area (told kindly)."""
+        assert circle.id is not None
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            await q.close_circle(session, circle_id=circle.id, now=now)
+            for user_id in here:
+                await q.remove_member(session, circle_id=circle.id, user_id=user_id)
+                await q.set_waiting(
+                    session,
+                    guild_id=circle.guild_id,
+                    user_id=user_id,
+                    area=circle.area,
+                    facilitate=False,
+                    now=now,
+                )
+        for user_id in here:
+            await self.ctx.messenger.dm(user_id, d.FELL_THROUGH)
+        log.info("circle closed before opening circle=%s", circle.id)
+        return False
+
+    async def _send_opening(
+        self,
+        circle: Circle,
+        space_id: int,
+        people: Sequence[CircleMember],
+        names: dict[int, Safe],
+        made: MadeSpace,
+    ) -> None:
+        assert circle.id is not None
+        cipher = self.ctx.cipher
+        members: list[tuple[Profile, Safe]] = []
+        facilitator: tuple[Profile, Safe] | None = None
+        async with self.ctx.transaction() as session:
+            for person in people:
+                user_id = person.user_id
+                profile = await load_profile(
+                    session, guild_id=circle.guild_id, user_id=user_id, cipher=cipher
+                ) or Profile(user_id=user_id)
+                if person.role == CircleRole.FACILITATOR:
+                    facilitator = (profile, names[user_id])
+                else:
+                    members.append((profile, names[user_id]))
+        try:
+            reasons = json.loads(cipher.decrypt(circle.reasons_enc) or "[]")
+        except ValueError:
+            reasons = []
+        profiles = [p for p, _ in members] + ([facilitator[0]] if facilitator else [])
+        opening = d.render_circle_opening(
+            area=circle.area,
+            members=members,
+            facilitator=facilitator,
+            reasons=[str(r) for r in reasons if isinstance(r, str)],
+            starters=pick_starters([circle.area], self.pairs.starters, seed=circle.id),
+            notice=visibility_notice(
+                moderators_see=made.moderators_see,
+                moderator_role=made.moderator_role,
+                thread=made.is_thread,
+                members=d.CIRCLE_MEMBERS,
+                checks_in=False,  # circles have no check-ins: nothing about them is noted
+            ),
+            meet=meeting.best_overlap(meeting.plan_for(profiles, self.ctx.now())),
+        )
+        everyone = [p.user_id for p, _ in members] + (
+            [facilitator[0].user_id] if facilitator else []
+        )
+        sent = await self.spaces.post_opening(
+            space_id, opening.content, opening.cards, buttons=(), ping=everyone
+        )
+        if not isinstance(sent, Posted):
+            log.warning("circle opening failed circle=%s reason=%s", circle.id, sent)
+            return
+        async with self.ctx.transaction() as session:
+            await q.set_circle_opening(session, circle_id=circle.id, message_id=sent.message_id)

@@ -1,0 +1,64 @@
+"""/circle: join the waiting list for a peer circle, see where you stand, leave privately.
+Each handler is one ``bot.services.circles`` call."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LanternBot
+from bot.domain.areas import AREAS
+from bot.gateway.messenger import reply
+
+AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
+
+
+class CirclesCog(commands.Cog):
+    """The members' /circle commands."""
+
+    circle = app_commands.Group(
+        name="circle", description="Small peer circles around one area", guild_only=True
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.circles = bot.services.circles
+
+    @circle.command(name="join")
+    @app_commands.describe(
+        area="The area your circle would gather around",
+        facilitate="Mentors only: offer to facilitate a circle in an area you offer",
+    )
+    @app_commands.choices(area=AREA_CHOICES)
+    async def circle_join(
+        self,
+        interaction: discord.Interaction[LanternBot],
+        area: app_commands.Choice[str],
+        facilitate: bool = False,
+    ) -> None:
+        """Join the waiting list for a peer circle (3–8 people) around one area."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self.circles.join(
+            interaction.guild_id, interaction.user.id, area.value, facilitate=facilitate
+        )
+        await reply(interaction, text)
+
+    @circle.command(name="status")
+    async def circle_status(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """See whether you're waiting for a circle or in one."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.circles.status(interaction.guild_id, interaction.user.id)
+        )
+
+    @circle.command(name="leave")
+    async def circle_leave(self, interaction: discord.Interaction[LanternBot]) -> None:
+        """Leave the waiting list or your circle, privately (nobody is told who or why)."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(
+            interaction, await self.circles.leave(interaction.guild_id, interaction.user.id)
+        )
