@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
+from bot.compute import ThreadCompute
 from bot.config import Config, DatabaseSection, SchedulerSection, SecuritySection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
@@ -246,7 +247,7 @@ async def run(members: int, repeats: int) -> dict[str, object]:
             scheduler=SchedulerSection(enabled=False),
             source="<bench>",
         )
-        ctx = Context(database, cipher, config, lambda: now, None, None, Events())  # type: ignore[arg-type]
+        ctx = Context(database, cipher, config, lambda: now, None, None, Events(), ThreadCompute())  # type: ignore[arg-type]
         service = InsightsService(ctx)
         counted, ruled, drawn = [], [], []
         for _ in range(repeats):

@@ -48,6 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.compute import ThreadCompute
 from bot.config import Config, SchedulerSection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
@@ -117,6 +118,7 @@ def _services(database: Database, cipher: Cipher, messenger: FakeMessenger) -> S
         jobs=FakeJobs(),
         spaces=FakeSpaces(),
         dm_sender=FakeDmSender(),
+        compute=ThreadCompute(),
     )
 
 

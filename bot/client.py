@@ -13,6 +13,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.compute import ProcessCompute
 from bot.config import Config, DatabaseSection
 from bot.crypto import Cipher, load_cipher
 from bot.db.engine import Database, PoolSettings, create_engine
@@ -117,6 +118,7 @@ class LanternBot(commands.AutoShardedBot):
         self.scheduler = LanternScheduler(database, lease_seconds=config.scheduler.lease_seconds)
         self.scheduler.on_lag = self._sweep_started
         self.messenger = DiscordMessenger(self)
+        self.compute = ProcessCompute()  # the batch round solver, off the event loop
         self.services: Services = build_services(
             database=database,
             cipher=cipher,
@@ -128,6 +130,7 @@ class LanternBot(commands.AutoShardedBot):
             dm_sender=dm_sender
             if dm_sender is not None
             else HttpDmSender(self, observe=self._dm_outcome),
+            compute=self.compute,
         )
         self.services.delivery.pacer = self._pacer()
 
@@ -323,6 +326,7 @@ class LanternBot(commands.AutoShardedBot):
             pacer = self.services.delivery.pacer
             if hasattr(pacer, "close"):
                 await pacer.close()
+            await self.compute.close()
             await self.database.dispose()
 
 

@@ -18,6 +18,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from bot.client import LanternBot, create_bot
+from bot.compute import ThreadCompute
 from bot.config import Config, SchedulerSection
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
@@ -96,17 +97,22 @@ async def bot_factory(config: Config, database_url: str, cipher: Cipher):  # typ
     """Builds a new, unstarted bot on this test's database (also used to restart); options
     go to ``create_bot`` (e.g. ``dm_sender=``).
 
-    simcord never closes the bots it ran, so their engines are disposed here.
+    simcord never closes the bots it ran, so their engines (and round workers) are closed here.
     """
     built: list[LanternBot] = []
 
     def build(**options: Any) -> LanternBot:
         bot = create_bot(config, database=make_database(database_url), cipher=cipher, **options)
+        # Rounds are solved in a thread: spawning the bot's worker process takes seconds on a
+        # loaded machine (past simcord's settle timeout). A test of the real worker sets
+        # ``bot.services.ctx.compute = bot.compute``.
+        bot.services.ctx.compute = ThreadCompute()
         built.append(bot)
         return bot
 
     yield build
     for bot in built:
+        await bot.compute.close()
         await bot.database.dispose()
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from statistics import median
 
 from bot.domain.areas import area_label
+from bot.domain.matching import RoundPhase
 from bot.domain.profile import Profile, shared_fields
 from bot.domain.text import Safe, fit, safe_block, safe_inline
 
@@ -427,6 +428,38 @@ def round_sent(sent: int, skipped: Sequence[tuple[Safe, str]]) -> str:
             lines.append(f"- …and {len(skipped) - SKIPPED_SHOWN} more")
         text += "\n".join(lines)
     return fit(text)
+
+
+ROUND_PHASES = {
+    RoundPhase.WAITING: "waiting for the matching worker (it may be finishing another round)",
+    RoundPhase.READING: "reading the profiles of everyone waiting and every free mentor",
+    RoundPhase.SCORING: "scoring every possible pair",
+    RoundPhase.SOLVING: "finding the best set of introductions",
+    RoundPhase.PROVING: "checking that no other set of introductions is better",
+    RoundPhase.REASONS: "writing why each pair fits",
+}
+ROUND_ALREADY_RUNNING = (
+    "A matching round for this server is already being worked out (perhaps by another "
+    "moderator), so this one didn't start. Its preview goes to whoever started it; once it's "
+    "there, you can run `/matching round` again to see who is still waiting."
+)
+ROUND_FAILED = (
+    "Sorry — Lantern couldn't finish working out this round: the matching worker stopped "
+    "before it was done. Nothing was sent and nothing changed. Please run `/matching round` "
+    "again; if it keeps happening, tell whoever runs Lantern (the bot's log says more)."
+)
+
+
+def round_working(phase: RoundPhase, elapsed_s: float) -> str:
+    """The round's progress, edited in place until its preview replaces it."""
+    what = ROUND_PHASES[phase]
+    step = f"Step {phase.value} of {len(ROUND_PHASES) - 1}: {what}" if phase else what.capitalize()
+    return (
+        f"**Working out a matching round…** ({elapsed_s:.0f} s so far)\n"
+        f"{step}.\n"
+        "Large rounds take up to a minute; the preview will appear right here, and nothing is "
+        "sent until you confirm it."
+    )
 
 
 ROUND_WAITING = (

@@ -123,11 +123,11 @@ class InPlace:
         except discord.HTTPException:
             pass  # progress is a courtesy; the final answer still comes
 
-    async def finish(self, text: str) -> None:
+    async def finish(self, text: str, *, view: discord.ui.View | None = None) -> None:
         if self.shown:
-            await self.interaction.edit_original_response(content=fit(text))
+            await self.interaction.edit_original_response(content=fit(text), view=view)
         else:
-            await reply(self.interaction, text)
+            await reply(self.interaction, text, view=view)
 
 
 class DiscordMessenger:

@@ -26,7 +26,7 @@ from bot.services.member_data import MemberDataService
 from bot.services.moderation import ModerationService
 from bot.services.onboarding import OnboardingService
 from bot.services.pairs import PairsService
-from bot.services.ports import DmSender, Jobs, Messenger, Spaces
+from bot.services.ports import Compute, DmSender, Jobs, Messenger, Spaces
 from bot.services.prompts import PromptsService
 from bot.services.reflections import ReflectionsService
 from bot.services.setup import SetupService
@@ -62,6 +62,7 @@ def build_services(
     jobs: Jobs,
     spaces: Spaces,
     dm_sender: DmSender,
+    compute: Compute,
 ) -> Services:
     """Build every service, lowest first, and subscribe matching and feedback to pair endings."""
     ctx = Context(
@@ -72,6 +73,7 @@ def build_services(
         messenger=messenger,
         jobs=jobs,
         events=Events(),
+        compute=compute,
     )
     moderation = ModerationService(ctx)
     setup = SetupService(ctx)

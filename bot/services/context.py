@@ -1,4 +1,5 @@
-"""What every service is built with: the database, the cipher, the config, the clock, the ports."""
+"""What every service is built with: the database, the cipher, the config, the clock, the ports
+(and ``compute``, where CPU-heavy work runs off the event loop)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.db.queries.locks import server_lock, try_server_lock
 from bot.services.events import Events
-from bot.services.ports import Jobs, Messenger
+from bot.services.ports import Compute, Jobs, Messenger
 
 # At most this many pooled connections of a process hold server locks at once, so the work done
 # under the locks always finds a connection (the default pool has 5 + 10 overflow).
@@ -57,6 +58,7 @@ class Context:
     messenger: Messenger
     jobs: Jobs
     events: Events
+    compute: Compute
     _locks: _KeyedLocks = field(default_factory=_KeyedLocks, repr=False)
     _lock_connections: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(LOCK_CONNECTIONS), repr=False

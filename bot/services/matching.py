@@ -7,14 +7,19 @@ re-checks consent, pause, capacity, blocks and open pairs every time and says wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.crypto import Cipher
 from bot.db.models import ConsentStatus, Introduction, IntroStatus, RequestStatus
 from bot.db.queries import matching as q
 from bot.db.queries.cooldowns import claim_cooldown
@@ -28,12 +33,12 @@ from bot.domain.matching import (
     Assignment,
     MentorPool,
     MentorSlot,
-    RoundResult,
+    RoundPhase,
     Weights,
     WeightsError,
-    assign_round,
     load_weights,
 )
+from bot.domain.matching.batch import PackedRound, RoundJob, pack, solve
 from bot.domain.moderation import COOLDOWNS, cooldown_text
 from bot.domain.profile import Profile
 from bot.domain.text import Safe
@@ -43,11 +48,12 @@ from bot.services.events import PairEnded
 from bot.services.mentor_pool import MentorPools
 from bot.services.moderation import ModerationService
 from bot.services.pairs import PairsService
-from bot.services.ports import Posted
+from bot.services.ports import ComputeFailed, Posted
 
 log = logging.getLogger("lantern.matching")
 
 PROGRESS_EVERY = 10
+ROUND_PROGRESS_EVERY_S = 2.0  # a round's progress message is edited at most this often
 PREVIEW_NAMES = 15
 QUEUE_NAMES = 25
 SUGGESTIONS_TRIED = 3
@@ -88,13 +94,13 @@ class Introduced:
 class RoundPlan:
     """A previewed batch round: who would be introduced to whom; nothing is sent yet."""
 
-    result: RoundResult
+    round: PackedRound
     text: str
 
     @property
-    def assignments(self) -> tuple[Assignment, ...]:
-        """The introductions the round would make."""
-        return self.result.assignments
+    def assignments(self) -> Sequence[Assignment]:
+        """The introductions the round would make (unpacked as they are read)."""
+        return self.round.assignments
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,31 @@ class RoundPublished:
     text: str
 
 
+class _RoundShown:
+    """A round's phase and elapsed time for the moderator, edited at most once per ``every``
+    seconds (Discord edits are rate-limited; a phase shorter than that is simply not shown)."""
+
+    def __init__(self, progress: Progress | None, every: float) -> None:
+        self.progress, self.every = progress, every
+        self.started = time.monotonic()
+        self.last = -float("inf")
+        self.text = ""
+
+    async def __call__(self, phase: int) -> None:
+        now = time.monotonic()
+        if self.progress is None or now - self.last < self.every:
+            return
+        text = say.round_working(RoundPhase(phase), now - self.started)
+        if text != self.text:
+            self.last, self.text = now, text
+            await self.progress(text)
+
+
+def _decrypted(rows: Sequence[tuple[Any, ...]], cipher: Cipher) -> bytes:
+    """A piece of a round's rows with their answers decrypted, packed (run in a thread)."""
+    return pack((user, cipher.decrypt(answers), *rest) for user, answers, *rest in rows)
+
+
 class MatchingService(Service):
     """Matching: requests, introductions, accepts and declines, rounds."""
 
@@ -113,6 +144,8 @@ class MatchingService(Service):
         super().__init__(ctx)
         self.pairs = pairs
         self.moderation = moderation
+        self._rounds: set[int] = set()  # servers whose round this process is computing
+        self.round_progress_every = ROUND_PROGRESS_EVERY_S
         self.pools = MentorPools(ctx)
 
     # --- settings -----------------------------------------------------------------------------
@@ -767,41 +800,84 @@ class MatchingService(Service):
 
     # --- moderators ---------------------------------------------------------------------------
 
-    async def preview_round(self, guild_id: int) -> RoundPlan:
-        """Solve a batch round for everyone waiting, without sending anything."""
+    @asynccontextmanager
+    async def _one_round(self, guild_id: int) -> AsyncIterator[None]:
+        """One round computed at a time per server; a second is refused kindly (publishing is
+        serialised across processes by ``ctx.server_lock``, which waits instead).
+
+        This process only: a lock across processes for the computation (``ctx.server_lock``
+        with ``try_server_lock``) belongs here, after this check, held as long.
+        """
+        if guild_id in self._rounds:
+            log.info("round refused guild=%s reason=already_running", guild_id)
+            raise MatchingError(say.ROUND_ALREADY_RUNNING)
+        self._rounds.add(guild_id)
+        try:
+            yield
+        finally:
+            self._rounds.discard(guild_id)
+
+    async def _round_job(self, guild_id: int, watch: _RoundShown) -> RoundJob:
+        """Everyone waiting and every free mentor, as they stream in a few hundred rows at a
+        time, decrypted in a thread (decryption is ~0.1 ms a member: in a thread the event loop
+        still gets the GIL every few milliseconds) and packed; profiles are built in the worker.
+        """
         settings = await self.settings(guild_id)
         cipher = self.ctx.cipher
+        pieces: dict[str, list[bytes]] = {"mentees": [], "mentors": []}
         async with self.ctx.transaction() as session:
-            waiting = await q.waiting_requests(session, guild_id=guild_id)
-            mentees = []
-            for request in waiting:
-                found = await q.load_matchable_profile(
-                    session, guild_id=guild_id, user_id=request.mentee_id, cipher=cipher
-                )
-                if found is not None and found[1].is_mentee:
-                    mentees.append(found[1])
+            for side, rows in (
+                ("mentees", q.round_mentee_rows(session, guild_id=guild_id)),
+                ("mentors", q.round_mentor_rows(session, guild_id=guild_id)),
+            ):
+                async for part in rows:
+                    pieces[side].append(await asyncio.to_thread(_decrypted, part, cipher))
+                    await watch(RoundPhase.READING)
             forbidden = await q.forbidden_pairs(session, guild_id=guild_id, cipher=cipher)
-        mentors = (await self.pools.current(guild_id, settings.weights)).slots()
-        result = assign_round(
-            mentees,
-            mentors,
-            forbidden=frozenset(forbidden),
-            weights=settings.weights,
+        return RoundJob(
+            tuple(pieces["mentees"]),
+            tuple(pieces["mentors"]),
+            RoundJob.forbid(forbidden),
+            settings.weights,
         )
-        if not result.assignments and not result.unmatched:
-            return RoundPlan(result, say.NOBODY_WAITING)
-        unmatched = list(result.unmatched.items())
+
+    async def preview_round(self, guild_id: int, *, progress: Progress | None = None) -> RoundPlan:
+        """Solve a batch round for everyone waiting, without sending anything.
+
+        The solver runs in ``ctx.compute`` (a worker process in the bot), never on the event
+        loop; ``progress`` hears its phase and elapsed time at most every
+        ``round_progress_every`` seconds. One round per server at a time.
+        """
+        async with self._one_round(guild_id):
+            watch = _RoundShown(progress, self.round_progress_every)
+            await watch(RoundPhase.READING)
+            job = await self._round_job(guild_id, watch)
+            try:
+                packed = await self.ctx.compute.run(solve, job, on_phase=watch)
+            except ComputeFailed:
+                log.error("round failed guild=%s reason=worker_stopped", guild_id)
+                raise MatchingError(say.ROUND_FAILED) from None
+        log.info(
+            "round computed guild=%s matched=%d waiting=%d proven=%s seconds=%.1f",
+            guild_id,
+            len(packed.assignments),
+            len(packed.unmatched),
+            packed.proven_optimal,
+            time.monotonic() - watch.started,
+        )
+        if not packed.assignments and not packed.unmatched:
+            return RoundPlan(packed, say.NOBODY_WAITING)
         shown = [
             (await self._name(guild_id, mentee_id, f"member {mentee_id}"), why)
-            for mentee_id, why in unmatched[:PREVIEW_NAMES]
+            for mentee_id, why in packed.unmatched[:PREVIEW_NAMES]
         ]
         text = say.round_preview(
-            len(result.assignments),
-            [a.score for a in result.assignments],
+            len(packed.assignments),
+            packed.scores.tolist(),
             shown,
-            len(unmatched) - len(shown),
+            len(packed.unmatched) - len(shown),
         )
-        return RoundPlan(result, text)
+        return RoundPlan(packed, text)
 
     async def publish_round(
         self,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from bot.domain.components import Button
 from bot.domain.pairs import Card, Grant
@@ -137,6 +137,29 @@ class Jobs(Protocol):
 
     def cancel(self, job_id: str) -> None:
         """Drop the job if it exists."""
+        ...
+
+
+T = TypeVar("T")
+PhaseHeard = Callable[[int], Awaitable[None]]
+
+
+class ComputeFailed(Exception):
+    """The worker stopped before finishing (it crashed, ran out of memory, or the bot is
+    shutting down); whatever it computed is lost, nothing else happened."""
+
+
+class Compute(Protocol):
+    """Runs CPU-heavy pure work away from the event loop (a process pool in the bot).
+
+    ``fn`` is a module-level function taking plain, picklable data and, last, a ``report``
+    callable that takes an integer phase; it is called as ``fn(*args, report)``.
+    ``on_phase`` hears the latest phase every ``poll`` seconds while ``fn`` runs (0 until
+    ``fn`` reports one: it has not started). A worker that dies raises ``ComputeFailed``.
+    """
+
+    async def run(self, fn: Callable[..., T], *args: Any, on_phase: PhaseHeard | None = None) -> T:
+        """``fn(*args, report)`` in a worker; its result."""
         ...
 
 

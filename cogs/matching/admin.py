@@ -8,19 +8,23 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
+from bot.errors import UserFacingError
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.components import PreviewConfirm, Progress, expired_key
-from bot.gateway.messenger import Preview, expired_preview, reply
+from bot.gateway.messenger import InPlace, Preview, expired_preview, reply
 from bot.services import Services
 
 ROUND_LABELS = ("Send introductions", "Sending introductions…")
 
 
-async def round_preview(services: Services, guild_id: int, owner_id: int) -> Preview:
+async def round_preview(
+    services: Services, guild_id: int, owner_id: int, progress: InPlace | None = None
+) -> Preview:
     """A batch round's preview, with Send and Discard buttons when it would introduce anyone
-    (only the moderator who asked may press them)."""
+    (only the moderator who asked may press them); ``progress`` shows the round's step while it
+    is worked out."""
     matching = services.matching
-    plan = await matching.preview_round(guild_id)
+    plan = await matching.preview_round(guild_id, progress=progress)
 
     async def send(actor_id: int, progress: Progress) -> str:
         sent = await matching.publish_round(guild_id, actor_id, plan.assignments, progress=progress)
@@ -46,10 +50,15 @@ class MatchingAdminCog(commands.Cog):
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Preview a matching round for everyone waiting; nothing is sent until you confirm."""
         assert interaction.guild_id is not None
-        text, view = await round_preview(
-            self.bot.services, interaction.guild_id, interaction.user.id
-        )
-        await reply(interaction, text, view=view)
+        progress = InPlace(interaction)  # edited in place, then replaced by the preview
+        try:
+            text, view = await round_preview(
+                self.bot.services, interaction.guild_id, interaction.user.id, progress
+            )
+        except UserFacingError as error:  # in place of the progress, not below it
+            await progress.finish(error.message)
+            return
+        await progress.finish(text, view=view)
 
     @moderator_command("manual", matching)
     @app_commands.describe(

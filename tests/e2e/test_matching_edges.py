@@ -4,7 +4,10 @@ changed since their preview."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
+import pytest
 import simcord
 from sqlalchemy import select
 
@@ -16,6 +19,9 @@ from bot.db.models import (
     Pair,
     RequestStatus,
 )
+from bot.domain import introductions as say
+from bot.domain.matching import RoundPhase
+from bot.services.ports import ComputeFailed, PhaseHeard
 from tests.e2e.conftest import close_dms
 from tests.e2e.races import at_once
 from tests.e2e.test_matching import (
@@ -186,8 +192,7 @@ async def test_a_round_skips_what_changed_since_the_preview_and_says_why(
     world: Matchable,
 ) -> None:
     env, general = world.c.env, world.c.general
-    await world.c.moderator.slash(general, "matching mode", introductions="rounds")
-    await world.mentee.slash(general, "match request")
+    await _waiting_for_a_round(world)
     preview = await world.c.moderator.slash(general, "matching round")
     assert "1 introduction" in preview.response.content
     assert "Tagalog" not in preview.response.content and "identity" not in preview.response.content
@@ -228,3 +233,63 @@ async def test_the_accepted_dm_promises_only_what_arrives(world: Matchable) -> N
 
 def _dm_with(actor: simcord.MemberActor, words: str) -> str:
     return next(m.content for m in actor.user.dm_channel.history() if words in m.content)
+
+
+async def _waiting_for_a_round(world: Matchable) -> None:
+    """Requests wait for moderators' rounds, and the mentee asked."""
+    await world.c.moderator.slash(world.c.general, "matching mode", introductions="rounds")
+    await world.mentee.slash(world.c.general, "match request")
+
+
+def _original_edits(env: simcord.Env) -> list[str]:
+    """Every edit of an interaction's first answer, in order (the in-place progress)."""
+    return [
+        (r.json or {}).get("content", "")
+        for r in env.http_requests
+        if r.method == "PATCH" and r.path.endswith("/messages/@original")
+    ]
+
+
+@pytest.mark.simcord(settle_timeout=120)  # the worker process starts on the first round
+async def test_a_round_shows_its_progress_in_place_then_the_preview(world: Matchable) -> None:
+    env, general = world.c.env, world.c.general
+    env.bot.services.ctx.compute = env.bot.compute  # the bot's real worker process
+    await _waiting_for_a_round(world)
+    before = len(_original_edits(env))
+    preview = await world.c.moderator.slash(general, "matching round")
+    await env.settle()
+    edits = _original_edits(env)[before:]
+    assert edits[0].startswith("**Working out a matching round…**")
+    assert "reading the profiles" in edits[0]
+    assert "1 introduction" in edits[-1]  # the preview replaced the progress...
+    assert not preview.followups  # ...in the same message
+    assert "1 introduction" in preview.response.content
+    await world.c.moderator.click(preview.response.message, label="Send introductions")
+    await env.settle()
+    assert len(_intro_cards(world.mentor_a)) == 1
+
+
+class _DeadWorker:
+    """A worker that stops mid-round."""
+
+    async def run(self, fn: Any, *args: Any, on_phase: PhaseHeard | None = None) -> Any:
+        if on_phase is not None:
+            await on_phase(RoundPhase.SOLVING)
+        raise ComputeFailed("the worker process stopped")
+
+
+async def test_a_round_whose_worker_dies_says_so_in_place_and_sends_nothing(
+    world: Matchable,
+) -> None:
+    env, general = world.c.env, world.c.general
+    await _waiting_for_a_round(world)
+    env.bot.services.ctx.compute = _DeadWorker()
+    before = len(_original_edits(env))
+    failed = await world.c.moderator.slash(general, "matching round")
+    await env.settle()
+    edits = _original_edits(env)[before:]
+    assert edits[0].startswith("**Working out a matching round…**")
+    assert edits[-1] == say.ROUND_FAILED == failed.response.content
+    assert not failed.followups
+    assert await _count(env, Introduction) == 0
+    assert await _request_status(world, world.mentee.id) == RequestStatus.WAITING

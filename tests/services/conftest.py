@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlmodel import select
 
+from bot.compute import ThreadCompute
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
@@ -69,5 +70,6 @@ def world(database: Database, cipher: Cipher, config: Config, clock: Clock) -> W
         jobs=jobs,
         spaces=spaces,
         dm_sender=dm_sender,
+        compute=ThreadCompute(poll=0.01),
     )
     return World(services, messenger, jobs, spaces, dm_sender, clock, database)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.compute import ThreadCompute
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db import pool_changes
@@ -93,6 +94,7 @@ async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher, conf
         jobs=FakeJobs(),
         spaces=FakeSpaces(),
         dm_sender=FakeDmSender(),
+        compute=ThreadCompute(poll=0.01),
     )
     await mentees_and_two_mentors(
         world.database,

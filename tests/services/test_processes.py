@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
+from bot.compute import ThreadCompute
 from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database
@@ -110,6 +111,7 @@ async def cluster(
                 jobs=jobs,
                 spaces=Remote(spaces),  # type: ignore[arg-type]
                 dm_sender=Remote(dm_sender),  # type: ignore[arg-type]
+                compute=ThreadCompute(poll=0.01),
             )
         )
     try:

@@ -73,6 +73,7 @@ def _second_process(world: World) -> Services:
         jobs=world.jobs,
         spaces=world.spaces,
         dm_sender=world.dm_sender,
+        compute=ctx.compute,
     )
 
 

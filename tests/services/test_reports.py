@@ -61,6 +61,7 @@ async def test_an_undelivered_report_is_retried_by_one_process_until_it_arrives(
         jobs=w.jobs,
         spaces=w.spaces,
         dm_sender=w.dm_sender,
+        compute=w.services.ctx.compute,
     )
     w.clock.advance(minutes=3)
     delivered = await asyncio.gather(

@@ -93,6 +93,7 @@ SLICES_ALLOWED = {
     ("bot/domain/content.py", "names[: i + 1]"): "a path of keys",
     ("bot/domain/prompt_io.py", "prompts[:SHOWN_PER_GROUP]"): "a list of prompts",
     ("bot/domain/prompt_io.py", "problems[:limit]"): "a list of problems",
+    ("bot/domain/matching/batch.py", "items[i : i + size]"): "a round's rows, packed in pieces",
     ("bot/domain/circles.py", "list(dict.fromkeys(spelled))[:3]"): "a list of languages",
     ("bot/domain/circles.py", "labels[:2]"): "a list of meeting times",
     ("bot/domain/circles.py", "circles[:PREVIEW_CIRCLES]"): "a list of circles",

@@ -4,11 +4,11 @@ compare-and-set, so concurrent clicks and sweeps give exactly one outcome."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,6 +88,28 @@ async def load_matchable_profile(
     return row, to_profile(row, cipher)
 
 
+async def _pending_per_mentor(session: AsyncSession, guild_id: int) -> dict[int, int]:
+    """Introductions still waiting for each mentor's answer (each holds one of their places)."""
+    counted = await session.execute(
+        select(_intro.c.mentor_id, func.count())
+        .where(_intro.c.guild_id == guild_id, _intro.c.status == IntroStatus.PENDING)
+        .group_by(_intro.c.mentor_id)
+    )
+    return {mentor: count for mentor, count in counted.all()}
+
+
+def _available(guild_id: int) -> tuple[ColumnElement[bool], ...]:
+    """Consented, onboarded, unpaused mentors of the server with a place not taken by a pair."""
+    return (
+        _profile.c.guild_id == guild_id,
+        _profile.c.role.in_(("mentor", "both")),
+        _profile.c.consent_status == ConsentStatus.ACCEPTED,
+        _profile.c.completed_at.is_not(None),
+        _profile.c.mentor_paused.is_(False),
+        _profile.c.active_mentees < _profile.c.capacity,
+    )
+
+
 async def list_available_mentors(
     session: AsyncSession, *, guild_id: int, cipher: Cipher
 ) -> list[tuple[Profile, int]]:
@@ -96,21 +118,9 @@ async def list_available_mentors(
     An introduction still waiting for the mentor's answer holds one of their slots, so a mentor
     with one free place is never sent several introductions at once.
     """
-    counted = await session.execute(
-        select(_intro.c.mentor_id, func.count())
-        .where(_intro.c.guild_id == guild_id, _intro.c.status == IntroStatus.PENDING)
-        .group_by(_intro.c.mentor_id)
-    )
-    pending: dict[int, int] = {mentor: count for mentor, count in counted.all()}
+    pending = await _pending_per_mentor(session, guild_id)
     result = await session.execute(
-        select(MemberProfile)
-        .where(_profile.c.guild_id == guild_id)
-        .where(_profile.c.role.in_(("mentor", "both")))
-        .where(_profile.c.consent_status == ConsentStatus.ACCEPTED)
-        .where(_profile.c.completed_at.is_not(None))
-        .where(_profile.c.mentor_paused.is_(False))
-        .where(_profile.c.active_mentees < _profile.c.capacity)
-        .order_by(_profile.c.user_id)
+        select(MemberProfile).where(*_available(guild_id)).order_by(_profile.c.user_id)
     )
     mentors = []
     for row in result.scalars():
@@ -118,6 +128,56 @@ async def list_available_mentors(
         if free > 0:
             mentors.append((to_profile(row, cipher), free))
     return mentors
+
+
+ROWS_AT_ONCE = 500  # rows a round reads at a time (then lets the event loop run)
+
+
+async def round_mentor_rows(
+    session: AsyncSession, *, guild_id: int
+) -> AsyncIterator[list[tuple[int, str | None, int]]]:
+    """(user id, encrypted answers, free places) of every mentor ``list_available_mentors``
+    would list, streamed ``ROWS_AT_ONCE`` rows at a time and still encrypted: a round of
+    thousands decrypts them a piece at a time, never holding the event loop for all of them."""
+    pending = await _pending_per_mentor(session, guild_id)
+    result = await session.stream(
+        select(
+            _profile.c.user_id,
+            _profile.c.answers_enc,
+            _profile.c.capacity - _profile.c.active_mentees,
+        )
+        .where(*_available(guild_id))
+        .order_by(_profile.c.user_id)
+    )
+    async for part in result.partitions(ROWS_AT_ONCE):
+        rows = [(user, answers, free - pending.get(user, 0)) for user, answers, free in part]
+        yield [row for row in rows if row[2] > 0]
+
+
+async def round_mentee_rows(
+    session: AsyncSession, *, guild_id: int
+) -> AsyncIterator[list[tuple[int, str | None]]]:
+    """(user id, encrypted answers) of every waiting member who consented and finished their
+    profile, streamed ``ROWS_AT_ONCE`` rows at a time (see ``round_mentor_rows``)."""
+    result = await session.stream(
+        select(_profile.c.user_id, _profile.c.answers_enc)
+        .join(
+            _request,
+            and_(
+                _request.c.guild_id == _profile.c.guild_id,
+                _request.c.mentee_id == _profile.c.user_id,
+            ),
+        )
+        .where(
+            _request.c.guild_id == guild_id,
+            _request.c.status == RequestStatus.WAITING,
+            _profile.c.consent_status == ConsentStatus.ACCEPTED,
+            _profile.c.completed_at.is_not(None),
+        )
+        .order_by(_profile.c.user_id)
+    )
+    async for part in result.partitions(ROWS_AT_ONCE):
+        yield [(user, answers) for user, answers in part]
 
 
 async def hold_mentor(session: AsyncSession, *, guild_id: int, mentor_id: int) -> bool:

@@ -4,7 +4,13 @@ Pure (numpy, OR-Tools); no Discord or SQL. See :mod:`.scoring` for how a pair is
 :mod:`.assignment` for how rounds are solved and proven optimal.
 """
 
-from bot.domain.matching.assignment import Assignment, RoundResult, assign_round
+from bot.domain.matching.assignment import (
+    Assignment,
+    Report,
+    RoundPhase,
+    RoundResult,
+    assign_round,
+)
 from bot.domain.matching.live import LivePool
 from bot.domain.matching.pool import MentorPool, MentorSlot, Suggestion
 from bot.domain.matching.scoring import explain, is_compatible, score_pair
@@ -22,6 +28,8 @@ __all__ = [
     "LivePool",
     "MentorPool",
     "MentorSlot",
+    "Report",
+    "RoundPhase",
     "RoundResult",
     "Suggestion",
     "Weights",

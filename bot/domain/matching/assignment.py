@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -54,6 +55,25 @@ CACHE_CELLS = 40_000_000  # keep the whole score matrix between passes when it i
 _INF = np.int64(1) << 50
 _BLOCKED = -float(2**22)  # a forbidden or self pair: below any score, exact in float32
 _LOW = float(np.iinfo(np.int16).min)  # any pair not allowed, in the int16 cache
+
+
+class RoundPhase(IntEnum):
+    """Where a round's computation is, for the moderator watching it (shared across processes
+    as a plain integer)."""
+
+    WAITING = 0  # not started: the worker is starting or busy with another server's round
+    READING = 1  # reading and decrypting profiles (the bot, before the solver)
+    SCORING = 2  # encoding the profiles and scoring every pair
+    SOLVING = 3  # min-cost flow on the candidates
+    PROVING = 4  # dual prices and the pricing pass that proves optimality
+    REASONS = 5  # the reasons of each introduction
+
+
+Report = Callable[[RoundPhase], None]
+
+
+def _silent(phase: RoundPhase) -> None:
+    """No one is watching."""
 
 
 class _Clock:
@@ -549,13 +569,16 @@ def assign_round(
     forbidden: Set[tuple[int, int]] = frozenset(),
     weights: Weights = DEFAULT_WEIGHTS,
     k: int = DEFAULT_K,
+    report: Report = _silent,
 ) -> RoundResult:
     """Assign mentees to mentors maximising total compatibility under capacities.
 
     ``forbidden`` holds (mentee_id, mentor_id) pairs never to make (blocked, declined, past).
     Never oneself, never beyond a mentor's ``free`` places. Deterministic for the same input
-    (mentees and mentors are processed in user id order).
+    (mentees and mentors are processed in user id order). ``report`` hears each phase as it
+    starts (it must be cheap: it is called a handful of times per flow).
     """
+    report(RoundPhase.SCORING)
     people = _unique_mentees(mentees)
     pool = MentorPool.build(mentors, weights)
     m, n = len(people), len(pool)
@@ -608,8 +631,10 @@ def assign_round(
     full_passes = flows = 0
     while True:
         flows += 1
+        report(RoundPhase.SOLVING)
         with clock("flow"):
             match = _solve_flow(m, n, free, active.rows, active.cols, active.pts)
+        report(RoundPhase.PROVING)
         with clock("duals"):
             duals = _duals(m, n, free, active.rows, active.cols, active.pts, match)
         if duals is None:
@@ -655,6 +680,7 @@ def assign_round(
     total = int(matched_pts.sum())
     if proven and bound_points != total:  # pragma: no cover - duality says they are equal
         proven = False
+    report(RoundPhase.REASONS)
     with clock("reasons"):
         assignments = _assignments(people, pool, match, matched, matched_pts)
     unmatched = {
