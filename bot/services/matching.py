@@ -88,6 +88,7 @@ class Introduced:
     reasons: tuple[str, ...]
     expiry: timedelta
     delivered: bool
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,11 @@ class MatchingService(Service):
     async def settings(self, guild_id: int) -> MatchSettings:
         """The server's weights, introduction mode and expiry (defaults until changed)."""
         async with self.ctx.transaction() as session:
-            row = await q.get_matching_settings(session, guild_id=guild_id)
+            return await self._settings(session, guild_id)
+
+    @staticmethod
+    async def _settings(session: AsyncSession, guild_id: int) -> MatchSettings:
+        row = await q.get_matching_settings(session, guild_id=guild_id)
         if row is None:
             return MatchSettings(DEFAULT_WEIGHTS, False, DEFAULT_EXPIRY)
         weights = load_weights(json.loads(row.weights_json)) if row.weights_json else None
@@ -265,6 +270,7 @@ class MatchingService(Service):
             tuple(reasons),
             settings.expiry,
             delivered,
+            intro.expires_at,
         )
 
     async def _check(
@@ -288,31 +294,30 @@ class MatchingService(Service):
         )
         if mentee is None or not mentee[1].is_mentee:
             return Skip.MENTEE_NOT_READY
-        if await q.active_pair_for_mentee(session, guild_id=guild_id, mentee_id=mentee_id):
+        mentor = await q.load_matchable_profile(
+            session, guild_id=guild_id, user_id=mentor_id, cipher=cipher
+        )
+        checks = await q.pair_checks(
+            session, guild_id=guild_id, mentee_id=mentee_id, mentor_id=mentor_id, cipher=cipher
+        )
+        if checks.mentee_paired:
             return Skip.MENTEE_PAIRED
-        request = await q.get_request(session, guild_id=guild_id, mentee_id=mentee_id)
-        status = request.status if request is not None else None
+        status = checks.request_status
         if by_hand:
             if status in (RequestStatus.INTRODUCED, RequestStatus.OFFERED):
                 return Skip.MENTEE_NOT_WAITING
         elif status != RequestStatus.WAITING:
             return Skip.MENTEE_NOT_WAITING
-        mentor = await q.load_matchable_profile(
-            session, guild_id=guild_id, user_id=mentor_id, cipher=cipher
-        )
         if mentor is None or not mentor[1].is_mentor:
             return Skip.MENTOR_NOT_READY
         if mentor[0].mentor_paused:
             return Skip.MENTOR_PAUSED
-        if await q.free_places(session, guild_id=guild_id, mentor_id=mentor_id) <= 0:
+        # The mentor's row was read after ``hold_mentor``: current, no need to read it again.
+        if q.places_left(mentor[0], checks.mentor_pending) <= 0:
             return Skip.MENTOR_FULL
-        if await q.blocked_between(
-            session, guild_id=guild_id, a=mentee_id, b=mentor_id, cipher=cipher
-        ):
+        if checks.blocked:
             return Skip.BLOCKED
-        if await q.introduced_before(
-            session, guild_id=guild_id, mentee_id=mentee_id, mentor_id=mentor_id
-        ):
+        if checks.introduced_before:
             return Skip.INTRODUCED_BEFORE
         return mentee[1], mentor[1]
 
@@ -389,25 +394,25 @@ class MatchingService(Service):
         mentee_id: int,
         settings: MatchSettings,
         unavailable: set[int] | None = None,
+        *,
+        known: tuple[Profile, set[int]] | None = None,
     ) -> Introduced | None:
         """Introduce a waiting mentee to the best available mentor, if any fits.
 
         The server's cached pool proposes (``introduce`` re-checks everything). ``unavailable``
         collects mentors found to have left the server (which no pool knows), so a caller
-        introducing several mentees does not try them again.
+        introducing several mentees does not try them again. ``known``: the mentee's profile
+        and forbidden mentors, if the caller just read them (``_proposable``).
         """
-        async with self.ctx.transaction() as session:
-            found = await q.load_matchable_profile(
-                session, guild_id=guild_id, user_id=mentee_id, cipher=self.ctx.cipher
-            )
-            if found is None:
+        if known is None:
+            async with self.ctx.transaction() as session:
+                known = await self._proposable(session, guild_id, mentee_id)
+            if known is None:
                 return None
-            forbidden = await q.forbidden_mentors(
-                session, guild_id=guild_id, mentee_id=mentee_id, cipher=self.ctx.cipher
-            )
+        mentee, forbidden = known
         left = unavailable if unavailable is not None else set()
         pool = await self.pools.current(guild_id, settings.weights)
-        for best in pool.suggest(found[1], forbidden=forbidden | left, k=SUGGESTIONS_TRIED):
+        for best in pool.suggest(mentee, forbidden=forbidden | left, k=SUGGESTIONS_TRIED):
             outcome = await self._introduce(
                 guild_id,
                 mentee_id,
@@ -424,6 +429,24 @@ class MatchingService(Service):
                 left.add(best.mentor_id)
         return None
 
+    async def _proposable(
+        self, session: AsyncSession, guild_id: int, mentee_id: int, mentee: Profile | None = None
+    ) -> tuple[Profile, set[int]] | None:
+        """What a suggestion needs: the mentee's profile (read unless given) and the mentors
+        never to propose to them; None if they cannot be matched."""
+        cipher = self.ctx.cipher
+        if mentee is None:
+            found = await q.load_matchable_profile(
+                session, guild_id=guild_id, user_id=mentee_id, cipher=cipher
+            )
+            if found is None:
+                return None
+            mentee = found[1]
+        forbidden = await q.forbidden_mentors(
+            session, guild_id=guild_id, mentee_id=mentee_id, cipher=cipher
+        )
+        return mentee, forbidden
+
     # --- members ------------------------------------------------------------------------------
 
     async def request(self, guild_id: int, user_id: int) -> str:
@@ -439,6 +462,14 @@ class MatchingService(Service):
                 return say.MENTOR_ONLY
             if await q.active_pair_for_mentee(session, guild_id=guild_id, mentee_id=user_id):
                 return say.ALREADY_MATCHED
+            # What introducing them needs, read here rather than in transactions of their own
+            # (and not in the writing one below, which holds SQLite's write lock): bench/README.md.
+            settings = await self._settings(session, guild_id)
+            known = (
+                None
+                if settings.rounds_only
+                else await self._proposable(session, guild_id, user_id, found[1])
+            )
         if not await self.ctx.messenger.present(guild_id, user_id):
             return say.YOU_LEFT
         now = self.ctx.now()
@@ -458,9 +489,10 @@ class MatchingService(Service):
                     raise UserFacingError(cooldown_text("match_request", retry_at, now))
         if is_new:
             log.info("match requested guild=%s mentee=%s", guild_id, user_id)
-            settings = await self.settings(guild_id)
-            if not settings.rounds_only:
-                await self._introduce_best(guild_id, user_id, settings)
+            if known is not None:
+                made = await self._introduce_best(guild_id, user_id, settings, known=known)
+                if made is not None:  # what ``status`` would read back: spared its reads
+                    return say.waiting_for_answer(made.expires_at - self.ctx.now())
             return await self.status(guild_id, user_id)
         return say.already_asked(await self.status(guild_id, user_id))
 

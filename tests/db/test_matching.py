@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.crypto import Cipher
 from bot.db.engine import Database
-from bot.db.models import Introduction, IntroStatus, MatchRequest, MemberProfile, Pair
+from bot.db.models import Block, Introduction, IntroStatus, MatchRequest, MemberProfile, Pair
 from bot.db.models import RequestStatus as RS
 from bot.db.queries.matching import (
     AcceptOutcome,
@@ -17,9 +17,11 @@ from bot.db.queries.matching import (
     free_places,
     offer_request,
     open_request,
+    pair_checks,
+    places_left,
     reminders_due,
 )
-from tests.factories import count_rows, introduce, onboarded
+from tests.factories import accepted_pair, count_rows, introduce, onboarded
 
 GUILD = 10
 MENTOR = 100
@@ -94,6 +96,43 @@ async def test_pending_introductions_hold_the_mentors_free_places(
     async with database.session() as session:
         assert await free_places(session, guild_id=GUILD, mentor_id=MENTOR) == 0
         assert await free_places(session, guild_id=GUILD, mentor_id=999) == 0
+
+
+async def test_pair_checks_read_every_rule_of_an_introduction_at_once(
+    database: Database, cipher: Cipher
+) -> None:
+    await onboarded(database, cipher, guild_id=GUILD, user_id=MENTOR, now=NOW, mentor=True)
+    for mentee in (2, 3, 4):
+        await onboarded(database, cipher, guild_id=GUILD, user_id=mentee, now=NOW)
+    await _introduced(database, cipher, 1)  # pending: holds one of the mentor's two places
+    await accepted_pair(
+        database, cipher, guild_id=GUILD, mentee_id=3, mentor_id=MENTOR, now=NOW, reasons=[]
+    )
+    async with database.session() as session:
+        session.add(Block(guild_id=GUILD, blocker_id=MENTOR, blocked_id=4, created_at=NOW))
+    async with database.session() as session:
+
+        async def checks(mentee_id: int) -> tuple[object, ...]:
+            found = await pair_checks(
+                session, guild_id=GUILD, mentee_id=mentee_id, mentor_id=MENTOR, cipher=cipher
+            )
+            return (
+                found.mentee_paired,
+                found.request_status,
+                found.mentor_pending,
+                found.blocked,
+                found.introduced_before,
+            )
+
+        assert await checks(1) == (False, RS.INTRODUCED, 1, False, True)
+        assert await checks(2) == (False, None, 1, False, False)
+        assert await checks(3) == (True, RS.MATCHED, 1, False, True)
+        assert await checks(4) == (False, None, 1, True, False)
+        mentor = await session.get(MemberProfile, (GUILD, MENTOR))
+        assert mentor is not None
+        # capacity 2, one open pair, one pending introduction: the same as ``free_places``
+        assert places_left(mentor, 1) == 0
+        assert await free_places(session, guild_id=GUILD, mentor_id=MENTOR) == 0
 
 
 async def test_an_offered_request_is_never_on_the_waiting_list(

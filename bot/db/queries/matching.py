@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,7 +203,13 @@ async def free_places(session: AsyncSession, *, guild_id: int, mentor_id: int) -
     row = await session.get(MemberProfile, (guild_id, mentor_id), populate_existing=True)
     if row is None:
         return 0
-    pending = await session.execute(
+    pending = await session.execute(_pending_for(guild_id, mentor_id))
+    return places_left(row, int(pending.scalar_one()))
+
+
+def _pending_for(guild_id: int, mentor_id: int) -> Any:
+    """How many introductions are waiting for the mentor's answer."""
+    return (
         select(func.count())
         .select_from(_intro)
         .where(
@@ -211,7 +218,11 @@ async def free_places(session: AsyncSession, *, guild_id: int, mentor_id: int) -
             _intro.c.status == IntroStatus.PENDING,
         )
     )
-    return max(0, row.capacity - row.active_mentees - int(pending.scalar_one()))
+
+
+def places_left(mentor: MemberProfile, pending: int) -> int:
+    """The mentor's free places, given the introductions waiting for their answer."""
+    return max(0, mentor.capacity - mentor.active_mentees - pending)
 
 
 def _blocked_is(user_id: int, cipher: Cipher) -> Any:
@@ -224,30 +235,66 @@ async def blocked_between(
 ) -> bool:
     """Whether either member blocked the other (a block outlives the blocked member erasing
     their data and coming back)."""
-    result = await session.execute(
-        select(_block.c.id).where(
-            _block.c.guild_id == guild_id,
-            or_(
-                and_(_block.c.blocker_id == a, _blocked_is(b, cipher)),
-                and_(_block.c.blocker_id == b, _blocked_is(a, cipher)),
-            ),
-        )
-    )
+    found = select(_block.c.id).where(*_block_between(guild_id, a, b, cipher))
+    result = await session.execute(found)
     return result.first() is not None
 
 
-async def introduced_before(
-    session: AsyncSession, *, guild_id: int, mentee_id: int, mentor_id: int
-) -> bool:
-    """Whether this mentee was ever introduced to this mentor (whatever came of it)."""
-    result = await session.execute(
-        select(_intro.c.id).where(
-            _intro.c.guild_id == guild_id,
-            _intro.c.mentee_id == mentee_id,
-            _intro.c.mentor_id == mentor_id,
-        )
+def _block_between(guild_id: int, a: int, b: int, cipher: Cipher) -> tuple[Any, ...]:
+    return (
+        _block.c.guild_id == guild_id,
+        or_(
+            and_(_block.c.blocker_id == a, _blocked_is(b, cipher)),
+            and_(_block.c.blocker_id == b, _blocked_is(a, cipher)),
+        ),
     )
-    return result.first() is not None
+
+
+def _met(guild_id: int, mentee_id: int, mentor_id: int) -> tuple[Any, ...]:
+    return (
+        _intro.c.guild_id == guild_id,
+        _intro.c.mentee_id == mentee_id,
+        _intro.c.mentor_id == mentor_id,
+    )
+
+
+@dataclass(frozen=True)
+class PairChecks:
+    """What an introduction re-checks besides the two profiles, read in one statement."""
+
+    mentee_paired: bool
+    request_status: str | None
+    mentor_pending: int  # introductions waiting for the mentor's answer (``places_left``)
+    blocked: bool
+    introduced_before: bool
+
+
+async def pair_checks(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    mentee_id: int,
+    mentor_id: int,
+    cipher: Cipher,
+) -> PairChecks:
+    """``active_pair_for_mentee``, the request's status, the mentor's pending introductions
+    (as in ``free_places``), ``blocked_between`` and whether the mentee was ever introduced
+    to the mentor, in one round trip instead of five."""
+    row = (
+        await session.execute(
+            select(
+                exists().where(*_open_pair_of(guild_id, mentee_id)),
+                select(_request.c.status)
+                .where(_request.c.guild_id == guild_id, _request.c.mentee_id == mentee_id)
+                .scalar_subquery(),
+                _pending_for(guild_id, mentor_id).scalar_subquery(),
+                exists().where(*_block_between(guild_id, mentee_id, mentor_id, cipher)),
+                exists().where(*_met(guild_id, mentee_id, mentor_id)),
+            )
+        )
+    ).one()
+    paired, status, pending, blocked, met = row
+    return PairChecks(bool(paired), status, int(pending), bool(blocked), bool(met))
 
 
 async def _blocks(
@@ -692,14 +739,16 @@ async def active_pair_for_mentee(
     session: AsyncSession, *, guild_id: int, mentee_id: int
 ) -> Pair | None:
     """The mentee's open pair, if they have one."""
-    result = await session.execute(
-        select(Pair).where(
-            _pair.c.guild_id == guild_id,
-            _pair.c.mentee_id == mentee_id,
-            _pair.c.status.in_(OPEN_PAIR_STATUSES),
-        )
-    )
+    result = await session.execute(select(Pair).where(*_open_pair_of(guild_id, mentee_id)))
     return result.scalars().first()
+
+
+def _open_pair_of(guild_id: int, mentee_id: int) -> tuple[Any, ...]:
+    return (
+        _pair.c.guild_id == guild_id,
+        _pair.c.mentee_id == mentee_id,
+        _pair.c.status.in_(OPEN_PAIR_STATUSES),
+    )
 
 
 async def open_pair_between(session: AsyncSession, *, guild_id: int, a: int, b: int) -> bool:
