@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -415,13 +415,24 @@ async def open_request(
     """Put the mentee on the waiting list; returns the request and whether it is new."""
     row = await session.get(MatchRequest, (guild_id, mentee_id), with_for_update=True)
     if row is None:
-        row = MatchRequest(guild_id=guild_id, mentee_id=mentee_id, requested_at=now, updated_at=now)
-        try:
-            async with session.begin_nested():
-                await insert(session, row)
-            return row, True
-        except IntegrityError:
-            pass  # the same request, a moment earlier (a double click): it is that one
+        # One statement, no savepoint: a conflict is the same request a moment earlier (a
+        # double click, which waited for it to commit): it is that one.
+        dialect = session.get_bind().dialect.name
+        insert_row = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        added = await session.scalar(
+            insert_row(MatchRequest)
+            .values(
+                guild_id=guild_id,
+                mentee_id=mentee_id,
+                status=RequestStatus.WAITING,
+                requested_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[_request.c.guild_id, _request.c.mentee_id])
+            .returning(MatchRequest)
+        )
+        if added is not None:
+            return added, True
         found = await session.get(
             MatchRequest, (guild_id, mentee_id), with_for_update=True, populate_existing=True
         )
