@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.compute import ThreadCompute
-from bot.config import Config
 from bot.crypto import Cipher
 from bot.db import pool_changes
 from bot.db.models import Introduction, IntroStatus, Pair, PairStatus
@@ -26,7 +25,7 @@ from bot.db.queries.members import save_answers
 from bot.db.queries.onboarding import mark_completed
 from bot.domain.introductions import Skip
 from bot.domain.matching import DEFAULT_WEIGHTS
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.services.events import PairEnded
 from tests.factories import (
     MENTOR_DEFAULTS,
@@ -84,13 +83,9 @@ class Two:
 
 
 @pytest.fixture(params=["same", "other"])
-async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher, config: Config) -> Two:
-    other = build_services(
-        database=world.database,
-        cipher=cipher,
-        config=config,
-        clock=world.clock,
-        messenger=world.messenger,  # one Discord for both processes
+async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher) -> Two:
+    # One Discord for both processes; its own jobs, spaces, DM sender and compute.
+    other = world.second_process(
         jobs=FakeJobs(),
         spaces=FakeSpaces(),
         dm_sender=FakeDmSender(),
