@@ -18,8 +18,9 @@ mentor profiles and as many mentees as requests, then:
   mentor's pause changed in another transaction (one mentor read again);
 - **memory**: what a second container's cached pool holds (tracemalloc, numpy included);
 - **gc**: how many collections ran during the requests and the longest (a full collection walks
-  the whole process heap, holding the GIL); ``--gc-freeze`` calls ``gc.freeze()`` after the
-  first request, as a bot could once warmed up;
+  the whole process heap, holding the GIL). Like the bot (``settle_heap`` in bot/client.py),
+  the bench freezes what start-up made before the first request; ``--gc-freeze`` also freezes
+  after the first request (the cold pool build), which the bot does not do;
 - **idle gap**: the longest the loop went without its 1 ms ticker while idle for 2 s (what the
   machine's load alone costs);
 - **gil**: decrypting the profiles in one thread, then in two threads at once (same work
@@ -48,6 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.client import settle_heap
 from bot.compute import ThreadCompute
 from bot.config import Config, SchedulerSection
 from bot.crypto import Cipher
@@ -227,6 +229,7 @@ async def run(
         services = _services(database, cipher, messenger)
         matching = services.matching
 
+        settle_heap()  # what the bot does once started (bot/client.py)
         _, _, idle_gap = await _stalls(asyncio.sleep(2))
         times = []
         for i in range(requests):

@@ -273,6 +273,21 @@ def group_circles(candidates: Iterable[Candidate], blocked: Iterable[tuple[int, 
     return Grouping(tuple(circles), tuple(c.user_id for c in waiting))
 
 
+ROUND_FAILED = (
+    "Sorry — Lantern couldn't finish grouping the circles: its worker stopped before it was "
+    "done. Nothing was sent and nothing changed. Please run `/circles round` again; if it "
+    "keeps happening, tell whoever runs Lantern (the bot's log says more)."
+)
+
+
+def group_in_worker(
+    candidates: Sequence[Candidate], blocked: Sequence[tuple[int, int]], report: object
+) -> Grouping:
+    """``group_circles`` as the ``Compute`` port runs it (a worker process: thousands waiting
+    take seconds of pure Python, which must not stall the bot). It reports no phases."""
+    return group_circles(candidates, blocked)
+
+
 # ---------------------------------------------------------------- reasons
 
 

@@ -33,7 +33,7 @@ from bot.services.context import Context, Service
 from bot.services.meeting import MeetingSpace
 from bot.services.moderation import ModerationService
 from bot.services.pairs import MadeSpace, PairsService, SpacePendingError, SpaceRequest
-from bot.services.ports import Access, Posted, Spaces
+from bot.services.ports import Access, ComputeFailed, Posted, Spaces
 
 log = logging.getLogger("lantern.circles")
 
@@ -217,7 +217,11 @@ class CirclesService(Service):
                     )
             blocks = await server_blocks(session, guild_id=guild_id, cipher=cipher)
         present = [c for c in candidates if await self.ctx.messenger.present(guild_id, c.user_id)]
-        grouping = d.group_circles(present, blocks)
+        try:
+            grouping = await self.ctx.compute.run(d.group_in_worker, present, list(blocks))
+        except ComputeFailed:
+            log.error("circles round failed guild=%s reason=worker_stopped", guild_id)
+            raise UserFacingError(d.ROUND_FAILED) from None
         shown = []
         for plan in grouping.circles[: d.PREVIEW_CIRCLES]:
             names = [await self._name(guild_id, u) for u in plan.members]

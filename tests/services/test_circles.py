@@ -11,12 +11,14 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import select
 
+from bot.compute import ProcessCompute
 from bot.db.models import Circle, CircleMember, CircleStatus, CircleWaiting, LeftoverSpace
 from bot.domain import circles as d
 from bot.errors import UserFacingError
 from bot.services.ports import Access, SendFailure, Target
 from tests.factories import count_rows, onboarded
 from tests.services.conftest import World
+from tests.services.test_matching_rounds import DiesOnce
 
 GUILD = 10
 CATEGORY = 100
@@ -337,3 +339,30 @@ async def test_meet_suggests_times_in_a_circle_space_for_its_members(world: Worl
     assert "asked Lantern for meeting times" in post.text
     with pytest.raises(UserFacingError):
         await w.services.meeting.suggest(GUILD, circle.channel_id, 5)  # not in the circle
+
+
+async def test_grouping_runs_in_the_worker_process_and_a_dead_worker_changes_nothing(
+    world: World,
+) -> None:
+    """Thousands waiting take seconds of pure Python: the round groups in the bot's worker
+    process (the same circles as in a thread), and a worker that dies says so kindly."""
+    w = await _world(world)
+    await _join(w)
+    in_thread = (await w.services.circles.preview_round(GUILD)).circles
+    compute = ProcessCompute(poll=0.05)
+    w.services.ctx.compute = compute
+    try:
+        assert (await w.services.circles.preview_round(GUILD)).circles == in_thread
+    finally:
+        await compute.close()
+    dies = DiesOnce()
+    w.services.ctx.compute = dies
+    try:
+        with pytest.raises(UserFacingError) as failed:
+            await w.services.circles.preview_round(GUILD)
+        assert failed.value.message == d.ROUND_FAILED
+        assert (await w.services.circles.preview_round(GUILD)).circles == in_thread
+    finally:
+        await dies.close()
+    assert w.messenger.sent == [] and await w.rows(Circle) == []
+    assert await _waiting(w) == set(PEOPLE)
