@@ -33,6 +33,7 @@ from sqlalchemy import insert
 from bot.compute import ThreadCompute
 from bot.config import Config, DatabaseSection, SchedulerSection, SecuritySection
 from bot.crypto import Cipher
+from bot.db import pool_changes
 from bot.db.engine import Database, create_engine
 from bot.db.models import (
     Introduction,
@@ -69,8 +70,10 @@ async def _populate(database: Database, cipher: Cipher, members: int, now: datet
 
     words = cipher.encrypt("It helped me more than I expected.")
     async with database.session() as session:
+        # A bulk write names who changed (pool_changes): here everyone, as a fresh server.
+        pool_changes.mark(session, GUILD, [pool_changes.EVERYONE])
         await session.execute(
-            insert(_table(MemberProfile)),
+            insert(_table(MemberProfile)).execution_options(**pool_changes.MARKED),
             [
                 {
                     "guild_id": GUILD,
@@ -90,7 +93,7 @@ async def _populate(database: Database, cipher: Cipher, members: int, now: datet
         )
         pairs = members // 2
         await session.execute(
-            insert(_table(Introduction)),
+            insert(_table(Introduction)).execution_options(**pool_changes.MARKED),
             [
                 {
                     "id": p + 1,

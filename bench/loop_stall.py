@@ -35,16 +35,18 @@ from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching import population  # bench/matching.py: the same seeded populations
 
+from bot.client import settle_heap
 from bot.compute import ProcessCompute, ThreadCompute
 from bot.config import Config
 from bot.crypto import Cipher
+from bot.db import pool_changes
 from bot.db.engine import Database, create_engine
 from bot.db.models import ConsentStatus, MatchRequest, MemberProfile, RequestStatus
 from bot.domain.profile import Profile
@@ -123,9 +125,12 @@ async def _populate(database: Database, cipher: Cipher, mentees: int, mentors: i
         for p in rng.sample(people, len(people))
     ]
     async with database.session() as session:
+        # A bulk write names who changed (pool_changes): here everyone, as a fresh server.
+        pool_changes.mark(session, GUILD, [pool_changes.EVERYONE])
         for table, batch in ((MemberProfile, profiles), (MatchRequest, requests)):
+            insert = cast(Any, table).__table__.insert().execution_options(**pool_changes.MARKED)
             for i in range(0, len(batch), 5000):
-                await session.execute(table.__table__.insert(), batch[i : i + 5000])  # type: ignore[attr-defined]
+                await session.execute(insert, batch[i : i + 5000])
     return slots[-1].profile.user_id
 
 
@@ -187,6 +192,7 @@ async def run(mentees: int, mentors: int, compute_kind: str, baseline: float) ->
         if isinstance(compute, ProcessCompute):  # a running bot's worker is already up
             await compute.run(_warm)
         await matching.status(GUILD, asker)  # warm the connection and the ORM
+        settle_heap()  # what the bot does once started (bot/client.py)
 
         pauses: list[tuple[int, float]] = []
         slow_gc: list[tuple[str, float]] = []

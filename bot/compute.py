@@ -26,6 +26,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -70,6 +71,21 @@ async def _watch(
     return future.result()
 
 
+#: What numpy's BLAS and OpenMP read when the worker starts (the bot's own numpy has loaded
+#: already, so only spawned workers see them).
+_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _leave_a_core_to_the_loop() -> None:
+    """Cap the worker's math threads at one fewer than the cores, so a round's matrix products
+    (the full pricing pass) never take every core from the event loop. Measured with
+    bench/loop_stall.py: on 2 cores, with OpenBLAS free to use both, the loop stalled past
+    100 ms during the pricing pass. A value the operator set is kept."""
+    threads = str(max(1, (os.cpu_count() or 2) - 1))
+    for name in _THREAD_SETTINGS:
+        os.environ.setdefault(name, threads)
+
+
 class ProcessCompute:
     """``Compute`` on a ``ProcessPoolExecutor`` of ``workers`` spawned processes."""
 
@@ -85,6 +101,7 @@ class ProcessCompute:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:  # made on first use: a bot that never runs a round spawns nothing
+            _leave_a_core_to_the_loop()
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=self._context,

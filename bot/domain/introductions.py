@@ -431,7 +431,7 @@ def round_sent(sent: int, skipped: Sequence[tuple[Safe, str]]) -> str:
 
 
 ROUND_PHASES = {
-    RoundPhase.WAITING: "waiting for the matching worker (it may be finishing another round)",
+    RoundPhase.WAITING: "waiting for the matching worker to start, or to finish another round",
     RoundPhase.READING: "reading the profiles of everyone waiting and every free mentor",
     RoundPhase.SCORING: "scoring every possible pair",
     RoundPhase.SOLVING: "finding the best set of introductions",

@@ -180,6 +180,7 @@ class MatchingService(Service):
         score: float | None = None,
         reasons: Sequence[str] | None = None,
         by_hand: bool = False,
+        settings: MatchSettings | None = None,
     ) -> Introduced | Skip:
         """Introduce the mentee to the mentor and deliver the card, or say why not.
 
@@ -187,29 +188,11 @@ class MatchingService(Service):
         profiles, the mentee has no open pair and is waiting (``by_hand``: is not already being
         introduced), the mentor is not paused and has a free place, neither blocked the other,
         and they were never introduced before. ``by_hand`` (a moderator chose the pair) never
-        puts the mentee on the waiting list.
+        puts the mentee on the waiting list. ``settings``: the server's, when the caller (a
+        round, a suggestion) already read them.
         """
-        return await self._introduce(
-            guild_id,
-            mentee_id,
-            mentor_id,
-            await self.settings(guild_id),
-            score=score,
-            reasons=reasons,
-            by_hand=by_hand,
-        )
-
-    async def _introduce(
-        self,
-        guild_id: int,
-        mentee_id: int,
-        mentor_id: int,
-        settings: MatchSettings,
-        *,
-        score: float | None = None,
-        reasons: Sequence[str] | None = None,
-        by_hand: bool = False,
-    ) -> Introduced | Skip:
+        if settings is None:
+            settings = await self.settings(guild_id)
         now = self.ctx.now()
         messenger = self.ctx.messenger
         if mentee_id != mentor_id and not await messenger.present(guild_id, mentee_id):
@@ -413,13 +396,13 @@ class MatchingService(Service):
         left = unavailable if unavailable is not None else set()
         pool = await self.pools.current(guild_id, settings.weights)
         for best in pool.suggest(mentee, forbidden=forbidden | left, k=SUGGESTIONS_TRIED):
-            outcome = await self._introduce(
+            outcome = await self.introduce(
                 guild_id,
                 mentee_id,
                 best.mentor_id,
-                settings,
                 score=best.score,
                 reasons=best.reasons,
+                settings=settings,
             )
             if isinstance(outcome, Introduced):
                 return outcome
@@ -933,13 +916,13 @@ class MatchingService(Service):
         async with self.ctx.server_lock(ROUND_LOCK, guild_id, waiting=waiting):
             settings = await self.settings(guild_id)
             for index, assignment in enumerate(assignments, start=1):
-                outcome = await self._introduce(
+                outcome = await self.introduce(
                     guild_id,
                     assignment.mentee_id,
                     assignment.mentor_id,
-                    settings,
                     score=assignment.score,
                     reasons=assignment.reasons,
+                    settings=settings,
                 )
                 if isinstance(outcome, Introduced):
                     sent += 1

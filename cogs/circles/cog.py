@@ -8,10 +8,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.areas import AREAS
+from bot.gateway.choices import AREA_CHOICES
 from bot.gateway.messenger import reply
-
-AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 
 
 class CirclesCog(commands.Cog):

@@ -9,7 +9,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.areas import AREAS
 from bot.domain.limits import (
     MAX_AREAS,
     MAX_PROMPT_KEY,
@@ -22,6 +21,7 @@ from bot.domain.prompts import MAX_FOLLOW_UP, MAX_TEXT
 from bot.domain.text import fit
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator, moderator_command, moderator_group
+from bot.gateway.choices import AREA_CHOICES
 from bot.gateway.components import OwnedView, expired_key, expired_said, services_of
 from bot.gateway.messenger import reply
 
@@ -29,7 +29,6 @@ IMPORT_AGAIN = (
     "Import previews are not kept, so nothing was imported. "
     "Run `/prompts import` again with your file to see a fresh preview."
 )
-AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 CHOICE_NAME = 100  # Discord's limit for an autocomplete choice's name
 PromptKey = app_commands.Range[str, 1, MAX_PROMPT_KEY]
 ScheduleNumber = app_commands.Range[int, 1, MAX_ROW_ID]

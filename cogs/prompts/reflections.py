@@ -11,9 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot
-from bot.domain.areas import AREAS
 from bot.domain.prompts import MAX_SUGGESTION, PAUSED, SUBSCRIBED
 from bot.domain.text import fit, plain_inline
+from bot.gateway.choices import AREA_CHOICES
 from bot.gateway.components import (
     LanternModal,
     OwnedView,
@@ -28,7 +28,6 @@ from bot.services.reflections import JournalPage, ReflectContext
 
 log = logging.getLogger("lantern.reflections")
 
-AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 # Discord's limits for a text input: a 100-character placeholder; excerpts are 500 at most.
 PLACEHOLDER = 100
 EXCERPT = 500

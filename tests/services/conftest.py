@@ -52,6 +52,25 @@ class World:
         async with self.database.session() as session:
             return list((await session.execute(select(table).order_by(table.id))).scalars())
 
+    def second_process(self, **ports: Any) -> Services:
+        """Another Lantern process on the same database, clock, cipher and configuration; it
+        shares this world's Discord fakes, jobs and compute unless ``ports`` replace them."""
+        ctx = self.services.ctx
+        shared: dict[str, Any] = {
+            "messenger": self.messenger,
+            "jobs": self.jobs,
+            "spaces": self.spaces,
+            "dm_sender": self.dm_sender,
+            "compute": ctx.compute,
+        }
+        return build_services(
+            database=self.database,
+            cipher=ctx.cipher,
+            config=ctx.config,
+            clock=self.clock,
+            **(shared | ports),
+        )
+
 
 @pytest.fixture
 def clock() -> Clock:

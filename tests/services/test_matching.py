@@ -295,12 +295,23 @@ async def only_mentor_a(scene: Scene) -> Scene:
     return scene
 
 
-@pytest.mark.parametrize("cause", sorted(CAUSES))
+@pytest.fixture(params=sorted(CAUSES))
+def cause(request: pytest.FixtureRequest) -> str:
+    """Each way mentor A can become unavailable: blocked, paused or full."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def mentor_a_unavailable(only_mentor_a: Scene, cause: str) -> Scene:
+    """Mentor A, the only mentor left, made unavailable by ``cause``."""
+    await _make_unavailable(only_mentor_a, cause)
+    return only_mentor_a
+
+
 async def test_request_never_introduces_an_unavailable_mentor(
-    only_mentor_a: Scene, cause: str
+    mentor_a_unavailable: Scene, cause: str
 ) -> None:
-    scene = only_mentor_a
-    await _make_unavailable(scene, cause)
+    scene = mentor_a_unavailable
     text = await scene.matching.request(GUILD, MENTEE)
     assert "waiting list, number 1" in text
     assert await scene.intros(mentee_id=MENTEE) == []
@@ -309,7 +320,6 @@ async def test_request_never_introduces_an_unavailable_mentor(
     assert await scene.intros(mentee_id=MENTEE) == []
 
 
-@pytest.mark.parametrize("cause", sorted(CAUSES))
 async def test_a_round_skips_an_introduction_that_became_impossible_and_says_why(
     only_mentor_a: Scene, cause: str
 ) -> None:
@@ -329,12 +339,10 @@ async def test_a_round_skips_an_introduction_that_became_impossible_and_says_why
     assert await scene.request_status(MENTEE) == RequestStatus.WAITING
 
 
-@pytest.mark.parametrize("cause", sorted(CAUSES))
 async def test_a_manual_introduction_to_an_unavailable_mentor_is_refused(
-    only_mentor_a: Scene, cause: str
+    mentor_a_unavailable: Scene, cause: str
 ) -> None:
-    scene = only_mentor_a
-    await _make_unavailable(scene, cause)
+    scene = mentor_a_unavailable
     audits = await scene.count(AuditEntry, action="matching_manual")
     with pytest.raises(MatchingError, match="nothing changed|isn't available|can't be introduced"):
         await scene.matching.introduce_by_hand(GUILD, MOD, MENTEE, MENTOR_A)
@@ -580,13 +588,13 @@ async def test_recount_after_an_erase_gives_places_back(scene: Scene) -> None:
 async def test_every_introduction_goes_through_one_path(scene: Scene) -> None:
     """Requests, rounds and manual introductions all call ``introduce`` (the drift is gone)."""
     calls: list[tuple[int, int, bool]] = []
-    real = scene.matching._introduce
+    real = scene.matching.introduce
 
     async def spy(guild_id: int, mentee_id: int, mentor_id: int, *a: Any, **kw: Any) -> Any:
         calls.append((mentee_id, mentor_id, bool(kw.get("by_hand"))))
         return await real(guild_id, mentee_id, mentor_id, *a, **kw)
 
-    scene.matching._introduce = spy  # type: ignore[method-assign]
+    scene.matching.introduce = spy  # type: ignore[method-assign]
     await scene.matching.request(GUILD, MENTEE)
     await scene.matching.introduce_by_hand(GUILD, MOD, OTHER_MENTEE, MENTOR_B)
     await scene.matching.withdraw(GUILD, MENTEE)

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.compute import ThreadCompute
-from bot.config import Config
 from bot.crypto import Cipher
 from bot.db import pool_changes
 from bot.db.models import Introduction, IntroStatus, Pair, PairStatus
@@ -26,7 +25,7 @@ from bot.db.queries.members import save_answers
 from bot.db.queries.onboarding import mark_completed
 from bot.domain.introductions import Skip
 from bot.domain.matching import DEFAULT_WEIGHTS
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.services.events import PairEnded
 from tests.factories import (
     MENTOR_DEFAULTS,
@@ -60,7 +59,7 @@ class Two:
         Asserts that the pool proposed that mentor first: no stale proposal had to be refused
         by ``introduce``'s re-checks (which would hide a cache that missed the change)."""
         tried: list[tuple[int, Any]] = []
-        real = services.matching._introduce
+        real = services.matching.introduce
 
         async def spy(guild_id: int, mentee_id: int, mentor_id: int, *a: Any, **kw: Any) -> Any:
             tried.append(
@@ -68,11 +67,11 @@ class Two:
             )
             return outcome
 
-        services.matching._introduce = spy  # type: ignore[method-assign]
+        services.matching.introduce = spy  # type: ignore[method-assign]
         try:
             await services.matching.request(GUILD, mentee)
         finally:
-            del services.matching._introduce
+            del services.matching.introduce
         found = await self.intros(mentee_id=mentee, status=IntroStatus.PENDING)
         introduced = found[-1].mentor_id if found else None
         assert [m for m, _ in tried] == ([introduced] if introduced else []), tried
@@ -84,13 +83,9 @@ class Two:
 
 
 @pytest.fixture(params=["same", "other"])
-async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher, config: Config) -> Two:
-    other = build_services(
-        database=world.database,
-        cipher=cipher,
-        config=config,
-        clock=world.clock,
-        messenger=world.messenger,  # one Discord for both processes
+async def two(request: pytest.FixtureRequest, world: World, cipher: Cipher) -> Two:
+    # One Discord for both processes; its own jobs, spaces, DM sender and compute.
+    other = world.second_process(
         jobs=FakeJobs(),
         spaces=FakeSpaces(),
         dm_sender=FakeDmSender(),
@@ -198,13 +193,13 @@ async def test_a_mentor_who_left_is_not_introduced_nor_tried_again(two: Two) -> 
     two.w.messenger.leave(GUILD, MENTOR_A)
     await two.a.member_data.member_left(GUILD, MENTOR_A)  # withdraws A's introduction
     tried: list[int] = []
-    real = two.b.matching._introduce
+    real = two.b.matching.introduce
 
     async def spy(guild_id: int, mentee_id: int, mentor_id: int, *a: Any, **kw: Any) -> Any:
         tried.append(mentor_id)
         return await real(guild_id, mentee_id, mentor_id, *a, **kw)
 
-    two.b.matching._introduce = spy  # type: ignore[method-assign]
+    two.b.matching.introduce = spy  # type: ignore[method-assign]
     await two.b.matching.fill_waiting(GUILD)
     assert tried == [MENTOR_A], "three waiting, the mentor who left is tried once"
     await two.b.matching.resume(GUILD, MENTOR_B)
@@ -279,13 +274,13 @@ async def test_a_stale_pool_only_proposes_the_introduction_rechecks(world: World
 
     matching.pools.current = current  # type: ignore[method-assign]
     outcomes: list[Any] = []
-    real = matching._introduce
+    real = matching.introduce
 
     async def spy(*a: Any, **kw: Any) -> Any:
         outcomes.append(await real(*a, **kw))
         return outcomes[-1]
 
-    matching._introduce = spy  # type: ignore[method-assign]
+    matching.introduce = spy  # type: ignore[method-assign]
     await matching.request(GUILD, MENTEES[0])
     assert outcomes[0] == Skip.MENTOR_PAUSED
     async with world.database.session() as session:

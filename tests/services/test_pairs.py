@@ -72,6 +72,16 @@ async def _open(world: World, mentee: int = MENTEE) -> Pair:
     return pair
 
 
+Opened = tuple[World, Pair]
+"""A set-up server (``_world``) and its pair, whose space is open."""
+
+
+@pytest.fixture
+async def opened(world: World) -> Opened:
+    w = await _world(world)
+    return w, await _open(w)
+
+
 def _ended(world: World) -> list[PairEnded]:
     seen: list[PairEnded] = []
 
@@ -86,9 +96,8 @@ def _alerts(world: World) -> list[str]:
     return [m.text for m in world.messenger.posts_in(ALERTS)]
 
 
-async def test_open_space_makes_one_private_channel_and_a_warm_opening(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_open_space_makes_one_private_channel_and_a_warm_opening(opened: Opened) -> None:
+    w, pair = opened
     [space] = w.spaces.made()
     assert pair.channel_id == space.id and pair.thread_id is None
     assert space.parent_id == CATEGORY and space.name == "ana-reyes-and-kenji-sato"
@@ -222,10 +231,9 @@ async def test_a_missing_member_or_server_leaves_the_pair_pending(world: World) 
     assert w.spaces.creates == 0
 
 
-async def test_end_is_idempotent_under_concurrent_calls_and_published_once(world: World) -> None:
-    w = await _world(world)
-    ended = _ended(w)
-    pair = await _open(w)
+async def test_end_is_idempotent_under_concurrent_calls_and_published_once(opened: Opened) -> None:
+    w, pair = opened
+    ended = _ended(w)  # opening published nothing: only the ending is seen
     assert pair.id is not None and pair.channel_id is not None
     results = await asyncio.gather(
         *(
@@ -248,10 +256,9 @@ async def test_end_is_idempotent_under_concurrent_calls_and_published_once(world
 
 
 async def test_end_with_a_note_tells_moderators_and_someone_who_left_loses_access(
-    world: World,
+    opened: Opened,
 ) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+    w, pair = opened
     assert pair.id is not None
     w.messenger.leave(GUILD, MENTOR)
     assert await w.services.pairs.end(
@@ -285,9 +292,8 @@ async def test_end_all_of_ends_every_pair_of_a_member_and_tells_the_others(world
     )
 
 
-async def test_checkins_are_posted_when_due_exactly_once(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_checkins_are_posted_when_due_exactly_once(opened: Opened) -> None:
+    w, pair = opened
     assert pair.channel_id is not None
     pairs = w.services.pairs
     await pairs.checkins_due(w.clock.advance(days=13))
@@ -310,9 +316,8 @@ async def test_checkins_are_posted_when_due_exactly_once(world: World) -> None:
     assert len([m for m in w.messenger.posts_in(pair.channel_id) if "Check-in" in m.text]) == 2
 
 
-async def test_paused_reminders_hold_checkins(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_paused_reminders_hold_checkins(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     assert "paused" in await w.services.pairs.toggle_reminders(pair.id)
     await w.services.pairs.checkins_due(w.clock.advance(days=15))
@@ -322,10 +327,9 @@ async def test_paused_reminders_hold_checkins(world: World) -> None:
     assert [m for m in w.messenger.posts_in(pair.channel_id) if "Check-in" in m.text]
 
 
-async def test_a_space_gone_at_checkin_time_ends_the_match(world: World) -> None:
-    w = await _world(world)
-    ended = _ended(w)
-    pair = await _open(w)
+async def test_a_space_gone_at_checkin_time_ends_the_match(opened: Opened) -> None:
+    w, pair = opened
+    ended = _ended(w)  # opening published nothing: only the ending is seen
     assert pair.id is not None and pair.channel_id is not None
     w.spaces.vanish(pair.channel_id)
     await w.services.pairs.checkins_due(w.clock.advance(days=15))
@@ -335,9 +339,8 @@ async def test_a_space_gone_at_checkin_time_ends_the_match(world: World) -> None
     assert any("removed" in m.text for m in w.messenger.dms_to(MENTEE))
 
 
-async def test_a_space_discord_cannot_confirm_is_skipped_not_ended(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_a_space_discord_cannot_confirm_is_skipped_not_ended(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     w.spaces.flaky.add(pair.channel_id)
     await w.services.pairs.checkins_due(w.clock.advance(days=15))
@@ -345,9 +348,8 @@ async def test_a_space_discord_cannot_confirm_is_skipped_not_ended(world: World)
     assert not [m for m in w.messenger.posts_in(pair.channel_id) if "Check-in" in m.text]
 
 
-async def test_retention_deletes_each_due_space_once(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_retention_deletes_each_due_space_once(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     await w.services.pairs.end(pair.id, actor_id=MENTOR, reason=None, cause="ended")
     assert await w.services.pairs.delete_due(w.clock.advance(days=29)) == 0
@@ -360,10 +362,9 @@ async def test_retention_deletes_each_due_space_once(world: World) -> None:
 
 
 async def test_delete_now_answers_before_the_space_goes_and_only_after_an_ending(
-    world: World,
+    opened: Opened,
 ) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+    w, pair = opened
     assert pair.id is not None
     told: list[tuple[str, list[int]]] = []
 
@@ -378,9 +379,8 @@ async def test_delete_now_answers_before_the_space_goes_and_only_after_an_ending
     assert w.spaces.deleted == [pair.channel_id]
 
 
-async def test_report_pauses_contact_blocks_and_is_told_once(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_report_pauses_contact_blocks_and_is_told_once(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     pairs = w.services.pairs
     thanks = await pairs.report(
@@ -429,10 +429,9 @@ async def test_reports_are_limited_per_person_per_day(world: World) -> None:
     await pairs.report(GUILD, spaces[3], MENTOR, "not ok", pause_contact=False, block=False)
 
 
-async def test_a_vanished_space_ends_the_match_and_can_be_recreated(world: World) -> None:
-    w = await _world(world)
-    ended = _ended(w)
-    pair = await _open(w)
+async def test_a_vanished_space_ends_the_match_and_can_be_recreated(opened: Opened) -> None:
+    w, pair = opened
+    ended = _ended(w)  # opening published nothing: only the ending is seen
     assert pair.id is not None and pair.channel_id is not None
     w.spaces.vanish(pair.channel_id)
     await w.services.pairs.space_vanished(pair.channel_id)
@@ -452,18 +451,16 @@ async def test_a_vanished_space_ends_the_match_and_can_be_recreated(world: World
         await w.services.pairs.recreate(GUILD + 1, MODERATOR, pair.id)
 
 
-async def test_a_pair_ended_by_its_members_cannot_be_recreated(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_a_pair_ended_by_its_members_cannot_be_recreated(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None
     await w.services.pairs.end(pair.id, actor_id=MENTEE, reason=None, cause="ended")
     with pytest.raises(UserFacingError, match="can't be reopened"):
         await w.services.pairs.recreate(GUILD, MODERATOR, pair.id)
 
 
-async def test_touch_resets_the_silence_count_and_nudges_then_alerts_once(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_touch_resets_the_silence_count_and_nudges_then_alerts_once(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     pairs = w.services.pairs
     for _ in range(3):
@@ -479,9 +476,8 @@ async def test_touch_resets_the_silence_count_and_nudges_then_alerts_once(world:
     assert len([m for m in w.messenger.posts_in(pair.channel_id) if "quiet here" in m.text]) == 3
 
 
-async def test_moderator_list_end_and_settings(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_moderator_list_end_and_settings(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None
     w.messenger.leave(GUILD, MENTOR)
     del w.messenger.names[MENTOR]
@@ -499,9 +495,8 @@ async def test_moderator_list_end_and_settings(world: World) -> None:
     assert sorted(e.action for e in entries) == ["pair_end", "pair_settings", "setup"]
 
 
-async def test_who_may_press_the_pair_buttons(world: World) -> None:
-    w = await _world(world)
-    pair = await _open(w)
+async def test_who_may_press_the_pair_buttons(opened: Opened) -> None:
+    w, pair = opened
     assert pair.id is not None and pair.channel_id is not None
     pairs = w.services.pairs
     assert await pairs.is_member(pair.id, MENTOR)

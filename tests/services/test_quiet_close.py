@@ -23,7 +23,6 @@ from bot.db.models import (
 from bot.db.queries import pairs as pair_queries
 from bot.domain import insights as insights_domain
 from bot.errors import UserFacingError
-from bot.services import Services, build_services
 from bot.services.events import PairEnded
 from bot.services.ports import Access, SendFailure
 from tests.services.conftest import World
@@ -61,22 +60,6 @@ def _record(seen: list[PairEnded]) -> Callable[[PairEnded], Awaitable[None]]:
     return record
 
 
-def _second_process(world: World) -> Services:
-    """Another Lantern process on the same database and the same Discord."""
-    ctx = world.services.ctx
-    return build_services(
-        database=world.database,
-        cipher=ctx.cipher,
-        config=ctx.config,
-        clock=world.clock,
-        messenger=world.messenger,
-        jobs=world.jobs,
-        spaces=world.spaces,
-        dm_sender=world.dm_sender,
-        compute=ctx.compute,
-    )
-
-
 async def _quiet_open(world: World) -> tuple[Pair, datetime]:
     w = await _world(world)
     pair = await _open(w)
@@ -104,7 +87,7 @@ async def test_warned_once_a_week_ahead_then_closed_once_through_the_one_ending(
     w, pairs = world, world.services.pairs
     assert pair.id is not None
     ended = _ended(w)
-    second = _second_process(w)
+    second = w.second_process()
     second.ctx.events.on_pair_ended(_record(ended))  # either process may win the ending
     other = second.pairs
     assert await _sweeps(w, pair, start, 82) == PairStatus.ACTIVE
@@ -225,7 +208,7 @@ async def test_a_restart_between_the_warning_and_the_close(world: World) -> None
     w = world
     assert pair.id is not None
     await _sweeps(w, pair, start, 83)
-    restarted = _second_process(w)  # nothing kept in memory: the state is in the database
+    restarted = w.second_process()  # nothing kept in memory: the state is in the database
     w.clock.now = _at(start, 90)
     await restarted.pairs.close_quiet(w.clock.now)
     assert (await _pair(w, pair.id)).status == PairStatus.ENDED

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from bot.db.models import HelpCall, PairReport, PromptSuggestion, ReportStatus
 from bot.db.queries.cooldowns import claim_cooldown
 from bot.errors import UserFacingError
-from bot.services import build_services
 from tests.services.conftest import World
 from tests.services.fakes import FakeMessenger
 from tests.services.test_pairs import ALERTS, GUILD, MENTEE, MENTOR, MODERATOR, _open, _world
@@ -52,17 +51,7 @@ async def test_an_undelivered_report_is_retried_by_one_process_until_it_arrives(
     # fixed; two processes sweep at the same moment: exactly one delivers it
     w.messenger.missing_channels.clear()
     other = FakeMessenger()
-    second = build_services(
-        database=w.database,
-        cipher=w.services.ctx.cipher,
-        config=w.services.ctx.config,
-        clock=w.clock,
-        messenger=other,
-        jobs=w.jobs,
-        spaces=w.spaces,
-        dm_sender=w.dm_sender,
-        compute=w.services.ctx.compute,
-    )
+    second = w.second_process(messenger=other)
     w.clock.advance(minutes=3)
     delivered = await asyncio.gather(
         w.services.moderation.deliver_pending(w.clock.now),
