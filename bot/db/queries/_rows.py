@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -33,6 +34,12 @@ async def awaiting_space(
         .order_by(model.id)
     )
     return [int(row[0]) for row in result.all()]
+
+
+def dialect_insert(session: AsyncSession, target: Any) -> Any:
+    """An ``INSERT`` into ``target`` with the session's dialect's ``ON CONFLICT`` clauses."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 def changed(result: Any) -> int:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Cipher
@@ -27,7 +26,7 @@ from bot.db.models import (
     RequestStatus,
 )
 from bot.db.pool_changes import MARKED, mark
-from bot.db.queries._rows import changed, insert, lock_or_add
+from bot.db.queries._rows import changed, dialect_insert, insert, lock_or_add
 from bot.db.queries.members import to_profile
 from bot.db.registry import pseudonym_match
 from bot.domain.introductions import reminder_due
@@ -417,17 +416,10 @@ async def open_request(
     if row is None:
         # One statement, no savepoint: a conflict is the same request a moment earlier (a
         # double click, which waited for it to commit): it is that one.
-        dialect = session.get_bind().dialect.name
-        insert_row = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        key = {"guild_id": guild_id, "mentee_id": mentee_id}
         added = await session.scalar(
-            insert_row(MatchRequest)
-            .values(
-                guild_id=guild_id,
-                mentee_id=mentee_id,
-                status=RequestStatus.WAITING,
-                requested_at=now,
-                updated_at=now,
-            )
+            dialect_insert(session, MatchRequest)
+            .values(**key, status=RequestStatus.WAITING, requested_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=[_request.c.guild_id, _request.c.mentee_id])
             .returning(MatchRequest)
         )
