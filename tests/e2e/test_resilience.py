@@ -89,14 +89,16 @@ async def test_a_write_kept_waiting_by_the_sqlite_lock_is_temporarily_unavailabl
     now = community.env.now()
     guild_id = community.guild.id
     await onboarded(bot.database, bot.cipher, guild_id=guild_id, user_id=member.id, now=now)
+    other = community.moderator
     locker = _lock_sqlite(database_url)
     try:
-        result = await member.slash(community.general, "match request")
+        # A block's first write is a savepoint (a unique key decides a double click).
+        result = await member.slash(community.general, "match block", member=other)
     finally:
         locker.execute("ROLLBACK")
         locker.close()
     assert result.ephemeral
     assert "temporarily unavailable" in result.response.content
     simcord.assert_error(community.env, sqlite3.OperationalError, contains="database is locked")
-    again = await member.slash(community.general, "match request")
+    again = await member.slash(community.general, "match block", member=other)
     assert "temporarily unavailable" not in again.response.content
