@@ -33,10 +33,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, delete, event, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from bot.db.models import Introduction, MemberProfile, MentorPoolChange, MentorPoolGeneration
+from bot.db.queries._rows import dialect_insert
 
 #: Execution option of a Core write whose rows were marked with :func:`mark` by its caller.
 MARKED = {"pool_marked": True}
@@ -177,10 +177,8 @@ def _do_orm_execute(state: ORMExecuteState) -> Any:
 
 
 def _bump(session: Session, guild_id: int) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(_generation)
+        dialect_insert(session, _generation)
         .values(guild_id=guild_id, generation=1, floor=0)
         .on_conflict_do_update(
             index_elements=[_generation.c.guild_id],

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -36,7 +37,7 @@ async def awaiting_space(
     return [int(row[0]) for row in result.all()]
 
 
-def dialect_insert(session: AsyncSession, target: Any) -> Any:
+def dialect_insert(session: AsyncSession | Session, target: Any) -> Any:
     """An ``INSERT`` into ``target`` with the session's dialect's ``ON CONFLICT`` clauses."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Cooldown
+from bot.db.queries._rows import dialect_insert
 
 _cooldown = Cooldown.__table__  # type: ignore[attr-defined]
 
@@ -22,9 +22,8 @@ async def claim_cooldown(
     (``INSERT ... ON CONFLICT DO UPDATE ... WHERE``), so of many simultaneous claims exactly one
     wins. Rolled back with the caller's transaction, so work that fails uses no cooldown.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(_cooldown).values(subject_id=subject_id, action=action, last_at=now)
+    row = {"subject_id": subject_id, "action": action, "last_at": now}
+    upsert = dialect_insert(session, _cooldown).values(**row)
     stmt = upsert.on_conflict_do_update(
         index_elements=[_cooldown.c.subject_id, _cooldown.c.action],
         set_={"last_at": now},

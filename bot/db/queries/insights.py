@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,7 +28,7 @@ from bot.db.models import (
     Reflection,
     RequestStatus,
 )
-from bot.db.queries._rows import changed
+from bot.db.queries._rows import changed, dialect_insert
 
 _tally = JoinTally.__table__  # type: ignore[attr-defined]
 
@@ -44,9 +43,7 @@ def _since(column: Any, start: datetime | None) -> Any:
 
 async def count_join(session: AsyncSession, *, guild_id: int, day: datetime) -> None:
     """One more person joined ``guild_id`` on ``day`` (midnight UTC): one atomic upsert."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(_tally).values(guild_id=guild_id, day=day, joined=1)
+    stmt = dialect_insert(session, _tally).values(guild_id=guild_id, day=day, joined=1)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[_tally.c.guild_id, _tally.c.day],
@@ -234,11 +231,9 @@ async def claim_feedback(
 ) -> int | None:
     """Claim the one feedback card of ``user_id`` about ``pair_id``; its id, or ``None`` when
     it was claimed before (whoever claims first sends it: asked once)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = MentorshipFeedback.__table__  # type: ignore[attr-defined]
     stmt = (
-        insert(table)
+        dialect_insert(session, table)
         .values(
             guild_id=guild_id,
             pair_id=pair_id,

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +25,14 @@ from bot.db.models import (
     PairSpace,
     PairStatus,
 )
-from bot.db.queries._rows import CREATING, awaiting_space, changed, insert, lock_or_add
+from bot.db.queries._rows import (
+    CREATING,
+    awaiting_space,
+    changed,
+    dialect_insert,
+    insert,
+    lock_or_add,
+)
 from bot.domain.pairs import rhythm_from
 from bot.domain.text import fit
 
@@ -611,9 +617,8 @@ async def add_leftover_spaces(session: AsyncSession, *, rows: Sequence[dict[str,
     """Record spaces (``space_id``, ``guild_id``, ``delete_at``, ``recorded_at``) for
     retention to delete; a space recorded already keeps its first date."""
     if rows:
-        dialect = session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_(LeftoverSpace.__table__).values(list(rows))  # type: ignore[attr-defined]
+        table = LeftoverSpace.__table__  # type: ignore[attr-defined]
+        statement = dialect_insert(session, table).values(list(rows))
         await session.execute(statement.on_conflict_do_nothing(index_elements=["space_id"]))
 
 
