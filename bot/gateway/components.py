@@ -193,7 +193,7 @@ TEMPORARY_PREFIX = CUSTOM_ID_PREFIX + "tmp:"
 
 def expired_key(kind: str, key: int | str) -> str:
     """``<kind>:<key>``: what a short-lived component is about, so a click after it expired can
-    be answered with the current card (``LanternBot.register_expired``)."""
+    be answered with the current card (the ``expired`` handlers of ``LanternBot.install``)."""
     return f"{kind}:{key}"
 
 
