@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.client import LanternBot, LanternCog
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import show
+from cogs.onboarding.forms import show_read
 
 
 class OnboardingCog(LanternCog):
@@ -23,11 +23,11 @@ class OnboardingCog(LanternCog):
         """Start or continue your Lantern profile (only you see it)."""
         assert interaction.guild_id is not None
         # Once consent is given this opens the current page's form, which must be the first
-        # answer to the interaction, so it is not deferred.
-        opened = await self.services.onboarding.where(
-            interaction.guild_id, interaction.user.id, form=True
+        # answer to the interaction, so it is not deferred (a slow read gets an Open button).
+        guild_id, onboarding = interaction.guild_id, self.services.onboarding
+        await show_read(
+            interaction, lambda: onboarding.where(guild_id, interaction.user.id, form=True)
         )
-        await show(interaction, opened)
 
     @moderator_command("status", moderators)
     async def status(self, interaction: discord.Interaction[LanternBot]) -> None:

@@ -19,7 +19,7 @@ from bot.gateway.components import (
     services_of,
 )
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import private, show, show_card, show_expired
+from cogs.onboarding.forms import private, show_card, show_expired, show_read
 
 
 class PageSelect(discord.ui.Select["EditPageView"]):
@@ -35,10 +35,11 @@ class PageSelect(discord.ui.Select["EditPageView"]):
         self.guild_id = guild_id
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        opened = await services_of(interaction).onboarding.open_page(
-            self.guild_id, interaction.user.id, self.values[0], editing=True
+        onboarding, page_id = services_of(interaction).onboarding, self.values[0]
+        await show_read(
+            interaction,
+            lambda: onboarding.open_page(self.guild_id, interaction.user.id, page_id, editing=True),
         )
-        await show(interaction, opened)
 
 
 class EditPageView(OwnedView):
