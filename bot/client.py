@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from bot.db.engine import Database, PoolSettings, create_engine
 from bot.errors import ExpiredComponentError
 from bot.gateway.boundary import LanternTree, report_interaction_error, send_private
 from bot.gateway.channels import DiscordSpaces
-from bot.gateway.components import LanternModal, expired_about
+from bot.gateway.components import LanternModal, PersistentButton, expired_about
 from bot.gateway.dm_sender import HttpDmSender
 from bot.gateway.messenger import DiscordMessenger
 from bot.metrics import HealthServer, Metrics, RateLimitCounter
@@ -200,11 +200,22 @@ class LanternBot(commands.AutoShardedBot):
         for sweep in self.sweeps:
             await sweep.run(now)
 
-    def register_components(self, *items: Any) -> None:
-        """Register persistent DynamicItems and remember their templates."""
-        self.add_dynamic_items(*items)
-        for item in items:
+    async def install(
+        self,
+        *cogs: type[LanternCog],
+        components: Iterable[type[PersistentButton]] = (),
+        expired: Mapping[str, ExpiredHandler] | None = None,
+    ) -> None:
+        """A feature package's ``setup``: register its persistent ``components`` (their clicks
+        never count as expired) and its ``expired`` handlers by kind (a click on an expired
+        short-lived component about ``<kind>:<key>`` calls ``handler(interaction, key)``, which
+        shows the current card or says False), then add each cog, built with this bot."""
+        for item in components:
+            self.add_dynamic_items(item)
             self.component_templates.append(item.__discord_ui_compiled_template__)
+        self.expired_handlers.update(expired or {})
+        for cog in cogs:
+            await self.add_cog(cog(self))
 
     def now(self) -> datetime:
         """The current UTC time (simulated time under simcord)."""
@@ -238,11 +249,6 @@ class LanternBot(commands.AutoShardedBot):
         settle_heap()
         if self.config.scheduler.enabled and not self.scheduler.started:
             await self.scheduler.start()
-
-    def register_expired(self, kind: str, handler: ExpiredHandler) -> None:
-        """Answer a click on an expired short-lived component about ``kind`` (its custom id says
-        ``<kind>:<key>``): ``handler(interaction, key)`` shows the current card, or says False."""
-        self.expired_handlers[kind] = handler
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
@@ -328,6 +334,14 @@ class LanternBot(commands.AutoShardedBot):
                 await pacer.close()
             await self.compute.close()
             await self.database.dispose()
+
+
+class LanternCog(commands.Cog):
+    """A feature's cog: it keeps the bot, and calls the use cases on ``self.services``."""
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.services: Services = bot.services
 
 
 def open_database(section: DatabaseSection, **engine_options: Any) -> Database:

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain import onboarding as text
 from bot.domain.components import Reply, erase_buttons
 from bot.domain.intents import NEEDS_SERVER, Intent, parse_intent
@@ -101,11 +101,8 @@ async def expired_pick(interaction: discord.Interaction[Any], key: str) -> bool:
     return True
 
 
-class ConversationCog(commands.Cog):
+class ConversationCog(LanternCog):
     """The DM router: plain words to one use case each."""
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
 
     async def shared_guilds(self, user_id: int) -> list[discord.Guild]:
         """The servers this member shares with Lantern: those of this process's shards from the
@@ -115,7 +112,7 @@ class ConversationCog(commands.Cog):
         if directory.owns_every_shard():
             return guilds
         seen = {g.id for g in guilds}
-        for guild_id in await self.bot.services.member_data.known_guilds(user_id):
+        for guild_id in await self.services.member_data.known_guilds(user_id):
             if guild_id in seen or directory.owns(guild_id):
                 continue
             guild = await directory.guild(guild_id)
@@ -149,7 +146,7 @@ class ConversationCog(commands.Cog):
         user_id = message.author.id
         replied_to = message.reference.message_id if message.reference else None
         if replied_to is not None:
-            saved = await self.bot.services.reflections.save_reply(
+            saved = await self.services.reflections.save_reply(
                 user_id, replied_to, message.content or ""
             )
             if saved is not None:
@@ -159,7 +156,7 @@ class ConversationCog(commands.Cog):
         return await self._reply_to(user_id, intent)
 
     async def _reply_to(self, user_id: int, intent: Intent) -> tuple[str, discord.ui.View | None]:
-        services = self.bot.services
+        services = self.services
         if intent not in NEEDS_SERVER:
             card = await answer(services, user_id, intent, None)
             return card.text, view_of(card.buttons) if card.buttons else None
@@ -173,5 +170,4 @@ class ConversationCog(commands.Cog):
 
 
 async def setup(bot: LanternBot) -> None:
-    bot.register_expired("pick", expired_pick)
-    await bot.add_cog(ConversationCog(bot))
+    await bot.install(ConversationCog, expired={"pick": expired_pick})

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain.permissions import describe_missing
 from bot.domain.setup import CREATABLE, LABELS, plan_setup
 from bot.gateway.checks import moderator_command
@@ -43,11 +43,11 @@ def render_settings(guild: discord.Guild, settings: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class SetupCog(commands.Cog):
+class SetupCog(LanternCog):
     """Server set-up for moderators, and the start-up permission self-check."""
 
     def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self._checked: set[int] = set()
 
     @moderator_command("setup")
@@ -83,7 +83,7 @@ class SetupCog(commands.Cog):
             "alerts_channel_id": alerts_channel.id if alerts_channel else None,
             "moderators_see_pairs": moderators_see_pairs,
         }
-        current_values = await self.bot.services.setup.current(guild.id)
+        current_values = await self.services.setup.current(guild.id)
         existing = frozenset([c.id for c in guild.channels] + [r.id for r in guild.roles])
         system = guild.system_channel
         by_name = {
@@ -122,7 +122,7 @@ class SetupCog(commands.Cog):
                 continue
             changes[key] = place.id
             log.info("setup created guild=%s place=%s id=%s", guild.id, key, place.id)
-        settings = await self.bot.services.setup.save(guild.id, interaction.user.id, changes)
+        settings = await self.services.setup.save(guild.id, interaction.user.id, changes)
         log.info("setup saved guild=%s by=%s", guild.id, interaction.user.id)
         parts = ["**Lantern is set up in this server.**", render_settings(guild, settings)]
         progress = InPlace(interaction)
@@ -131,7 +131,7 @@ class SetupCog(commands.Cog):
         role_moved = old_role != settings.get("moderator_role_id")
         if was_seen != bool(settings.get("moderators_see_pairs")) or (was_seen and role_moved):
             parts.append(
-                await self.bot.services.pairs.apply_moderator_access(
+                await self.services.pairs.apply_moderator_access(
                     guild.id,
                     previous_role_id=old_role if role_moved else None,
                     progress=progress,
@@ -139,7 +139,7 @@ class SetupCog(commands.Cog):
             )
         if problems:
             parts.append("\n".join(f"⚠️ {p}" for p in problems))
-        alerts = await self.bot.services.moderation.alerts_check(guild.id)
+        alerts = await self.services.moderation.alerts_check(guild.id)
         if alerts:
             parts.append(alerts)
         parts.append(describe_missing(bot_permission_report(guild)))
@@ -150,7 +150,7 @@ class SetupCog(commands.Cog):
         missing = bot_permission_report(guild)
         if missing:
             log.warning("missing permissions guild=%s missing=%s", guild.id, ",".join(missing))
-            await self.bot.services.moderation.alert(guild.id, describe_missing(missing))
+            await self.services.moderation.alert(guild.id, describe_missing(missing))
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -165,4 +165,4 @@ class SetupCog(commands.Cog):
 
 
 async def setup(bot: LanternBot) -> None:
-    await bot.add_cog(SetupCog(bot))
+    await bot.install(SetupCog)

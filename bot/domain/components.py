@@ -18,6 +18,11 @@ CUSTOM_ID_PREFIX = "lantern:"
 MODAL_PREFIX = "lantern:modal:"
 MAX_CUSTOM_ID = 100
 EXPIRED_CARD = "This card has expired, so nothing changed. Here is the current one:"
+FORM_LATE = (
+    "This is taking a little longer than usual. Press **Open** in a moment: nothing you've "
+    "done is lost."
+)
+FORM_STILL_LATE = "Still getting it ready. Press **Open** again in a few seconds."
 EXPIRED_FORM = (
     "This form was open too long or Lantern restarted, so it expired and nothing in it was "
     "saved. Here is where things stand now:"

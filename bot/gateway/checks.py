@@ -1,4 +1,5 @@
-"""Who counts as a Lantern moderator, checked inside the bot as well as by Discord."""
+"""Who may use a command: members inside a server, or Lantern moderators, checked inside the
+bot as well as by Discord."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ async def ensure_moderator(interaction: discord.Interaction[Any]) -> bool:
     if not await is_moderator(interaction.client.services, interaction.user):
         raise NotModeratorError()
     return True
+
+
+def member_group(name: str, description: str) -> app_commands.Group:
+    """A server-only command group for every member (its commands say ``@group.command``)."""
+    return app_commands.Group(name=name, description=description, guild_only=True)
 
 
 def moderator_group(name: str, description: str) -> app_commands.Group:

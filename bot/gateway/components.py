@@ -8,6 +8,7 @@ restart. ``view_of`` renders the specs the services return.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import weakref
@@ -21,6 +22,8 @@ from bot.domain.components import (
     CUSTOM_ID_PREFIX,
     EXPIRED_CARD,
     EXPIRED_FORM,
+    FORM_LATE,
+    FORM_STILL_LATE,
     MAX_CUSTOM_ID,
     MODAL_PREFIX,
     Button,
@@ -45,6 +48,8 @@ __all__ = [
     "PreviewConfirm",
     "acknowledge",
     "custom_id",
+    "first_answer",
+    "modal_answer",
     "view_of",
 ]
 
@@ -131,9 +136,11 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     ``defer`` (or ``deferral`` for a choice per press) acknowledges the press before ``allowed``
     runs, so a button whose check or work reads the database answers Discord at once even when
-    a hundred presses arrive together; ``handle`` then only follows up. ``None`` leaves the first
-    answer to ``handle`` (a modal, which cannot be deferred, or an in-place edit): such a press
-    must not wait on the database before it (``tests/e2e/test_acknowledgement.py``).
+    a hundred presses arrive together; ``handle`` then only follows up. ``None`` is for a press
+    whose first answer is a form (which cannot be deferred) or an in-place edit: ``allowed`` and
+    ``opening`` then prepare that answer within ``first_answer``'s time budget, and a slow
+    database gets the member an Open button instead of a failed interaction
+    (``tests/e2e/test_acknowledgement.py``).
     """
 
     defer: ClassVar[Defer | None] = None
@@ -162,18 +169,29 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         return True
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        """What pressing it does; every subclass defines it."""
+        """What pressing it does once acknowledged; a subclass that defers defines it."""
         raise NotImplementedError
+
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
+        """For a press that is not deferred: read what the first answer needs and return it
+        (``modal_answer`` for a form). By default ``handle`` gives the first answer itself."""
+        return self.handle
+
+    async def _first(self, interaction: discord.Interaction[Any]) -> Answer:
+        if not await self.allowed(interaction):
+            return self.refuse
+        return await self.opening(interaction)
 
     async def refuse(self, interaction: discord.Interaction[Any]) -> None:
         """The private reply to someone who may not press it."""
         await send_private(interaction, NotYourComponentError().message)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        how = self.deferral()
+        if how is None:
+            return True  # checked in ``callback``, inside the first answer's time budget
         try:
-            how = self.deferral()
-            if how is not None:
-                await acknowledge(interaction, how)
+            await acknowledge(interaction, how)
             if await self.allowed(interaction):
                 return True
             await self.refuse(interaction)
@@ -183,7 +201,10 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await self.handle(interaction)
+            if self.deferral() is None:
+                await first_answer(interaction, lambda: self._first(interaction))
+            else:
+                await self.handle(interaction)
         except Exception as error:
             await report_interaction_error(interaction, error, where=type(self).__name__)
 
@@ -193,7 +214,7 @@ TEMPORARY_PREFIX = CUSTOM_ID_PREFIX + "tmp:"
 
 def expired_key(kind: str, key: int | str) -> str:
     """``<kind>:<key>``: what a short-lived component is about, so a click after it expired can
-    be answered with the current card (``LanternBot.register_expired``)."""
+    be answered with the current card (the ``expired`` handlers of ``LanternBot.install``)."""
     return f"{kind}:{key}"
 
 
@@ -258,6 +279,78 @@ class OwnedView(discord.ui.View):
         item: discord.ui.Item[Any],
     ) -> None:
         await report_interaction_error(interaction, error, where=type(self).__name__)
+
+
+Answer = Callable[[discord.Interaction[Any]], Awaitable[None]]
+"""A first answer, ready to give to an interaction: a form, a card, a refusal."""
+
+FORM_BUDGET = 2.0
+"""Seconds the reads before a first answer that cannot be deferred may take. Discord drops a
+first answer after 3 s, and sending it is a round trip of its own."""
+
+
+def modal_answer(make: Callable[[], discord.ui.Modal]) -> Answer:
+    """The first answer that opens the form ``make`` builds (a new one each time it is given)."""
+
+    async def answer(interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(make())
+
+    return answer
+
+
+async def first_answer(
+    interaction: discord.Interaction[Any], prepare: Callable[[], Awaitable[Answer]]
+) -> None:
+    """Give the answer ``prepare`` reads the database for, if it is ready within
+    ``FORM_BUDGET``; otherwise answer at once with a private Open button that gives it when it
+    is ready (a form must be the first answer, so it cannot wait behind a "thinking…")."""
+    task = asyncio.ensure_future(prepare())
+    await asyncio.wait({task}, timeout=FORM_BUDGET)
+    if not task.done():
+        view = LateAnswerView(interaction.user.id, prepare, task)
+        await send_private(interaction, FORM_LATE, view=view)
+        return
+    answer = task.result()
+    await answer(interaction)
+
+
+class LateAnswerView(OwnedView):
+    """ "Open", for an answer that was not ready in time: it gives the answer once it is, and
+    reads again if the first reading failed (the error was reported on the click)."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        prepare: Callable[[], Awaitable[Answer]],
+        task: asyncio.Future[Answer],
+    ) -> None:
+        super().__init__(owner_id, timeout=900)
+        self.prepare = prepare
+        self.task = task
+        task.add_done_callback(_retrieved)
+
+    @discord.ui.button(label="Open", style=discord.ButtonStyle.primary)
+    async def open(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        reading = self.task
+        if reading.done() and (reading.cancelled() or reading.exception() is not None):
+            # This click reports the failure (the error boundary); the next one gets a new read.
+            self.task = asyncio.ensure_future(self.prepare())
+            self.task.add_done_callback(_retrieved)
+        await asyncio.wait({reading}, timeout=FORM_BUDGET)
+        if not reading.done():
+            await interaction.response.edit_message(content=FORM_STILL_LATE, view=self)
+            return
+        answer = reading.result()
+        await answer(interaction)
+
+
+def _retrieved(task: asyncio.Future[Answer]) -> None:
+    """Mark a late reading's failure as seen (asyncio would log it as never retrieved); the
+    next click on Open reports it."""
+    if not task.cancelled():
+        task.exception()
 
 
 Progress = Callable[[str], Awaitable[None]]

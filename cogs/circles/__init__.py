@@ -10,6 +10,4 @@ from cogs.circles.components import expired_circle_round
 
 
 async def setup(bot: LanternBot) -> None:
-    bot.register_expired("circleround", expired_circle_round)
-    await bot.add_cog(CirclesCog(bot))
-    await bot.add_cog(CirclesAdminCog(bot))
+    await bot.install(CirclesCog, CirclesAdminCog, expired={"circleround": expired_circle_round})

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import discord
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
 from cogs.circles.components import circle_round
 
 
-class CirclesAdminCog(commands.Cog):
+class CirclesAdminCog(LanternCog):
     """Moderator tools for circles; each command is one call to the circles service."""
 
     circles = moderator_group("circles", "Moderators: form peer circles")
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.services = bot.services
 
     @moderator_command("round", circles)
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:

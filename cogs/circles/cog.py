@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
+from bot.gateway.checks import member_group
 from bot.gateway.choices import AREA_CHOICES
 from bot.gateway.messenger import reply
 
 
-class CirclesCog(commands.Cog):
+class CirclesCog(LanternCog):
     """The members' /circle commands."""
 
-    circle = app_commands.Group(
-        name="circle", description="Small peer circles around one area", guild_only=True
-    )
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.circles = bot.services.circles
+    circle = member_group("circle", "Small peer circles around one area")
 
     @circle.command(name="join")
     @app_commands.describe(
@@ -38,7 +32,7 @@ class CirclesCog(commands.Cog):
         """Join the waiting list for a peer circle (3–8 people) around one area."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self.circles.join(
+        text = await self.services.circles.join(
             interaction.guild_id, interaction.user.id, area.value, facilitate=facilitate
         )
         await reply(interaction, text)
@@ -48,15 +42,13 @@ class CirclesCog(commands.Cog):
         """See whether you're waiting for a circle or in one."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await reply(
-            interaction, await self.circles.status(interaction.guild_id, interaction.user.id)
-        )
+        text = await self.services.circles.status(interaction.guild_id, interaction.user.id)
+        await reply(interaction, text)
 
     @circle.command(name="leave")
     async def circle_leave(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Leave the waiting list or your circle, privately (nobody is told who or why)."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await reply(
-            interaction, await self.circles.leave(interaction.guild_id, interaction.user.id)
-        )
+        text = await self.services.circles.leave(interaction.guild_id, interaction.user.id)
+        await reply(interaction, text)

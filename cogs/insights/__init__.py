@@ -9,6 +9,4 @@ from cogs.insights.components import FeedbackButton, expired_words
 
 async def setup(bot: LanternBot) -> None:
     """Register the feedback buttons and add the /insights cog."""
-    bot.register_components(FeedbackButton)
-    bot.register_expired("feedback", expired_words)
-    await bot.add_cog(InsightsCog(bot))
+    await bot.install(InsightsCog, components=[FeedbackButton], expired={"feedback": expired_words})

@@ -7,7 +7,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain.insights import DEFAULT_PERIOD, PERIODS, Insights, csv_text, summary_text
 from bot.gateway.charts import chart
 from bot.gateway.checks import moderator_command, moderator_group
@@ -16,22 +16,18 @@ from bot.gateway.messenger import reply
 PERIOD_CHOICES = [app_commands.Choice(name=label, value=key) for key, (label, _) in PERIODS.items()]
 
 
-class InsightsCog(commands.Cog):
+class InsightsCog(LanternCog):
     """The /insights moderator commands and the join counter."""
 
     insights_group = moderator_group(
         "insights", "Moderators: the program's health in totals (nobody is named)"
     )
 
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.service = bot.services.insights
-
     async def _figures(
         self, interaction: discord.Interaction[LanternBot], period: app_commands.Choice[str] | None
     ) -> Insights:
         assert interaction.guild_id is not None
-        return await self.service.insights(
+        return await self.services.insights.insights(
             interaction.guild_id, interaction.user.id, period.value if period else DEFAULT_PERIOD
         )
 
@@ -68,4 +64,4 @@ class InsightsCog(commands.Cog):
     async def on_member_join(self, member: discord.Member) -> None:
         """Someone joined: one more on today's count (for the onboarding funnel)."""
         if not member.bot:
-            await self.service.count_join(member.guild.id)
+            await self.services.insights.count_join(member.guild.id)

@@ -12,11 +12,13 @@ from bot.domain import feedback as d
 from bot.domain.components import FEEDBACK, Reply
 from bot.gateway.boundary import send_private
 from bot.gateway.components import (
+    Answer,
     Defer,
     LanternModal,
     PersistentButton,
     expired_key,
     expired_said,
+    modal_answer,
     services_of,
     view_of,
 )
@@ -55,19 +57,23 @@ class FeedbackButton(PersistentButton, template=FEEDBACK):
     async def refuse(self, interaction: discord.Interaction[Any]) -> None:
         await send_private(interaction, d.NOT_YOURS)
 
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
+        owner_id = interaction.user.id
+        card = await self.services(interaction).feedback.card(self.feedback_id, owner_id)
+        if card.text == d.CLOSED:
+
+            async def closed(interaction: discord.Interaction[Any]) -> None:
+                await show_card(interaction, card)
+
+            return closed
+        share = self.match["value"] == "share"
+        return modal_answer(
+            lambda: WordsModal(owner_id=owner_id, feedback_id=self.feedback_id, share=share)
+        )
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         feedback = self.services(interaction).feedback
         step, value = self.match["step"], self.match["value"]
-        if step == "words":
-            card = await feedback.card(self.feedback_id, interaction.user.id)
-            if card.text == d.CLOSED:
-                await show_card(interaction, card)
-                return
-            modal = WordsModal(
-                owner_id=interaction.user.id, feedback_id=self.feedback_id, share=value == "share"
-            )
-            await interaction.response.send_modal(modal)
-            return
         changed, card = await feedback.answer(self.feedback_id, interaction.user.id, step, value)
         if changed or card.text == d.CLOSED:
             await show_card(interaction, card)

@@ -10,7 +10,9 @@ from cogs.matching.components import IntroButton, RequestButton
 
 
 async def setup(bot: LanternBot) -> None:
-    bot.register_components(IntroButton, RequestButton)
-    bot.register_expired("round", expired_round)
-    await bot.add_cog(MatchingCog(bot))
-    await bot.add_cog(MatchingAdminCog(bot))
+    await bot.install(
+        MatchingCog,
+        MatchingAdminCog,
+        components=[IntroButton, RequestButton],
+        expired={"round": expired_round},
+    )

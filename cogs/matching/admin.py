@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.errors import UserFacingError
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.components import PreviewConfirm, Progress, expired_key
@@ -37,14 +36,10 @@ async def round_preview(
 expired_round = expired_preview(round_preview)
 
 
-class MatchingAdminCog(commands.Cog):
+class MatchingAdminCog(LanternCog):
     """Moderator tools for matching; each command is one call to the matching service."""
 
     matching = moderator_group("matching", "Moderators: run and tune mentor matching")
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.service = bot.services.matching
 
     @moderator_command("round", matching)
     async def round_command(self, interaction: discord.Interaction[LanternBot]) -> None:
@@ -53,7 +48,7 @@ class MatchingAdminCog(commands.Cog):
         progress = InPlace(interaction)  # edited in place, then replaced by the preview
         try:
             text, view = await round_preview(
-                self.bot.services, interaction.guild_id, interaction.user.id, progress
+                self.services, interaction.guild_id, interaction.user.id, progress
             )
         except UserFacingError as error:  # in place of the progress, not below it
             await progress.finish(error.message)
@@ -72,7 +67,7 @@ class MatchingAdminCog(commands.Cog):
     ) -> None:
         """Introduce a mentee to a mentor you choose; Lantern's rules still apply."""
         assert interaction.guild_id is not None
-        text = await self.service.introduce_by_hand(
+        text = await self.services.matching.introduce_by_hand(
             interaction.guild_id, interaction.user.id, mentee.id, mentor.id
         )
         await reply(interaction, text)
@@ -81,7 +76,7 @@ class MatchingAdminCog(commands.Cog):
     async def queue_command(self, interaction: discord.Interaction[LanternBot]) -> None:
         """List mentees waiting for a mentor and how long they've waited."""
         assert interaction.guild_id is not None
-        await reply(interaction, await self.service.queue(interaction.guild_id))
+        await reply(interaction, await self.services.matching.queue(interaction.guild_id))
 
     @moderator_command("mode", matching)
     @app_commands.describe(introductions="Introduce at once when someone asks, or only in rounds")
@@ -98,7 +93,7 @@ class MatchingAdminCog(commands.Cog):
     ) -> None:
         """Choose whether requests are introduced at once or gathered for batch rounds."""
         assert interaction.guild_id is not None
-        text = await self.service.set_mode(
+        text = await self.services.matching.set_mode(
             interaction.guild_id, interaction.user.id, rounds=introductions.value == "rounds"
         )
         await reply(interaction, text)
@@ -135,7 +130,7 @@ class MatchingAdminCog(commands.Cog):
             "cadence": cadence,
         }
         changes = {k: float(v) for k, v in given.items() if v is not None}
-        text = await self.service.tune(
+        text = await self.services.matching.tune(
             interaction.guild_id, interaction.user.id, changes, expiry_hours=expiry_hours
         )
         await reply(interaction, text)

@@ -8,4 +8,4 @@ from cogs.meeting.cog import MeetingCog
 
 async def setup(bot: LanternBot) -> None:
     """Add the /meet command."""
-    await bot.add_cog(MeetingCog(bot))
+    await bot.install(MeetingCog)

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.gateway.messenger import reply
 
 
-class MeetingCog(commands.Cog):
+class MeetingCog(LanternCog):
     """The /meet command."""
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
 
     @app_commands.command(name="meet")
     @app_commands.guild_only()
@@ -27,7 +23,7 @@ class MeetingCog(commands.Cog):
         """Suggest weekly times that suit everyone in this private space."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        text = await self.bot.services.meeting.suggest(
+        text = await self.services.meeting.suggest(
             interaction.guild_id, interaction.channel_id or 0, interaction.user.id
         )
         await reply(interaction, text)

@@ -8,5 +8,4 @@ from cogs.mydata.components import EraseButton
 
 
 async def setup(bot: LanternBot) -> None:
-    bot.register_components(EraseButton)
-    await bot.add_cog(MyDataCog(bot))
+    await bot.install(MyDataCog, components=[EraseButton])

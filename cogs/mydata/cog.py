@@ -12,28 +12,25 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain.components import erase_buttons
 from bot.domain.onboarding import DELETE_QUESTION
 from bot.gateway.messenger import reply
 
 
-class MyDataCog(commands.Cog):
+class MyDataCog(LanternCog):
     """Data rights: export, delete, withdraw consent; and members who leave."""
 
     mydata = app_commands.Group(
         name="mydata", description="See, download or delete what Lantern holds about you"
     )
 
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-
     @mydata.command(name="export")
     async def export(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Get a file with everything Lantern holds about you."""
         private = interaction.guild is not None
         await interaction.response.defer(ephemeral=private, thinking=True)
-        exported = await self.bot.services.member_data.export(interaction.user.id)
+        exported = await self.services.member_data.export(interaction.user.id)
         await interaction.followup.send(
             exported.text,
             file=discord.File(io.BytesIO(exported.content), filename=exported.filename),
@@ -56,7 +53,7 @@ class MyDataCog(commands.Cog):
         """Withdraw your consent to matching in this server."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        said = await self.bot.services.member_data.withdraw_consent(
+        said = await self.services.member_data.withdraw_consent(
             interaction.guild_id, interaction.user.id
         )
         await reply(interaction, said, buttons=erase_buttons(interaction.user.id))
@@ -66,4 +63,4 @@ class MyDataCog(commands.Cog):
         """A member left (cached or not): close what they were part of in that server."""
         if payload.user.bot:
             return
-        await self.bot.services.member_data.member_left(payload.guild_id, payload.user.id)
+        await self.services.member_data.member_left(payload.guild_id, payload.user.id)

@@ -10,8 +10,9 @@ from cogs.onboarding.profile import ProfileCog, ProfileEditButton, expired_profi
 
 
 async def setup(bot: LanternBot) -> None:
-    bot.register_components(*BUTTONS, ProfileEditButton)
-    bot.register_expired("onb", expired_onboarding)
-    bot.register_expired("profile", expired_profile)
-    await bot.add_cog(OnboardingCog(bot))
-    await bot.add_cog(ProfileCog(bot))
+    await bot.install(
+        OnboardingCog,
+        ProfileCog,
+        components=[*BUTTONS, ProfileEditButton],
+        expired={"onb": expired_onboarding, "profile": expired_profile},
+    )

@@ -6,19 +6,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import show
+from cogs.onboarding.forms import show_read
 
 
-class OnboardingCog(commands.Cog):
+class OnboardingCog(LanternCog):
     """Welcome, consent and the questionnaire."""
 
     moderators = moderator_group("onboarding", "Onboarding totals for moderators")
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
 
     @app_commands.command(name="onboard")
     @app_commands.guild_only()
@@ -26,17 +23,17 @@ class OnboardingCog(commands.Cog):
         """Start or continue your Lantern profile (only you see it)."""
         assert interaction.guild_id is not None
         # Once consent is given this opens the current page's form, which must be the first
-        # answer to the interaction, so it is not deferred.
-        opened = await self.bot.services.onboarding.where(
-            interaction.guild_id, interaction.user.id, form=True
+        # answer to the interaction, so it is not deferred (a slow read gets an Open button).
+        guild_id, onboarding = interaction.guild_id, self.services.onboarding
+        await show_read(
+            interaction, lambda: onboarding.where(guild_id, interaction.user.id, form=True)
         )
-        await show(interaction, opened)
 
     @moderator_command("status", moderators)
     async def status(self, interaction: discord.Interaction[LanternBot]) -> None:
         """How many members started, finished and agreed to onboarding (totals only)."""
         assert interaction.guild_id is not None
-        said = await self.bot.services.onboarding.counts(interaction.guild_id, interaction.user.id)
+        said = await self.services.onboarding.counts(interaction.guild_id, interaction.user.id)
         await reply(interaction, said)
 
     @commands.Cog.listener()
@@ -44,7 +41,7 @@ class OnboardingCog(commands.Cog):
         if member.bot:
             return
         system = member.guild.system_channel
-        await self.bot.services.onboarding.welcome(
+        await self.services.onboarding.welcome(
             member.guild.id,
             member.id,
             joined_at=member.joined_at,

@@ -12,9 +12,9 @@ from typing import Any
 import discord
 
 from bot.domain.components import CONSENT, DECLINED_ANSWERS, PAGE, PROMPTS_CHOICE, START
-from bot.gateway.components import Defer, PersistentButton
+from bot.gateway.components import Answer, Defer, PersistentButton
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import private, show, show_card
+from cogs.onboarding.forms import answer_with, private, show_card
 
 
 class StartButton(PersistentButton, template=START):
@@ -60,16 +60,15 @@ class PageButton(PersistentButton, template=PAGE):
         # Continue opens the page's form, which must be the first answer: it cannot be deferred.
         return None if self.match["action"] == "answer" else Defer.PRIVATE
 
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
+        onboarding = self.services(interaction).onboarding
+        guild_id, page_id = int(self.match["guild"]), self.match["page"]
+        return answer_with(await onboarding.open_page(guild_id, interaction.user.id, page_id))
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         onboarding = self.services(interaction).onboarding
         guild_id, page_id = int(self.match["guild"]), self.match["page"]
-        action = self.match["action"]
-        if action == "answer":
-            await show(
-                interaction, await onboarding.open_page(guild_id, interaction.user.id, page_id)
-            )
-            return
-        if action == "skip":
+        if self.match["action"] == "skip":
             card = await onboarding.skip_page(guild_id, interaction.user.id, page_id)
         else:
             card = await onboarding.go_back(guild_id, interaction.user.id, page_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +14,14 @@ from bot.domain.components import Reply
 from bot.domain.questionnaire import MAX_PLACEHOLDER, Field
 from bot.domain.text import fit
 from bot.gateway.boundary import is_database_trouble
-from bot.gateway.components import LanternModal, OwnedView, expired_key, services_of
+from bot.gateway.components import (
+    Answer,
+    LanternModal,
+    OwnedView,
+    expired_key,
+    first_answer,
+    services_of,
+)
 from bot.gateway.messenger import reply
 from bot.services.onboarding import Form, PageStep
 
@@ -174,6 +181,27 @@ async def show(interaction: discord.Interaction[Any], opened: Reply | Form) -> N
         await interaction.response.send_modal(build_modal(opened, interaction.user.id))
     else:
         await show_card(interaction, opened)
+
+
+def answer_with(opened: Reply | Form) -> Answer:
+    """The first answer that shows ``opened``: its form, or its card."""
+
+    async def answer(interaction: discord.Interaction[Any]) -> None:
+        await show(interaction, opened)
+
+    return answer
+
+
+async def show_read(
+    interaction: discord.Interaction[Any], read: Callable[[], Awaitable[Reply | Form]]
+) -> None:
+    """Show the form or card ``read`` returns as the first answer; if the database is slow, the
+    member gets an Open button instead of a failed interaction (``first_answer``)."""
+
+    async def prepare() -> Answer:
+        return answer_with(await read())
+
+    await first_answer(interaction, prepare)
 
 
 async def expired_onboarding(interaction: discord.Interaction[Any], key: str) -> bool:

@@ -6,9 +6,8 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain import onboarding as text
 from bot.domain.components import PROFILE_EDIT
 from bot.domain.text import fit
@@ -20,7 +19,7 @@ from bot.gateway.components import (
     services_of,
 )
 from bot.gateway.messenger import reply
-from cogs.onboarding.forms import private, show, show_card, show_expired
+from cogs.onboarding.forms import private, show_card, show_expired, show_read
 
 
 class PageSelect(discord.ui.Select["EditPageView"]):
@@ -36,10 +35,11 @@ class PageSelect(discord.ui.Select["EditPageView"]):
         self.guild_id = guild_id
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        opened = await services_of(interaction).onboarding.open_page(
-            self.guild_id, interaction.user.id, self.values[0], editing=True
+        onboarding, page_id = services_of(interaction).onboarding, self.values[0]
+        await show_read(
+            interaction,
+            lambda: onboarding.open_page(self.guild_id, interaction.user.id, page_id, editing=True),
         )
-        await show(interaction, opened)
 
 
 class EditPageView(OwnedView):
@@ -72,11 +72,8 @@ async def expired_profile(interaction: discord.Interaction[Any], key: str) -> bo
     return await show_expired(interaction, shown)
 
 
-class ProfileCog(commands.Cog):
+class ProfileCog(LanternCog):
     """A member's own profile."""
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
 
     @app_commands.command(name="profile")
     @app_commands.guild_only()
@@ -84,8 +81,6 @@ class ProfileCog(commands.Cog):
         """See your Lantern profile and change any answer (only you see it)."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.bot.services.onboarding.profile(
-            interaction.guild_id, interaction.user.id
-        )
+        shown = await self.services.onboarding.profile(interaction.guild_id, interaction.user.id)
         # The same text and the same button as "my profile" in DMs.
         await reply(interaction, shown.text, buttons=shown.buttons)

@@ -16,8 +16,9 @@ from cogs.pairs.components import (
 
 async def setup(bot: LanternBot) -> None:
     """Register the pair buttons and add the member and moderator cogs."""
-    bot.register_components(PairActionButton, CheckinAnswerButton, CaseButton)
-    bot.register_expired("pairend", expired_end)
-    bot.register_expired("checkin", expired_checkin)
-    await bot.add_cog(PairsCog(bot))
-    await bot.add_cog(PairsAdminCog(bot))
+    await bot.install(
+        PairsCog,
+        PairsAdminCog,
+        components=[PairActionButton, CheckinAnswerButton, CaseButton],
+        expired={"pairend": expired_end, "checkin": expired_checkin},
+    )

@@ -6,38 +6,33 @@ from __future__ import annotations
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain.limits import MAX_NOTE, MAX_ROW_ID
 from bot.domain.pairs import MAX_CLOSE_AFTER_DAYS
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import InPlace, reply
 
 
-class PairsAdminCog(commands.Cog):
+class PairsAdminCog(LanternCog):
     """The /pairs moderator commands."""
 
     pairs_group = moderator_group(
         "pairs", "Moderators: pair spaces (names and dates only, never messages)"
     )
 
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.pairs = bot.services.pairs
-
     @moderator_command("reports")
     async def reports(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Moderators: open reports and calls for help, newest first, to acknowledge or resolve."""
         assert interaction.guild_id is not None
-        for card in await self.bot.services.moderation.queue(interaction.guild_id):
+        for card in await self.services.moderation.queue(interaction.guild_id):
             await reply(interaction, card.text, buttons=card.buttons)
 
     @moderator_command("list", pairs_group)
     async def pairs_list(self, interaction: discord.Interaction[LanternBot]) -> None:
         """Pairs with names, start date and last activity (never messages)."""
         assert interaction.guild_id is not None
-        await reply(interaction, await self.pairs.list(interaction.guild_id))
+        await reply(interaction, await self.services.pairs.list(interaction.guild_id))
 
     @moderator_command("end", pairs_group)
     @app_commands.describe(pair="The pair number from /pairs list", reason="Kept for moderators")
@@ -49,7 +44,7 @@ class PairsAdminCog(commands.Cog):
     ) -> None:
         """End a pair (the space becomes read-only, nothing is announced)."""
         assert interaction.guild_id is not None
-        text = await self.pairs.moderator_end(
+        text = await self.services.pairs.moderator_end(
             interaction.guild_id, interaction.user.id, pair, reason
         )
         await reply(interaction, text)
@@ -63,7 +58,7 @@ class PairsAdminCog(commands.Cog):
     ) -> None:
         """Retry a pending pair space, or restore one that was deleted by hand."""
         assert interaction.guild_id is not None
-        text = await self.pairs.recreate(interaction.guild_id, interaction.user.id, pair)
+        text = await self.services.pairs.recreate(interaction.guild_id, interaction.user.id, pair)
         await reply(interaction, text)
 
     @moderator_command("resume", pairs_group)
@@ -75,7 +70,9 @@ class PairsAdminCog(commands.Cog):
     ) -> None:
         """Lift a contact pause after a report: both members see the space again."""
         assert interaction.guild_id is not None
-        text = await self.pairs.resume_contact(interaction.guild_id, interaction.user.id, pair)
+        text = await self.services.pairs.resume_contact(
+            interaction.guild_id, interaction.user.id, pair
+        )
         await reply(interaction, text)
 
     @moderator_command("settings", pairs_group)
@@ -120,7 +117,7 @@ class PairsAdminCog(commands.Cog):
             if v is not None
         }
         progress = InPlace(interaction)
-        text = await self.pairs.save_settings(
+        text = await self.services.pairs.save_settings(
             interaction.guild_id, interaction.user.id, changes, progress=progress
         )
         await progress.finish(text)

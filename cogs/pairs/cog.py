@@ -7,22 +7,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternBot, LanternCog
 from bot.domain.limits import MAX_NOTE
+from bot.gateway.checks import member_group
 from bot.gateway.messenger import reply
 from cogs.pairs.components import ask_end_confirmation
 
 
-class PairsCog(commands.Cog):
+class PairsCog(LanternCog):
     """The /pair commands and the pair-space listeners."""
 
-    pair = app_commands.Group(
-        name="pair", description="Your mentorship pair space", guild_only=True
-    )
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
-        self.pairs = bot.services.pairs
+    pair = member_group("pair", "Your mentorship pair space")
 
     @pair.command(name="end")
     @app_commands.describe(reason="Optional: a private note only moderators will see")
@@ -34,7 +29,7 @@ class PairsCog(commands.Cog):
         """End your mentorship privately (the space becomes read-only)."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pair_id = await self.pairs.pair_here(
+        pair_id = await self.services.pairs.pair_here(
             interaction.guild_id,
             interaction.channel_id or 0,
             interaction.user.id,
@@ -58,7 +53,7 @@ class PairsCog(commands.Cog):
         """Tell moderators privately about a problem in your mentorship."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        text = await self.pairs.report(
+        text = await self.services.pairs.report(
             interaction.guild_id,
             interaction.channel_id or 0,
             interaction.user.id,
@@ -72,14 +67,14 @@ class PairsCog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """Note that a pair space was active (never what was said)."""
         if message.guild is not None and not message.author.bot:
-            await self.pairs.touch(message.channel.id)
+            await self.services.pairs.touch(message.channel.id)
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A pair space was deleted by hand: end the match and tell both people."""
-        await self.pairs.space_vanished(channel.id)
+        await self.services.pairs.space_vanished(channel.id)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A pair thread was deleted by hand: the same as a channel."""
-        await self.pairs.space_vanished(payload.thread_id)
+        await self.services.pairs.space_vanished(payload.thread_id)

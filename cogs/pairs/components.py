@@ -12,12 +12,14 @@ from bot.domain import pairs as d
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator
 from bot.gateway.components import (
+    Answer,
     Defer,
     LanternModal,
     OwnedView,
     PersistentButton,
     expired_key,
     expired_said,
+    modal_answer,
     services_of,
 )
 from bot.gateway.messenger import reply
@@ -37,13 +39,13 @@ class PairActionButton(PersistentButton, template=specs.PAIR_ACTION):
     async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
         return await self.services(interaction).pairs.is_member(self.pair_id, interaction.user.id)
 
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
+        owner_id = interaction.user.id
+        return modal_answer(lambda: EndReasonModal(owner_id=owner_id, pair_id=self.pair_id))
+
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         action = self.match["action"]
         pairs = self.services(interaction).pairs
-        if action == "end":
-            modal = EndReasonModal(owner_id=interaction.user.id, pair_id=self.pair_id)
-            await interaction.response.send_modal(modal)
-            return
         if action == "checkin":
             text = await pairs.offer_checkin(self.pair_id)
             await reply(

@@ -11,8 +11,9 @@ from cogs.prompts.reflections import ReflectionsCog, expired_journal
 
 async def setup(bot: LanternBot) -> None:
     """Add the prompts and reflections cogs and register their buttons."""
-    bot.register_components(ReflectButton, ShareButton, SuggestionButton)
-    bot.register_expired("journal", expired_journal)
-    bot.register_expired("import", expired_import)
-    await bot.add_cog(PromptsCog(bot))
-    await bot.add_cog(ReflectionsCog(bot))
+    await bot.install(
+        PromptsCog,
+        ReflectionsCog,
+        components=[ReflectButton, ShareButton, SuggestionButton],
+        expired={"journal": expired_journal, "import": expired_import},
+    )

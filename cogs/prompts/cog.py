@@ -6,9 +6,8 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternCog
 from bot.domain.limits import (
     MAX_AREAS,
     MAX_PROMPT_KEY,
@@ -90,13 +89,10 @@ async def expired_import(interaction: discord.Interaction[Any], key: str) -> boo
     return True
 
 
-class PromptsCog(commands.Cog):
+class PromptsCog(LanternCog):
     """Moderators: the reflection prompt library, schedules and members' suggestions."""
 
     prompts = moderator_group("prompts", "Moderators: the reflection prompt library and schedules")
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
 
     # ------------------------------------------------------------------------- library
 
@@ -115,7 +111,7 @@ class PromptsCog(commands.Cog):
         follow_up: app_commands.Range[str, 1, MAX_FOLLOW_UP] | None = None,
     ) -> None:
         """Add a prompt to this server's library."""
-        answer = await self.bot.services.prompts.add(
+        answer = await self.services.prompts.add(
             interaction.guild_id or 0, interaction.user.id, area.value, text, follow_up
         )
         await reply(interaction, answer)
@@ -135,7 +131,7 @@ class PromptsCog(commands.Cog):
         follow_up: app_commands.Range[str, 1, MAX_FOLLOW_UP] | None = None,
     ) -> None:
         """Edit a prompt; earlier versions are kept in its history."""
-        answer = await self.bot.services.prompts.edit(
+        answer = await self.services.prompts.edit(
             interaction.guild_id or 0,
             interaction.user.id,
             prompt,
@@ -152,7 +148,7 @@ class PromptsCog(commands.Cog):
         self, interaction: discord.Interaction[Any], prompt: PromptKey, restore: bool = False
     ) -> None:
         """Stop sending a prompt (or bring it back)."""
-        answer = await self.bot.services.prompts.retire(
+        answer = await self.services.prompts.retire(
             interaction.guild_id or 0, interaction.user.id, prompt, restore=restore
         )
         await reply(interaction, answer)
@@ -163,7 +159,7 @@ class PromptsCog(commands.Cog):
         self, interaction: discord.Interaction[Any], area: app_commands.Choice[str] | None = None
     ) -> None:
         """List prompts with their ids."""
-        chunks = await self.bot.services.prompts.list(
+        chunks = await self.services.prompts.list(
             interaction.guild_id or 0, area.value if area else None
         )
         for chunk in chunks:
@@ -175,13 +171,13 @@ class PromptsCog(commands.Cog):
         self, interaction: discord.Interaction[Any], prompt: PromptKey
     ) -> None:
         """See a prompt exactly as members will."""
-        text = await self.bot.services.prompts.preview(interaction.guild_id or 0, prompt)
+        text = await self.services.prompts.preview(interaction.guild_id or 0, prompt)
         await reply(interaction, text)
 
     @moderator_command("export", prompts)
     async def prompts_export(self, interaction: discord.Interaction[Any]) -> None:
         """Download this server's prompt library as a TOML file."""
-        export = await self.bot.services.prompts.export_library(
+        export = await self.services.prompts.export_library(
             interaction.guild_id or 0, interaction.user.id
         )
         await reply(interaction, export.text, file=(export.filename, export.data))
@@ -193,7 +189,7 @@ class PromptsCog(commands.Cog):
     ) -> None:
         """Preview a prompt library file, then apply it on confirm."""
         data = await file.read() if file.size <= MAX_IMPORT_BYTES else None
-        preview = await self.bot.services.prompts.preview_import(
+        preview = await self.services.prompts.preview_import(
             interaction.guild_id or 0, file.filename, data
         )
         if not preview.ready or data is None:
@@ -228,7 +224,7 @@ class PromptsCog(commands.Cog):
         circles: bool = False,
     ) -> None:
         """Create a prompt schedule."""
-        answer = await self.bot.services.prompts.create_schedule(
+        answer = await self.services.prompts.create_schedule(
             interaction.guild_id or 0,
             interaction.user.id,
             when,
@@ -264,9 +260,9 @@ class PromptsCog(commands.Cog):
         guild_id = interaction.guild_id or 0
         verb = action.value if action else "list"
         if verb == "list":
-            answer = await self.bot.services.prompts.schedules(guild_id)
+            answer = await self.services.prompts.schedules(guild_id)
         else:
-            answer = await self.bot.services.prompts.set_schedule_state(
+            answer = await self.services.prompts.set_schedule_state(
                 guild_id, interaction.user.id, schedule, verb
             )
         await reply(interaction, answer)
@@ -277,7 +273,7 @@ class PromptsCog(commands.Cog):
         self, interaction: discord.Interaction[Any], schedule: ScheduleNumber
     ) -> None:
         """Send a schedule's next prompt right now."""
-        answer = await self.bot.services.delivery.send_now(
+        answer = await self.services.delivery.send_now(
             interaction.guild_id or 0, interaction.user.id, schedule
         )
         await reply(interaction, answer)
@@ -287,7 +283,7 @@ class PromptsCog(commands.Cog):
     @moderator_command("suggestions", prompts)
     async def prompts_suggestions(self, interaction: discord.Interaction[Any]) -> None:
         """Review prompts members suggested."""
-        cards = await self.bot.services.prompts.pending_suggestions(interaction.guild_id or 0)
+        cards = await self.services.prompts.pending_suggestions(interaction.guild_id or 0)
         if not cards:
             await reply(interaction, "No suggestions are waiting.")
             return

@@ -10,7 +10,7 @@ import discord
 from bot.domain.components import REFLECT, SHARE, SUGGESTION
 from bot.gateway.boundary import send_private
 from bot.gateway.checks import is_moderator
-from bot.gateway.components import Defer, PersistentButton
+from bot.gateway.components import Answer, Defer, PersistentButton, modal_answer
 from bot.gateway.messenger import reply
 from cogs.prompts.reflections import ReflectModal, ShareModal
 
@@ -27,11 +27,10 @@ class ReflectButton(PersistentButton, template=REFLECT):
     async def refuse(self, interaction: discord.Interaction[Any]) -> None:
         await send_private(interaction, "This prompt was sent to someone else, so nothing changed.")
 
-    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
         context = await self.services(interaction).reflections.context(int(self.match["id"]))
-        await interaction.response.send_modal(
-            ReflectModal(owner_id=interaction.user.id, context=context)
-        )
+        owner_id = interaction.user.id
+        return modal_answer(lambda: ReflectModal(owner_id=owner_id, context=context))
 
 
 class ShareButton(PersistentButton, template=SHARE):
@@ -40,14 +39,12 @@ class ShareButton(PersistentButton, template=SHARE):
     Only the author gets the form: ``excerpt`` refuses anyone else.
     """
 
-    async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        reflection_id = int(self.match["id"])
-        default = await self.services(interaction).reflections.excerpt(
-            reflection_id, interaction.user.id
-        )
-        await interaction.response.send_modal(
-            ShareModal(
-                owner_id=interaction.user.id,
+    async def opening(self, interaction: discord.Interaction[Any]) -> Answer:
+        reflection_id, owner_id = int(self.match["id"]), interaction.user.id
+        default = await self.services(interaction).reflections.excerpt(reflection_id, owner_id)
+        return modal_answer(
+            lambda: ShareModal(
+                owner_id=owner_id,
                 reflection_id=reflection_id,
                 where=self.match["where"],
                 default=default,

@@ -8,11 +8,11 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import LanternBot
+from bot.client import LanternCog
 from bot.domain.prompts import MAX_SUGGESTION, PAUSED, SUBSCRIBED
 from bot.domain.text import fit, plain_inline
+from bot.gateway.checks import member_group
 from bot.gateway.choices import AREA_CHOICES
 from bot.gateway.components import (
     LanternModal,
@@ -140,21 +140,14 @@ async def expired_journal(interaction: discord.Interaction[Any], key: str) -> bo
     return True
 
 
-class ReflectionsCog(commands.Cog):
+class ReflectionsCog(LanternCog):
     """Members' reflection prompts: subscriptions, suggestions and the private journal."""
 
-    reflections = app_commands.Group(
-        name="reflections",
-        description="Reflection prompts by DM, and suggesting prompts",
-        guild_only=True,
-    )
-
-    def __init__(self, bot: LanternBot) -> None:
-        self.bot = bot
+    reflections = member_group("reflections", "Reflection prompts by DM, and suggesting prompts")
 
     async def _subscription(self, interaction: discord.Interaction[Any], status: str) -> None:
         await interaction.response.defer(ephemeral=True)
-        await self.bot.services.prompts.set_subscription(
+        await self.services.prompts.set_subscription(
             interaction.guild_id or 0, interaction.user.id, status
         )
         await reply(interaction, SUBSCRIBED if status == SubscriptionStatus.SUBSCRIBED else PAUSED)
@@ -189,7 +182,7 @@ class ReflectionsCog(commands.Cog):
     ) -> None:
         """Suggest a reflection prompt to the moderators."""
         await interaction.response.defer(ephemeral=True)
-        answer = await self.bot.services.prompts.suggest(
+        answer = await self.services.prompts.suggest(
             interaction.guild_id or 0, interaction.user.id, area.value, text, anonymous=anonymous
         )
         await reply(interaction, answer)
@@ -203,7 +196,7 @@ class ReflectionsCog(commands.Cog):
         """Read your own private reflections."""
         await interaction.response.defer(ephemeral=True)
         chosen = area.value if area else None
-        page = await self.bot.services.reflections.journal(
+        page = await self.services.reflections.journal(
             interaction.guild_id or 0, interaction.user.id, area=chosen
         )
         view = JournalView(interaction.user.id, guild_id=interaction.guild_id or 0, area=chosen)

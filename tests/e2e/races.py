@@ -17,6 +17,14 @@ import simcord
 async def at_once(env: simcord.Env, *operations: Callable[[], Awaitable[Any]]) -> list[Any]:
     """Emit every operation's event (an interaction, or a DM to the bot), then let the bot
     handle them all; the operations' results (``InteractionResult`` for interactions)."""
+    results = await delivered(env, *operations)
+    await env.settle()
+    return results
+
+
+async def delivered(env: simcord.Env, *operations: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Emit every operation's event without letting the bot handle any yet (the caller then
+    settles, or advances virtual time); the operations' results, filled in as the bot answers."""
 
     async def later(*_args: Any, **_kwargs: Any) -> None:
         return None
@@ -28,5 +36,4 @@ async def at_once(env: simcord.Env, *operations: Callable[[], Awaitable[Any]]) -
         del env._settle_internal
     handled = [r for r in results if isinstance(r, simcord.InteractionResult) and r.acknowledged]
     assert handled == [], "an event was handled before the others were delivered"
-    await env.settle()
     return results

@@ -7,25 +7,33 @@ answers) first and only then reads or writes. ``bench/ack.py`` measures the effe
 the rule: for each member command, button and moderator command below, the interaction's
 first database connection is taken only after simcord has its acknowledgement.
 
-Not covered, on purpose: what opens a form (``/onboard``, Continue on a page card, "End
-mentorship", Reflect, Share, the profile's page menu). A form must be the first answer and
-cannot be deferred, and building it needs the member's saved answers.
+What opens a form (``/onboard``, Continue on a page card, "End mentorship", Reflect, Share,
+the profile's page menu, feedback words) cannot defer: a form must be the first answer, and
+building it needs the member's saved answers. Those get ``first_answer``'s time budget
+instead: with a database slower than Discord's 3 s, the member gets a private Open button in
+time, and pressing it opens the form (the tests at the end).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
+import pytest
 import pytest_asyncio
 import simcord
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from bot.client import LanternBot
+from bot.domain.components import FORM_LATE, FORM_STILL_LATE
 from tests.e2e.conftest import Community, set_up_with
 from tests.e2e.pairs_helpers import in_bot, load_pair, make_pair, pair_world
+from tests.e2e.races import delivered
 from tests.factories import onboarded
 
 DAY = 24 * 3600
@@ -194,3 +202,126 @@ async def test_a_feedback_answer_is_acknowledged_before_the_database(community: 
     watch = watching(w.env)
     assert await watch.run(w.mentor.user.click(card, label="4")) is True
     assert _card(w.mentor.user.dm_channel, "recommend").id == card.id  # edited in place
+
+
+# --- Forms: the first answer cannot be deferred, so a slow database must not cost it ---------
+
+SLOW = 4.0  # seconds each database session waits: past Discord's 3 s on its own
+
+
+def slow_database(
+    bot: LanternBot, monkeypatch: pytest.MonkeyPatch, *, seconds: float = SLOW, fail: bool = False
+) -> None:
+    """From now on every session waits ``seconds`` first (and then fails, with ``fail``)."""
+    database = bot.database
+    original = database.session
+
+    @asynccontextmanager
+    async def session() -> AsyncIterator[Any]:
+        await asyncio.sleep(seconds)
+        if fail:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        async with original() as opened:
+            yield opened
+
+    monkeypatch.setattr(database, "session", session)
+
+
+async def slowly(
+    env: simcord.Env, operation: Callable[[], Awaitable[simcord.InteractionResult]]
+) -> simcord.InteractionResult:
+    """Deliver one interaction, then let virtual time run while the bot waits on the slow
+    database (a plain operation would wait for the bot to settle first, in real time)."""
+    (result,) = await delivered(env, operation)
+    await env.advance_time(SLOW + 1)
+    return result
+
+
+async def _open_late(member: Any, result: simcord.InteractionResult) -> Any:
+    """``result`` answered in time, privately, with the Open button; what pressing it shows."""
+    assert result.acknowledged and result.modal is None
+    assert result.response.content == FORM_LATE and result.ephemeral
+    return await member.click(result.response, label="Open")
+
+
+def _form(result: Any) -> bool:
+    return result.modal is not None
+
+
+async def test_every_form_opens_in_time_when_the_database_is_slow(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    general, space, ana, env = world.c.general, world.space, world.ana, world.env
+    profile = await ana.slash(general, "profile")
+    menu = await ana.click(profile.response, label="Change an answer")
+    bot: LanternBot = env.bot  # type: ignore[assignment]
+    slow_database(bot, monkeypatch)
+    opening = _with_button(space, "End mentorship")
+    cases: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], bool]]] = [
+        ("End mentorship", lambda: ana.click(opening, label="End mentorship"), _form),
+        ("profile page menu", lambda: ana.select(menu.response, ["rhythm"]), _form),
+        (
+            "/onboard, already done: the card",
+            lambda: ana.slash(general, "onboard"),
+            lambda shown: "/profile" in shown.response.content,
+        ),
+    ]
+    for name, operation, expected in cases:
+        result = await slowly(env, operation)
+        assert result.acknowledged, f"{name}: the first answer came too late"
+        assert expected(await _open_late(ana, result)), name
+
+
+async def test_a_page_form_opens_late_and_saves_when_the_database_is_slow(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = community.env
+    mei = community.guild.add_member(env.create_user("mei"))
+    await env.settle()
+    consent = await mei.user.click(mei.user.dm_channel.last_message, label="Start")
+    card = (await mei.user.click(consent.response, label="I agree")).response
+    bot: LanternBot = env.bot  # type: ignore[assignment]
+    slow_database(bot, monkeypatch)
+    late = await slowly(env, lambda: mei.user.click(card, label="Continue"))
+    assert late.acknowledged and late.response.content == FORM_LATE
+    opened = await mei.user.click(late.response, label="Open")
+    assert opened.modal is not None
+    monkeypatch.undo()
+    saved = await mei.user.submit_modal(opened, {"role": ["mentee"], "languages": ["english"]})
+    assert saved.acknowledged and "areas" in saved.response.content.lower()
+
+
+async def test_open_says_so_when_the_database_failed_behind_it_then_reads_again(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = await pair_world(community)
+    _, space = await w.opened_space()
+    opening = _with_button(space, "End mentorship")
+    slow_database(w.bot, monkeypatch, fail=True)
+    late = await slowly(w.env, lambda: w.mentee.click(opening, label="End mentorship"))
+    assert late.acknowledged and late.response.content == FORM_LATE
+    monkeypatch.undo()  # the database is back
+    failed = await w.mentee.click(late.response, label="Open")
+    assert failed.modal is None and "temporarily" in failed.response.content
+    simcord.assert_error(w.env, OperationalError, contains="database is locked")
+    opened = await w.mentee.click(late.response, label="Open")
+    assert opened.modal is not None
+
+
+async def test_open_pressed_before_the_form_is_ready_says_to_wait(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = await pair_world(community)
+    _, space = await w.opened_space()
+    opening = _with_button(space, "End mentorship")
+    slow_database(w.bot, monkeypatch, seconds=3 * SLOW)
+    (late,) = await delivered(w.env, lambda: w.mentee.click(opening, label="End mentorship"))
+    await w.env.advance_time(SLOW)
+    assert late.acknowledged and late.response.content == FORM_LATE
+    (early,) = await delivered(w.env, lambda: w.mentee.click(late.response, label="Open"))
+    await w.env.advance_time(SLOW)
+    assert early.acknowledged and early.modal is None
+    assert early.response.content == FORM_STILL_LATE  # the same message, edited
+    await w.env.advance_time(2 * SLOW)  # the reading is done
+    opened = await w.mentee.click(early.response, label="Open")
+    assert opened.modal is not None
