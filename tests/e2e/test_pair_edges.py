@@ -15,16 +15,8 @@ from bot.db.models import Pair, PairStatus
 from bot.domain.pairs import MODERATOR_ALLOW, space_grants
 from bot.services.ports import Made
 from tests.e2e.conftest import Community
-from tests.e2e.pairs_helpers import (
-    MENTEE_ANSWERS,
-    MENTOR_ANSWERS,
-    PairWorld,
-    give_profile,
-    in_bot,
-    load_pair,
-    make_pair,
-    pair_world,
-)
+from tests.e2e.pairs_helpers import MENTOR_ANSWERS, PairWorld, give_profile, load_pair, pair_world
+from tests.factories import MENTEE_DEFAULTS
 
 DAY = 86400
 EVERYTHING = ["heritage", "generation", "languages", "career", "timezone", "cadence"]
@@ -53,11 +45,9 @@ async def test_an_opening_with_4000_character_answers_fits_discord_and_is_posted
         "brings": _long("brings"),
         "share": EVERYTHING,
     }
-    await give_profile(w.bot, guild_id, w.mentee.id, {**MENTEE_ANSWERS, **long_answers})
+    await give_profile(w.bot, guild_id, w.mentee.id, {**MENTEE_DEFAULTS, **long_answers})
     await give_profile(w.bot, guild_id, w.mentor.id, {**MENTOR_ANSWERS, **long_answers})
-    pair_id = await make_pair(w.bot, guild_id, w.mentee.id, w.mentor.id, reasons=[_long("r")] * 9)
-    await in_bot(w.env, w.bot.services.pairs.open_space(pair_id))
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened(reasons=[_long("r")] * 9)
     assert pair.status == PairStatus.ACTIVE
     history = w.channel(pair.channel_id).history()
     assert len(history) == 1, "the space has its opening message"

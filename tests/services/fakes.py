@@ -56,6 +56,8 @@ class FakeMessenger:
     # "timeout-after-landing" (the post is created but the answer times out).
     post_failures: dict[int, list[Any]] = field(default_factory=dict)
     nonces: dict[str, Posted] = field(default_factory=dict)
+    # Failures to return (in order) for a person's next DMs.
+    dm_failures: dict[int, list[SendFailure]] = field(default_factory=dict)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -83,6 +85,8 @@ class FakeMessenger:
     ) -> Sent:
         if user_id in self.closed:
             return SendFailure.DMS_CLOSED
+        if self.dm_failures.get(user_id):
+            return self.dm_failures[user_id].pop(0)
         posted = self._posted(900_000 + user_id)
         self.sent.append(
             Message(user_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=True)
