@@ -137,7 +137,7 @@ class PairsService(Service):
         self._live_at: datetime | None = None  # when it was read from the database
         self._touched: dict[int, datetime] = {}
         self._archived_from: dict[int, int | None] = {}  # thread channel -> listing resumes at
-        self._refused: set[tuple[str, int]] = set()  # (sweep step, guild) refusals logged
+        self._refused: dict[tuple[str, int], SendFailure] = {}  # (sweep step, guild): logged
 
     # ------------------------------------------------------------ reading
 
@@ -1008,7 +1008,7 @@ class PairsService(Service):
         for guild_id, category_ids in guilds.items():
             seen = await self.spaces.pair_channels(guild_id, category_ids)
             if seen:
-                deleted += await self._delete_unknown(guild_id, seen, now)
+                deleted += await self._delete_unknown(guild_id, "channel", seen, now)
         return deleted + await self._delete_orphan_threads(now)
 
     async def _delete_orphan_threads(self, now: datetime) -> int:
@@ -1030,15 +1030,18 @@ class PairsService(Service):
                 continue
             if found is None:
                 continue
-            self._refused.discard(("orphan thread listing", guild_id))
+            self._refused.pop(("orphan thread listing", guild_id), None)
             self._archived_from[parent_id] = found.archived_before
             if found.threads:
-                deleted += await self._delete_unknown(guild_id, found.threads, now)
+                deleted += await self._delete_unknown(guild_id, "thread", found.threads, now)
         return deleted
 
-    async def _delete_unknown(self, guild_id: int, seen: builtins.list[Seen], now: datetime) -> int:
-        """Delete the spaces of ``seen`` that no pair or leftover row knows, once quiet for the
-        server's retention period; how many. Without the permission, the server is skipped."""
+    async def _delete_unknown(
+        self, guild_id: int, kind: str, seen: builtins.list[Seen], now: datetime
+    ) -> int:
+        """Delete the spaces (of ``kind``) in ``seen`` that no pair or leftover row knows, once
+        quiet for the server's retention period; how many. Without the permission to delete
+        them, the server is skipped until the next sweep."""
         async with self.ctx.transaction() as session:
             known = await q.known_space_ids(session, guild_id=guild_id)
             pset = await q.get_pair_settings(session, guild_id=guild_id)
@@ -1050,22 +1053,22 @@ class PairsService(Service):
             failed = await self.spaces.delete(
                 space.id, reason="Lantern: a pair space without its pair, retention ended"
             )
-            if failed in (SendFailure.MISSING_PERMISSIONS, SendFailure.MISSING_ACCESS):
-                self._refused_once("orphan deletion", guild_id, failed)
+            if failed == SendFailure.MISSING_PERMISSIONS:
+                self._refused_once(f"orphan {kind} deletion", guild_id, failed)
                 break
             if failed is not None:
                 log.warning("orphan deletion failed space=%s reason=%s", space.id, failed)
                 continue
-            self._refused.discard(("orphan deletion", guild_id))
+            self._refused.pop((f"orphan {kind} deletion", guild_id), None)
             log.info("orphaned pair space deleted guild=%s space=%s", guild_id, space.id)
             deleted += 1
         return deleted
 
     def _refused_once(self, what: str, guild_id: int, failure: SendFailure) -> None:
         """Log a sweep's refusal in a server once (it comes back every sweep until an admin
-        grants the permission)."""
-        if (what, guild_id) not in self._refused:
-            self._refused.add((what, guild_id))
+        grants the permission), and again only for another reason or after a success."""
+        if self._refused.get((what, guild_id)) != failure:
+            self._refused[(what, guild_id)] = failure
             log.warning("%s refused guild=%s reason=%s", what, guild_id, failure.value)
 
     async def _delete(self, pair: Pair) -> bool:

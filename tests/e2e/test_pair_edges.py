@@ -361,7 +361,7 @@ async def test_a_thread_sweep_discord_refuses_is_logged_once_and_tried_again_lat
     await two_sweeps()
     assert [r.getMessage() for r in caplog.records] == [
         f"orphan thread listing refused guild={community.guild.id} reason=missing_access",
-        f"orphan deletion refused guild={community.guild.id} reason=missing_permissions",
+        f"orphan thread deletion refused guild={community.guild.id} reason=missing_permissions",
     ]
     await w.bot.run_sweeps(w.env.now())  # granted again: the next sweep deletes it
     await w.env.settle()

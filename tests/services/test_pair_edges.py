@@ -300,6 +300,6 @@ async def test_a_refused_thread_sweep_is_logged_once_and_skipped(
     refusals = [r.getMessage() for r in caplog.records]
     assert refusals == [
         f"orphan thread listing refused guild={GUILD} reason=missing_access",
-        f"orphan deletion refused guild={GUILD} reason=missing_permissions",
+        f"orphan thread deletion refused guild={GUILD} reason=missing_permissions",
     ]
     assert set(w.spaces.spaces) >= {931, 932}
