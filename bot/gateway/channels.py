@@ -69,6 +69,12 @@ def _refused(error: discord.HTTPException, event: str, subject: int) -> ports.Se
     return failure
 
 
+def _seen(space: discord.TextChannel | discord.Thread) -> ports.Seen:
+    """A space and when it was last written in (its creation if never)."""
+    last = max(space.id, space.last_message_id or 0)
+    return ports.Seen(space.id, discord.utils.snowflake_time(last))
+
+
 class DiscordSpaces:
     """``Spaces`` on a discord.py client."""
 
@@ -291,9 +297,44 @@ class DiscordSpaces:
                     or not d.is_pair_channel_name(channel.name)
                 ):
                     continue  # not made by Lantern for a pair: never touched
-                last = max(channel.id, channel.last_message_id or 0)
-                found.append(ports.Seen(channel.id, discord.utils.snowflake_time(last)))
+                found.append(_seen(channel))
         return found
+
+    async def pair_threads(
+        self, guild_id: int, parent_id: int, *, archived_before: int | None, archived_limit: int
+    ) -> ports.SeenThreads | ports.SendFailure | None:
+        guild = self.client.get_guild(guild_id)
+        parent = guild.get_channel(parent_id) if guild else None
+        me = self.client.user
+        if not isinstance(parent, discord.TextChannel) or me is None:
+            return None
+
+        def lantern_pair(thread: discord.Thread) -> bool:
+            """Made by Lantern for a pair: anything else in the channel is never touched."""
+            return (
+                thread.type == discord.ChannelType.private_thread
+                and thread.owner_id == me.id
+                and d.is_pair_channel_name(thread.name)
+            )
+
+        found = {t.id: t for t in parent.threads if lantern_pair(t)}  # active: the cache
+        listed, last = 0, None
+        try:
+            # Lantern is in every thread it made, so the "joined" listing finds them all with
+            # Read Message History alone (listing every private thread needs Manage Threads).
+            async for thread in parent.archived_threads(
+                private=True,
+                joined=True,
+                limit=archived_limit,
+                before=discord.Object(archived_before) if archived_before else None,
+            ):
+                listed, last = listed + 1, thread.id
+                if lantern_pair(thread):
+                    found.setdefault(thread.id, thread)
+        except discord.HTTPException as error:
+            return classify(error)
+        seen = [_seen(thread) for thread in found.values()]
+        return ports.SeenThreads(seen, last if listed >= archived_limit else None)
 
     async def exists(self, space_id: int) -> bool | None:
         if isinstance(self.client.get_channel(space_id), discord.TextChannel | discord.Thread):

@@ -127,6 +127,15 @@ class PairWorld:
         await in_bot(self.env, self.bot.services.pairs.open_space(pair_id))
         return pair_id
 
+    async def use_threads(self) -> simcord.ChannelHandle:
+        """A moderator sets a new channel to hold pair spaces as private threads; the channel."""
+        holder = self.c.guild.create_text_channel("pair-threads")
+        await self.env.settle()
+        await self.c.moderator.slash(
+            self.c.general, "pairs settings", use_threads=True, thread_channel=holder
+        )
+        return holder
+
     async def opened(
         self, mentee: simcord.MemberActor | None = None, *, reasons: list[str] | None = None
     ) -> Pair:

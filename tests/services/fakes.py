@@ -255,6 +255,8 @@ class FakeSpace:
     overwrites: tuple[ports.Overwrite, ...] = ()
     members: tuple[int, ...] = ()
     last_active: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # made, or last written in
+    by_lantern: bool = True  # a thread someone else made is not Lantern's to touch
+    archived: bool = False  # a thread quiet long enough leaves the active list
 
 
 @dataclass
@@ -287,6 +289,8 @@ class FakeSpaces:
     flaky: set[int] = field(default_factory=set)
     refuse: ports.SendFailure | None = None
     refuse_times: int | None = None
+    refuse_listing: ports.SendFailure | None = None
+    listings: list[tuple[int, int | None]] = field(default_factory=list)  # (channel, before)
     creates: int = 0
     _next_id: int = 5000
 
@@ -447,6 +451,32 @@ class FakeSpaces:
             and ports.Target("bot") in {o.target for o in s.overwrites}
             and is_pair_channel_name(s.name)
         ]
+
+    async def pair_threads(
+        self, guild_id: int, parent_id: int, *, archived_before: int | None, archived_limit: int
+    ) -> ports.SeenThreads | ports.SendFailure | None:
+        guild = self.guilds.get(guild_id)
+        if guild is None or parent_id not in guild.thread_parents:
+            return None
+        self.listings.append((parent_id, archived_before))
+        if self.refuse_listing is not None:
+            return self.refuse_listing
+        threads = [
+            s for s in self.spaces.values() if s.kind == "thread" and s.parent_id == parent_id
+        ]
+        archived = sorted(
+            (s for s in threads if s.archived and s.id < (archived_before or s.id + 1)),
+            key=lambda s: s.id,
+            reverse=True,
+        )[:archived_limit]
+        return ports.SeenThreads(
+            [
+                ports.Seen(s.id, s.last_active)
+                for s in [s for s in threads if not s.archived] + archived
+                if s.by_lantern and is_pair_channel_name(s.name)
+            ],
+            archived[-1].id if len(archived) == archived_limit else None,
+        )
 
     async def exists(self, space_id: int) -> bool | None:
         if space_id in self.flaky:
