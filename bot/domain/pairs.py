@@ -958,6 +958,16 @@ def pairs_list_text(rows: Sequence[Listed], *, limit: int = 1900) -> str:
     return fit_lines(lines, limit, more="… (more not shown)") if lines else NO_PAIRS
 
 
+def threads_need_manage_threads(channel_id: int) -> str:
+    """The warning when thread mode is on but Lantern could not delete threads at retention."""
+    return (
+        f"⚠️ Lantern can open pair threads in <#{channel_id}> but not delete them when a "
+        "pair's retention period ends: Discord asks for **Manage Threads** for that. Grant "
+        f"Lantern Manage Threads in <#{channel_id}> (Edit Channel > Permissions), or ended "
+        "pairs' conversations will stay there."
+    )
+
+
 def settings_summary(rhythm: Rhythm, *, thread_channel_id: int | None) -> str:
     """The saved pair-space settings, in a sentence."""
     where = (

@@ -347,6 +347,12 @@ class DiscordSpaces:
             return None
         return True if isinstance(fetched, discord.TextChannel | discord.Thread) else None
 
+    async def can_manage_threads(self, channel_id: int) -> bool | None:
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        return channel.permissions_for(channel.guild.me).manage_threads
+
     async def delete(self, space_id: int, *, reason: str) -> ports.SendFailure | None:
         try:
             await self.client.http.delete_channel(space_id, reason=reason)

@@ -1183,6 +1183,9 @@ class PairsService(Service):
             d.rhythm_from(saved.model_dump()),
             thread_channel_id=saved.thread_channel_id if saved.use_threads else None,
         )
+        thread_channel_id = saved.thread_channel_id if saved.use_threads else None
+        if thread_channel_id and await self.spaces.can_manage_threads(thread_channel_id) is False:
+            text += "\n" + d.threads_need_manage_threads(thread_channel_id)
         if toggled:
             text += "\n" + await self.apply_moderator_access(guild_id, progress=progress)
         elif see is not None:

@@ -334,6 +334,11 @@ class Spaces(Protocol):
         ``None`` if Discord could not say right now."""
         ...
 
+    async def can_manage_threads(self, channel_id: int) -> bool | None:
+        """Whether Lantern may delete threads in the channel (Discord asks Manage Threads for
+        that, even for threads Lantern made); ``None`` if the channel is not known here."""
+        ...
+
     async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
         """Delete the space; one already gone counts as deleted."""
         ...

@@ -14,7 +14,7 @@ import simcord
 from bot.db.models import Pair, PairStatus
 from bot.domain.pairs import MODERATOR_ALLOW, space_grants
 from bot.services.ports import Made
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, set_bot_permission
 from tests.e2e.pairs_helpers import MENTOR_ANSWERS, PairWorld, give_profile, load_pair, pair_world
 from tests.factories import MENTEE_DEFAULTS
 
@@ -366,3 +366,19 @@ async def test_a_thread_sweep_discord_refuses_is_logged_once_and_tried_again_lat
     await w.bot.run_sweeps(w.env.now())  # granted again: the next sweep deletes it
     await w.env.settle()
     assert stray.id not in w.env.backend.channels
+
+
+async def test_thread_mode_asks_for_manage_threads_where_it_is_missing(
+    community: Community,
+) -> None:
+    """Discord deletes a thread only for Manage Threads: without it, ended pairs' threads
+    would outlive their retention, so the moderator who turns thread mode on is told."""
+    holder = community.guild.create_text_channel("pair-threads")
+    await community.env.settle()
+    moderator, general = community.moderator, community.general
+    set_bot_permission(community, "manage_threads", False)
+    said = await moderator.slash(general, "pairs settings", use_threads=True, thread_channel=holder)
+    assert "**Manage Threads**" in said.response.content and said.ephemeral
+    set_bot_permission(community, "manage_threads", True)
+    said = await moderator.slash(general, "pairs settings", use_threads=True)
+    assert "Manage Threads" not in said.response.content

@@ -287,6 +287,7 @@ class FakeSpaces:
     role_access: list[tuple[int, int, Grant | None]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     flaky: set[int] = field(default_factory=set)
+    no_manage_threads: set[int] = field(default_factory=set)  # thread channels without it
     refuse: ports.SendFailure | None = None
     refuse_times: int | None = None
     refuse_listing: ports.SendFailure | None = None
@@ -482,6 +483,11 @@ class FakeSpaces:
         if space_id in self.flaky:
             return None
         return space_id in self.spaces
+
+    async def can_manage_threads(self, channel_id: int) -> bool | None:
+        if not any(channel_id in g.thread_parents for g in self.guilds.values()):
+            return None
+        return channel_id not in self.no_manage_threads
 
     async def delete(self, space_id: int, *, reason: str) -> ports.SendFailure | None:
         self.deleted.append(space_id)

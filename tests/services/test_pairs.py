@@ -219,6 +219,20 @@ async def test_private_threads_when_the_server_chose_them(world: World) -> None:
     assert "Who can see this thread" in w.spaces.openings[0][1]
 
 
+async def test_thread_mode_without_manage_threads_is_said_when_saved(world: World) -> None:
+    w = await _world(world)
+    w.spaces.guilds[GUILD].thread_parents.add(THREADS)
+    w.spaces.no_manage_threads.add(THREADS)
+    threads = {"use_threads": True, "thread_channel_id": THREADS}
+    said = await w.services.pairs.save_settings(GUILD, MODERATOR, threads)
+    assert "**Manage Threads**" in said and f"<#{THREADS}>" in said
+    w.spaces.no_manage_threads.clear()  # granted
+    assert "Manage Threads" not in await w.services.pairs.save_settings(GUILD, MODERATOR, threads)
+    w.spaces.no_manage_threads.add(THREADS)  # channels again: nothing to warn about
+    channels = {"use_threads": False}
+    assert "Manage Threads" not in await w.services.pairs.save_settings(GUILD, MODERATOR, channels)
+
+
 async def test_a_missing_member_or_server_leaves_the_pair_pending(world: World) -> None:
     w = await _world(world)
     w.messenger.leave(GUILD, MENTOR)
