@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 from bot.client import LanternBot
 from bot.domain.components import FORM_LATE, FORM_STILL_LATE
 from tests.e2e.conftest import Community, set_up_with
-from tests.e2e.pairs_helpers import in_bot, load_pair, make_pair, pair_world
+from tests.e2e.pairs_helpers import PairWorld, in_bot, load_pair, make_pair, pair_world
 from tests.e2e.races import delivered
 from tests.factories import onboarded
 
@@ -291,12 +291,17 @@ async def test_a_page_form_opens_late_and_saves_when_the_database_is_slow(
     assert saved.acknowledged and "areas" in saved.response.content.lower()
 
 
+async def _pair_opening(community: Community) -> tuple[PairWorld, discord.Message]:
+    """A pair with its space open, and the opening message with "End mentorship" on it."""
+    w = await pair_world(community)
+    _, space = await w.opened_space()
+    return w, _with_button(space, "End mentorship")
+
+
 async def test_open_says_so_when_the_database_failed_behind_it_then_reads_again(
     community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = await pair_world(community)
-    _, space = await w.opened_space()
-    opening = _with_button(space, "End mentorship")
+    w, opening = await _pair_opening(community)
     slow_database(w.bot, monkeypatch, fail=True)
     late = await slowly(w.env, lambda: w.mentee.click(opening, label="End mentorship"))
     assert late.acknowledged and late.response.content == FORM_LATE
@@ -311,9 +316,7 @@ async def test_open_says_so_when_the_database_failed_behind_it_then_reads_again(
 async def test_open_pressed_before_the_form_is_ready_says_to_wait(
     community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = await pair_world(community)
-    _, space = await w.opened_space()
-    opening = _with_button(space, "End mentorship")
+    w, opening = await _pair_opening(community)
     slow_database(w.bot, monkeypatch, seconds=3 * SLOW)
     (late,) = await delivered(w.env, lambda: w.mentee.click(opening, label="End mentorship"))
     await w.env.advance_time(SLOW)
