@@ -389,6 +389,23 @@ def _closing_alerts(w: World, circle_id: int | None) -> list[str]:
     return [m.text for m in w.messenger.posts_in(ALERTS) if f"Circle **#{circle_id}**" in m.text]
 
 
+async def _prompted(w: World) -> tuple[Circle, int]:
+    """A circle formed, with a daily 13:00 UTC prompt to circles: the circle and its space."""
+    circle = await _formed(w)
+    assert circle.channel_id is not None
+    await w.services.prompts.create_schedule(
+        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
+    )
+    return circle, circle.channel_id
+
+
+async def _closed_for_deletion(w: World) -> Circle:
+    """The one circle, checked closed because its space was deleted."""
+    [closed] = await w.rows(Circle)
+    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    return closed
+
+
 async def test_a_deleted_circle_space_closes_it_and_tells_each_member_once(world: World) -> None:
     w = await _world(world)
     circle = await _formed(w)
@@ -398,8 +415,7 @@ async def test_a_deleted_circle_space_closes_it_and_tells_each_member_once(world
     w.spaces.vanish(space_id)
     await w.services.pairs.space_vanished(space_id)  # the delete event (as the listener calls)
     await w.services.pairs.space_vanished(space_id)  # and again: nothing more happens
-    [closed] = await w.rows(Circle)
-    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    closed = await _closed_for_deletion(w)
     assert closed.space_id is None  # forgotten: nothing posts to it or finds it again
     for user_id in (1, 2, 3):
         [text] = _told_closed(w, user_id)
@@ -421,15 +437,11 @@ async def test_a_deleted_circle_space_closes_it_and_tells_each_member_once(world
 
 async def test_prompts_skip_a_circle_whose_space_was_deleted(world: World) -> None:
     w = await _world(world)
-    circle = await _formed(w)
-    assert circle.channel_id is not None
-    await w.services.prompts.create_schedule(
-        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
-    )
-    w.spaces.vanish(circle.channel_id)
-    await w.services.pairs.space_vanished(circle.channel_id)
+    _, space_id = await _prompted(w)
+    w.spaces.vanish(space_id)
+    await w.services.pairs.space_vanished(space_id)
     await w.services.delivery.run_due(w.clock.advance(hours=1))
-    assert w.messenger.posts_in(circle.channel_id) == []
+    assert w.messenger.posts_in(space_id) == []
     assert await count_rows(w.database, PromptOccurrence) == 1  # the prompt was due
     assert await count_rows(w.database, PromptDelivery) == 0  # and no circle was sent it
 
@@ -440,12 +452,7 @@ async def test_a_failing_prompt_and_the_delete_event_at_once_tell_each_member_on
     """The delete event reaches this process and another one just as a prompt post meets
     Unknown Channel: the circle closes once, each member gets one DM, moderators one line."""
     w = await _world(world)
-    circle = await _formed(w)
-    space_id = circle.channel_id
-    assert space_id is not None
-    await w.services.prompts.create_schedule(
-        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
-    )
+    circle, space_id = await _prompted(w)
     w.spaces.vanish(space_id)
     other = w.second_process()
     events: list[asyncio.Future[None]] = []
@@ -462,8 +469,7 @@ async def test_a_failing_prompt_and_the_delete_event_at_once_tell_each_member_on
     await w.services.delivery.run_due(w.clock.advance(hours=1))
     await asyncio.gather(*events)
     assert len(events) == 2
-    [closed] = await w.rows(Circle)
-    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    await _closed_for_deletion(w)
     for user_id in PEOPLE:
         assert len(_told_closed(w, user_id)) == 1, user_id
     assert len(_closing_alerts(w, circle.id)) == 1
@@ -473,29 +479,18 @@ async def test_a_failing_prompt_and_the_delete_event_at_once_tell_each_member_on
 
 async def test_a_failing_prompt_alone_finds_the_deleted_space(world: World) -> None:
     w = await _world(world)
-    circle = await _formed(w)
-    space_id = circle.channel_id
-    assert space_id is not None
-    await w.services.prompts.create_schedule(
-        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
-    )
+    _, space_id = await _prompted(w)
     w.spaces.vanish(space_id)  # no delete event ever came
     w.messenger.missing_channels.add(space_id)
     await w.services.delivery.run_due(w.clock.advance(hours=1))
-    [closed] = await w.rows(Circle)
-    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    await _closed_for_deletion(w)
     assert all(len(_told_closed(w, u)) == 1 for u in PEOPLE)
 
 
 async def test_a_passing_fault_never_closes_a_circle(world: World) -> None:
     """A post refused as "not found" while Discord still has the space (or can't say)."""
     w = await _world(world)
-    circle = await _formed(w)
-    space_id = circle.channel_id
-    assert space_id is not None
-    await w.services.prompts.create_schedule(
-        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
-    )
+    _, space_id = await _prompted(w)
     w.messenger.post_failures[space_id] = [SendFailure.NOT_FOUND]
     await w.services.delivery.run_due(w.clock.advance(hours=1))
     assert w.messenger.post_failures[space_id] == []  # the post was tried, and refused
@@ -516,8 +511,7 @@ async def test_a_space_deleted_while_lantern_was_away_is_found_by_the_sweep(
     w.spaces.vanish(circle.channel_id)
     assert await w.services.circles.find_vanished(w.clock.advance(hours=1)) == 1
     assert await w.services.circles.find_vanished(w.clock.advance(hours=1)) == 0
-    [closed] = await w.rows(Circle)
-    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    await _closed_for_deletion(w)
     assert all(len(_told_closed(w, u)) == 1 for u in PEOPLE)
 
 
