@@ -36,3 +36,9 @@ class DatabaseUnavailableError(UserFacingError):
             "Lantern is temporarily unavailable, so nothing was changed. "
             "Please try again in a minute."
         )
+
+
+class TryLaterError(Exception):
+    """Passing trouble outside Lantern (Discord busy or failing, a rate limit) that stopped
+    work which is safe to run again whole; event listeners try it again a little later
+    (``bot.gateway.boundary.retrying``). Never shown to anyone."""

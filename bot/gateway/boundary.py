@@ -7,9 +7,12 @@ short apology with a reference they can pass to moderators.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import secrets
 import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -17,7 +20,7 @@ from discord import app_commands
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.errors import DatabaseUnavailableError, UserFacingError
+from bot.errors import DatabaseUnavailableError, TryLaterError, UserFacingError
 from bot.gateway.checks import NotInServerError
 
 log = logging.getLogger("lantern.errors")
@@ -132,6 +135,45 @@ async def report_interaction_error(
             type(original).__name__,
         )
     await send_private(interaction, text)
+
+
+RETRY_AFTER: Sequence[float] = (2.0, 10.0, 60.0, 300.0)
+"""Seconds before each new try of an event's work after passing trouble (a quarter more or
+less, so that a burst of joins does not come back all at once): about six minutes in all."""
+
+
+async def retrying(what: str, work: Callable[[], Awaitable[Any]], **ids: int | None) -> None:
+    """Run an event listener's ``work`` (a use case that is safe to run again whole); if the
+    database is briefly unavailable or Discord asked to try later, run it again after each of
+    ``RETRY_AFTER``, then give up with an error in the log. Nobody clicked anything, so nobody
+    is waiting for an answer: what matters is that a join, a departure or a deleted space is
+    not silently lost. ``ids`` are logged (never content). A restart meanwhile drops the
+    retries; the start-up checks cover what they can."""
+    described = " ".join(f"{key}={value}" for key, value in ids.items())
+    for attempt, delay in enumerate((*RETRY_AFTER, None), start=1):
+        try:
+            await work()
+            return
+        except Exception as error:
+            if not (isinstance(error, TryLaterError) or _is_database_trouble(error)):
+                raise
+            if delay is None:
+                log.error(
+                    "%s given up after %s tries %s error=%s",
+                    what,
+                    attempt,
+                    described,
+                    type(error).__name__,
+                )
+                return
+            log.warning(
+                "%s will be tried again try=%s %s error=%s",
+                what,
+                attempt,
+                described,
+                type(error).__name__,
+            )
+        await asyncio.sleep(delay * random.uniform(0.75, 1.25))
 
 
 class LanternTree(app_commands.CommandTree[Any]):

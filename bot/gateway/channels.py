@@ -21,24 +21,14 @@ from bot.gateway.components import view_of
 from bot.gateway.errors import classify
 from bot.gateway.messenger import find_member
 from bot.gateway.shards import GuildDirectory
-from bot.services.ports import (
-    Access,
-    Category,
-    Layout,
-    Made,
-    Overwrite,
-    Posted,
-    Seen,
-    SendFailure,
-    Sent,
-)
+from bot.services import ports
 
 log = logging.getLogger("lantern.channels")
 
-_GRANTS: dict[Access, d.Grant] = {
-    Access.MEMBER: d.Grant(allow=d.MEMBER_ALLOW),
-    Access.READ_ONLY: d.Grant(allow=d.READ_ONLY_ALLOW, deny=d.READ_ONLY_DENY),
-    Access.HIDDEN: d.Grant(deny=("view_channel",)),
+_GRANTS: dict[ports.Access, d.Grant] = {
+    ports.Access.MEMBER: d.Grant(allow=d.MEMBER_ALLOW),
+    ports.Access.READ_ONLY: d.Grant(allow=d.READ_ONLY_ALLOW, deny=d.READ_ONLY_DENY),
+    ports.Access.HIDDEN: d.Grant(deny=("view_channel",)),
 }
 
 
@@ -51,7 +41,7 @@ def overwrite_for(grant: d.Grant) -> discord.PermissionOverwrite:
 
 def read_only_overwrite() -> discord.PermissionOverwrite:
     """What the two members keep after an ending: read, never write."""
-    return overwrite_for(_GRANTS[Access.READ_ONLY])
+    return overwrite_for(_GRANTS[ports.Access.READ_ONLY])
 
 
 def embeds_of(cards: Sequence[d.Card]) -> list[discord.Embed]:
@@ -72,6 +62,19 @@ def embeds_of(cards: Sequence[d.Card]) -> list[discord.Embed]:
     return embeds
 
 
+def _refused(error: discord.HTTPException, event: str, subject: int) -> ports.SendFailure:
+    """Discord's refusal as a ``SendFailure``, logged as a warning ``event`` (ids only)."""
+    failure = classify(error)
+    log.warning(f"{event} reason=%s", subject, failure.value)
+    return failure
+
+
+def _seen(space: discord.TextChannel | discord.Thread) -> ports.Seen:
+    """A space and when it was last written in (its creation if never)."""
+    last = max(space.id, space.last_message_id or 0)
+    return ports.Seen(space.id, discord.utils.snowflake_time(last))
+
+
 class DiscordSpaces:
     """``Spaces`` on a discord.py client."""
 
@@ -80,7 +83,7 @@ class DiscordSpaces:
         self.guilds = GuildDirectory(client)
 
     async def _overwrites(
-        self, guild: discord.Guild, overwrites: Sequence[Overwrite]
+        self, guild: discord.Guild, overwrites: Sequence[ports.Overwrite]
     ) -> dict[Any, discord.PermissionOverwrite]:
         resolved: dict[Any, discord.PermissionOverwrite] = {}
         for entry in overwrites:
@@ -119,21 +122,21 @@ class DiscordSpaces:
         category_ids: Sequence[int],
         thread_parent_id: int | None,
         moderator_role_id: int | None,
-    ) -> Layout | None:
+    ) -> ports.Layout | None:
         guild = await self.guilds.guild(guild_id)
         if guild is None:
             return None
         channels = await self.guilds.channels(guild)
         by_id = {c.id: c for c in channels}
-        categories: dict[int, Category] = {}
+        categories: dict[int, ports.Category] = {}
         for category_id in category_ids:
             found = by_id.get(category_id)
             if isinstance(found, discord.CategoryChannel):
                 inside = sum(1 for c in channels if getattr(c, "category_id", None) == found.id)
-                categories[category_id] = Category(found.name, inside)
+                categories[category_id] = ports.Category(found.name, inside)
         parent = by_id.get(thread_parent_id) if thread_parent_id else None
         role = guild.get_role(moderator_role_id) if moderator_role_id else None
-        return Layout(
+        return ports.Layout(
             channels=len(channels),
             categories=categories,
             names=frozenset(c.name for c in channels),
@@ -142,32 +145,32 @@ class DiscordSpaces:
         )
 
     async def create_category(
-        self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
-    ) -> Made | SendFailure:
+        self, guild_id: int, name: str, overwrites: Sequence[ports.Overwrite], *, reason: str
+    ) -> ports.Made | ports.SendFailure:
         guild = await self.guilds.guild(guild_id)
         if guild is None:
-            return SendFailure.NOT_FOUND
+            return ports.SendFailure.NOT_FOUND
         try:
             category = await guild.create_category(
                 name, overwrites=await self._overwrites(guild, overwrites), reason=reason
             )
         except discord.HTTPException as error:
-            return self._refused("category", guild_id, error)
-        return Made(category.id)
+            return _refused(error, "category not created guild=%s", guild_id)
+        return ports.Made(category.id)
 
     async def create_channel(
         self,
         guild_id: int,
         category_id: int,
         name: str,
-        overwrites: Sequence[Overwrite],
+        overwrites: Sequence[ports.Overwrite],
         *,
         reason: str,
-    ) -> Made | SendFailure:
+    ) -> ports.Made | ports.SendFailure:
         guild = await self.guilds.guild(guild_id)
         category = await self.guilds.channel(guild, category_id) if guild else None
         if guild is None or not isinstance(category, discord.CategoryChannel):
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         try:
             channel = await guild.create_text_channel(
                 name,
@@ -176,15 +179,15 @@ class DiscordSpaces:
                 reason=reason,
             )
         except discord.HTTPException as error:
-            return self._refused("channel", guild_id, error)
-        return Made(channel.id)
+            return _refused(error, "channel not created guild=%s", guild_id)
+        return ports.Made(channel.id)
 
     async def create_thread(
         self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
-    ) -> Made | SendFailure:
+    ) -> ports.Made | ports.SendFailure:
         parent = await self._space(parent_id)
         if not isinstance(parent, discord.TextChannel):
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         try:
             thread = await parent.create_thread(
                 name=name, type=discord.ChannelType.private_thread, invitable=False, reason=reason
@@ -192,13 +195,8 @@ class DiscordSpaces:
             for user_id in member_ids:
                 await thread.add_user(discord.Object(user_id))
         except discord.HTTPException as error:
-            return self._refused("thread", parent.guild.id, error)
-        return Made(thread.id)
-
-    def _refused(self, what: str, guild_id: int, error: discord.HTTPException) -> SendFailure:
-        failure = classify(error)
-        log.warning("%s not created guild=%s reason=%s", what, guild_id, failure.value)
-        return failure
+            return _refused(error, "thread not created guild=%s", parent.guild.id)
+        return ports.Made(thread.id)
 
     async def post_opening(
         self,
@@ -208,10 +206,10 @@ class DiscordSpaces:
         *,
         buttons: Sequence[Button],
         ping: Sequence[int],
-    ) -> Sent:
+    ) -> ports.Sent:
         space = await self._space(space_id)
         if space is None:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         try:
             message = await space.send(
                 fit(text),
@@ -223,16 +221,18 @@ class DiscordSpaces:
             )
         except discord.HTTPException as error:
             return classify(error)
-        return Posted(message.channel.id, message.id)
+        return ports.Posted(message.channel.id, message.id)
 
-    async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
+    async def set_access(
+        self, space_id: int, user_id: int, access: ports.Access
+    ) -> ports.SendFailure | None:
         space = await self._space(space_id)
         if space is None:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         try:
             if isinstance(space, discord.Thread):
                 await self._set_thread_access(space, user_id, access)
-            elif access == Access.REMOVED:
+            elif access == ports.Access.REMOVED:
                 await self.client.http.delete_channel_permissions(space.id, user_id)
             else:
                 allow, deny = overwrite_for(_GRANTS[access]).pair()
@@ -242,25 +242,23 @@ class DiscordSpaces:
         except discord.NotFound:
             return None  # the overwrite (or the person's membership) is already gone
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.warning("access change failed space=%s reason=%s", space_id, failure.value)
-            return failure
+            return _refused(error, "access change failed space=%s", space_id)
         return None
 
     async def _set_thread_access(
-        self, thread: discord.Thread, user_id: int, access: Access
+        self, thread: discord.Thread, user_id: int, access: ports.Access
     ) -> None:
         """Threads have no overwrites: membership and the lock stand in for them."""
-        if access in (Access.REMOVED, Access.HIDDEN):
+        if access in (ports.Access.REMOVED, ports.Access.HIDDEN):
             await thread.remove_user(discord.Object(user_id))
-        elif access == Access.READ_ONLY:
+        elif access == ports.Access.READ_ONLY:
             await thread.edit(locked=True, archived=False)
         else:
             await thread.add_user(discord.Object(user_id))
 
     async def set_role_access(
         self, channel_id: int, role_id: int, grant: d.Grant | None
-    ) -> SendFailure | None:
+    ) -> ports.SendFailure | None:
         try:
             if grant is None:
                 await self.client.http.delete_channel_permissions(channel_id, role_id)
@@ -270,19 +268,19 @@ class DiscordSpaces:
                     channel_id, role_id, str(allow.value), str(deny.value), 0
                 )
         except discord.NotFound:
-            return None if grant is None else SendFailure.UNKNOWN_CHANNEL
+            return None if grant is None else ports.SendFailure.UNKNOWN_CHANNEL
         except discord.HTTPException as error:
-            failure = classify(error)
-            log.warning("role access failed channel=%s reason=%s", channel_id, failure.value)
-            return failure
+            return _refused(error, "role access failed channel=%s", channel_id)
         return None
 
-    async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
+    async def pair_channels(
+        self, guild_id: int, category_ids: Sequence[int]
+    ) -> list[ports.Seen] | None:
         guild = self.client.get_guild(guild_id)
         if guild is None:
             return None
         bot_allow = overwrite_for(d.Grant(allow=d.BOT_ALLOW)).pair()[0].value
-        found: list[Seen] = []
+        found: list[ports.Seen] = []
         for category_id in category_ids:
             category = guild.get_channel(category_id)
             if not isinstance(category, discord.CategoryChannel):
@@ -299,9 +297,44 @@ class DiscordSpaces:
                     or not d.is_pair_channel_name(channel.name)
                 ):
                     continue  # not made by Lantern for a pair: never touched
-                last = max(channel.id, channel.last_message_id or 0)
-                found.append(Seen(channel.id, discord.utils.snowflake_time(last)))
+                found.append(_seen(channel))
         return found
+
+    async def pair_threads(
+        self, guild_id: int, parent_id: int, *, archived_before: int | None, archived_limit: int
+    ) -> ports.SeenThreads | ports.SendFailure | None:
+        guild = self.client.get_guild(guild_id)
+        parent = guild.get_channel(parent_id) if guild else None
+        me = self.client.user
+        if not isinstance(parent, discord.TextChannel) or me is None:
+            return None
+
+        def lantern_pair(thread: discord.Thread) -> bool:
+            """Made by Lantern for a pair: anything else in the channel is never touched."""
+            return (
+                thread.type == discord.ChannelType.private_thread
+                and thread.owner_id == me.id
+                and d.is_pair_channel_name(thread.name)
+            )
+
+        found = {t.id: t for t in parent.threads if lantern_pair(t)}  # active: the cache
+        listed, last = 0, None
+        try:
+            # Lantern is in every thread it made, so the "joined" listing finds them all with
+            # Read Message History alone (listing every private thread needs Manage Threads).
+            async for thread in parent.archived_threads(
+                private=True,
+                joined=True,
+                limit=archived_limit,
+                before=discord.Object(archived_before) if archived_before else None,
+            ):
+                listed, last = listed + 1, thread.id
+                if lantern_pair(thread):
+                    found.setdefault(thread.id, thread)
+        except discord.HTTPException as error:
+            return classify(error)
+        seen = [_seen(thread) for thread in found.values()]
+        return ports.SeenThreads(seen, last if listed >= archived_limit else None)
 
     async def exists(self, space_id: int) -> bool | None:
         if isinstance(self.client.get_channel(space_id), discord.TextChannel | discord.Thread):
@@ -314,7 +347,7 @@ class DiscordSpaces:
             return None
         return True if isinstance(fetched, discord.TextChannel | discord.Thread) else None
 
-    async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
+    async def delete(self, space_id: int, *, reason: str) -> ports.SendFailure | None:
         try:
             await self.client.http.delete_channel(space_id, reason=reason)
         except discord.NotFound:

@@ -17,7 +17,7 @@ from typing import Any, overload
 from zoneinfo import available_timezones
 
 from bot.db.models import ConsentStatus, MemberProfile, SubscriptionStatus
-from bot.db.queries.cooldowns import claim_cooldown
+from bot.db.queries.cooldowns import claim_cooldown, release_cooldown
 from bot.db.queries.members import (
     erase_answers,
     get_member_profile,
@@ -48,7 +48,7 @@ from bot.domain.questionnaire import (
 )
 from bot.domain.text import fit
 from bot.domain.timezones import TimezoneResolver, load_aliases, local_time
-from bot.errors import UserFacingError
+from bot.errors import TryLaterError, UserFacingError
 from bot.services.context import Context, Service
 from bot.services.matching import MatchingService
 from bot.services.moderation import ModerationService
@@ -62,6 +62,7 @@ log = logging.getLogger("lantern.onboarding")
 # restart, a replayed gateway event) or a leave-and-rejoin within this time is welcomed once.
 WELCOME_ONCE = timedelta(minutes=1)
 _DM_REFUSED = (SendFailure.DMS_CLOSED, SendFailure.MISSING_ACCESS, SendFailure.MISSING_PERMISSIONS)
+_TRY_LATER = (SendFailure.RATE_LIMITED, SendFailure.SERVER_ERROR)
 
 
 @dataclass(frozen=True)
@@ -222,15 +223,14 @@ class OnboardingService(Service):
         welcome channel (else ``fallback_channel_id``). Whether the welcome reached them.
 
         Claimed first in the database (keyed by the join time Discord gives, else now), so
-        however many processes hear the same join, one of them welcomes.
+        however many processes hear the same join, one of them welcomes. If Discord is busy or
+        failing (a rate limit, a 5xx), the claim is given back and ``TryLaterError`` raised, so
+        the caller can try again whole.
         """
+        action, claimed_at = f"welcome:{guild_id}", joined_at or self.ctx.now()
         async with self.ctx.transaction() as session:
             again = await claim_cooldown(
-                session,
-                subject_id=user_id,
-                action=f"welcome:{guild_id}",
-                now=joined_at or self.ctx.now(),
-                every=WELCOME_ONCE,
+                session, subject_id=user_id, action=action, now=claimed_at, every=WELCOME_ONCE
             )
         if again is not None:
             log.info("welcome already sent guild=%s user=%s", guild_id, user_id)
@@ -242,6 +242,14 @@ class OnboardingService(Service):
         if isinstance(sent, Posted):
             log.info("welcome sent guild=%s user=%s", guild_id, user_id)
             return True
+        if sent in _TRY_LATER:
+            # Discord is busy or failing: give the claim back so the next try (the listener's
+            # ``retrying``, maybe in another process) welcomes them.
+            async with self.ctx.transaction() as session:
+                await release_cooldown(
+                    session, subject_id=user_id, action=action, claimed_at=claimed_at
+                )
+            raise TryLaterError(f"welcome DM {sent}")
         if sent not in _DM_REFUSED:
             log.warning("welcome DM failed guild=%s user=%s reason=%s", guild_id, user_id, sent)
             return False

@@ -43,6 +43,7 @@ from bot.services.ports import (
     Made,
     Overwrite,
     Posted,
+    Seen,
     SendFailure,
     Sent,
     Spaces,
@@ -69,6 +70,7 @@ STALE_CLAIM = timedelta(minutes=10)
 OPENED = "opened"
 BUSY = "busy"
 CREATE_ATTEMPTS = 3
+ARCHIVED_THREADS_PER_SWEEP = 100  # one page of Discord's archived-thread listing per server
 PROGRESS_EVERY = 10  # spaces between progress updates when moderator access changes
 INACTIVE = "inactive"  # the ending cause of a quiet space that closed
 # Server locks (``Context.server_lock``): private spaces are placed one at a time per server
@@ -134,6 +136,8 @@ class PairsService(Service):
         self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
         self._live_at: datetime | None = None  # when it was read from the database
         self._touched: dict[int, datetime] = {}
+        self._archived_from: dict[int, int | None] = {}  # thread channel -> listing resumes at
+        self._refused: dict[tuple[str, int], SendFailure] = {}  # (sweep step, guild): logged
         self._vanished: builtins.list[Callable[[int], Awaitable[None]]] = []
 
     def on_space_vanished(self, handler: Callable[[int], Awaitable[None]]) -> None:
@@ -1018,24 +1022,69 @@ class PairsService(Service):
         deleted = 0
         for guild_id, category_ids in guilds.items():
             seen = await self.spaces.pair_channels(guild_id, category_ids)
-            if not seen:
+            if seen:
+                deleted += await self._delete_unknown(guild_id, "channel", seen, now)
+        return deleted + await self._delete_orphan_threads(now)
+
+    async def _delete_orphan_threads(self, now: datetime) -> int:
+        """The same for the private pair threads in each thread-mode server's thread channel:
+        the active ones every sweep, and ``ARCHIVED_THREADS_PER_SWEEP`` archived ones, the next
+        sweep going on where this one stopped (a listing costs Discord requests)."""
+        async with self.ctx.transaction() as session:
+            parents = await q.guilds_with_pair_threads(session)
+        deleted = 0
+        for guild_id, parent_id in parents.items():
+            found = await self.spaces.pair_threads(
+                guild_id,
+                parent_id,
+                archived_before=self._archived_from.get(parent_id),
+                archived_limit=ARCHIVED_THREADS_PER_SWEEP,
+            )
+            if isinstance(found, SendFailure):
+                self._refused_once("orphan thread listing", guild_id, found)
                 continue
-            async with self.ctx.transaction() as session:
-                known = await q.known_space_ids(session, guild_id=guild_id)
-                pset = await q.get_pair_settings(session, guild_id=guild_id)
-            keep = timedelta(days=d.rhythm_from(pset.model_dump() if pset else None).retention_days)
-            for channel in seen:
-                if channel.id in known or channel.last_active + keep > now:
-                    continue
-                failed = await self.spaces.delete(
-                    channel.id, reason="Lantern: a pair space without its pair, retention ended"
-                )
-                if failed is not None:
-                    log.warning("orphan deletion failed space=%s reason=%s", channel.id, failed)
-                    continue
-                log.info("orphaned pair space deleted guild=%s space=%s", guild_id, channel.id)
-                deleted += 1
+            if found is None:
+                continue
+            self._refused.pop(("orphan thread listing", guild_id), None)
+            self._archived_from[parent_id] = found.archived_before
+            if found.threads:
+                deleted += await self._delete_unknown(guild_id, "thread", found.threads, now)
         return deleted
+
+    async def _delete_unknown(
+        self, guild_id: int, kind: str, seen: builtins.list[Seen], now: datetime
+    ) -> int:
+        """Delete the spaces (of ``kind``) in ``seen`` that no pair or leftover row knows, once
+        quiet for the server's retention period; how many. Without the permission to delete
+        them, the server is skipped until the next sweep."""
+        async with self.ctx.transaction() as session:
+            known = await q.known_space_ids(session, guild_id=guild_id)
+            pset = await q.get_pair_settings(session, guild_id=guild_id)
+        keep = timedelta(days=d.rhythm_from(pset.model_dump() if pset else None).retention_days)
+        deleted = 0
+        for space in seen:
+            if space.id in known or space.last_active + keep > now:
+                continue
+            failed = await self.spaces.delete(
+                space.id, reason="Lantern: a pair space without its pair, retention ended"
+            )
+            if failed == SendFailure.MISSING_PERMISSIONS:
+                self._refused_once(f"orphan {kind} deletion", guild_id, failed)
+                break
+            if failed is not None:
+                log.warning("orphan deletion failed space=%s reason=%s", space.id, failed)
+                continue
+            self._refused.pop((f"orphan {kind} deletion", guild_id), None)
+            log.info("orphaned pair space deleted guild=%s space=%s", guild_id, space.id)
+            deleted += 1
+        return deleted
+
+    def _refused_once(self, what: str, guild_id: int, failure: SendFailure) -> None:
+        """Log a sweep's refusal in a server once (it comes back every sweep until an admin
+        grants the permission), and again only for another reason or after a success."""
+        if self._refused.get((what, guild_id)) != failure:
+            self._refused[(what, guild_id)] = failure
+            log.warning("%s refused guild=%s reason=%s", what, guild_id, failure.value)
 
     async def _delete(self, pair: Pair) -> bool:
         assert pair.id is not None

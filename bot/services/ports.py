@@ -235,6 +235,15 @@ class Seen:
 
 
 @dataclass(frozen=True)
+class SeenThreads:
+    """Lantern's pair threads found in a channel, and where its archived threads are listed
+    from next time (``None``: the listing reached the oldest)."""
+
+    threads: list[Seen]
+    archived_before: int | None
+
+
+@dataclass(frozen=True)
 class Made:
     """A space (or category) Discord created."""
 
@@ -309,6 +318,15 @@ class Spaces(Protocol):
     async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
         """The channels in those categories that are shaped like Lantern's pair spaces (the
         pair's own overwrite set); ``None`` if the server is unavailable."""
+        ...
+
+    async def pair_threads(
+        self, guild_id: int, parent_id: int, *, archived_before: int | None, archived_limit: int
+    ) -> SeenThreads | SendFailure | None:
+        """The private threads in the server's channel ``parent_id`` that Lantern made for a
+        pair (its own, shaped like a pair space's name): every active one, and at most
+        ``archived_limit`` archived ones older than ``archived_before`` (newest first). A
+        ``SendFailure`` if Discord refused the listing; ``None`` if the channel is unavailable."""
         ...
 
     async def exists(self, space_id: int) -> bool | None:

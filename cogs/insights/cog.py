@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot, LanternCog
 from bot.domain.insights import DEFAULT_PERIOD, PERIODS, Insights, csv_text, summary_text
+from bot.gateway.boundary import retrying
 from bot.gateway.charts import chart
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
@@ -64,4 +65,7 @@ class InsightsCog(LanternCog):
     async def on_member_join(self, member: discord.Member) -> None:
         """Someone joined: one more on today's count (for the onboarding funnel)."""
         if not member.bot:
-            await self.services.insights.count_join(member.guild.id)
+            guild_id = member.guild.id
+            await retrying(
+                "join count", lambda: self.services.insights.count_join(guild_id), guild=guild_id
+            )

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.client import LanternBot, LanternCog
 from bot.domain.components import erase_buttons
 from bot.domain.onboarding import DELETE_QUESTION
+from bot.gateway.boundary import retrying
 from bot.gateway.messenger import reply
 
 
@@ -63,4 +64,10 @@ class MyDataCog(LanternCog):
         """A member left (cached or not): close what they were part of in that server."""
         if payload.user.bot:
             return
-        await self.services.member_data.member_left(payload.guild_id, payload.user.id)
+        guild_id, user_id = payload.guild_id, payload.user.id
+        await retrying(
+            "member left",
+            lambda: self.services.member_data.member_left(guild_id, user_id),
+            guild=guild_id,
+            user=user_id,
+        )

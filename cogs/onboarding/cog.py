@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import LanternBot, LanternCog
+from bot.gateway.boundary import retrying
 from bot.gateway.checks import moderator_command, moderator_group
 from bot.gateway.messenger import reply
 from cogs.onboarding.forms import show_read
@@ -41,9 +42,14 @@ class OnboardingCog(LanternCog):
         if member.bot:
             return
         system = member.guild.system_channel
-        await self.services.onboarding.welcome(
-            member.guild.id,
-            member.id,
-            joined_at=member.joined_at,
-            fallback_channel_id=system.id if system else None,
+        await retrying(
+            "welcome",
+            lambda: self.services.onboarding.welcome(
+                member.guild.id,
+                member.id,
+                joined_at=member.joined_at,
+                fallback_channel_id=system.id if system else None,
+            ),
+            guild=member.guild.id,
+            user=member.id,
         )

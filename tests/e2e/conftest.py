@@ -57,6 +57,17 @@ def close_dms(env: simcord.Env, user: simcord.UserHandle) -> None:
     )
 
 
+def set_bot_permission(community: Community, flag: str, allowed: bool) -> None:
+    """Give ``flag`` to Lantern's managed role or take it away (simcord's backend, see
+    TESTING.md)."""
+    backend = community.env.backend
+    guild = backend.guilds[community.guild.id]
+    bot_role = next(r for r in guild.roles.values() if r.managed)
+    perms = discord.Permissions(bot_role.permissions)
+    setattr(perms, flag, allowed)
+    backend.edit_role(community.guild.id, bot_role.id, {"permissions": perms.value})
+
+
 async def assert_members_cannot_run(community: Community, command: str) -> None:
     """A plain member is not offered ``command``, and Discord refuses it if they try."""
     assert command not in community.member.available_commands(community.general)

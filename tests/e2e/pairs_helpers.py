@@ -15,16 +15,10 @@ from bot.client import LanternBot
 from bot.db.models import Pair
 from bot.db.queries.setup import get_guild_settings
 from tests.e2e.conftest import Community
-from tests.factories import accepted_pair, add_member
+from tests.factories import MENTEE_DEFAULTS, accepted_pair, add_member
 
-MENTEE_ANSWERS: dict[str, Any] = {
-    "role": "mentee",
-    "areas_wanted": ["identity", "culture"],
-    "languages": ["English", "Tagalog"],
-    "about": "Half Filipino, half Irish, learning to cook my lola's adobo.",
-    "timezone": "Europe/Dublin",
-    "share": ["languages", "about", "timezone"],
-}
+# The mentee answers as ``MENTEE_DEFAULTS``; the mentor shares a career and keeps an answer
+# to themselves, which their match must never see.
 MENTOR_ANSWERS: dict[str, Any] = {
     "role": "mentor",
     "capacity": 3,
@@ -119,17 +113,34 @@ class PairWorld:
         async with self.bot.database.session() as session:
             return await get_guild_settings(session, guild_id=self.c.guild.id)
 
-    async def accept(self, mentee: simcord.MemberActor | None = None, mentor: Any = None) -> int:
-        """Make an accepted pair and open its space, as matching's accept does; the pair id."""
-        pair_id = await make_pair(
-            self.bot, self.c.guild.id, (mentee or self.mentee).id, (mentor or self.mentor).id
-        )
+    async def accept(
+        self,
+        mentee: simcord.MemberActor | None = None,
+        mentor: Any = None,
+        *,
+        reasons: list[str] | None = None,
+    ) -> int:
+        """Make an accepted pair (introduced for ``reasons``, ``REASONS`` if not given) and open
+        its space, as matching's accept does; the pair id."""
+        mentee_id, mentor_id = (mentee or self.mentee).id, (mentor or self.mentor).id
+        pair_id = await make_pair(self.bot, self.c.guild.id, mentee_id, mentor_id, reasons)
         await in_bot(self.env, self.bot.services.pairs.open_space(pair_id))
         return pair_id
 
-    async def opened(self, mentee: simcord.MemberActor | None = None) -> Pair:
+    async def use_threads(self) -> simcord.ChannelHandle:
+        """A moderator sets a new channel to hold pair spaces as private threads; the channel."""
+        holder = self.c.guild.create_text_channel("pair-threads")
+        await self.env.settle()
+        await self.c.moderator.slash(
+            self.c.general, "pairs settings", use_threads=True, thread_channel=holder
+        )
+        return holder
+
+    async def opened(
+        self, mentee: simcord.MemberActor | None = None, *, reasons: list[str] | None = None
+    ) -> Pair:
         """``accept``, then the pair as stored once its space is open."""
-        return await load_pair(self.bot, await self.accept(mentee))
+        return await load_pair(self.bot, await self.accept(mentee, reasons=reasons))
 
     async def opened_space(self) -> tuple[Pair, simcord.ChannelHandle]:
         """``opened``, and the pair's channel as its members use it."""
@@ -163,6 +174,6 @@ async def pair_world(community: Community, *, moderators_see: bool = False) -> P
     third = community.guild.add_member(env.create_user("zed_third"))
     await env.settle()
     bot: LanternBot = env.bot  # type: ignore[assignment]
-    await give_profile(bot, community.guild.id, mentee.id, MENTEE_ANSWERS)
+    await give_profile(bot, community.guild.id, mentee.id, MENTEE_DEFAULTS)
     await give_profile(bot, community.guild.id, mentor.id, MENTOR_ANSWERS)
     return PairWorld(community, mentee, mentor, third)

@@ -13,13 +13,12 @@ import simcord
 from bot.db.queries.matching import open_request
 from tests.e2e.conftest import Community
 from tests.e2e.pairs_helpers import (
-    MENTEE_ANSWERS,
     MENTOR_ANSWERS,
     give_profile,
     load_pair,
     pair_world,
 )
-from tests.factories import onboarded
+from tests.factories import MENTEE_DEFAULTS, onboarded
 
 LINK = "[click here](https://example.com)"
 HOSTILE = f"{LINK} @everyone <@123456789012345678>\nsecond **line**"
@@ -100,7 +99,7 @@ async def test_hostile_names_are_inert_in_the_pair_space_and_the_pairs_list(
     hostile = community.guild.add_member(community.env.create_user("h"), nick=HOSTILE)
     long = community.guild.add_member(community.env.create_user("l"), nick=LONG)
     await community.env.settle()
-    await give_profile(w.bot, community.guild.id, hostile.id, MENTEE_ANSWERS)
+    await give_profile(w.bot, community.guild.id, hostile.id, MENTEE_DEFAULTS)
     await give_profile(w.bot, community.guild.id, long.id, MENTOR_ANSWERS)
     pair_id = await w.accept(hostile, long)
     pair = await load_pair(w.bot, pair_id)

@@ -11,15 +11,15 @@ import simcord
 
 from bot.errors import UserFacingError
 from tests.e2e.conftest import Community
-from tests.e2e.pairs_helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, give_profile, pair_world
+from tests.e2e.pairs_helpers import MENTOR_ANSWERS, give_profile, pair_world
+from tests.factories import MENTEE_DEFAULTS
 
 STAMP = re.compile(r"<t:(\d+):F>, then every week on that day at <t:\1:t>")
 
 MANILA: dict[str, Any] = {
-    **MENTEE_ANSWERS,
+    **MENTEE_DEFAULTS,
     "timezone": "Asia/Manila",
     "meeting_times": ["weekday_morning"],
-    "share": [*MENTEE_ANSWERS["share"], "cadence"],
 }
 VANCOUVER: dict[str, Any] = {
     **MENTOR_ANSWERS,

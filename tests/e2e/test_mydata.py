@@ -34,8 +34,8 @@ from tests.e2e.onboarding_flow import (
     row_of,
     two_onboarded,
 )
-from tests.e2e.pairs_helpers import MENTEE_ANSWERS, MENTOR_ANSWERS, give_profile, pair_world
-from tests.factories import count_rows, tables_naming
+from tests.e2e.pairs_helpers import MENTOR_ANSWERS, give_profile, pair_world
+from tests.factories import MENTEE_DEFAULTS, count_rows, tables_naming
 
 
 async def test_withdrawing_consent_stops_matching_and_offers_deletion(community: Community) -> None:
@@ -195,7 +195,7 @@ async def test_a_blocked_member_erasing_keeps_the_block_and_the_report(
     assert [r.reporter_id for r in reports] == [w.mentee.id] and reports[0].reported_key
     assert w.bot.cipher.decrypt(reports[0].reason_enc) == "Unkind to me"
     # The mentor comes back and onboards again: the block still holds.
-    for member, answers in ((w.mentee, MENTEE_ANSWERS), (w.mentor, MENTOR_ANSWERS)):
+    for member, answers in ((w.mentee, MENTEE_DEFAULTS), (w.mentor, MENTOR_ANSWERS)):
         await give_profile(w.bot, community.guild.id, member.id, answers, completed=True)
     await w.mentee.slash(community.general, "match request")
     refused = await community.moderator.slash(
@@ -242,8 +242,8 @@ async def test_a_mentor_erasing_while_paired_ends_the_pair_kindly(community: Com
     # Ken mentors one mentee at a time; Zed waits for a mentor while Ken's place is taken.
     for member, answers in (
         (w.mentor, {**MENTOR_ANSWERS, "capacity": 1}),
-        (w.mentee, MENTEE_ANSWERS),
-        (w.third, MENTEE_ANSWERS),
+        (w.mentee, MENTEE_DEFAULTS),
+        (w.third, MENTEE_DEFAULTS),
     ):
         await give_profile(w.bot, community.guild.id, member.id, answers, completed=True)
     pair = await w.opened()

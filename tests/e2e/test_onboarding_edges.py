@@ -12,19 +12,8 @@ import simcord
 from bot.db.models import ConsentStatus
 from bot.db.queries.members import record_consent
 from bot.domain.questionnaire import load_questionnaire
+from tests.e2e import onboarding_flow as flow
 from tests.e2e.conftest import Community
-from tests.e2e.onboarding_flow import (
-    ABOUT_ANN,
-    MENTEE_PAGES,
-    answer_page_in_dm,
-    consent_in_guild,
-    joins,
-    labels,
-    onboard_in_dm,
-    profile_of,
-    row_of,
-    start_in_dm,
-)
 
 
 async def _dm(env: simcord.Env, ann: simcord.MemberActor, text: str) -> Any:
@@ -40,7 +29,7 @@ async def test_a_profile_menu_that_timed_out_shows_the_current_profile(
     community: Community,
 ) -> None:
     env = community.env
-    ann = await joins(community, pages=MENTEE_PAGES)
+    ann = await flow.joins(community, pages=flow.MENTEE_PAGES)
     shown = await ann.slash(community.general, "profile")
     menu = await ann.click(shown.response, label="Change an answer")
     await env.advance_time(901)  # the menu's view timed out
@@ -48,7 +37,7 @@ async def test_a_profile_menu_that_timed_out_shows_the_current_profile(
     assert late.acknowledged and late.ephemeral
     said = late.response.content
     assert said.startswith("This card has expired")
-    assert ABOUT_ANN[:30] in said and labels(late.response) == ["Change an answer"]
+    assert flow.ABOUT_ANN[:30] in said and flow.labels(late.response) == ["Change an answer"]
     # ...and the card it offers works.
     again = await ann.click(late.response, label="Change an answer")
     form = await ann.select(again.response, ["rhythm"])
@@ -59,21 +48,21 @@ async def test_a_try_again_button_after_a_restart_offers_the_current_card(
     community: Community, bot_factory: Any
 ) -> None:
     env = community.env
-    ann = await joins(community)
-    card = await start_in_dm(ann)
-    refused = await answer_page_in_dm(ann, card, {"career_field": "Nursing"})  # no role
-    assert labels(refused.response) == ["Try again"]
+    ann = await flow.joins(community)
+    card = await flow.start_in_dm(ann)
+    refused = await flow.answer_page_in_dm(ann, card, {"career_field": "Nursing"})  # no role
+    assert flow.labels(refused.response) == ["Try again"]
     await env.restart_bot(bot_factory())
     late = await ann.user.click(refused.response, label="Try again")
     said = late.response.content
     assert said.startswith("This card has expired") and "Step 1 of 7" in said
-    assert labels(late.response) == ["Continue"]
+    assert flow.labels(late.response) == ["Continue"]
 
 
 async def test_a_server_menu_that_timed_out_is_offered_again(community: Community) -> None:
     env = community.env
     other = env.create_guild("Second Circle")
-    ann = await joins(community)
+    ann = await flow.joins(community)
     other.add_member(ann.user)
     await env.settle()
     asked = await _dm(env, ann, "my profile")
@@ -95,23 +84,23 @@ async def test_no_thanks_after_answering_asks_whether_to_erase(
     community: Community, erase: bool
 ) -> None:
     env = community.env
-    ann = await joins(community)
+    ann = await flow.joins(community)
     consent = await ann.user.click(ann.user.dm_channel.last_message, label="Start")
     card = (await ann.user.click(consent.response, label="I agree")).response
     for page_id in ("you", "areas"):
-        card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
+        card = (await flow.answer_page_in_dm(ann, card, flow.MENTEE_PAGES[page_id])).response
     assert "Step 3 of 7" in card.content
     # Back on the consent card, she changes her mind.
     declined = await ann.user.click(consent.response, label="No thanks")
     assert "erase" in declined.response.content
-    assert labels(declined.response) == ["Erase my answers", "Keep my answers"]
-    row = await row_of(env, community.guild.id, ann.id)
+    assert flow.labels(declined.response) == ["Erase my answers", "Keep my answers"]
+    row = await flow.row_of(env, community.guild.id, ann.id)
     assert row.consent_status == ConsentStatus.DECLINED and row.answers_enc is not None
     choice = "Erase my answers" if erase else "Keep my answers"
     done = await ann.user.click(declined.response, label=choice)
-    assert labels(done.response) == ["Send me prompts", "No prompts"]
-    profile = await profile_of(env, community.guild.id, ann.id)
-    row = await row_of(env, community.guild.id, ann.id)
+    assert flow.labels(done.response) == ["Send me prompts", "No prompts"]
+    profile = await flow.profile_of(env, community.guild.id, ann.id)
+    row = await flow.row_of(env, community.guild.id, ann.id)
     if erase:
         assert "erased" in done.response.content
         assert row.answers_enc is None and row.step is None and row.role is None
@@ -123,19 +112,19 @@ async def test_no_thanks_after_answering_asks_whether_to_erase(
     slash = await ann.slash(community.general, "profile")
     dm = await _dm(env, ann, "my profile")
     assert slash.response.content == dm.content
-    assert labels(slash.response) == labels(dm)
+    assert flow.labels(slash.response) == flow.labels(dm)
 
 
 async def test_profile_and_my_profile_show_the_same_card(community: Community) -> None:
     env = community.env
-    ann = await joins(community, pages=MENTEE_PAGES)
+    ann = await flow.joins(community, pages=flow.MENTEE_PAGES)
     slash = await ann.slash(community.general, "profile")
     dm = await _dm(env, ann, "my profile")
     assert slash.response.content == dm.content
-    assert labels(slash.response) == labels(dm) == ["Change an answer"]
+    assert flow.labels(slash.response) == flow.labels(dm) == ["Change an answer"]
     menu = await ann.user.click(dm, label="Change an answer")  # works from the DM too
     form = await ann.user.select(menu.response, ["story"])
-    assert form.modal is not None and ABOUT_ANN[:30] in json.dumps(form.modal)
+    assert form.modal is not None and flow.ABOUT_ANN[:30] in json.dumps(form.modal)
 
 
 # --- progress only moves forward --------------------------------------------------------------
@@ -145,28 +134,28 @@ async def test_saving_an_earlier_page_again_never_moves_progress_back(
     community: Community,
 ) -> None:
     env = community.env
-    ann = await joins(community)
-    first = await start_in_dm(ann)
+    ann = await flow.joins(community)
+    first = await flow.start_in_dm(ann)
     card = first
     for page_id in ("you", "areas", "heritage", "heritage_more"):
-        card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
+        card = (await flow.answer_page_in_dm(ann, card, flow.MENTEE_PAGES[page_id])).response
     assert "Step 5 of 7" in card.content
     back = (await ann.user.click(card, label="Back")).response
-    assert (await row_of(env, community.guild.id, ann.id)).step == "rhythm"
+    assert (await flow.row_of(env, community.guild.id, ann.id)).step == "rhythm"
     back = (await ann.user.click(back, label="Back")).response
     assert "Step 3 of 7" in back.content
     # The first page's old card, answered again with a change.
-    changed = dict(MENTEE_PAGES["you"], career_field="Midwifery")
-    again = await answer_page_in_dm(ann, first, changed)
+    changed = dict(flow.MENTEE_PAGES["you"], career_field="Midwifery")
+    again = await flow.answer_page_in_dm(ann, first, changed)
     assert "Step 5 of 7" in again.response.content  # back to where she was
-    row = await row_of(env, community.guild.id, ann.id)
+    row = await flow.row_of(env, community.guild.id, ann.id)
     assert row.step == "rhythm"
-    profile = await profile_of(env, community.guild.id, ann.id)
+    profile = await flow.profile_of(env, community.guild.id, ann.id)
     assert profile.career_field == "Midwifery" and profile.areas_wanted == ("identity", "culture")
     # Skipping an optional page she had already passed does not move her back either.
     skipped = await ann.user.click(back, label="Skip")
     assert "Step 5 of 7" in skipped.response.content
-    assert (await row_of(env, community.guild.id, ann.id)).step == "rhythm"
+    assert (await flow.row_of(env, community.guild.id, ann.id)).step == "rhythm"
     resumed = await ann.slash(community.general, "onboard")
     assert resumed.modal is not None and "Step 5 of 7" in json.dumps(resumed.modal)
 
@@ -175,14 +164,14 @@ async def test_changing_an_answer_from_profile_before_finishing_keeps_the_place(
     community: Community,
 ) -> None:
     env = community.env
-    ann = await joins(community)
-    await onboard_in_dm(ann, MENTEE_PAGES, stop_after="rhythm")
+    ann = await flow.joins(community)
+    await flow.onboard_in_dm(ann, flow.MENTEE_PAGES, stop_after="rhythm")
     shown = await ann.slash(community.general, "profile")
     menu = await ann.click(shown.response, label="Change an answer")
     form = await ann.select(menu.response, ["you"])
-    saved = await ann.submit_modal(form, dict(MENTEE_PAGES["you"], career_field="Teaching"))
+    saved = await ann.submit_modal(form, dict(flow.MENTEE_PAGES["you"], career_field="Teaching"))
     assert "Step 6 of 7" in saved.response.content
-    assert (await row_of(env, community.guild.id, ann.id)).step == "story"
+    assert (await flow.row_of(env, community.guild.id, ann.id)).step == "story"
 
 
 # --- honest length limits ---------------------------------------------------------------------
@@ -191,7 +180,7 @@ async def test_changing_an_answer_from_profile_before_finishing_keeps_the_place(
 async def test_text_boxes_take_exactly_what_is_kept_and_say_so(community: Community) -> None:
     q = load_questionnaire()
     m, channel = community.member, community.general
-    await consent_in_guild(m, channel)
+    await flow.consent_in_guild(m, channel)
     for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm", "story"):
         shown = await m.slash(channel, "onboard")
         assert shown.modal is not None
@@ -209,8 +198,8 @@ async def test_text_boxes_take_exactly_what_is_kept_and_say_so(community: Commun
             saved = await m.submit_modal(shown, {"about": "x" * 1000, "hopes": "A guide"})
             assert "Step 7 of 7" in saved.response.content
         else:
-            await m.submit_modal(shown, MENTEE_PAGES[page_id])
-    profile = await profile_of(community.env, community.guild.id, m.id)
+            await m.submit_modal(shown, flow.MENTEE_PAGES[page_id])
+    profile = await flow.profile_of(community.env, community.guild.id, m.id)
     assert profile.about == "x" * 1000
 
 

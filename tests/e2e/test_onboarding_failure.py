@@ -16,16 +16,8 @@ from bot.config import Config
 from bot.crypto import Cipher
 from bot.db.engine import Database, create_engine
 from tests.conftest import make_database
+from tests.e2e import onboarding_flow as flow
 from tests.e2e.conftest import Community
-from tests.e2e.onboarding_flow import (
-    MENTEE_PAGES,
-    answer_page_in_dm,
-    joins,
-    labels,
-    profile_of,
-    row_of,
-    start_in_dm,
-)
 
 STORY = {
     "about": "Nurse by night, [click me](https://evil.example) **bold**\nlearning Hokkien",
@@ -85,33 +77,31 @@ async def test_a_page_that_cannot_be_saved_offers_retry_with_what_was_typed(
     community: Community, database_url: str
 ) -> None:
     env = community.env
-    ann = await joins(community)
-    card = await start_in_dm(ann)
-    for page_id in ("you", "areas", "heritage", "heritage_more", "rhythm"):
-        card = (await answer_page_in_dm(ann, card, MENTEE_PAGES[page_id])).response
+    ann = await flow.joins(community)
+    card = (await flow.onboard_in_dm(ann, flow.MENTEE_PAGES, stop_after="rhythm")).response
     assert "Step 6 of 7" in card.content
     async with _locked(database_url):
-        failed = await answer_page_in_dm(ann, card, STORY)
+        failed = await flow.answer_page_in_dm(ann, card, STORY)
         said = failed.response.content
         assert "temporarily unavailable" in said and "Retry" in said
-        assert labels(failed.response) == ["Retry", "Edit first"]
-        assert (await row_of(env, community.guild.id, ann.id)).step == "story"
+        assert flow.labels(failed.response) == ["Retry", "Edit first"]
+        assert (await flow.row_of(env, community.guild.id, ann.id)).step == "story"
     retried = await ann.user.click(failed.response, label="Retry")
     assert "Step 7 of 7" in retried.response.content
-    profile = await profile_of(env, community.guild.id, ann.id)
+    profile = await flow.profile_of(env, community.guild.id, ann.id)
     assert profile.about == STORY["about"] and profile.hopes == STORY["hopes"]
-    assert (await row_of(env, community.guild.id, ann.id)).step == "privacy"
+    assert (await flow.row_of(env, community.guild.id, ann.id)).step == "privacy"
 
 
 async def test_edit_first_reopens_the_form_with_what_was_typed(
     community: Community, database_url: str
 ) -> None:
-    ann = await joins(community)
-    card = await start_in_dm(ann)
+    ann = await flow.joins(community)
+    card = await flow.start_in_dm(ann)
     async with _locked(database_url):
-        failed = await answer_page_in_dm(ann, card, MENTEE_PAGES["you"])
+        failed = await flow.answer_page_in_dm(ann, card, flow.MENTEE_PAGES["you"])
         assert "temporarily unavailable" in failed.response.content
     form = await ann.user.click(failed.response, label="Edit first")
     assert form.modal is not None and "Nursing" in str(form.modal)
-    saved = await ann.user.submit_modal(form, MENTEE_PAGES["you"])
+    saved = await ann.user.submit_modal(form, flow.MENTEE_PAGES["you"])
     assert "Step 2 of 7" in saved.response.content

@@ -4,6 +4,7 @@ cleaned up by retention."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
@@ -14,16 +15,8 @@ from bot.db.models import Pair, PairStatus
 from bot.domain.pairs import MODERATOR_ALLOW, space_grants
 from bot.services.ports import Made
 from tests.e2e.conftest import Community
-from tests.e2e.pairs_helpers import (
-    MENTEE_ANSWERS,
-    MENTOR_ANSWERS,
-    PairWorld,
-    give_profile,
-    in_bot,
-    load_pair,
-    make_pair,
-    pair_world,
-)
+from tests.e2e.pairs_helpers import MENTOR_ANSWERS, PairWorld, give_profile, load_pair, pair_world
+from tests.factories import MENTEE_DEFAULTS
 
 DAY = 86400
 EVERYTHING = ["heritage", "generation", "languages", "career", "timezone", "cadence"]
@@ -52,11 +45,9 @@ async def test_an_opening_with_4000_character_answers_fits_discord_and_is_posted
         "brings": _long("brings"),
         "share": EVERYTHING,
     }
-    await give_profile(w.bot, guild_id, w.mentee.id, {**MENTEE_ANSWERS, **long_answers})
+    await give_profile(w.bot, guild_id, w.mentee.id, {**MENTEE_DEFAULTS, **long_answers})
     await give_profile(w.bot, guild_id, w.mentor.id, {**MENTOR_ANSWERS, **long_answers})
-    pair_id = await make_pair(w.bot, guild_id, w.mentee.id, w.mentor.id, reasons=[_long("r")] * 9)
-    await in_bot(w.env, w.bot.services.pairs.open_space(pair_id))
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened(reasons=[_long("r")] * 9)
     assert pair.status == PairStatus.ACTIVE
     history = w.channel(pair.channel_id).history()
     assert len(history) == 1, "the space has its opening message"
@@ -248,11 +239,7 @@ async def test_a_thread_left_by_a_data_deletion_is_deleted_by_retention(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    holder = community.guild.create_text_channel("pair-threads")
-    await w.env.settle()
-    await community.moderator.slash(
-        community.general, "pairs settings", use_threads=True, thread_channel=holder
-    )
+    holder = await w.use_threads()
     pair = await w.opened()
     assert pair.thread_id is not None and pair.channel_id is None
     thread = next(t for t in holder.threads if t.id == pair.thread_id)
@@ -297,3 +284,85 @@ async def test_a_channel_left_by_a_failed_creation_is_deleted_by_retention(
     assert w.bot.get_channel(stray.id) is None
     assert w.bot.get_channel(pair.channel_id) is not None  # the live pair's own space stays
     assert (await load_pair(w.bot, pair.id)).status == PairStatus.ACTIVE
+
+
+async def test_threads_left_by_a_failed_creation_are_deleted_by_retention_and_nothing_else(
+    community: Community,
+) -> None:
+    w = await pair_world(community)
+    holder = await w.use_threads()
+    pair = await w.opened()
+    assert pair.thread_id is not None
+    # creations that reached Discord but never the database; one of them since archived
+    members = (pair.mentee_id, pair.mentor_id)
+    strays = [
+        await w.bot.services.pairs.spaces.create_thread(
+            holder.id, name, members, reason="Lantern pair space (interrupted)"
+        )
+        for name in ("ana-reyes-and-kenji-sato-2", "ana-reyes-and-kenji-sato-3")
+    ]
+    assert all(isinstance(stray, Made) for stray in strays)
+    stray, archived = (s.id for s in strays if isinstance(s, Made))
+    backend = w.env.backend
+    backend.edit_channel(archived, {}, thread_metadata={"archived": True})
+    # members' own private threads named like pair spaces (one archived, with Lantern in it)
+    private = discord.ChannelType.private_thread.value
+    theirs = backend.create_thread(holder.id, "lee-and-sam", w.third.id, type=private).id
+    kept = backend.create_thread(holder.id, "sam-and-lee", w.third.id, type=private).id
+    backend.add_thread_member(kept, w.bot.user.id)
+    backend.edit_channel(kept, {}, thread_metadata={"archived": True})
+    await w.env.settle()
+    await w.env.advance_time(1 * DAY)
+    await w.bot.run_sweeps(w.env.now())
+    await w.env.settle()
+    assert set(backend.channels) >= {stray, archived}  # not before the retention period
+    await w.env.advance_time(30 * DAY)
+    await w.bot.run_sweeps(w.env.now())
+    await w.bot.run_sweeps(w.env.now())  # a second sweep deletes nothing more
+    await w.env.settle()
+    assert stray not in backend.channels and archived not in backend.channels
+    assert {pair.thread_id, theirs, kept, holder.id} <= set(backend.channels)
+    deletes = [r.path for r in w.env.http_requests if r.method == "DELETE"]
+    assert sorted(deletes) == sorted(f"/channels/{space}" for space in (stray, archived))
+    listings = [r for r in w.env.http_requests if "threads/archived" in r.path]
+    assert len(listings) == 3  # one page per sweep, with Read Message History alone
+    assert all(
+        r.path == f"/channels/{holder.id}/users/@me/threads/archived/private" for r in listings
+    )
+    assert (await load_pair(w.bot, pair.id)).status == PairStatus.ACTIVE
+
+
+async def test_a_thread_sweep_discord_refuses_is_logged_once_and_tried_again_later(
+    community: Community, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = await pair_world(community)
+    holder = await w.use_threads()
+    stray = await w.bot.services.pairs.spaces.create_thread(
+        holder.id, "ana-reyes-and-kenji-sato", (w.mentee.id, w.mentor.id), reason="interrupted"
+    )
+    assert isinstance(stray, Made)
+    await w.env.settle()
+    await w.env.advance_time(31 * DAY)
+    caplog.set_level(logging.WARNING, "lantern.pairs")
+    # Read Message History taken away in the thread channel, then (as real Discord does for a
+    # bot without Manage Threads) the delete refused: each logged once, nothing crashes
+
+    async def two_sweeps() -> None:
+        for _ in range(2):
+            await w.bot.run_sweeps(w.env.now())
+            await w.env.settle()
+        assert stray.id in w.env.backend.channels
+
+    listing = f"/channels/{holder.id}/users/@me/threads/archived/private"
+    w.env.inject_error("GET", listing, status=403, code=50001, message="Missing Access", times=2)
+    await two_sweeps()
+    refused = f"/channels/{stray.id}"
+    w.env.inject_error("DELETE", refused, status=403, code=50013, times=2)
+    await two_sweeps()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"orphan thread listing refused guild={community.guild.id} reason=missing_access",
+        f"orphan thread deletion refused guild={community.guild.id} reason=missing_permissions",
+    ]
+    await w.bot.run_sweeps(w.env.now())  # granted again: the next sweep deletes it
+    await w.env.settle()
+    assert stray.id not in w.env.backend.channels

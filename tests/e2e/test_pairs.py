@@ -17,9 +17,8 @@ from bot.db.registry import export_member
 from bot.domain.pairs import BOT_ALLOW, MEMBER_ALLOW, MODERATOR_ALLOW
 from bot.errors import UserFacingError
 from bot.services.events import PairEnded
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, set_bot_permission
 from tests.e2e.pairs_helpers import (
-    MENTEE_ANSWERS,
     MENTOR_ANSWERS,
     REASONS,
     PairWorld,
@@ -29,7 +28,7 @@ from tests.e2e.pairs_helpers import (
     make_pair,
     pair_world,
 )
-from tests.e2e.test_setup import _strip_bot_permission
+from tests.factories import MENTEE_DEFAULTS
 
 DAY = 86400
 
@@ -191,7 +190,7 @@ async def test_bot_without_manage_channels_leaves_a_pending_pair_and_one_alert(
     community: Community,
 ) -> None:
     w = await pair_world(community)
-    _strip_bot_permission(community, "manage_channels")
+    set_bot_permission(community, "manage_channels", False)
     await w.env.settle()
     alerts_before = len(w.alerts())
     pair = await w.opened()
@@ -208,12 +207,7 @@ async def test_bot_without_manage_channels_leaves_a_pending_pair_and_one_alert(
         dms = person.user.dm_channel.history()
         assert len([d for d in dms if "taking a little longer" in d.content]) == 1
     # a moderator fixes the permission and retries
-    backend = w.env.backend
-    guild = backend.guilds[community.guild.id]
-    bot_role = next(r for r in guild.roles.values() if r.managed)
-    perms = discord.Permissions(bot_role.permissions)
-    perms.manage_channels = True
-    backend.edit_role(community.guild.id, bot_role.id, {"permissions": perms.value})
+    set_bot_permission(community, "manage_channels", True)
     await w.env.settle()
     result = await community.moderator.slash(community.general, "pairs recreate", pair=pair_id)
     assert result.ephemeral and "open again" in result.response.content
@@ -251,12 +245,10 @@ async def test_echoed_profile_text_pings_no_one_and_cannot_break_the_layout(
         f"@everyone @here <@&{role_id}> **bold** `code`\n# Heading\n> quote "
         "\u202eevil\u202c ||spoiler|| [link](https://x.example)"
     )
-    await give_profile(w.bot, community.guild.id, w.mentee.id, {**MENTEE_ANSWERS, "about": hostile})
-    pair_id = await make_pair(
-        w.bot, community.guild.id, w.mentee.id, w.mentor.id, reasons=["@everyone **look**"]
+    await give_profile(
+        w.bot, community.guild.id, w.mentee.id, {**MENTEE_DEFAULTS, "about": hostile}
     )
-    await in_bot(w.env, w.bot.services.pairs.open_space(pair_id))
-    pair = await load_pair(w.bot, pair_id)
+    pair = await w.opened(reasons=["@everyone **look**"])
     opening = w.channel(pair.channel_id).history()[0]
     assert not opening.mention_everyone and not opening.role_mentions
     assert {u.id for u in opening.mentions} == {w.mentee.id, w.mentor.id}
@@ -588,7 +580,7 @@ async def test_reports_are_rate_limited_per_person(community: Community) -> None
     for n in range(4):
         mentee = community.guild.add_member(w.env.create_user(f"mentee_{n}"))
         await w.env.settle()
-        await give_profile(w.bot, community.guild.id, mentee.id, MENTEE_ANSWERS)
+        await give_profile(w.bot, community.guild.id, mentee.id, MENTEE_DEFAULTS)
         pair = await w.opened(mentee)
         channels.append(w.channel(pair.channel_id))
     for handle in channels[:3]:

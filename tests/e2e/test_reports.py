@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.db.models import AuditEntry, HelpCall, PairReport, PairStatus, ReportStatus
 from bot.errors import UserFacingError
 from tests.e2e.conftest import Community, assert_members_cannot_run
-from tests.e2e.pairs_helpers import PairWorld, in_bot, load_pair, pair_world
+from tests.e2e.pairs_helpers import PairWorld, give_profile, in_bot, load_pair, pair_world
+from tests.factories import MENTEE_DEFAULTS
 
 HOSTILE = "[click here](https://example.com) @everyone\n**he** keeps <@&1> " + "x" * 900
 
@@ -222,9 +223,7 @@ async def test_a_report_cooldown_is_kind_and_says_when(community: Community) -> 
     pair = await w.opened()
     other = community.guild.add_member(w.env.create_user("lee_mentee"))
     await w.env.settle()
-    from tests.e2e.pairs_helpers import MENTEE_ANSWERS, give_profile
-
-    await give_profile(w.bot, community.guild.id, other.id, MENTEE_ANSWERS)
+    await give_profile(w.bot, community.guild.id, other.id, MENTEE_DEFAULTS)
     second = await w.opened(other)
     await w.mentor.slash(w.channel(pair.channel_id), "pair report", reason="one")
     held = await w.mentor.slash(w.channel(second.channel_id), "pair report", reason="two")

@@ -7,7 +7,7 @@ import simcord
 from discord import app_commands
 
 from bot.db.queries.setup import get_guild_settings
-from tests.e2e.conftest import Community, assert_members_cannot_run
+from tests.e2e.conftest import Community, assert_members_cannot_run, set_bot_permission
 
 
 async def test_moderator_setup_creates_places_and_saves_them(community: Community) -> None:
@@ -56,19 +56,9 @@ async def test_setup_made_visible_is_still_refused_by_the_bot(community: Communi
         assert await get_guild_settings(session, guild_id=community.guild.id) is None
 
 
-def _strip_bot_permission(community: Community, flag: str) -> None:
-    """Take ``flag`` away from Lantern's managed role (simcord's backend, see TESTING.md)."""
-    backend = community.env.backend
-    guild = backend.guilds[community.guild.id]
-    bot_role = next(r for r in guild.roles.values() if r.managed)
-    perms = discord.Permissions(bot_role.permissions)
-    setattr(perms, flag, False)
-    backend.edit_role(community.guild.id, bot_role.id, {"permissions": perms.value})
-
-
 async def test_bot_without_manage_channels_tells_moderators(community: Community) -> None:
     env = community.env
-    _strip_bot_permission(community, "manage_channels")
+    set_bot_permission(community, "manage_channels", False)
     await env.settle()
     result = await community.moderator.slash(community.general, "setup")
     text = result.response.content
@@ -82,7 +72,7 @@ async def test_startup_self_check_posts_to_alerts_channel(
 ) -> None:  # type: ignore[no-untyped-def]
     env = community.env
     await community.moderator.slash(community.general, "setup")
-    _strip_bot_permission(community, "manage_roles")
+    set_bot_permission(community, "manage_roles", False)
     await env.settle()
     await env.restart_bot(bot_factory())
     alerts = community.guild.channels["lantern-alerts"]

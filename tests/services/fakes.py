@@ -10,18 +10,7 @@ from typing import Any
 from bot.domain.components import Button
 from bot.domain.pairs import CATEGORY_CAP, Card, Grant, is_pair_channel_name
 from bot.domain.text import Safe, safe_inline
-from bot.services.ports import (
-    Access,
-    Category,
-    Layout,
-    Made,
-    Overwrite,
-    Posted,
-    Seen,
-    SendFailure,
-    Sent,
-    Target,
-)
+from bot.services import ports
 
 
 @dataclass
@@ -54,7 +43,9 @@ class FakeMessenger:
     # Failures to return (in order) for a channel's next posts: a SendFailure, or
     # "timeout-after-landing" (the post is created but the answer times out).
     post_failures: dict[int, list[Any]] = field(default_factory=dict)
-    nonces: dict[str, Posted] = field(default_factory=dict)
+    nonces: dict[str, ports.Posted] = field(default_factory=dict)
+    # Failures to return (in order) for a person's next DMs.
+    dm_failures: dict[int, list[ports.SendFailure]] = field(default_factory=dict)
     _next_id: int = 1000
 
     def join(self, guild_id: int, *user_ids: int) -> None:
@@ -73,20 +64,35 @@ class FakeMessenger:
         """Every message posted in ``channel_id``, oldest first."""
         return [m for m in self.sent if not m.dm and m.to == channel_id]
 
-    def _posted(self, channel_id: int) -> Posted:
+    def _record(
+        self,
+        to: int,
+        channel_id: int,
+        text: str,
+        buttons: Sequence[Button],
+        ping: Sequence[int],
+        *,
+        dm: bool,
+        nonce: str | None = None,
+    ) -> ports.Posted:
+        """A message that landed: new ids, the message kept in ``sent`` (and its nonce)."""
         self._next_id += 1
-        return Posted(channel_id, self._next_id)
+        self.sent.append(
+            Message(to, text, tuple(buttons), tuple(ping), channel_id, self._next_id, dm=dm)
+        )
+        posted = ports.Posted(channel_id, self._next_id)
+        if nonce is not None:
+            self.nonces[nonce] = posted
+        return posted
 
     async def dm(
         self, user_id: int, text: str, *, buttons: Sequence[Button] = (), ping: Sequence[int] = ()
-    ) -> Sent:
+    ) -> ports.Sent:
         if user_id in self.closed:
-            return SendFailure.DMS_CLOSED
-        posted = self._posted(900_000 + user_id)
-        self.sent.append(
-            Message(user_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=True)
-        )
-        return posted
+            return ports.SendFailure.DMS_CLOSED
+        if self.dm_failures.get(user_id):
+            return self.dm_failures[user_id].pop(0)
+        return self._record(user_id, 900_000 + user_id, text, buttons, ping, dm=True)
 
     async def post(
         self,
@@ -96,9 +102,9 @@ class FakeMessenger:
         buttons: Sequence[Button] = (),
         ping: Sequence[int] = (),
         nonce: str | None = None,
-    ) -> Sent:
+    ) -> ports.Sent:
         if channel_id in self.missing_channels:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         if nonce is not None and nonce in self.nonces:
             return self.nonces[nonce]  # Discord returns the message that nonce created
         failures = self.post_failures.get(channel_id)
@@ -106,26 +112,10 @@ class FakeMessenger:
             failure = failures.pop(0)
             if failure == "timeout-after-landing":
                 # The message was created, but the answer never came back.
-                self._record_post(channel_id, text, buttons, ping, nonce)
-                return SendFailure.SERVER_ERROR
+                self._record(channel_id, channel_id, text, buttons, ping, dm=False, nonce=nonce)
+                return ports.SendFailure.SERVER_ERROR
             return failure
-        return self._record_post(channel_id, text, buttons, ping, nonce)
-
-    def _record_post(
-        self,
-        channel_id: int,
-        text: str,
-        buttons: Sequence[Button],
-        ping: Sequence[int],
-        nonce: str | None,
-    ) -> Posted:
-        posted = self._posted(channel_id)
-        if nonce is not None:
-            self.nonces[nonce] = posted
-        self.sent.append(
-            Message(channel_id, text, tuple(buttons), tuple(ping), *_ids(posted), dm=False)
-        )
-        return posted
+        return self._record(channel_id, channel_id, text, buttons, ping, dm=False, nonce=nonce)
 
     async def edit(
         self,
@@ -147,9 +137,9 @@ class FakeMessenger:
         *,
         title: str,
         buttons: Sequence[Button] = (),
-    ) -> Sent:
+    ) -> ports.Sent:
         if channel_id in self.missing_channels:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         self.threads.append((channel_id, user_id, title))
         return await self.post(channel_id, text, buttons=buttons, ping=(user_id,))
 
@@ -162,9 +152,11 @@ class FakeMessenger:
     async def guild_name(self, guild_id: int) -> str:
         return f"Server {guild_id}"
 
-    async def open_thread(self, channel_id: int, message_id: int, name: str) -> int | SendFailure:
+    async def open_thread(
+        self, channel_id: int, message_id: int, name: str
+    ) -> int | ports.SendFailure:
         if channel_id in self.missing_channels:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         self._next_id += 1
         self.post_threads.append((channel_id, message_id, name, self._next_id))
         return self._next_id
@@ -175,12 +167,8 @@ class FakeMessenger:
     async def owner_id(self, guild_id: int) -> int | None:
         return self.owners.get(guild_id)
 
-    async def can_post(self, channel_id: int) -> SendFailure | None:
-        return SendFailure.UNKNOWN_CHANNEL if channel_id in self.missing_channels else None
-
-
-def _ids(posted: Posted) -> tuple[int, int]:
-    return posted.channel_id, posted.message_id
+    async def can_post(self, channel_id: int) -> ports.SendFailure | None:
+        return ports.SendFailure.UNKNOWN_CHANNEL if channel_id in self.missing_channels else None
 
 
 @dataclass
@@ -224,7 +212,7 @@ class FakeDmSender:
     refusals to return (in order) for a user's next sends, e.g. ``[SendFailure.SERVER_ERROR]``."""
 
     closed: set[int] = field(default_factory=set)
-    failures: dict[int, list[SendFailure]] = field(default_factory=dict)
+    failures: dict[int, list[ports.SendFailure]] = field(default_factory=dict)
     sent: list[DmSent] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
 
@@ -233,16 +221,16 @@ class FakeDmSender:
         """The DM channel id the fake gives ``user_id``."""
         return 900_000 + user_id
 
-    async def open_dm(self, user_id: int) -> int | SendFailure:
+    async def open_dm(self, user_id: int) -> int | ports.SendFailure:
         self.opened.append(user_id)
         return self.channel_of(user_id)
 
     async def send(
         self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()
-    ) -> int | SendFailure:
+    ) -> int | ports.SendFailure:
         user_id = channel_id - 900_000
         if user_id in self.closed:
-            return SendFailure.DMS_CLOSED
+            return ports.SendFailure.DMS_CLOSED
         waiting = self.failures.get(user_id)
         if waiting:
             return waiting.pop(0)
@@ -264,9 +252,11 @@ class FakeSpace:
     name: str
     kind: str  # channel, thread, category
     parent_id: int | None = None
-    overwrites: tuple[Overwrite, ...] = ()
+    overwrites: tuple[ports.Overwrite, ...] = ()
     members: tuple[int, ...] = ()
     last_active: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)  # made, or last written in
+    by_lantern: bool = True  # a thread someone else made is not Lantern's to touch
+    archived: bool = False  # a thread quiet long enough leaves the active list
 
 
 @dataclass
@@ -293,12 +283,14 @@ class FakeSpaces:
     openings: list[tuple[int, str, tuple[Card, ...], tuple[Button, ...], tuple[int, ...]]] = field(
         default_factory=list
     )
-    access: list[tuple[int, int, Access]] = field(default_factory=list)
+    access: list[tuple[int, int, ports.Access]] = field(default_factory=list)
     role_access: list[tuple[int, int, Grant | None]] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     flaky: set[int] = field(default_factory=set)
-    refuse: SendFailure | None = None
+    refuse: ports.SendFailure | None = None
     refuse_times: int | None = None
+    refuse_listing: ports.SendFailure | None = None
+    listings: list[tuple[int, int | None]] = field(default_factory=list)  # (channel, before)
     creates: int = 0
     _next_id: int = 5000
 
@@ -316,7 +308,7 @@ class FakeSpaces:
         """The channels (or threads, categories) made, oldest first."""
         return [s for s in self.spaces.values() if s.kind == kind]
 
-    def _refused(self) -> SendFailure | None:
+    def _refused(self) -> ports.SendFailure | None:
         if self.refuse is None:
             return None
         failure = self.refuse
@@ -326,9 +318,9 @@ class FakeSpaces:
                 self.refuse, self.refuse_times = None, None
         return failure
 
-    def _make(self, space: FakeSpace) -> Made:
+    def _make(self, space: FakeSpace) -> ports.Made:
         self.spaces[space.id] = space
-        return Made(space.id)
+        return ports.Made(space.id)
 
     def _id(self) -> int:
         self._next_id += 1
@@ -341,16 +333,18 @@ class FakeSpaces:
         category_ids: Sequence[int],
         thread_parent_id: int | None,
         moderator_role_id: int | None,
-    ) -> Layout | None:
+    ) -> ports.Layout | None:
         guild = self.guilds.get(guild_id)
         if guild is None:
             return None
         made = [s for s in self.spaces.values() if s.guild_id == guild_id]
         names = {s.name for s in made} | set(guild.categories.values())
-        return Layout(
+        return ports.Layout(
             channels=guild.other_channels + len(guild.categories) + len(made),
             categories={
-                cid: Category(guild.categories[cid], len([s for s in made if s.parent_id == cid]))
+                cid: ports.Category(
+                    guild.categories[cid], len([s for s in made if s.parent_id == cid])
+                )
                 for cid in category_ids
                 if cid in guild.categories
             },
@@ -360,31 +354,31 @@ class FakeSpaces:
         )
 
     async def create_category(
-        self, guild_id: int, name: str, overwrites: Sequence[Overwrite], *, reason: str
-    ) -> Made | SendFailure:
+        self, guild_id: int, name: str, overwrites: Sequence[ports.Overwrite], *, reason: str
+    ) -> ports.Made | ports.SendFailure:
         self.creates += 1
         failure = self._refused()
         if failure is not None:
             return failure
         category_id = self._id()
         self.guilds[guild_id].categories[category_id] = name
-        return Made(category_id)
+        return ports.Made(category_id)
 
     async def create_channel(
         self,
         guild_id: int,
         category_id: int,
         name: str,
-        overwrites: Sequence[Overwrite],
+        overwrites: Sequence[ports.Overwrite],
         *,
         reason: str,
-    ) -> Made | SendFailure:
+    ) -> ports.Made | ports.SendFailure:
         self.creates += 1
         failure = self._refused()
         if failure is not None:
             return failure
         if len([s for s in self.spaces.values() if s.parent_id == category_id]) >= CATEGORY_CAP:
-            return SendFailure.CATEGORY_LIMIT  # as Discord refuses a category's 51st channel
+            return ports.SendFailure.CATEGORY_LIMIT  # as Discord refuses a category's 51st channel
         space = FakeSpace(
             self._id(), guild_id, name, "channel", category_id, overwrites=tuple(overwrites)
         )
@@ -392,7 +386,7 @@ class FakeSpaces:
 
     async def create_thread(
         self, parent_id: int, name: str, member_ids: Sequence[int], *, reason: str
-    ) -> Made | SendFailure:
+    ) -> ports.Made | ports.SendFailure:
         self.creates += 1
         failure = self._refused()
         if failure is not None:
@@ -411,55 +405,85 @@ class FakeSpaces:
         *,
         buttons: Sequence[Button],
         ping: Sequence[int],
-    ) -> Sent:
+    ) -> ports.Sent:
         if space_id not in self.spaces:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         self.openings.append((space_id, text, tuple(cards), tuple(buttons), tuple(ping)))
-        return Posted(space_id, self._id())
+        return ports.Posted(space_id, self._id())
 
-    async def set_access(self, space_id: int, user_id: int, access: Access) -> SendFailure | None:
+    async def set_access(
+        self, space_id: int, user_id: int, access: ports.Access
+    ) -> ports.SendFailure | None:
         if space_id not in self.spaces:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         self.access.append((space_id, user_id, access))
         return None
 
     async def set_role_access(
         self, channel_id: int, role_id: int, grant: Grant | None
-    ) -> SendFailure | None:
+    ) -> ports.SendFailure | None:
         known = channel_id in self.spaces or any(
             channel_id in g.categories for g in self.guilds.values()
         )
         if not known:
-            return SendFailure.UNKNOWN_CHANNEL
+            return ports.SendFailure.UNKNOWN_CHANNEL
         if self.refuse is not None:
             return self.refuse
         self.role_access.append((channel_id, role_id, grant))
         space = self.spaces.get(channel_id)
         if space is not None:
-            kept = tuple(o for o in space.overwrites if o.target != Target("role", role_id))
-            added = (Overwrite(Target("role", role_id), grant),) if grant else ()
+            kept = tuple(o for o in space.overwrites if o.target != ports.Target("role", role_id))
+            added = (ports.Overwrite(ports.Target("role", role_id), grant),) if grant else ()
             space.overwrites = kept + added
         return None
 
-    async def pair_channels(self, guild_id: int, category_ids: Sequence[int]) -> list[Seen] | None:
+    async def pair_channels(
+        self, guild_id: int, category_ids: Sequence[int]
+    ) -> list[ports.Seen] | None:
         if guild_id not in self.guilds:
             return None
         return [
-            Seen(s.id, s.last_active)
+            ports.Seen(s.id, s.last_active)
             for s in self.spaces.values()
             if s.kind == "channel"
             and s.guild_id == guild_id
             and s.parent_id in category_ids
-            and Target("bot") in {o.target for o in s.overwrites}
+            and ports.Target("bot") in {o.target for o in s.overwrites}
             and is_pair_channel_name(s.name)
         ]
+
+    async def pair_threads(
+        self, guild_id: int, parent_id: int, *, archived_before: int | None, archived_limit: int
+    ) -> ports.SeenThreads | ports.SendFailure | None:
+        guild = self.guilds.get(guild_id)
+        if guild is None or parent_id not in guild.thread_parents:
+            return None
+        self.listings.append((parent_id, archived_before))
+        if self.refuse_listing is not None:
+            return self.refuse_listing
+        threads = [
+            s for s in self.spaces.values() if s.kind == "thread" and s.parent_id == parent_id
+        ]
+        archived = sorted(
+            (s for s in threads if s.archived and s.id < (archived_before or s.id + 1)),
+            key=lambda s: s.id,
+            reverse=True,
+        )[:archived_limit]
+        return ports.SeenThreads(
+            [
+                ports.Seen(s.id, s.last_active)
+                for s in [s for s in threads if not s.archived] + archived
+                if s.by_lantern and is_pair_channel_name(s.name)
+            ],
+            archived[-1].id if len(archived) == archived_limit else None,
+        )
 
     async def exists(self, space_id: int) -> bool | None:
         if space_id in self.flaky:
             return None
         return space_id in self.spaces
 
-    async def delete(self, space_id: int, *, reason: str) -> SendFailure | None:
+    async def delete(self, space_id: int, *, reason: str) -> ports.SendFailure | None:
         self.deleted.append(space_id)
         self.spaces.pop(space_id, None)
         return None

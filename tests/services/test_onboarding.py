@@ -13,8 +13,9 @@ from sqlmodel import select
 from bot.db.models import AuditEntry, ConsentStatus, SubscriptionStatus
 from bot.db.queries.members import get_prompt_subscription
 from bot.domain.components import consent_buttons, prompts_choice_buttons
-from bot.errors import UserFacingError
+from bot.errors import TryLaterError, UserFacingError
 from bot.services.onboarding import Form, PageStep
+from bot.services.ports import SendFailure
 from tests.e2e.onboarding_flow import MENTEE_PAGES, MENTOR_PAGES
 from tests.services.conftest import World
 
@@ -214,6 +215,20 @@ async def test_welcome_by_dm_or_in_the_welcome_channel(world: World) -> None:
     assert await onboarding.welcome(GUILD, BEN, fallback_channel_id=66)
     assert not await onboarding.welcome(GUILD, BEN, fallback_channel_id=66)  # the same join
     assert len(world.messenger.posts_in(55)) == 1
+
+
+async def test_a_welcome_discord_failed_to_send_is_given_back_for_the_next_try(
+    world: World,
+) -> None:
+    onboarding, joined = world.services.onboarding, world.clock.now
+    world.messenger.dm_failures[ANN] = [SendFailure.SERVER_ERROR, SendFailure.RATE_LIMITED]
+    for _ in range(2):
+        with pytest.raises(TryLaterError):
+            await onboarding.welcome(GUILD, ANN, joined_at=joined)
+    assert world.messenger.dms_to(ANN) == []
+    assert await onboarding.welcome(GUILD, ANN, joined_at=joined)  # the same join, tried again
+    assert not await onboarding.welcome(GUILD, ANN, joined_at=joined)  # and only once
+    assert len(world.messenger.dms_to(ANN)) == 1
 
 
 async def test_profile_is_one_view_for_every_stage(world: World, filled: list[int]) -> None:

@@ -5,12 +5,17 @@ retention, and opening cards within Discord's limits."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import pytest
 
 from bot.db.models import LeftoverSpace, Pair, PairStatus
 from bot.domain.pairs import MODERATOR_ALLOW, Grant
+from bot.services import pairs as pairs_service
 from bot.services.ports import Overwrite, SendFailure, Target
 from tests.factories import onboarded
-from tests.services.conftest import World
+from tests.services.conftest import Clock, World
 from tests.services.fakes import FakeSpace
 from tests.services.test_pairs import (
     CATEGORY,
@@ -26,6 +31,7 @@ from tests.services.test_pairs import (
 )
 
 OLD_ROLE = 56
+CLOCK_START = Clock().now
 
 
 def _told(world: World, user_id: int) -> list[str]:
@@ -193,3 +199,107 @@ async def test_threads_left_by_an_erase_are_deleted_on_each_pairs_date_exactly_o
     assert w.spaces.deleted == [first.thread_id, second.thread_id]
     async with w.database.session() as session:
         assert await session.get(LeftoverSpace, second.thread_id) is None
+
+
+async def _thread_mode(world: World) -> World:
+    w = await _world(world)
+    w.spaces.guilds[GUILD].thread_parents.add(THREADS)
+    await w.services.pairs.save_settings(
+        GUILD, MENTOR, {"use_threads": True, "thread_channel_id": THREADS}
+    )
+    return w
+
+
+def _stray(
+    space_id: int,
+    name: str = "ana-and-kenji",
+    *,
+    last_active: datetime = CLOCK_START,
+    by_lantern: bool = True,
+    archived: bool = False,
+) -> FakeSpace:
+    """A private thread in the pair-thread channel that no pair row knows."""
+    return FakeSpace(
+        space_id,
+        GUILD,
+        name,
+        "thread",
+        THREADS,
+        last_active=last_active,
+        by_lantern=by_lantern,
+        archived=archived,
+    )
+
+
+async def test_unrecorded_pair_threads_are_deleted_once_after_retention_and_nothing_else(
+    world: World,
+) -> None:
+    w = await _thread_mode(world)
+    pair = await _open(w)
+    assert pair.thread_id is not None
+    start = w.clock.now
+    for space in (
+        _stray(911),  # a creation that reached Discord but never the database
+        _stray(912, "lee-and-kenji", archived=True),  # quiet long enough to be archived
+        _stray(913, "lee-and-kenji-2", last_active=start + timedelta(days=20)),  # written since
+        _stray(914, "lee-and-sam", by_lantern=False),  # a member's own private thread
+        _stray(915, "notes"),  # Lantern's, but not a pair space
+    ):
+        w.spaces.spaces[space.id] = space
+    pairs = w.services.pairs
+    assert await pairs.delete_due(w.clock.advance(days=29)) == 0
+    assert await pairs.delete_due(w.clock.advance(days=1, minutes=1)) == 2
+    assert await pairs.delete_due(w.clock.advance(hours=1)) == 0
+    assert sorted(w.spaces.deleted) == [911, 912]  # each once
+    assert await pairs.delete_due(w.clock.advance(days=20)) == 1
+    assert sorted(w.spaces.deleted) == [911, 912, 913]
+    assert {914, 915, pair.thread_id} <= set(w.spaces.spaces)
+    async with w.database.session() as session:
+        row = await session.get(Pair, pair.id)
+    assert row is not None and row.status == PairStatus.ACTIVE
+
+
+async def test_archived_threads_are_listed_a_bounded_page_per_sweep_in_thread_mode_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pairs_service, "ARCHIVED_THREADS_PER_SWEEP", 2)
+    w = await _thread_mode(world)
+    for number in range(5):
+        w.spaces.spaces[921 + number] = _stray(921 + number, f"a-and-b-{number}", archived=True)
+    other = w.spaces.guild(GUILD + 1)  # a server whose thread mode is off is never listed
+    other.thread_parents.add(THREADS + 1)
+    await w.services.pairs.save_settings(GUILD + 1, MENTOR, {"thread_channel_id": THREADS + 1})
+    pairs = w.services.pairs
+    w.clock.advance(days=31)
+    assert [await pairs.delete_due(w.clock.advance(hours=1)) for _ in range(4)] == [2, 2, 1, 0]
+    assert w.spaces.deleted == [925, 924, 923, 922, 921]
+    assert w.spaces.listings == [(THREADS, None), (THREADS, 924), (THREADS, 922), (THREADS, None)]
+
+
+async def test_a_refused_thread_sweep_is_logged_once_and_skipped(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = await _thread_mode(world)
+    w.spaces.spaces[931] = _stray(931)
+    w.spaces.spaces[932] = _stray(932, "lee-and-kenji")
+    pairs = w.services.pairs
+    caplog.set_level(logging.WARNING, "lantern.pairs")
+    w.spaces.refuse_listing = SendFailure.MISSING_ACCESS  # Read Message History denied there
+    w.clock.advance(days=31)
+    assert [await pairs.delete_due(w.clock.advance(hours=1)) for _ in range(2)] == [0, 0]
+    w.spaces.refuse_listing = None
+    tried: list[int] = []
+
+    async def not_allowed(space_id: int, *, reason: str) -> SendFailure | None:
+        tried.append(space_id)  # deleting a thread needs Manage Threads
+        return SendFailure.MISSING_PERMISSIONS
+
+    w.spaces.delete = not_allowed  # type: ignore[method-assign]
+    assert [await pairs.delete_due(w.clock.advance(hours=1)) for _ in range(2)] == [0, 0]
+    assert len(tried) == 2  # one try per sweep, not one per thread
+    refusals = [r.getMessage() for r in caplog.records]
+    assert refusals == [
+        f"orphan thread listing refused guild={GUILD} reason=missing_access",
+        f"orphan thread deletion refused guild={GUILD} reason=missing_permissions",
+    ]
+    assert set(w.spaces.spaces) >= {931, 932}

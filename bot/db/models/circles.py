@@ -8,7 +8,6 @@ their membership while the circle stays for the others.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
@@ -37,7 +36,7 @@ class Circle(SQLModel, table=True):
     of them chose to share), encrypted like a pair's reasons."""
 
     __tablename__ = "circle"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=(), encrypted=("reasons_enc",), json_columns=("reasons_enc",)
     )
 
@@ -67,9 +66,7 @@ class CircleMember(SQLModel, table=True):
     """One person in one circle (a member or its facilitator); removed when they leave."""
 
     __tablename__ = "circle_member"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="circle_memberships"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="circle_memberships")
 
     circle_id: int = Field(foreign_key="circle.id", primary_key=True)
     user_id: int = snowflake(primary_key=True, index=True)
@@ -82,9 +79,7 @@ class CircleWaiting(SQLModel, table=True):
     """A member waiting for a circle in one area (one entry per member per server)."""
 
     __tablename__ = "circle_waiting"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="circle_waiting"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="circle_waiting")
 
     guild_id: int = snowflake(primary_key=True)
     user_id: int = snowflake(primary_key=True)

@@ -4,7 +4,6 @@ scheduler lease."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
@@ -16,7 +15,7 @@ class GuildSettings(SQLModel, table=True):
     """What a server chose in /setup."""
 
     __tablename__ = "guild_settings"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     moderator_role_id: int | None = snowflake(nullable=True)
@@ -38,7 +37,7 @@ class AuditEntry(SQLModel, table=True):
     """
 
     __tablename__ = "audit_entry"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("actor_id", "target_user_id"),
         label="moderator_actions",
         shared=("id", "guild_id", "action", "target_id", "created_at"),
@@ -59,7 +58,7 @@ class SchedulerLease(SQLModel, table=True):
     """Which process owns the scheduler, until when. Exactly one process holds it."""
 
     __tablename__ = "scheduler_lease"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     name: str = Field(primary_key=True, max_length=32)
     owner: str = Field(max_length=128)
@@ -72,9 +71,7 @@ class Cooldown(SQLModel, table=True):
     process, claimed with one atomic upsert."""
 
     __tablename__ = "cooldown"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("subject_id",), label="cooldowns"
-    )
+    __member_data__ = MemberData(user_columns=("subject_id",), label="cooldowns")
 
     subject_id: int = snowflake(primary_key=True)
     action: str = Field(primary_key=True, max_length=32)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -32,7 +31,7 @@ class MentorshipFeedback(SQLModel, table=True):
 
     __tablename__ = "mentorship_feedback"
     __table_args__ = (UniqueConstraint("pair_id", "user_id", name="uq_feedback_pair_user"),)
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("user_id",), encrypted=("words_enc",), label="mentorship_feedback"
     )
 
@@ -54,7 +53,7 @@ class JoinTally(SQLModel, table=True):
     counting: a number only, so it names nobody and survives every erasure."""
 
     __tablename__ = "join_tally"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     day: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # midnight UTC

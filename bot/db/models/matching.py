@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -53,9 +52,7 @@ class MatchRequest(SQLModel, table=True):
     """A mentee asked for a mentor. At most one open request per mentee and server."""
 
     __tablename__ = "match_request"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("mentee_id",), label="match_requests"
-    )
+    __member_data__ = MemberData(user_columns=("mentee_id",), label="match_requests")
 
     guild_id: int = snowflake(primary_key=True)
     mentee_id: int = snowflake(primary_key=True)
@@ -70,7 +67,7 @@ class MatchingSettings(SQLModel, table=True):
     are introduced at once or gathered for moderators' batch rounds."""
 
     __tablename__ = "matching_settings"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     expiry_hours: int = Field(default=72)
@@ -83,7 +80,7 @@ class Introduction(SQLModel, table=True):
     """Lantern proposed ``mentee_id`` to ``mentor_id``; the mentor accepts or declines."""
 
     __tablename__ = "introduction"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("mentee_id", "mentor_id"),
         encrypted=("reasons_enc",),
         json_columns=("reasons_enc",),
@@ -122,7 +119,7 @@ class Pair(SQLModel, table=True):
 
     __tablename__ = "pair"
     __table_args__ = (UniqueConstraint("introduction_id", name="uq_pair_introduction"),)
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("mentee_id", "mentor_id", "ended_by_id"),
         encrypted=("end_reason_enc",),
         label="pairs",
@@ -174,7 +171,7 @@ class Block(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("guild_id", "blocker_id", "blocked_id", name="uq_block"),)
     # The blocker's choice: theirs to export and to erase. The blocked member never sees it, and
     # erasing their data does not lift it: their id gives way to a keyed pseudonym.
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("blocker_id", "blocked_id"),
         label="blocks",
         shared=("id", "guild_id", "created_at"),
@@ -204,7 +201,7 @@ class MentorPoolGeneration(SQLModel, table=True):
     """
 
     __tablename__ = "mentor_pool_generation"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     generation: int = Field(default=0, sa_type=BigInteger)
@@ -216,9 +213,7 @@ class MentorPoolChange(SQLModel, table=True):
     the transaction that took ``generation``. A short log, pruned as generations move on."""
 
     __tablename__ = "mentor_pool_change"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("mentor_id",), label="mentor_pool_changes"
-    )
+    __member_data__ = MemberData(user_columns=("mentor_id",), label="mentor_pool_changes")
 
     guild_id: int = snowflake(primary_key=True)
     generation: int = Field(primary_key=True, sa_type=BigInteger)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlmodel import Field, SQLModel
 
@@ -27,7 +26,7 @@ class MemberProfile(SQLModel, table=True):
     """
 
     __tablename__ = "member_profile"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("user_id",),
         encrypted=("answers_enc",),
         json_columns=("answers_enc",),
@@ -67,9 +66,7 @@ class PromptSubscription(SQLModel, table=True):
     """
 
     __tablename__ = "prompt_subscription"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="prompt_subscription"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="prompt_subscription")
 
     guild_id: int = snowflake(primary_key=True)
     user_id: int = snowflake(primary_key=True)

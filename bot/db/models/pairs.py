@@ -4,7 +4,6 @@ and reports. The pair itself (``Pair``) lives in the matching models."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -17,7 +16,7 @@ class PairSettings(SQLModel, table=True):
     """A server's pair-space choices (defaults apply until a moderator changes them)."""
 
     __tablename__ = "pair_settings"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     guild_id: int = snowflake(primary_key=True)
     first_checkin_days: int = Field(default=14)
@@ -37,7 +36,7 @@ class PairCategory(SQLModel, table=True):
 
     __tablename__ = "pair_category"
     __table_args__ = (UniqueConstraint("guild_id", "number", name="uq_pair_category_number"),)
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     category_id: int = snowflake(primary_key=True)
     guild_id: int = snowflake(index=True)
@@ -52,7 +51,7 @@ class PairSpace(SQLModel, table=True):
     """
 
     __tablename__ = "pair_space"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     pair_id: int = snowflake(primary_key=True)
     claimed_at: datetime | None = timestamp(nullable=True)
@@ -78,7 +77,7 @@ class LeftoverSpace(SQLModel, table=True):
     """
 
     __tablename__ = "leftover_space"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     space_id: int = snowflake(primary_key=True)
     guild_id: int = snowflake()
@@ -91,7 +90,7 @@ class PairCheckin(SQLModel, table=True):
 
     __tablename__ = "pair_checkin"
     __table_args__ = (UniqueConstraint("pair_id", "due_at", name="uq_pair_checkin_due"),)
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     id: int | None = Field(default=None, primary_key=True)
     pair_id: int = snowflake(index=True)
@@ -106,9 +105,7 @@ class PairCheckinAnswer(SQLModel, table=True):
 
     __tablename__ = "pair_checkin_answer"
     __table_args__ = (UniqueConstraint("checkin_id", "user_id", name="uq_checkin_answer"),)
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="pair_checkin_answers"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="pair_checkin_answers")
 
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = snowflake(index=True)
@@ -132,7 +129,7 @@ class PairReport(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("pair_id", "reporter_id", name="uq_pair_report"),)
     # The reporter's words and choices: theirs to export and to erase. The reported member never
     # sees it, and erasing their data keeps it for moderators (their id becomes a pseudonym).
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("reporter_id", "reported_id"),
         encrypted=("reason_enc",),
         label="pair_reports",
@@ -180,9 +177,7 @@ class HelpCall(SQLModel, table=True):
     moderators are alerted, so the call survives a broken alerts channel. Never any content."""
 
     __tablename__ = "help_call"
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="help_calls"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="help_calls")
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)

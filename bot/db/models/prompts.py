@@ -4,7 +4,6 @@ occurrences claimed before sending, per-recipient deliveries, and members' refle
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -18,9 +17,7 @@ class PromptEntry(SQLModel, table=True):
 
     __tablename__ = "prompt_entry"
     # A member's approved suggestion keeps their id only to credit them (leaves with them).
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("suggested_by_id",), label="prompts_suggested"
-    )
+    __member_data__ = MemberData(user_columns=("suggested_by_id",), label="prompts_suggested")
 
     guild_id: int = snowflake(primary_key=True)
     key: str = Field(primary_key=True, max_length=40)
@@ -37,7 +34,7 @@ class PromptRevision(SQLModel, table=True):
     """One version of a prompt as a moderator left it; who did it is in the audit trail."""
 
     __tablename__ = "prompt_revision"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
@@ -62,7 +59,7 @@ class PromptSuggestion(SQLModel, table=True):
     """A prompt a member suggested, waiting for a moderator."""
 
     __tablename__ = "prompt_suggestion"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("user_id",), encrypted=("text_enc",), label="prompt_suggestions"
     )
 
@@ -82,7 +79,7 @@ class PromptSchedule(SQLModel, table=True):
     """When and where a guild's prompts go out. Deleted schedules are kept (occurrences)."""
 
     __tablename__ = "prompt_schedule"
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
@@ -116,7 +113,7 @@ class PromptOccurrence(SQLModel, table=True):
 
     __tablename__ = "prompt_occurrence"
     __table_args__ = (UniqueConstraint("schedule_id", "due_at", name="uq_occurrence_due"),)
-    __member_data__: ClassVar[MemberData] = NO_MEMBER_DATA
+    __member_data__ = NO_MEMBER_DATA
 
     id: int | None = Field(default=None, primary_key=True)
     guild_id: int = snowflake(index=True)
@@ -164,9 +161,7 @@ class PromptDelivery(SQLModel, table=True):
         UniqueConstraint("occurrence_id", "kind", "recipient_id", name="uq_delivery_recipient"),
         Index("ix_delivery_work", "occurrence_id", "status"),
     )
-    __member_data__: ClassVar[MemberData] = MemberData(
-        user_columns=("user_id",), label="prompt_deliveries"
-    )
+    __member_data__ = MemberData(user_columns=("user_id",), label="prompt_deliveries")
 
     id: int | None = Field(default=None, primary_key=True)
     occurrence_id: int = Field(foreign_key="prompt_occurrence.id")
@@ -188,7 +183,7 @@ class Reflection(SQLModel, table=True):
     """A member's private reflection, encrypted; shared only when its author shares it."""
 
     __tablename__ = "reflection"
-    __member_data__: ClassVar[MemberData] = MemberData(
+    __member_data__ = MemberData(
         user_columns=("user_id",), encrypted=("text_enc",), label="reflections"
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Cooldown
@@ -38,3 +38,17 @@ async def claim_cooldown(
     )
     last_at = last.scalar_one_or_none()
     return (last_at if last_at is not None else now) + every
+
+
+async def release_cooldown(
+    session: AsyncSession, *, subject_id: int, action: str, claimed_at: datetime
+) -> None:
+    """Give back the claim taken at ``claimed_at`` (the work behind it could not be done and
+    will be tried again); a newer claim, by this process or another, is left alone."""
+    await session.execute(
+        delete(_cooldown).where(
+            _cooldown.c.subject_id == subject_id,
+            _cooldown.c.action == action,
+            _cooldown.c.last_at == claimed_at,
+        )
+    )

@@ -178,6 +178,17 @@ async def guilds_with_pair_categories(session: AsyncSession) -> dict[int, list[i
     return found
 
 
+async def guilds_with_pair_threads(session: AsyncSession) -> dict[int, int]:
+    """guild id -> the channel its pair threads go in, for every server in thread mode."""
+    T: Any = PairSettings
+    rows = await session.execute(
+        select(T.guild_id, T.thread_channel_id)
+        .where(T.use_threads.is_(True))
+        .where(T.thread_channel_id.is_not(None))
+    )
+    return {int(guild_id): int(channel_id) for guild_id, channel_id in rows.all()}
+
+
 # ---------------------------------------------------------------- settings and categories
 
 
