@@ -231,7 +231,9 @@ class LanternBot(commands.AutoShardedBot):
         self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
         self.register_sweep("pairs-close-quiet", pairs.close_quiet, every_seconds=3600)
         self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
-        self.register_sweep("circles-open", self.services.circles.open_pending, every_seconds=300)
+        circles = self.services.circles
+        self.register_sweep("circles-open", circles.open_pending, every_seconds=300)
+        self.register_sweep("circles-spaces", circles.find_vanished, every_seconds=3600)
         moderation = self.services.moderation
         self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
         await self.start_health()

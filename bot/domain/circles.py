@@ -452,6 +452,42 @@ CIRCLE_CLOSED_TEXT = (
 )
 
 
+# Why a circle closed (stored with it): fewer than two people were left in it; too few were
+# left before its space could open; its space was deleted (by hand, or while Lantern was away).
+TOO_FEW = "too_few"
+NEVER_OPENED = "never_opened"
+SPACE_DELETED = "space_deleted"
+_CLOSED_BECAUSE = {
+    TOO_FEW: "as the others stepped away",
+    NEVER_OPENED: "before it opened, as too few people were still here",
+    SPACE_DELETED: "because its space was removed from the server",
+}
+
+
+def space_deleted_text(area: str, server: str) -> str:
+    """A member whose circle closed because its space was deleted: what happened, that nothing
+    else they wrote is touched, and how to find a new circle. No blame, no guess at who."""
+    return (
+        f"Your peer circle around **{area_label(area)}** in **{safe_inline(server, limit=100)}** "
+        "has closed: its private space was removed from the server, so the circle has nowhere "
+        "to meet. This isn't anything you did. Only that space is gone; nothing you wrote "
+        "anywhere else (your reflections, your answers, a mentorship) is affected. Whenever "
+        "you'd like a new circle, use `/circle join` in the server and Lantern will put you on "
+        "the waiting list. 🌱"
+    )
+
+
+def status_closed(area: str, closed_at: datetime, reason: str | None) -> str:
+    """A member whose last circle has closed (and who isn't waiting for another)."""
+    because = _CLOSED_BECAUSE.get(reason or "")
+    why = f" {because}" if because else ""
+    return (
+        f"Your circle around **{area_label(area)}** closed on <t:{int(closed_at.timestamp())}:D>"
+        f"{why}. You aren't waiting for a circle now: join the waiting list for a new one with "
+        "`/circle join`."
+    )
+
+
 def status_waiting(area: str, since: datetime, *, facilitate: bool) -> str:
     """Where a waiting member stands."""
     role = " as a facilitator" if facilitate else ""
@@ -544,6 +580,15 @@ def round_result(
             "their members keep waiting."
         )
     return fit("\n".join(lines))
+
+
+def space_deleted_alert(circle_id: int, area: str, told: int, people: int) -> str:
+    """Moderators, one line: a circle closed because its space was deleted."""
+    return (
+        f"Circle **#{circle_id}** ({area_label(area)}) closed: its space was deleted (by hand, "
+        f"or while Lantern was away). {told} of its {people} members were told privately and "
+        "can join a new circle with `/circle join`."
+    )
 
 
 def space_pending_alert(circle_id: int, why: str) -> str:

@@ -2,7 +2,7 @@
 
 ``build_services`` is the one place that wires them: each service gets the shared ``Context``
 and the services below it (see CONTRIBUTING.md for the order); a pair ending reaches matching
-as the typed ``PairEnded`` event, subscribed here.
+as the typed ``PairEnded`` event, and a vanished space reaches circles, both subscribed here.
 """
 
 from __future__ import annotations
@@ -92,6 +92,10 @@ def build_services(
 
     circles = CirclesService(ctx, pairs=pairs, moderation=moderation, spaces=spaces)
     meeting.add_resolver(circle_space)  # /meet answers in circle spaces too
+    # A deleted space reaches pairs (the delete events, a failing post); one that is no pair's
+    # is a circle's. A prompt that finds a space missing has it looked into the same way.
+    pairs.on_space_vanished(circles.space_vanished)
+    delivery.on_space_missing(pairs.space_missing)
 
     onboarding = OnboardingService(ctx, matching, prompts, moderation)
 

@@ -33,7 +33,7 @@ from bot.services.context import Context, Service
 from bot.services.meeting import MeetingSpace
 from bot.services.moderation import ModerationService
 from bot.services.pairs import MadeSpace, PairsService, SpacePendingError, SpaceRequest
-from bot.services.ports import Access, ComputeFailed, Posted, Spaces
+from bot.services.ports import Access, ComputeFailed, Posted, SendFailure, Spaces
 
 log = logging.getLogger("lantern.circles")
 
@@ -121,16 +121,20 @@ class CirclesService(Service):
         return d.joined_text(area, facilitate=facilitate, moved_from=before)
 
     async def status(self, guild_id: int, user_id: int) -> str:
-        """Where the member stands: waiting, in a circle, or neither."""
+        """Where the member stands: waiting, in a circle, or neither (and why their last circle
+        closed, if one did)."""
         async with self.ctx.transaction() as session:
             waiting = await q.get_waiting(session, guild_id=guild_id, user_id=user_id)
             live = await q.live_circle_of(session, guild_id=guild_id, user_id=user_id)
             people = await q.count_members(session, circle_id=live[0].id or 0) if live else 0
+            last = await q.last_closed_circle_of(session, guild_id=guild_id, user_id=user_id)
         if live is not None:
             circle = live[0]
             return d.status_in_circle(circle.area, circle.space_id, people)
         if waiting is not None:
             return d.status_waiting(waiting.area, waiting.since, facilitate=waiting.facilitate)
+        if last is not None and last.closed_at is not None:
+            return d.status_closed(last.area, last.closed_at, last.close_reason)
         return d.STATUS_NONE
 
     async def leave(self, guild_id: int, user_id: int) -> str:
@@ -166,7 +170,7 @@ class CirclesService(Service):
                 return False
             remaining = [m.user_id for m in await q.members_of(session, circle_id=circle.id)]
             closed = len(remaining) < 2 and await q.close_circle(
-                session, circle_id=circle.id, now=now
+                session, circle_id=circle.id, now=now, reason=d.TOO_FEW
             )
             found = await q.get_circle(session, circle_id=circle.id)
             space_id = found.space_id if found else None
@@ -197,7 +201,75 @@ class CirclesService(Service):
             sent = await self.ctx.messenger.post(space_id, d.someone_left_text(len(remaining)))
             if not isinstance(sent, Posted):
                 log.warning("circle leave note failed circle=%s reason=%s", circle.id, sent)
+                await self._post_failed(space_id, sent)
         return True
+
+    # ------------------------------------------------------------ a space that vanished
+
+    async def space_vanished(self, space_id: int) -> None:
+        """A circle's space was deleted (by hand, or while Lantern was away).
+
+        What a member would hope for: the circle closes at once (``space_deleted``) rather
+        than lingering "open" with nowhere to meet, where prompts would fail unseen. Everyone
+        in it who is still in the server is told once by DM, kindly: what happened, that only
+        that space is gone, and that ``/circle join`` finds them a new circle. Nobody is put
+        back on the waiting list by Lantern: a moderator may have removed the space on
+        purpose, and joining again is each member's choice. Moderators get one line in their
+        alerts (who deleted it is in Discord's audit log, not guessed here). Lantern forgets
+        the space, so nothing posts to it, and a ``/circle status`` says the circle closed and
+        why. A circle already closed (its space kept for reading) is only forgotten: its
+        members were told when it closed. The delete event, a failing post and the sweep may
+        all report one space at once: the circle is locked and closed by compare-and-set, so
+        exactly one of them tells anyone.
+        """
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            found = await q.circle_for_space(session, space_id=space_id)
+            if found is None or found.id is None:
+                return
+            circle_id = found.id
+            await q.lock_circle(session, circle_id=circle_id)
+            closed = await q.close_circle(
+                session, circle_id=circle_id, now=now, reason=d.SPACE_DELETED
+            )
+            await q.forget_circle_space(session, circle_id=circle_id)
+            people = [m.user_id for m in await q.members_of(session, circle_id=circle_id)]
+        if not closed:
+            return
+        log.info("circle closed, space deleted circle=%s space=%s", circle_id, space_id)
+        messenger, guild_id = self.ctx.messenger, found.guild_id
+        server = await messenger.guild_name(guild_id)
+        told = 0
+        for user_id in people:
+            if not await messenger.present(guild_id, user_id):
+                continue
+            sent = await messenger.dm(user_id, d.space_deleted_text(found.area, server))
+            if isinstance(sent, Posted):
+                told += 1
+            else:
+                log.warning("circle closing not told circle=%s reason=%s", circle_id, sent.value)
+        alert = d.space_deleted_alert(circle_id, found.area, told, len(people))
+        await self.moderation.alert(guild_id, alert)
+
+    async def _post_failed(self, space_id: int, failure: SendFailure) -> None:
+        """A post to a circle's space was refused: if Discord no longer knows the space, it
+        vanished (Discord is asked, so a passing fault never closes a circle)."""
+        if failure in (SendFailure.UNKNOWN_CHANNEL, SendFailure.NOT_FOUND):
+            await self.pairs.space_missing(space_id)
+
+    async def find_vanished(self, now: datetime) -> int:
+        """Sweep (and at start-up): open circles whose space Discord no longer has, deleted
+        while Lantern was away or without an event, are closed as ``space_vanished`` does;
+        how many. A space Discord can't vouch for either way is left alone."""
+        async with self.ctx.transaction() as session:
+            spaces = await q.open_circle_spaces(session)
+        gone = 0
+        for circle_id, space_id in spaces:
+            if await self.spaces.exists(space_id) is False:
+                log.info("circle space missing circle=%s space=%s", circle_id, space_id)
+                await self.space_vanished(space_id)
+                gone += 1
+        return gone
 
     # ------------------------------------------------------------ rounds
 
@@ -396,7 +468,7 @@ class CirclesService(Service):
         assert circle.id is not None
         now = self.ctx.now()
         async with self.ctx.transaction() as session:
-            await q.close_circle(session, circle_id=circle.id, now=now)
+            await q.close_circle(session, circle_id=circle.id, now=now, reason=d.NEVER_OPENED)
             for user_id in here:
                 await q.remove_member(session, circle_id=circle.id, user_id=user_id)
                 await q.set_waiting(
@@ -462,6 +534,7 @@ class CirclesService(Service):
         )
         if not isinstance(sent, Posted):
             log.warning("circle opening failed circle=%s reason=%s", circle.id, sent)
+            await self._post_failed(space_id, sent)
             return
         async with self.ctx.transaction() as session:
             await q.set_circle_opening(session, circle_id=circle.id, message_id=sent.message_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +69,8 @@ PAIR_BATCH = 20
 CHANNEL_ATTEMPTS = 5
 CHANNEL_BACKOFF = timedelta(seconds=30)
 _TRANSIENT = frozenset({SendFailure.SERVER_ERROR, SendFailure.RATE_LIMITED})
+# Told of a pair or circle space that a prompt post found missing (its id).
+SpaceMissing = Callable[[int], Awaitable[None]]
 
 
 def job_id(schedule_id: int | None) -> str:
@@ -94,6 +97,11 @@ class DeliveryService(Service):
         self.pacer = pacer or Pacer(DEFAULT_RATE_PER_S)
         # Moderator alerts decided inside a transaction, sent once it has committed.
         self._alerts: list[tuple[int, str]] = []
+        self._space_missing: list[SpaceMissing] = []
+
+    def on_space_missing(self, handler: SpaceMissing) -> None:
+        """Call ``handler`` with each pair or circle space that a prompt found missing."""
+        self._space_missing.append(handler)
 
     # -------------------------------------------------------------------------- jobs
 
@@ -475,6 +483,7 @@ class DeliveryService(Service):
                     for d in claimed
                 }
             outcomes = []
+            missing = []
             for delivery in claimed:
                 prompt = library.get(delivery.prompt_key or "")
                 space = spaces.get(delivery.recipient_id)
@@ -486,9 +495,17 @@ class DeliveryService(Service):
                         delivery.recipient_id,
                         sent,
                     )
+                if space and sent in (SendFailure.UNKNOWN_CHANNEL, SendFailure.NOT_FOUND):
+                    missing.append(space)
                 outcomes.append(_outcome(delivery.id, sent, now))
             async with self.ctx.transaction() as session:
                 await q.record_outcomes(session, outcomes=outcomes)
+            for space_id in missing:  # after the outcomes are safe: the space is looked into
+                for handler in self._space_missing:
+                    try:
+                        await handler(space_id)
+                    except Exception:
+                        log.exception("space-missing handler failed space=%s", space_id)
 
 
 _FAILED_AS = {

@@ -138,6 +138,11 @@ class PairsService(Service):
         self._touched: dict[int, datetime] = {}
         self._archived_from: dict[int, int | None] = {}  # thread channel -> listing resumes at
         self._refused: dict[tuple[str, int], SendFailure] = {}  # (sweep step, guild): logged
+        self._vanished: builtins.list[Callable[[int], Awaitable[None]]] = []
+
+    def on_space_vanished(self, handler: Callable[[int], Awaitable[None]]) -> None:
+        """Call ``handler`` with every vanished space that is no pair's (a circle's, say)."""
+        self._vanished.append(handler)
 
     # ------------------------------------------------------------ reading
 
@@ -935,13 +940,17 @@ class PairsService(Service):
         return f"Pair #{pair_id} has ended." if ended else f"Pair #{pair_id} had already ended."
 
     async def space_vanished(self, space_id: int) -> None:
-        """A pair space was deleted (by hand, or while Lantern was away): end the match."""
+        """A private space was deleted (by hand, or while Lantern was away): a pair's ends the
+        match; any other is passed to the ``on_space_vanished`` handlers (circles)."""
         async with self.ctx.transaction() as session:
             await q.claim_leftover_space(session, space_id=space_id)  # gone: nothing to delete
             pair = await q.pair_for_channel(session, channel_id=space_id)
-            if pair is None or pair.id is None:
-                return
-            await q.forget_space(session, pair_id=pair.id, space_id=space_id)
+            if pair is not None and pair.id is not None:
+                await q.forget_space(session, pair_id=pair.id, space_id=space_id)
+        if pair is None or pair.id is None:
+            for handler in self._vanished:
+                await handler(space_id)
+            return
         if self._live is not None:
             self._live.pop(space_id, None)
         if pair.status == PairStatus.ENDED:
@@ -949,6 +958,12 @@ class PairsService(Service):
         if await self.end(pair.id, actor_id=None, reason=None, cause="channel_deleted"):
             for user_id in (pair.mentee_id, pair.mentor_id):
                 await self.ctx.messenger.dm(user_id, d.kind_departure_text(left=False))
+
+    async def space_missing(self, space_id: int) -> None:
+        """A post to a private space found no channel: if Discord confirms it is gone, it
+        vanished (``space_vanished``); a passing fault changes nothing."""
+        if await self.spaces.exists(space_id) is False:
+            await self.space_vanished(space_id)
 
     # ------------------------------------------------------------ retention
 

@@ -1,5 +1,6 @@
 """/pair: a member's own mentorship space (end it, report a problem), and the listeners that
-keep pair spaces in step with Discord. Each handler is one ``bot.services.pairs`` call."""
+keep private spaces (pairs' and circles') in step with Discord. Each handler is one
+``bot.services.pairs`` call."""
 
 from __future__ import annotations
 
@@ -71,10 +72,11 @@ class PairsCog(LanternCog):
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        """A pair space was deleted by hand: end the match and tell both people."""
+        """A private space was deleted by hand: a pair's ends the match and tells both people,
+        a circle's closes the circle and tells its members (the one listener for both)."""
         await self.services.pairs.space_vanished(channel.id)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
-        """A pair thread was deleted by hand: the same as a channel."""
+        """A private thread was deleted by hand: the same as a channel."""
         await self.services.pairs.space_vanished(payload.thread_id)

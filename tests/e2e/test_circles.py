@@ -1,17 +1,23 @@
 """Peer circles end to end: members join, a moderator previews and confirms a round, the
-circle's channel is visible only to its members, a member leaves privately."""
+circle's channel is visible only to its members, a member leaves privately; a circle whose
+channel is deleted closes, and its members and the moderators are told once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import discord
+import pytest
 import pytest_asyncio
 import simcord
 from discord import app_commands
+from sqlalchemy import select as select
 
-from bot.db.models import Circle, CircleMember
+from bot.db.models import Circle, CircleMember, CircleStatus, PromptDelivery
+from bot.services.ports import Sent
 from tests.e2e.conftest import Community, assert_members_cannot_run
+from tests.e2e.prompts_helpers import create_schedule
 from tests.factories import count_rows, onboarded
 
 
@@ -96,3 +102,108 @@ async def test_joining_before_onboarding_is_refused_kindly(world: CircleWorld) -
     refused = await world.c.member.slash(world.c.general, "circle join", area="culture")
     simcord.assert_error(env, app_commands.AppCommandError, contains="Nothing changed")
     assert refused.ephemeral and "finished joining" in refused.response.content
+
+
+async def _formed(w: CircleWorld) -> simcord.ChannelHandle:
+    """Everyone joins and a moderator forms the round: the circle's channel."""
+    for person in w.people:
+        await person.slash(w.c.general, "circle join", area="identity")
+    preview = await w.c.moderator.slash(w.c.general, "circles round")
+    await w.c.moderator.click(preview.response.message, label="Form these circles")
+    await w.c.env.settle()
+    return _space(w)[0]
+
+
+def _told_closed(person: simcord.MemberActor) -> list[str]:
+    """The "your circle's space was removed" DMs ``person`` got."""
+    dms = person.user.dm_channel
+    return [m.content for m in (dms.history() if dms else []) if "space was removed" in m.content]
+
+
+def _closing_alerts(w: CircleWorld) -> list[str]:
+    alerts = w.c.guild.channels["lantern-alerts"].history()
+    return [m.content for m in alerts if "its space was deleted" in m.content]
+
+
+async def _circle(w: CircleWorld) -> Circle:
+    async with w.c.env.bot.database.session() as session:
+        [circle] = (await session.execute(select(Circle))).scalars().all()
+        return circle
+
+
+async def test_a_circle_channel_deleted_by_hand_closes_the_circle_kindly(
+    world: CircleWorld,
+) -> None:
+    w = world
+    env = w.c.env
+    handle = await _formed(w)
+    env.backend.delete_channel(handle.id)
+    await env.settle()
+    circle = await _circle(w)
+    assert circle.status == CircleStatus.CLOSED and circle.space_id is None
+    for person in w.people:
+        [text] = _told_closed(person)
+        assert "Identity exploration" in text and "`/circle join`" in text
+    [alert] = _closing_alerts(w)
+    assert f"Circle **#{circle.id}**" in alert and "4 of its 4 members" in alert
+    status = await w.people[0].slash(w.c.general, "circle status")
+    assert "closed on" in status.response.content and "`/circle join`" in status.response.content
+    left = await w.people[1].slash(w.c.general, "circle leave")
+    simcord.assert_error(env, app_commands.AppCommandError, contains="nothing changed")
+    assert "aren't waiting for a circle" in left.response.content
+    again = await w.people[2].slash(w.c.general, "circle join", area="identity")
+    assert "waiting list" in again.response.content
+
+
+async def test_a_deletion_just_as_a_prompt_is_posted_tells_each_member_once(
+    world: CircleWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The channel is deleted by hand while Lantern posts a circle prompt to it: the delete
+    event and the failed post both report it, and the circle closes once."""
+    w = world
+    env, bot = w.c.env, w.c.env.bot
+    handle = await _formed(w)
+    await create_schedule(w.c, when="daily 09:00", timezone="UTC", channel=False, circles=True)
+    messenger = bot.services.ctx.messenger
+    post = messenger.post
+    deleted: list[int] = []
+
+    async def deleted_as_posted(channel_id: int, text: str, **options: Any) -> Sent:
+        if channel_id == handle.id and not deleted:
+            deleted.append(channel_id)
+            env.backend.delete_channel(channel_id)  # a moderator deletes it just then
+        return await post(channel_id, text, **options)
+
+    monkeypatch.setattr(messenger, "post", deleted_as_posted)
+    due = env.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    await env.advance_time((due - env.now()).total_seconds() + 30)
+    await bot.services.delivery.run_due(env.now())
+    await env.settle()
+    assert deleted == [handle.id]
+    async with bot.database.session() as session:
+        [delivery] = (await session.execute(select(PromptDelivery))).scalars().all()
+    assert delivery.status == "no_channel"  # the post met the deleted channel
+    circle = await _circle(w)
+    assert circle.status == CircleStatus.CLOSED
+    for person in w.people:
+        assert len(_told_closed(person)) == 1, person.user.name
+    assert len(_closing_alerts(w)) == 1
+
+
+async def test_a_channel_deleted_while_lantern_was_away_is_found_at_start_up(
+    world: CircleWorld, bot_factory: Any
+) -> None:
+    w = world
+    env = w.c.env
+    handle = await _formed(w)
+    # the channel vanishes without Lantern seeing the event (it was offline)
+    guild = env.backend.guilds[w.c.guild.id]
+    guild.channel_ids.remove(handle.id)
+    del env.backend.channels[handle.id]
+    await env.restart_bot(bot_factory())
+    await env.bot.run_sweeps(env.now())  # the start-up catch-up
+    await env.settle()
+    circle = await _circle(w)
+    assert circle.status == CircleStatus.CLOSED and circle.space_id is None
+    assert all(len(_told_closed(person)) == 1 for person in w.people)
+    assert len(_closing_alerts(w)) == 1

@@ -7,15 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.compute import ProcessCompute
-from bot.db.models import Circle, CircleMember, CircleStatus, CircleWaiting, LeftoverSpace
+from bot.db.models import (
+    Circle,
+    CircleMember,
+    CircleStatus,
+    CircleWaiting,
+    LeftoverSpace,
+    PromptDelivery,
+    PromptOccurrence,
+)
 from bot.domain import circles as d
 from bot.errors import UserFacingError
-from bot.services.ports import Access, SendFailure, Target
+from bot.services.ports import Access, SendFailure, Sent, Target
 from tests.factories import count_rows, onboarded
 from tests.services.conftest import World
 from tests.services.test_matching_rounds import DiesOnce
@@ -366,3 +375,173 @@ async def test_grouping_runs_in_the_worker_process_and_a_dead_worker_changes_not
         await dies.close()
     assert w.messenger.sent == [] and await w.rows(Circle) == []
     assert await _waiting(w) == set(PEOPLE)
+
+
+# ------------------------------------------------------------------ a space that vanished
+
+
+def _told_closed(w: World, user_id: int) -> list[str]:
+    """The space-deleted DMs a member got."""
+    return [m.text for m in w.messenger.dms_to(user_id) if "space was removed" in m.text]
+
+
+def _closing_alerts(w: World, circle_id: int | None) -> list[str]:
+    return [m.text for m in w.messenger.posts_in(ALERTS) if f"Circle **#{circle_id}**" in m.text]
+
+
+async def _prompted(w: World) -> tuple[Circle, int]:
+    """A circle formed, with a daily 13:00 UTC prompt to circles: the circle and its space."""
+    circle = await _formed(w)
+    assert circle.channel_id is not None
+    await w.services.prompts.create_schedule(
+        GUILD, MODERATOR, "daily 13:00", timezone="UTC", channel=False, circles=True
+    )
+    return circle, circle.channel_id
+
+
+async def _closed_for_deletion(w: World) -> Circle:
+    """The one circle, checked closed because its space was deleted."""
+    [closed] = await w.rows(Circle)
+    assert closed.status == CircleStatus.CLOSED and closed.close_reason == d.SPACE_DELETED
+    return closed
+
+
+async def test_a_deleted_circle_space_closes_it_and_tells_each_member_once(world: World) -> None:
+    w = await _world(world)
+    circle = await _formed(w)
+    space_id = circle.channel_id
+    assert space_id is not None
+    w.messenger.leave(GUILD, 4)  # left the server since: nobody to tell
+    w.spaces.vanish(space_id)
+    await w.services.pairs.space_vanished(space_id)  # the delete event (as the listener calls)
+    await w.services.pairs.space_vanished(space_id)  # and again: nothing more happens
+    closed = await _closed_for_deletion(w)
+    assert closed.space_id is None  # forgotten: nothing posts to it or finds it again
+    for user_id in (1, 2, 3):
+        [text] = _told_closed(w, user_id)
+        assert "Identity exploration" in text and "`/circle join`" in text
+        assert "nothing you wrote anywhere else" in text
+    assert w.messenger.dms_to(4) == []
+    [alert] = _closing_alerts(w, circle.id)
+    assert "space was deleted" in alert and "3 of its 4 members" in alert
+    assert w.messenger.posts_in(space_id) == []
+    status = await w.services.circles.status(GUILD, 1)
+    assert "closed on" in status and "removed from the server" in status
+    assert "`/circle join`" in status
+    with pytest.raises(UserFacingError) as nothing:
+        await w.services.circles.leave(GUILD, 2)
+    assert nothing.value.message == d.NOTHING_TO_LEAVE
+    await w.services.circles.join(GUILD, 2, "identity", facilitate=False)  # a new circle
+    assert "waiting list" in await w.services.circles.status(GUILD, 2)
+
+
+async def test_prompts_skip_a_circle_whose_space_was_deleted(world: World) -> None:
+    w = await _world(world)
+    _, space_id = await _prompted(w)
+    w.spaces.vanish(space_id)
+    await w.services.pairs.space_vanished(space_id)
+    await w.services.delivery.run_due(w.clock.advance(hours=1))
+    assert w.messenger.posts_in(space_id) == []
+    assert await count_rows(w.database, PromptOccurrence) == 1  # the prompt was due
+    assert await count_rows(w.database, PromptDelivery) == 0  # and no circle was sent it
+
+
+async def test_a_failing_prompt_and_the_delete_event_at_once_tell_each_member_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delete event reaches this process and another one just as a prompt post meets
+    Unknown Channel: the circle closes once, each member gets one DM, moderators one line."""
+    w = await _world(world)
+    circle, space_id = await _prompted(w)
+    w.spaces.vanish(space_id)
+    other = w.second_process()
+    events: list[asyncio.Future[None]] = []
+    post = w.messenger.post
+
+    async def deleted_meanwhile(channel_id: int, text: str, **options: Any) -> Sent:
+        if channel_id != space_id:
+            return await post(channel_id, text, **options)
+        for services in (w.services, other):  # the delete events arrive as the post fails
+            events.append(asyncio.ensure_future(services.pairs.space_vanished(space_id)))
+        return SendFailure.UNKNOWN_CHANNEL
+
+    monkeypatch.setattr(w.messenger, "post", deleted_meanwhile)
+    await w.services.delivery.run_due(w.clock.advance(hours=1))
+    await asyncio.gather(*events)
+    assert len(events) == 2
+    await _closed_for_deletion(w)
+    for user_id in PEOPLE:
+        assert len(_told_closed(w, user_id)) == 1, user_id
+    assert len(_closing_alerts(w, circle.id)) == 1
+    [delivery] = await w.rows(PromptDelivery)
+    assert delivery.status == "no_channel"
+
+
+async def test_a_failing_prompt_alone_finds_the_deleted_space(world: World) -> None:
+    w = await _world(world)
+    _, space_id = await _prompted(w)
+    w.spaces.vanish(space_id)  # no delete event ever came
+    w.messenger.missing_channels.add(space_id)
+    await w.services.delivery.run_due(w.clock.advance(hours=1))
+    await _closed_for_deletion(w)
+    assert all(len(_told_closed(w, u)) == 1 for u in PEOPLE)
+
+
+async def test_a_passing_fault_never_closes_a_circle(world: World) -> None:
+    """A post refused as "not found" while Discord still has the space (or can't say)."""
+    w = await _world(world)
+    _, space_id = await _prompted(w)
+    w.messenger.post_failures[space_id] = [SendFailure.NOT_FOUND]
+    await w.services.delivery.run_due(w.clock.advance(hours=1))
+    assert w.messenger.post_failures[space_id] == []  # the post was tried, and refused
+    w.spaces.flaky.add(space_id)
+    assert await w.services.circles.find_vanished(w.clock.advance(hours=1)) == 0
+    [kept] = await w.rows(Circle)
+    assert kept.status == CircleStatus.OPEN and kept.channel_id == space_id
+    assert not any(_told_closed(w, u) for u in PEOPLE)
+
+
+async def test_a_space_deleted_while_lantern_was_away_is_found_by_the_sweep(
+    world: World,
+) -> None:
+    w = await _world(world)
+    circle = await _formed(w)
+    assert circle.channel_id is not None
+    assert await w.services.circles.find_vanished(w.clock.now) == 0
+    w.spaces.vanish(circle.channel_id)
+    assert await w.services.circles.find_vanished(w.clock.advance(hours=1)) == 1
+    assert await w.services.circles.find_vanished(w.clock.advance(hours=1)) == 0
+    await _closed_for_deletion(w)
+    assert all(len(_told_closed(w, u)) == 1 for u in PEOPLE)
+
+
+async def test_stepping_away_from_a_deleted_space_closes_the_circle_for_the_rest(
+    world: World,
+) -> None:
+    """The note that someone left meets Unknown Channel: the others learn what happened."""
+    w = await _world(world)
+    circle = await _formed(w)
+    assert circle.channel_id is not None
+    w.spaces.vanish(circle.channel_id)
+    w.messenger.missing_channels.add(circle.channel_id)
+    assert await w.services.circles.leave(GUILD, 1) == d.LEFT_CIRCLE
+    assert _told_closed(w, 1) == []
+    assert all(len(_told_closed(w, u)) == 1 for u in (2, 3, 4))
+    [alert] = _closing_alerts(w, circle.id)
+    assert "3 of its 3 members" in alert
+
+
+async def test_a_closed_circle_whose_space_is_deleted_tells_nobody_again(world: World) -> None:
+    w = await _world(world)
+    circle = await _formed(w, (1, 2, 3))
+    await w.services.circles.leave(GUILD, 1)
+    await w.services.circles.leave(GUILD, 2)
+    assert circle.channel_id is not None
+    w.spaces.vanish(circle.channel_id)
+    await w.services.pairs.space_vanished(circle.channel_id)
+    [closed] = await w.rows(Circle)
+    assert closed.close_reason == d.TOO_FEW and closed.space_id is None
+    assert [m.text for m in w.messenger.dms_to(3)] == [d.CIRCLE_CLOSED_TEXT]
+    assert _closing_alerts(w, circle.id) == []
+    assert await count_rows(w.database, LeftoverSpace, space_id=circle.channel_id) == 0
+    assert "as the others stepped away" in await w.services.circles.status(GUILD, 3)

@@ -173,3 +173,26 @@ def test_circle_channel_names_never_look_like_pair_channels() -> None:
     name = c.circle_channel_name("role_model", 3, {"circle-role-model-3"})
     assert name == "circle-role-model-3-2"
     assert not is_pair_channel_name(name)
+
+
+@pytest.mark.parametrize(
+    ("reason", "says"),
+    [
+        (c.SPACE_DELETED, "because its space was removed from the server"),
+        (c.TOO_FEW, "as the others stepped away"),
+        (c.NEVER_OPENED, "before it opened"),
+        (None, "closed on <t:1767225600:D>. You aren't"),
+    ],
+)
+def test_status_says_why_the_last_circle_closed(reason: str | None, says: str) -> None:
+    text = c.status_closed("identity", START, reason)
+    assert says in text and "Identity exploration" in text and "`/circle join`" in text
+
+
+def test_a_space_deleted_dm_escapes_the_server_name_and_says_what_next() -> None:
+    text = c.space_deleted_text("culture", "**Evil** @everyone")
+    assert "**Evil**" not in text and "@everyone" not in text.replace("@\u200beveryone", "")
+    assert "Cultural connection" in text and "nothing you wrote anywhere else" in text
+    assert "`/circle join`" in text
+    alert = c.space_deleted_alert(7, "culture", 2, 3)
+    assert alert.startswith("Circle **#7** (Cultural connection) closed") and "\n" not in alert

@@ -17,7 +17,7 @@ from bot.db.types import snowflake, timestamp
 
 class CircleStatus:
     """A circle is formed ``opening`` (its space being made), then ``open``; ``closed`` once
-    fewer than two people are left in it."""
+    fewer than two people are left in it, or its space was deleted (``Circle.close_reason``)."""
 
     OPENING = "opening"
     OPEN = "open"
@@ -54,6 +54,7 @@ class Circle(SQLModel, table=True):
     created_at: datetime = timestamp()
     opened_at: datetime | None = timestamp(nullable=True)
     closed_at: datetime | None = timestamp(nullable=True)
+    close_reason: str | None = Field(default=None, max_length=32)  # bot.domain.circles.TOO_FEW...
 
     @property
     def space_id(self) -> int | None:

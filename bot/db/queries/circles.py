@@ -173,14 +173,48 @@ async def count_members(session: AsyncSession, *, circle_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def close_circle(session: AsyncSession, *, circle_id: int, now: datetime) -> bool:
-    """Close the circle; true for the one caller who did."""
+async def close_circle(
+    session: AsyncSession, *, circle_id: int, now: datetime, reason: str
+) -> bool:
+    """Close the circle for ``reason``; true for the one caller who did."""
     result = await session.execute(
         update(C)
         .where(C.id == circle_id, C.status != CircleStatus.CLOSED)
-        .values(status=CircleStatus.CLOSED, closed_at=now)
+        .values(status=CircleStatus.CLOSED, closed_at=now, close_reason=reason)
     )
     return changed(result) == 1
+
+
+async def forget_circle_space(session: AsyncSession, *, circle_id: int) -> None:
+    """The circle's space is gone: nothing may post to it, find it or delete it any more."""
+    await session.execute(
+        update(C).where(C.id == circle_id).values(channel_id=None, thread_id=None)
+    )
+
+
+async def last_closed_circle_of(
+    session: AsyncSession, *, guild_id: int, user_id: int
+) -> Circle | None:
+    """The member's most recently closed circle in this server that they were still in."""
+    result = await session.execute(
+        select(Circle)
+        .join(CircleMember, M.circle_id == C.id)
+        .where(M.guild_id == guild_id, M.user_id == user_id, C.status == CircleStatus.CLOSED)
+        .order_by(C.closed_at.desc(), C.id.desc())
+        .limit(1)
+    )
+    return result.scalars().first()
+
+
+async def open_circle_spaces(session: AsyncSession) -> list[tuple[int, int]]:
+    """Every open circle's (id, space id), in every server."""
+    result = await session.execute(
+        select(C.id, func.coalesce(C.channel_id, C.thread_id))
+        .where(C.status == CircleStatus.OPEN)
+        .where(or_(C.channel_id.is_not(None), C.thread_id.is_not(None)))
+        .order_by(C.id)
+    )
+    return [(int(row[0]), int(row[1])) for row in result]
 
 
 async def open_circles(session: AsyncSession, *, guild_id: int) -> list[Circle]:
