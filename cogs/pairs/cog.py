@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import LanternBot, LanternCog
 from bot.domain.limits import MAX_NOTE
+from bot.gateway.boundary import retrying
 from bot.gateway.checks import member_group
 from bot.gateway.messenger import reply
 from cogs.pairs.components import ask_end_confirmation
@@ -74,9 +75,15 @@ class PairsCog(LanternCog):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A private space was deleted by hand: a pair's ends the match and tells both people,
         a circle's closes the circle and tells its members (the one listener for both)."""
-        await self.services.pairs.space_vanished(channel.id)
+        space_id = channel.id
+        await retrying(
+            "space deleted", lambda: self.services.pairs.space_vanished(space_id), space=space_id
+        )
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A private thread was deleted by hand: the same as a channel."""
-        await self.services.pairs.space_vanished(payload.thread_id)
+        space_id = payload.thread_id
+        await retrying(
+            "space deleted", lambda: self.services.pairs.space_vanished(space_id), space=space_id
+        )

@@ -91,6 +91,21 @@ async def test_a_departure_during_database_trouble_still_ends_the_pair(
     assert len(told) == 1
 
 
+async def test_a_space_deleted_during_database_trouble_still_ends_the_pair(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = await pair_world(community)
+    pair = await w.opened()
+    flaky_database(w.bot, monkeypatch, failures=2)
+    w.env.backend.delete_channel(pair.channel_id)
+    await w.env.settle()
+    await w.env.advance_time(AFTER_ALL_TRIES)
+    assert (await load_pair(w.bot, pair.id)).status == PairStatus.ENDED
+    for person in (w.mentee, w.mentor):
+        told = [m for m in person.user.dm_channel.history() if "removed" in (m.content or "")]
+        assert len(told) == 1
+
+
 async def test_trouble_that_does_not_pass_is_given_up_and_logged(
     community: Community, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
