@@ -189,6 +189,22 @@ def _bump(session: Session, guild_id: int) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+def _still_members(session: Session, guild_id: int, mentors: set[int]) -> set[int]:
+    """``mentors`` with each one whose profile is gone (erased meanwhile) replaced by
+    ``EVERYONE``: the log never names someone who erased their data, and every cache of the
+    server still re-lists (and so drops them)."""
+    named = sorted(m for m in mentors if m != EVERYONE)
+    if not named:
+        return mentors
+    rows = session.execute(
+        select(_profile.c.user_id).where(
+            _profile.c.guild_id == guild_id, _profile.c.user_id.in_(named)
+        )
+    )
+    present = {int(user_id) for user_id in rows.scalars()}
+    return present | ({EVERYONE} if present != set(mentors) else set())
+
+
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
@@ -200,6 +216,8 @@ def _before_commit(session: Session) -> None:
     by_guild: dict[int, set[int]] = {}
     for guild_id, mentor_id in found:
         by_guild.setdefault(guild_id, set()).add(mentor_id)
+    for guild_id, mentors in by_guild.items():
+        by_guild[guild_id] = _still_members(session, guild_id, mentors)
     for guild_id in sorted(by_guild):  # one order everywhere: no deadlock between servers
         generation = _bump(session, guild_id)
         session.execute(

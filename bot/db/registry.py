@@ -201,7 +201,13 @@ async def delete_member(session: AsyncSession, *, user_id: int, cipher: Cipher) 
     set to null, and where the table keeps a pseudonym column, replaced by a keyed hash so the
     record still applies if they come back."""
     counts: dict[str, int] = {}
-    for cls, spec in reversed(_member_tables()):
+    # The mentor-pool change log last: a change to the member's profile committed while this
+    # erase waited for that row is logged by then, and removed here with the rest.
+    tables = sorted(
+        reversed(_member_tables()),
+        key=lambda item: item[0].__table__.name == "mentor_pool_change",  # type: ignore[attr-defined]
+    )
+    for cls, spec in tables:
         table = cls.__table__  # type: ignore[attr-defined]
         owned = [c for c in spec.user_columns if spec.on_erase.get(c, DELETE_ROW) == DELETE_ROW]
         changed = 0

@@ -14,7 +14,7 @@ from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.db.models import MemberProfile, MentorPoolChange
 from bot.db.pool_changes import EVERYONE, MARKED, UnmarkedPoolWrite, mark, pending
-from bot.db.queries.matching import set_mentor_paused
+from bot.db.queries.matching import set_mentor_paused, take_mentor_slot
 from bot.db.queries.onboarding import set_step
 from bot.db.queries.pool import changed_since, pool_generation
 from bot.db.registry import delete_member
@@ -99,6 +99,45 @@ async def test_an_erase_names_nobody_and_reaches_every_server(
         log = await _log(mentors, guild)
         assert MENTOR not in {m for _, m in log}
         assert log[-1] == (3, EVERYONE)
+
+
+async def test_a_mentor_change_after_their_erase_names_nobody(
+    mentors: Database, cipher: Cipher
+) -> None:
+    """An accept just after the mentor erased their data tries a slot on a profile that is
+    gone: the log must not name them again (it reaches the server as everyone)."""
+    async with mentors.session() as session:
+        await delete_member(session, user_id=MENTOR, cipher=cipher)
+    async with mentors.session() as session:
+        assert not await take_mentor_slot(session, guild_id=GUILD, mentor_id=MENTOR)
+    log = await _log(mentors)
+    assert MENTOR not in {m for _, m in log} and log[-1][1] == EVERYONE
+
+
+async def test_an_erase_waiting_on_a_mentor_change_still_removes_its_log_entry(
+    mentors: Database, cipher: Cipher
+) -> None:
+    """The other order: the change holds the profile row when the erase starts; the erase
+    waits for it and then removes what it logged (tests/services/test_member_data.py races
+    the two through the services)."""
+    changed, erasing = asyncio.Event(), asyncio.Event()
+
+    async def change() -> None:
+        async with mentors.session() as session:
+            await set_mentor_paused(session, guild_id=GUILD, mentor_id=MENTOR, paused=True, now=NOW)
+            changed.set()
+            await erasing.wait()
+            await asyncio.sleep(0.3)  # the erase is now waiting for this transaction
+
+    async def erase() -> None:
+        await changed.wait()
+        erasing.set()
+        async with mentors.session() as session:
+            await delete_member(session, user_id=MENTOR, cipher=cipher)
+
+    await asyncio.gather(change(), erase())
+    for guild in (GUILD, OTHER_GUILD):
+        assert MENTOR not in {m for _, m in await _log(mentors, guild)}
 
 
 async def test_concurrent_writers_get_generations_in_commit_order(mentors: Database) -> None:
