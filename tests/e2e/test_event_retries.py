@@ -77,33 +77,25 @@ async def test_a_welcome_discord_could_not_send_is_sent_on_a_later_try(
     assert len(_welcomes(mei)) == 1
 
 
-async def test_a_departure_during_database_trouble_still_ends_the_pair(
-    community: Community, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("event", ["the mentee leaves", "the space is deleted"])
+async def test_an_event_during_database_trouble_still_ends_the_pair(
+    community: Community, monkeypatch: pytest.MonkeyPatch, event: str
 ) -> None:
     w = await pair_world(community)
     pair = await w.opened()
     flaky_database(w.bot, monkeypatch, failures=2)
-    w.c.guild.remove_member(w.mentee)
+    if event == "the mentee leaves":
+        w.c.guild.remove_member(w.mentee)
+        told, word = [w.mentor], "left"
+    else:
+        w.env.backend.delete_channel(pair.channel_id)
+        told, word = [w.mentee, w.mentor], "removed"
     await w.env.settle()
     await w.env.advance_time(AFTER_ALL_TRIES)
     assert (await load_pair(w.bot, pair.id)).status == PairStatus.ENDED
-    told = [m for m in w.mentor.user.dm_channel.history() if "left" in (m.content or "")]
-    assert len(told) == 1
-
-
-async def test_a_space_deleted_during_database_trouble_still_ends_the_pair(
-    community: Community, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    w = await pair_world(community)
-    pair = await w.opened()
-    flaky_database(w.bot, monkeypatch, failures=2)
-    w.env.backend.delete_channel(pair.channel_id)
-    await w.env.settle()
-    await w.env.advance_time(AFTER_ALL_TRIES)
-    assert (await load_pair(w.bot, pair.id)).status == PairStatus.ENDED
-    for person in (w.mentee, w.mentor):
-        told = [m for m in person.user.dm_channel.history() if "removed" in (m.content or "")]
-        assert len(told) == 1
+    for person in told:
+        dms = [m for m in person.user.dm_channel.history() if word in (m.content or "")]
+        assert len(dms) == 1, (event, person)
 
 
 async def test_trouble_that_does_not_pass_is_given_up_and_logged(
