@@ -143,14 +143,22 @@ class SetupCog(LanternCog):
         if alerts:
             parts.append(alerts)
         parts.append(describe_missing(bot_permission_report(guild)))
+        threads = await self.services.pairs.thread_permission_problem(guild.id)
+        if threads:
+            parts.append(threads)
         await progress.finish("\n\n".join(parts))
 
     async def _self_check(self, guild: discord.Guild) -> None:
-        """Tell the moderators (alerts channel) which permissions Lantern lacks, if any."""
+        """Tell the moderators (alerts channel) which permissions Lantern lacks, if any
+        (Manage Threads on the pair-thread channel only in thread mode)."""
         missing = bot_permission_report(guild)
         if missing:
             log.warning("missing permissions guild=%s missing=%s", guild.id, ",".join(missing))
             await self.services.moderation.alert(guild.id, describe_missing(missing))
+        threads = await self.services.pairs.thread_permission_problem(guild.id)
+        if threads:
+            log.warning("missing permissions guild=%s missing=manage_threads", guild.id)
+            await self.services.moderation.alert(guild.id, threads)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:

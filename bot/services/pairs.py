@@ -1198,14 +1198,27 @@ class PairsService(Service):
             d.rhythm_from(saved.model_dump()),
             thread_channel_id=saved.thread_channel_id if saved.use_threads else None,
         )
-        thread_channel_id = saved.thread_channel_id if saved.use_threads else None
-        if thread_channel_id and await self.spaces.can_manage_threads(thread_channel_id) is False:
-            text += "\n" + d.threads_need_manage_threads(thread_channel_id)
+        problem = await self._thread_permission_problem(saved)
+        if problem:
+            text += "\n" + problem
         if toggled:
             text += "\n" + await self.apply_moderator_access(guild_id, progress=progress)
         elif see is not None:
             text += "\n" + d.moderator_access_unchanged(see=see)
         return text
+
+    async def thread_permission_problem(self, guild_id: int) -> str | None:
+        """In thread mode, what to tell moderators when Lantern could not delete pair threads
+        at retention (Discord asks Manage Threads for that); ``None`` when all is well."""
+        async with self.ctx.transaction() as session:
+            pset = await q.get_pair_settings(session, guild_id=guild_id)
+        return await self._thread_permission_problem(pset)
+
+    async def _thread_permission_problem(self, pset: PairSettings | None) -> str | None:
+        channel_id = pset.thread_channel_id if pset and pset.use_threads else None
+        if channel_id and await self.spaces.can_manage_threads(channel_id) is False:
+            return d.threads_need_manage_threads(channel_id)
+        return None
 
     async def apply_moderator_access(
         self,

@@ -369,16 +369,22 @@ async def test_a_thread_sweep_discord_refuses_is_logged_once_and_tried_again_lat
 
 
 async def test_thread_mode_asks_for_manage_threads_where_it_is_missing(
-    community: Community,
+    community: Community, bot_factory: Any
 ) -> None:
     """Discord deletes a thread only for Manage Threads: without it, ended pairs' threads
     would outlive their retention, so the moderator who turns thread mode on is told."""
+    await pair_world(community)  # /setup: Lantern's channels, the alerts one included
     holder = community.guild.create_text_channel("pair-threads")
     await community.env.settle()
     moderator, general = community.moderator, community.general
     set_bot_permission(community, "manage_threads", False)
     said = await moderator.slash(general, "pairs settings", use_threads=True, thread_channel=holder)
     assert "**Manage Threads**" in said.response.content and said.ephemeral
+    # Lantern restarts: its start-up self-check tells the moderators too.
+    await community.env.restart_bot(bot_factory())
+    await community.env.settle()
+    alerts = community.guild.channels["lantern-alerts"].history()
+    assert any("**Manage Threads**" in (m.content or "") for m in alerts)
     set_bot_permission(community, "manage_threads", True)
     said = await moderator.slash(general, "pairs settings", use_threads=True)
     assert "Manage Threads" not in said.response.content
