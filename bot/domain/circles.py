@@ -30,10 +30,11 @@ from datetime import datetime
 from functools import cached_property
 
 from bot.domain.areas import AREA_KEYS, area_label
+from bot.domain.introductions import discord_date
 from bot.domain.matching.scoring import minutes_apart, norm, utc_offset_minutes
 from bot.domain.pairs import Card, Opening, member_card, render_space_opening
 from bot.domain.profile import Profile
-from bot.domain.text import Safe, fit, safe_inline, user_mention
+from bot.domain.text import Safe, fit, fit_lines, safe_block, safe_inline, user_mention
 
 MIN_SIZE = 3  # members (peers) a circle needs
 MAX_SIZE = 8  # people in a circle, a facilitator included
@@ -453,15 +454,114 @@ CIRCLE_CLOSED_TEXT = (
 
 
 # Why a circle closed (stored with it): fewer than two people were left in it; too few were
-# left before its space could open; its space was deleted (by hand, or while Lantern was away).
+# left before its space could open; its space was deleted (by hand, or while Lantern was away);
+# its space stayed quiet for the server's ``close_after_quiet_days``; a moderator ended it.
 TOO_FEW = "too_few"
 NEVER_OPENED = "never_opened"
 SPACE_DELETED = "space_deleted"
+INACTIVE = "inactive"
+MODERATOR = "moderator"
 _CLOSED_BECAUSE = {
     TOO_FEW: "as the others stepped away",
     NEVER_OPENED: "before it opened, as too few people were still here",
     SPACE_DELETED: "because its space was removed from the server",
+    INACTIVE: "after its space had been quiet for a long while",
+    MODERATOR: "when a moderator closed it",
 }
+
+
+def quiet_warning(people: Sequence[int], *, quiet_since: datetime, closes_at: datetime) -> str:
+    """Posted once in a quiet circle's space, pinging everyone in it, a week before it closes."""
+    return (
+        f"{' '.join(user_mention(u) for u in people)} 🍂 It has been quiet in this circle since "
+        f"{discord_date(quiet_since)}. The circle will close on {discord_date(closes_at)} "
+        "unless someone writes here; writing anything (even a quick hello) keeps it open.\n"
+        "If the circle has run its course, that's okay too: there's nothing you need to do. "
+        "Circles wind down for all sorts of reasons, and nobody did anything wrong."
+    )
+
+
+def _read_until(delete_on: datetime) -> str:
+    return (
+        f"You can still read its space until {discord_date(delete_on)}, and join a new circle "
+        "any time with `/circle join`. 🌱"
+    )
+
+
+def quiet_closed_text(area: str, server: str, *, quiet_since: datetime, delete_on: datetime) -> str:
+    """The private, kind word to each member when their quiet circle closed."""
+    return (
+        f"Your circle around **{area_label(area)}** in **{safe_inline(server, limit=100)}** had "
+        f"been quiet since {discord_date(quiet_since)}, so Lantern has closed it, as the note in "
+        "its space said it would. Nobody did anything wrong: life gets busy, and that's okay. "
+        f"Thank you for the time you gave it. {_read_until(delete_on)}"
+    )
+
+
+def moderator_closed_text(area: str, server: str, *, delete_on: datetime) -> str:
+    """The private, kind word to each member when a moderator closed their circle (never the
+    moderator's note: that is for moderators)."""
+    return (
+        f"A moderator has closed your circle around **{area_label(area)}** in "
+        f"**{safe_inline(server, limit=100)}**. Circles end for many reasons, and this isn't a "
+        f"judgement of you. Thank you for the time and care you gave it. {_read_until(delete_on)}"
+    )
+
+
+def closed_alert(circle_id: int, area: str, *, actor_id: int | None, note: str | None) -> str:
+    """Moderators, one line: a circle closed after a long quiet (``actor_id`` ``None``) or a
+    moderator closed it (with their private note, escaped)."""
+    if actor_id is None:
+        return (
+            f"Circle **#{circle_id}** ({area_label(area)}) closed: its space was quiet too long. "
+            "Its members were told kindly and privately."
+        )
+    text = f"Circle **#{circle_id}** ({area_label(area)}) was closed by {user_mention(actor_id)}"
+    if note:
+        text += f". Their private note:\n>>> {safe_block(note, limit=500)}"
+    return text
+
+
+def circle_ended(circle_id: int) -> str:
+    """``/circles end``: the moderator closed it."""
+    return (
+        f"Circle #{circle_id} has closed. Its members were told kindly and privately (never your "
+        "note); its space is read-only until retention ends."
+    )
+
+
+def circle_had_ended(circle_id: int) -> str:
+    """``/circles end`` on a circle that was already closed: nothing changed."""
+    return f"Circle #{circle_id} had already closed. Nothing changed."
+
+
+NO_SUCH_CIRCLE = "There is no circle with that number in this server. Check `/circles list`."
+NO_CIRCLES = "There are no open circles in this server."
+
+
+@dataclass(frozen=True)
+class ListedCircle:
+    """One open circle as moderators see it: numbers and dates, never names or messages."""
+
+    circle_id: int
+    area: str
+    people: int
+    opened: datetime | None
+    last_activity: datetime | None
+
+
+def circles_list_text(rows: Sequence[ListedCircle], *, limit: int = 1900) -> str:
+    """The moderators' list of open circles, cut at a line to fit one message."""
+
+    def day(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d}" if moment else "—"
+
+    lines = [
+        f"**#{r.circle_id}** {area_label(r.area)} · {r.people} people · opened {day(r.opened)}"
+        f" · last activity {day(r.last_activity)}"
+        for r in rows
+    ]
+    return fit_lines(lines, limit, more="… (more not shown)") if lines else NO_CIRCLES
 
 
 def space_deleted_text(area: str, server: str) -> str:

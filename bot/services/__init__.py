@@ -95,6 +95,9 @@ def build_services(
     # A deleted space reaches pairs (the delete events, a failing post); one that is no pair's
     # is a circle's. A prompt that finds a space missing has it looked into the same way.
     pairs.on_space_vanished(circles.space_vanished)
+    # A message reaches pairs (the one listener); one in a channel that is no pair's space may
+    # be in a circle's.
+    pairs.on_other_activity(circles.touch)
     delivery.on_space_missing(pairs.space_missing)
 
     onboarding = OnboardingService(ctx, matching, prompts, moderation)

@@ -21,18 +21,31 @@ from bot.db.models import Circle, CircleMember, CircleRole, CircleStatus
 from bot.db.queries import circles as q
 from bot.db.queries.matching import load_matchable_profile, server_blocks
 from bot.db.queries.members import load_profile
-from bot.db.queries.pairs import add_leftover_spaces, get_pair_settings
+from bot.db.queries.pairs import add_leftover_spaces, get_rhythm
 from bot.domain import circles as d
 from bot.domain import meeting
 from bot.domain.areas import AREA_KEYS
-from bot.domain.pairs import pick_starters, rhythm_from, visibility_notice
+from bot.domain.pairs import (
+    QUIET_BEFORE_WARNING,
+    Rhythm,
+    closing_date,
+    inactivity_action,
+    pick_starters,
+    visibility_notice,
+)
 from bot.domain.profile import Profile
 from bot.domain.text import Safe
 from bot.errors import UserFacingError
 from bot.services.context import Context, Service
 from bot.services.meeting import MeetingSpace
 from bot.services.moderation import ModerationService
-from bot.services.pairs import MadeSpace, PairsService, SpacePendingError, SpaceRequest
+from bot.services.pairs import (
+    ActivityMap,
+    MadeSpace,
+    PairsService,
+    SpacePendingError,
+    SpaceRequest,
+)
 from bot.services.ports import Access, ComputeFailed, Posted, SendFailure, Spaces
 
 log = logging.getLogger("lantern.circles")
@@ -72,6 +85,23 @@ async def circle_space(
     )
 
 
+async def _keep_space(
+    session: AsyncSession, guild_id: int, space_id: int, now: datetime, *, readers: bool
+) -> datetime:
+    """A closed circle's space is left to retention: deleted once the server's retention
+    period is over while someone may still read it (``readers``), else at once; when."""
+    rhythm = await get_rhythm(session, guild_id=guild_id)
+    delete_at = now + timedelta(days=rhythm.retention_days) if readers else now
+    row = {"space_id": space_id, "guild_id": guild_id, "delete_at": delete_at, "recorded_at": now}
+    await add_leftover_spaces(session, rows=[row])
+    return delete_at
+
+
+async def _open_spaces(session: AsyncSession) -> dict[int, int]:
+    """space id -> circle id for every open circle (the activity map)."""
+    return {space_id: circle_id for circle_id, space_id in await q.open_circle_spaces(session)}
+
+
 class _TooFew(Exception):
     """A planned circle fell below the minimum at confirmation: its transaction rolls back."""
 
@@ -91,6 +121,7 @@ class CirclesService(Service):
         self.pairs = pairs
         self.moderation = moderation
         self.spaces = spaces
+        self._activity = ActivityMap(ctx, _open_spaces)
 
     # ------------------------------------------------------------ members
 
@@ -175,18 +206,7 @@ class CirclesService(Service):
             found = await q.get_circle(session, circle_id=circle.id)
             space_id = found.space_id if found else None
             if closed and space_id is not None:
-                pset = await get_pair_settings(session, guild_id=circle.guild_id)
-                keep = timedelta(
-                    days=rhythm_from(pset.model_dump() if pset else None).retention_days
-                )
-                delete_at = now + keep if remaining else now
-                row = {
-                    "space_id": space_id,
-                    "guild_id": circle.guild_id,
-                    "delete_at": delete_at,
-                    "recorded_at": now,
-                }
-                await add_leftover_spaces(session, rows=[row])
+                await _keep_space(session, circle.guild_id, space_id, now, readers=bool(remaining))
         log.info("circle member left circle=%s remaining=%d", circle.id, len(remaining))
         if space_id is None:
             if closed:  # it never opened: whoever is left waits again
@@ -194,6 +214,7 @@ class CirclesService(Service):
             return True
         await self.spaces.set_access(space_id, user_id, Access.REMOVED)
         if closed:
+            self._activity.closed(space_id)
             for other in remaining:
                 await self.spaces.set_access(space_id, other, Access.READ_ONLY)
                 await self.ctx.messenger.dm(other, d.CIRCLE_CLOSED_TEXT)
@@ -237,19 +258,28 @@ class CirclesService(Service):
         if not closed:
             return
         log.info("circle closed, space deleted circle=%s space=%s", circle_id, space_id)
-        messenger, guild_id = self.ctx.messenger, found.guild_id
+        self._activity.closed(space_id)
+        told = await self._tell(
+            found, people, lambda server: d.space_deleted_text(found.area, server)
+        )
+        alert = d.space_deleted_alert(circle_id, found.area, told, len(people))
+        await self.moderation.alert(found.guild_id, alert)
+
+    async def _tell(self, circle: Circle, people: Sequence[int], text: Callable[[str], str]) -> int:
+        """DM each of ``people`` still in the server ``text(server name)`` about their closed
+        circle; how many were told."""
+        messenger, guild_id = self.ctx.messenger, circle.guild_id
         server = await messenger.guild_name(guild_id)
         told = 0
         for user_id in people:
             if not await messenger.present(guild_id, user_id):
                 continue
-            sent = await messenger.dm(user_id, d.space_deleted_text(found.area, server))
+            sent = await messenger.dm(user_id, text(server))
             if isinstance(sent, Posted):
                 told += 1
             else:
-                log.warning("circle closing not told circle=%s reason=%s", circle_id, sent.value)
-        alert = d.space_deleted_alert(circle_id, found.area, told, len(people))
-        await self.moderation.alert(guild_id, alert)
+                log.warning("circle closing not told circle=%s reason=%s", circle.id, sent.value)
+        return told
 
     async def _post_failed(self, space_id: int, failure: SendFailure) -> None:
         """A post to a circle's space was refused: if Discord no longer knows the space, it
@@ -270,6 +300,160 @@ class CirclesService(Service):
                 await self.space_vanished(space_id)
                 gone += 1
         return gone
+
+    # ------------------------------------------------------------ activity and quiet circles
+
+    async def touch(self, channel_id: int) -> None:
+        """A member wrote in ``channel_id``: if it is an open circle's space, note that the
+        circle was active (never what was said)."""
+        now = self.ctx.now()
+        circle_id = await self._activity.owner(channel_id, now)
+        if circle_id is None or not self._activity.due(circle_id, now):
+            return
+        async with self.ctx.transaction() as session:
+            await q.touch_circle(session, circle_id=circle_id, now=now)
+
+    async def close_quiet(self, now: datetime) -> None:
+        """Sweep: a circle quiet for the server's ``close_after_quiet_days`` (the pair-space
+        setting) is warned once, in its space, a week ahead; then, if nobody wrote, it closes
+        (``inactive``) and its members are told kindly. Every step is a compare-and-set, so
+        two sweeps, in one process or two, warn and close once."""
+        async with self.ctx.transaction() as session:
+            quiet = await q.quiet_circles(session, before=now - QUIET_BEFORE_WARNING)
+        rhythms: dict[int, Rhythm] = {}
+        for circle in quiet:
+            assert circle.id is not None and circle.last_activity_at is not None
+            if circle.guild_id not in rhythms:
+                async with self.ctx.transaction() as session:
+                    rhythms[circle.guild_id] = await get_rhythm(session, guild_id=circle.guild_id)
+            rhythm = rhythms[circle.guild_id]
+            action = inactivity_action(
+                last_activity=circle.last_activity_at,
+                warned_for=circle.quiet_warned_for,
+                closes_at=circle.quiet_closes_at,
+                now=now,
+                rhythm=rhythm,
+            )
+            if action == "warn":
+                await self._warn_quiet(circle, now, rhythm)
+            elif action == "end":
+                await self._close_quiet(circle)
+
+    async def _warn_quiet(self, circle: Circle, now: datetime, rhythm: Rhythm) -> None:
+        """Claim, then post, the one closing warning of a quiet circle; a post that fails gives
+        the claim back (the next sweep tries again), a space that is gone closes the circle."""
+        assert circle.id is not None and circle.last_activity_at is not None
+        space_id = circle.space_id
+        if space_id is None:
+            return
+        closes_at = closing_date(circle.last_activity_at, now, rhythm)
+        async with self.ctx.transaction() as session:
+            won = await q.claim_quiet_warning(
+                session,
+                circle_id=circle.id,
+                quiet_since=circle.last_activity_at,
+                seen=circle.quiet_closes_at,
+                closes_at=closes_at,
+            )
+            people = [m.user_id for m in await q.members_of(session, circle_id=circle.id)]
+        if not won:
+            return
+        text = d.quiet_warning(people, quiet_since=circle.last_activity_at, closes_at=closes_at)
+        sent = await self.ctx.messenger.post(space_id, text, ping=tuple(people))
+        if isinstance(sent, Posted):
+            log.info("quiet circle warned circle=%s", circle.id)
+            return
+        log.warning("circle closing warning failed circle=%s reason=%s", circle.id, sent.value)
+        async with self.ctx.transaction() as session:
+            await q.release_quiet_warning(session, circle_id=circle.id, closes_at=closes_at)
+        await self._post_failed(space_id, sent)
+
+    async def _close_quiet(self, circle: Circle) -> None:
+        """Close a warned circle nobody wrote in since (once), telling its members kindly."""
+        assert circle.id is not None and circle.last_activity_at is not None
+        quiet_since = circle.last_activity_at
+        closed = await self._close(circle.id, reason=d.INACTIVE, quiet_since=quiet_since)
+        if closed is None:
+            return
+        people, delete_at = closed
+        await self._tell(
+            circle,
+            people,
+            lambda server: d.quiet_closed_text(
+                circle.area, server, quiet_since=quiet_since, delete_on=delete_at
+            ),
+        )
+        alert = d.closed_alert(circle.id, circle.area, actor_id=None, note=None)
+        await self.moderation.alert(circle.guild_id, alert)
+
+    async def _close(
+        self, circle_id: int, *, reason: str, quiet_since: datetime | None = None
+    ) -> tuple[list[int], datetime] | None:
+        """Close a circle for ``reason`` (with ``quiet_since``: only if still that quiet and
+        warned): its space stays read-only for everyone in it until the server's retention
+        ends, as when the last ones step away. Who was in it and when its space goes, for the
+        one caller who closed it; ``None`` if it had already closed."""
+        now = self.ctx.now()
+        async with self.ctx.transaction() as session:
+            await q.lock_circle(session, circle_id=circle_id)
+            if not await q.close_circle(
+                session, circle_id=circle_id, now=now, reason=reason, quiet_since=quiet_since
+            ):
+                return None
+            circle = await q.get_circle(session, circle_id=circle_id)
+            assert circle is not None
+            people = [m.user_id for m in await q.members_of(session, circle_id=circle_id)]
+            space_id = circle.space_id
+            delete_at = now
+            if space_id is not None:
+                delete_at = await _keep_space(session, circle.guild_id, space_id, now, readers=True)
+        log.info("circle closed circle=%s reason=%s", circle_id, reason)
+        if space_id is not None:
+            self._activity.closed(space_id)
+            for user_id in people:
+                await self.spaces.set_access(space_id, user_id, Access.READ_ONLY)
+        return people, delete_at
+
+    # ------------------------------------------------------------ moderators
+
+    async def list_open(self, guild_id: int) -> str:
+        """/circles list: the server's open circles, with sizes and dates (never names or
+        messages)."""
+        async with self.ctx.transaction() as session:
+            rows = [
+                d.ListedCircle(
+                    circle.id or 0,
+                    circle.area,
+                    await q.count_members(session, circle_id=circle.id or 0),
+                    circle.opened_at,
+                    circle.last_activity_at,
+                )
+                for circle in await q.open_circles(session, guild_id=guild_id)
+            ]
+        return d.circles_list_text(rows)
+
+    async def moderator_end(
+        self, guild_id: int, actor_id: int, circle_id: int, note: str | None
+    ) -> str:
+        """/circles end: close a circle of this server (once, with one audit entry); its
+        members are told kindly, never the note (moderators read it in their alerts)."""
+        async with self.ctx.transaction() as session:
+            circle = await q.get_circle(session, circle_id=circle_id)
+        if circle is None or circle.guild_id != guild_id:
+            raise UserFacingError(d.NO_SUCH_CIRCLE)
+        closed = await self._close(circle_id, reason=d.MODERATOR)
+        if closed is None:
+            return d.circle_had_ended(circle_id)
+        people, delete_at = closed
+        await self.moderation.audit(guild_id, actor_id, "circle_end", target_id=circle_id)
+        await self._tell(
+            circle,
+            people,
+            lambda server: d.moderator_closed_text(circle.area, server, delete_on=delete_at),
+        )
+        alert = d.closed_alert(circle_id, circle.area, actor_id=actor_id, note=note)
+        await self.moderation.alert(guild_id, alert)
+        return d.circle_ended(circle_id)
 
     # ------------------------------------------------------------ rounds
 
@@ -456,6 +640,7 @@ class CirclesService(Service):
         for member in here:
             if member.user_id not in now_in:  # stepped away while the space was being made
                 await self.spaces.set_access(made.id, member.user_id, Access.REMOVED)
+        self._activity.opened(made.id, circle_id)
         log.info("circle space created circle=%s space=%s", circle_id, made.id)
         names = dict(zip(request.member_ids, made.names, strict=True))
         staying = [m for m in here if m.user_id in now_in]

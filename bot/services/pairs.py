@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.db.models import GuildSettings, Pair, PairSettings, PairSpace, PairStatus
 from bot.db.queries import pairs as q
 from bot.db.queries.circles import open_circles
@@ -124,6 +126,50 @@ class MadeSpace:
     moderator_role: str | None
 
 
+class ActivityMap:
+    """Which live private spaces are whose (space id -> owner id, a pair's or a circle's), so
+    a message costs no database read: an unknown channel re-reads the map at most once a
+    ``LIVE_REFRESH`` (another process may have opened a space since). Each owner's activity is
+    written at most once an ``ACTIVITY_THROTTLE`` per process."""
+
+    def __init__(
+        self, ctx: Context, read: Callable[[AsyncSession], Awaitable[dict[int, int]]]
+    ) -> None:
+        self.ctx = ctx
+        self._read = read
+        self._live: dict[int, int] | None = None
+        self._live_at: datetime | None = None  # when it was read from the database
+        self._touched: dict[int, datetime] = {}
+
+    async def owner(self, space_id: int, now: datetime) -> int | None:
+        """Whose live space ``space_id`` is, if anyone's."""
+        stale = self._live_at is None or now - self._live_at >= LIVE_REFRESH
+        if self._live is None or (space_id not in self._live and stale):
+            async with self.ctx.transaction() as session:
+                self._live = await self._read(session)
+            self._live_at = now
+        return self._live.get(space_id)
+
+    def due(self, owner: int, now: datetime) -> bool:
+        """Whether ``owner``'s activity is to be written now (then not again for a while)."""
+        last = self._touched.get(owner)
+        if last is not None and now - last < ACTIVITY_THROTTLE:
+            return False
+        self._touched[owner] = now
+        return True
+
+    def opened(self, space_id: int, owner: int) -> None:
+        """This process opened a space: its first message counts at once."""
+        if self._live is not None:
+            self._live[space_id] = owner
+
+    def closed(self, *space_ids: int | None) -> None:
+        """A space closed or vanished: its messages no longer count."""
+        for space_id in space_ids:
+            if space_id is not None and self._live is not None:
+                self._live.pop(space_id, None)
+
+
 class PairsService(Service):
     """Pair spaces: opening, check-ins, care, endings, retention."""
 
@@ -133,9 +179,8 @@ class PairsService(Service):
         self.spaces = spaces
         self.starters = d.load_starter_library(DATA_DIR)
         self._full_categories: set[int] = set()  # categories Discord called full
-        self._live: dict[int, int] | None = None  # space id -> pair id (the activity map)
-        self._live_at: datetime | None = None  # when it was read from the database
-        self._touched: dict[int, datetime] = {}
+        self._activity = ActivityMap(ctx, q.live_spaces)
+        self._active_elsewhere: builtins.list[Callable[[int], Awaitable[None]]] = []
         self._archived_from: dict[int, int | None] = {}  # thread channel -> listing resumes at
         self._refused: dict[tuple[str, int], SendFailure] = {}  # (sweep step, guild): logged
         self._vanished: builtins.list[Callable[[int], Awaitable[None]]] = []
@@ -143,6 +188,11 @@ class PairsService(Service):
     def on_space_vanished(self, handler: Callable[[int], Awaitable[None]]) -> None:
         """Call ``handler`` with every vanished space that is no pair's (a circle's, say)."""
         self._vanished.append(handler)
+
+    def on_other_activity(self, handler: Callable[[int], Awaitable[None]]) -> None:
+        """Call ``handler`` with every channel a member wrote in that is no pair's space (a
+        circle's, say)."""
+        self._active_elsewhere.append(handler)
 
     # ------------------------------------------------------------ reading
 
@@ -158,8 +208,7 @@ class PairsService(Service):
 
     async def _rhythm(self, guild_id: int) -> d.Rhythm:
         async with self.ctx.transaction() as session:
-            pset = await q.get_pair_settings(session, guild_id=guild_id)
-        return d.rhythm_from(pset.model_dump() if pset else None)
+            return await q.get_rhythm(session, guild_id=guild_id)
 
     async def _get(self, pair_id: int) -> Pair | None:
         async with self.ctx.transaction() as session:
@@ -304,8 +353,7 @@ class PairsService(Service):
         if not done:  # a moderator ended it meanwhile: leave nothing behind
             await self.spaces.delete(space_id, reason=f"Lantern: pair #{pair.id} ended")
             return BUSY
-        if self._live is not None:
-            self._live[space_id] = pair.id
+        self._activity.opened(space_id, pair.id)
         log.info("pair space created pair=%s space=%s", pair.id, space_id)
         await self._send_opening(pair, made, rhythm)
         return OPENED
@@ -501,22 +549,16 @@ class PairsService(Service):
     # ------------------------------------------------------------ activity and care
 
     async def touch(self, channel_id: int) -> None:
-        """A member wrote in ``channel_id``: if it is a pair space, note that it was active."""
+        """A member wrote in ``channel_id``: if it is a pair space, note that it was active;
+        any other channel goes to the ``on_other_activity`` handlers (circles)."""
         now = self.ctx.now()
-        # Another process may have opened a space since the map was read (the one that owns
-        # DMs handles Accept); an unknown channel re-reads it, at most once a LIVE_REFRESH.
-        stale = self._live_at is None or now - self._live_at >= LIVE_REFRESH
-        if self._live is None or (channel_id not in self._live and stale):
-            async with self.ctx.transaction() as session:
-                self._live = await q.live_spaces(session)
-            self._live_at = now
-        pair_id = self._live.get(channel_id)
+        pair_id = await self._activity.owner(channel_id, now)
         if pair_id is None:
+            for handler in self._active_elsewhere:
+                await handler(channel_id)
             return
-        last = self._touched.get(pair_id)
-        if last is not None and now - last < ACTIVITY_THROTTLE:
+        if not self._activity.due(pair_id, now):
             return
-        self._touched[pair_id] = now
         async with self.ctx.transaction() as session:
             await q.touch_activity(session, pair_id=pair_id, now=now)
 
@@ -823,8 +865,7 @@ class PairsService(Service):
             before = await q.get_pair(session, pair_id=pair_id)
             if before is None:
                 return False
-            pset = await q.get_pair_settings(session, guild_id=before.guild_id)
-            rhythm = d.rhythm_from(pset.model_dump() if pset else None)
+            rhythm = await q.get_rhythm(session, guild_id=before.guild_id)
             pair = await q.end_pair(
                 session,
                 pair_id=pair_id,
@@ -840,9 +881,7 @@ class PairsService(Service):
             return False
         log.info("pair ended pair=%s cause=%s", pair_id, cause)
         space_id = pair.channel_id or pair.thread_id
-        for known in (pair.channel_id, pair.thread_id):
-            if known is not None and self._live is not None:
-                self._live.pop(known, None)
+        self._activity.closed(pair.channel_id, pair.thread_id)
         if space_id is not None:
             paused = space_row.paused_member if space_row else None
             for role, user_id in (("mentee", pair.mentee_id), ("mentor", pair.mentor_id)):
@@ -951,8 +990,7 @@ class PairsService(Service):
             for handler in self._vanished:
                 await handler(space_id)
             return
-        if self._live is not None:
-            self._live.pop(space_id, None)
+        self._activity.closed(space_id)
         if pair.status == PairStatus.ENDED:
             return
         if await self.end(pair.id, actor_id=None, reason=None, cause="channel_deleted"):
@@ -1059,8 +1097,8 @@ class PairsService(Service):
         them, the server is skipped until the next sweep."""
         async with self.ctx.transaction() as session:
             known = await q.known_space_ids(session, guild_id=guild_id)
-            pset = await q.get_pair_settings(session, guild_id=guild_id)
-        keep = timedelta(days=d.rhythm_from(pset.model_dump() if pset else None).retention_days)
+            rhythm = await q.get_rhythm(session, guild_id=guild_id)
+        keep = timedelta(days=rhythm.retention_days)
         deleted = 0
         for space in seen:
             if space.id in known or space.last_active + keep > now:

@@ -67,7 +67,7 @@ class PairsCog(LanternCog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Note that a pair space was active (never what was said)."""
+        """Note that a pair's or a circle's space was active (never what was said)."""
         if message.guild is not None and not message.author.bot:
             await self.services.pairs.touch(message.channel.id)
 

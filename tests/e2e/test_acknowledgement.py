@@ -187,6 +187,7 @@ async def test_moderator_commands_are_acknowledged_before_the_database(world: Wo
     cases: list[tuple[str, Callable[[], Any]]] = [
         ("/matching queue", lambda: moderator.slash(general, "matching queue")),
         ("/pairs list", lambda: moderator.slash(general, "pairs list")),
+        ("/circles list", lambda: moderator.slash(general, "circles list")),
         ("/reports", lambda: moderator.slash(general, "reports")),
         ("/prompts list", lambda: moderator.slash(general, "prompts list")),
         ("/prompts preview", lambda: moderator.slash(general, "prompts preview", prompt=key)),

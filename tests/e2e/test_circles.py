@@ -17,6 +17,7 @@ from sqlalchemy import select as select
 from bot.db.models import Circle, CircleMember, CircleStatus, PromptDelivery
 from bot.services.ports import Sent
 from tests.e2e.conftest import Community, assert_members_cannot_run
+from tests.e2e.pairs_helpers import in_bot
 from tests.e2e.prompts_helpers import create_schedule
 from tests.factories import count_rows, onboarded
 
@@ -93,8 +94,9 @@ async def test_join_round_confirm_space_and_leave(world: CircleWorld) -> None:
     )
 
 
-async def test_circles_round_is_for_moderators(world: CircleWorld) -> None:
-    await assert_members_cannot_run(world.c, "circles round")
+@pytest.mark.parametrize("command", ["circles round", "circles list", "circles end"])
+async def test_circles_commands_are_for_moderators(world: CircleWorld, command: str) -> None:
+    await assert_members_cannot_run(world.c, command)
 
 
 async def test_joining_before_onboarding_is_refused_kindly(world: CircleWorld) -> None:
@@ -207,3 +209,93 @@ async def test_a_channel_deleted_while_lantern_was_away_is_found_at_start_up(
     assert circle.status == CircleStatus.CLOSED and circle.space_id is None
     assert all(len(_told_closed(person)) == 1 for person in w.people)
     assert len(_closing_alerts(w)) == 1
+
+
+DAY = 86400
+WARNING = "unless someone writes here"
+
+
+def _dms(person: simcord.MemberActor, words: str) -> list[str]:
+    dms = person.user.dm_channel
+    return [m.content for m in (dms.history() if dms else []) if words in m.content]
+
+
+async def _close_quiet(w: CircleWorld) -> None:
+    """The hourly quiet-circle sweep, run as the bot runs it, at simcord's time."""
+    await in_bot(w.c.env, w.c.env.bot.services.circles.close_quiet(w.c.env.now()))
+
+
+async def test_a_quiet_circle_is_warned_kept_open_by_a_message_then_closed_kindly(
+    world: CircleWorld, bot_factory: Any
+) -> None:
+    w = world
+    env = w.c.env
+    handle = await _formed(w)
+    await env.advance_time(83 * DAY)
+    await _close_quiet(w)
+    await _close_quiet(w)
+    [warning] = [m for m in handle.history() if WARNING in m.content]
+    assert all(f"<@{p.id}>" in warning.content for p in w.people)
+    assert "<t:" in warning.content and warning.author.id == env.bot.user.id
+
+    # A member writing anything keeps the circle open.
+    await env.advance_time(2 * DAY)
+    await w.people[2].send(handle, "Sorry all, busy month! Still here 🌱")
+    await env.settle()
+    await env.advance_time(6 * DAY)
+    await _close_quiet(w)
+    assert (await _circle(w)).status == CircleStatus.OPEN
+
+    # A new silence gets its own warning; Lantern restarts before the date.
+    await env.advance_time(77 * DAY)
+    await _close_quiet(w)
+    assert len([m for m in handle.history() if WARNING in m.content]) == 2
+    await env.restart_bot(bot_factory())
+    await env.advance_time(7 * DAY + 1)
+    await env.bot.run_sweeps(env.now())
+    await env.settle()
+    await env.bot.run_sweeps(env.now())
+    await env.settle()
+
+    circle = await _circle(w)
+    assert circle.status == CircleStatus.CLOSED and circle.close_reason == "inactive"
+    for person in w.people:  # the space is kept, read-only, until retention ends
+        assert handle.history(viewer=person)
+        with pytest.raises(simcord.BackendError):
+            await person.send(handle, "wait!")
+        [told] = _dms(person, "had been quiet since")
+        assert "Nobody did anything wrong" in told
+    alerts = w.c.guild.channels["lantern-alerts"].history()
+    assert len([m for m in alerts if "quiet too long" in m.content]) == 1
+    status = await w.people[0].slash(w.c.general, "circle status")
+    assert "quiet for a long while" in status.response.content
+
+
+async def test_moderators_list_circles_and_end_one_once(world: CircleWorld) -> None:
+    w = world
+    env, general, moderator = w.c.env, w.c.general, w.c.moderator
+    handle = await _formed(w)
+    circle = await _circle(w)
+    listed = await moderator.slash(general, "circles list")
+    text = listed.response.content
+    assert listed.ephemeral and f"#{circle.id}" in text and "4 people" in text
+    assert "Ana" not in text and "@everyone" not in text
+
+    note = "[tap](http://evil) @everyone <@&1>"
+    ended = await moderator.slash(general, "circles end", circle=circle.id, reason=note)
+    assert ended.ephemeral and f"Circle #{circle.id} has closed" in ended.response.content
+    again = await moderator.slash(general, "circles end", circle=circle.id, reason=note)
+    assert f"Circle #{circle.id} had already closed" in again.response.content
+    await env.settle()
+    assert (await _circle(w)).status == CircleStatus.CLOSED
+    for person in w.people:
+        [told] = _dms(person, "closed your circle")
+        assert "isn't a judgement" in told and "evil" not in told
+        with pytest.raises(simcord.BackendError):
+            await person.send(handle, "hello?")
+    alerts = [m for m in w.c.guild.channels["lantern-alerts"].history() if "closed by" in m.content]
+    [alert] = alerts
+    assert "](http" not in alert.content and "\\[tap\\]" in alert.content
+    assert [m.id for m in alert.mentions] == [moderator.id]  # who closed it, for moderators
+    assert not alert.role_mentions and not alert.mention_everyone
+    assert "no open circles" in (await moderator.slash(general, "circles list")).response.content

@@ -17,7 +17,8 @@ from bot.db.types import snowflake, timestamp
 
 class CircleStatus:
     """A circle is formed ``opening`` (its space being made), then ``open``; ``closed`` once
-    fewer than two people are left in it, or its space was deleted (``Circle.close_reason``)."""
+    fewer than two people are left in it, its space was deleted or stayed quiet too long, or a
+    moderator ended it (``Circle.close_reason``)."""
 
     OPENING = "opening"
     OPEN = "open"
@@ -55,6 +56,11 @@ class Circle(SQLModel, table=True):
     opened_at: datetime | None = timestamp(nullable=True)
     closed_at: datetime | None = timestamp(nullable=True)
     close_reason: str | None = Field(default=None, max_length=32)  # bot.domain.circles.TOO_FEW...
+    # When a member last wrote in the space (from its opening); a quiet circle is warned once
+    # about that silence (``quiet_warned_for``), announcing ``quiet_closes_at``.
+    last_activity_at: datetime | None = timestamp(nullable=True)
+    quiet_warned_for: datetime | None = timestamp(nullable=True)
+    quiet_closes_at: datetime | None = timestamp(nullable=True)
 
     @property
     def space_id(self) -> int | None:

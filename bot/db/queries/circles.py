@@ -174,12 +174,26 @@ async def count_members(session: AsyncSession, *, circle_id: int) -> int:
 
 
 async def close_circle(
-    session: AsyncSession, *, circle_id: int, now: datetime, reason: str
+    session: AsyncSession,
+    *,
+    circle_id: int,
+    now: datetime,
+    reason: str,
+    quiet_since: datetime | None = None,
 ) -> bool:
-    """Close the circle for ``reason``; true for the one caller who did."""
+    """Close the circle for ``reason``; true for the one caller who did. With ``quiet_since``
+    (a quiet circle closing) only while it is open, nobody has written since then, and its
+    space was warned about that same silence."""
+    where = [C.id == circle_id, C.status != CircleStatus.CLOSED]
+    if quiet_since is not None:
+        where += [
+            C.status == CircleStatus.OPEN,
+            C.last_activity_at == quiet_since,
+            C.quiet_warned_for == quiet_since,
+        ]
     result = await session.execute(
         update(C)
-        .where(C.id == circle_id, C.status != CircleStatus.CLOSED)
+        .where(*where)
         .values(status=CircleStatus.CLOSED, closed_at=now, close_reason=reason)
     )
     return changed(result) == 1
@@ -228,6 +242,61 @@ async def open_circles(session: AsyncSession, *, guild_id: int) -> list[Circle]:
     return list(result.scalars())
 
 
+# --- activity ---------------------------------------------------------------------------------
+
+
+async def touch_circle(session: AsyncSession, *, circle_id: int, now: datetime) -> None:
+    """A member wrote in the open circle's space: its quiet starts over (a warning is void)."""
+    await session.execute(
+        update(C)
+        .where(C.id == circle_id, C.status == CircleStatus.OPEN)
+        .values(last_activity_at=now, quiet_warned_for=None, quiet_closes_at=None)
+    )
+
+
+async def quiet_circles(session: AsyncSession, *, before: datetime) -> list[Circle]:
+    """Open circles, in every server, with a space and nobody writing in it since ``before``."""
+    result = await session.execute(
+        select(Circle)
+        .where(C.status == CircleStatus.OPEN, C.last_activity_at < before)
+        .where(or_(C.channel_id.is_not(None), C.thread_id.is_not(None)))
+        .order_by(C.id)
+    )
+    return list(result.scalars())
+
+
+async def claim_quiet_warning(
+    session: AsyncSession,
+    *,
+    circle_id: int,
+    quiet_since: datetime,
+    seen: datetime | None,
+    closes_at: datetime,
+) -> bool:
+    """Record the closing warning of a circle quiet since ``quiet_since``, for exactly one
+    caller who saw the announced date ``seen``, and only while nobody has written since."""
+    result = await session.execute(
+        update(C)
+        .where(C.id == circle_id, C.status == CircleStatus.OPEN)
+        .where(C.last_activity_at == quiet_since)
+        .where(C.quiet_closes_at.is_(None) if seen is None else C.quiet_closes_at == seen)
+        .values(quiet_warned_for=quiet_since, quiet_closes_at=closes_at)
+    )
+    return changed(result) == 1
+
+
+async def release_quiet_warning(
+    session: AsyncSession, *, circle_id: int, closes_at: datetime
+) -> None:
+    """The warning announcing ``closes_at`` could not be posted: forget it (a later sweep
+    warns again), unless something else changed it meanwhile."""
+    await session.execute(
+        update(C)
+        .where(C.id == circle_id, C.quiet_closes_at == closes_at)
+        .values(quiet_warned_for=None, quiet_closes_at=None)
+    )
+
+
 # --- the space ------------------------------------------------------------------------------
 
 
@@ -263,6 +332,7 @@ async def complete_circle_space(
             thread_id=thread_id,
             space_error=None,
             opened_at=now,
+            last_activity_at=now,
         )
     )
     return changed(result) == 1

@@ -33,7 +33,7 @@ from bot.db.queries._rows import (
     insert,
     lock_or_add,
 )
-from bot.domain.pairs import rhythm_from
+from bot.domain.pairs import Rhythm, rhythm_from
 from bot.domain.text import fit
 
 LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
@@ -195,6 +195,12 @@ async def guilds_with_pair_threads(session: AsyncSession) -> dict[int, int]:
 async def get_pair_settings(session: AsyncSession, *, guild_id: int) -> PairSettings | None:
     """The server's pair-space settings, or ``None`` while the defaults apply."""
     return await session.get(PairSettings, guild_id)
+
+
+async def get_rhythm(session: AsyncSession, *, guild_id: int) -> Rhythm:
+    """The server's pair-space timings (the defaults where unset); circles keep the same."""
+    pset = await get_pair_settings(session, guild_id=guild_id)
+    return rhythm_from(pset.model_dump() if pset else None)
 
 
 async def save_pair_settings(
