@@ -235,6 +235,8 @@ class LanternBot(commands.AutoShardedBot):
         self.register_sweep("circles-open", circles.open_pending, every_seconds=300)
         self.register_sweep("circles-spaces", circles.find_vanished, every_seconds=3600)
         self.register_sweep("circles-close-quiet", circles.close_quiet, every_seconds=3600)
+        departed = self.services.member_data.find_departed
+        self.register_sweep("members-departed", departed, every_seconds=6 * 3600)
         moderation = self.services.moderation
         self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
         await self.start_health()

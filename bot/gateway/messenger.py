@@ -245,6 +245,22 @@ class DiscordMessenger:
         guild = await self.guilds.guild(guild_id)
         return guild is not None and await find_member(guild, user_id) is not None
 
+    async def membership(self, guild_id: int, user_id: int) -> bool | None:
+        guild = await self.guilds.guild(guild_id)
+        if guild is None:
+            return None
+        if guild.get_member(user_id) is not None:
+            return True
+        if guild.chunked:  # every member is in the cache: absent means gone
+            return False
+        try:
+            await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return False
+        except discord.HTTPException:
+            return None
+        return True
+
     async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
         return await display_name(await self.guilds.guild(guild_id), user_id, fallback)
 

@@ -15,9 +15,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.db.models import ConsentStatus, SubscriptionStatus
-from bot.db.queries.members import get_member_profile, get_prompt_subscription, record_consent
+from bot.db.queries.members import (
+    get_member_profile,
+    get_prompt_subscription,
+    involved_members,
+    record_consent,
+)
 from bot.db.registry import delete_member, export_member, guilds_of_member, left_out
 from bot.domain import onboarding as text
 from bot.domain.member_data import LEFT_OUT_WHY
@@ -141,6 +147,24 @@ class MemberDataService(Service):
         await self.matching.withdraw(guild_id, user_id)
         await self.circles.member_gone(guild_id, user_id)
         return text.WITHDRAWN
+
+    async def find_departed(self, now: datetime) -> int:
+        """Sweep (and at start-up): people who left a server while Lantern was away (or whose
+        departure event was lost) are handled as ``member_left`` would have; how many.
+
+        Only those something is still open for are checked, and only a "not a member" from
+        Discord (or the complete member cache) counts: a server that is unavailable or a failing
+        request decides nothing."""
+        async with self.ctx.transaction() as session:
+            involved = await involved_members(session)
+        departed = 0
+        for guild_id in sorted(involved):
+            for user_id in sorted(involved[guild_id]):
+                if await self.ctx.messenger.membership(guild_id, user_id) is False:
+                    log.info("member left while away guild=%s user=%s", guild_id, user_id)
+                    await self.member_left(guild_id, user_id)
+                    departed += 1
+        return departed
 
     async def member_left(self, guild_id: int, user_id: int) -> None:
         """A member left a server: their pairs end (the other is told kindly), their

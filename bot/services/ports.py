@@ -100,6 +100,12 @@ class Messenger(Protocol):
         """Whether the person is a member of the server (the cache, else Discord)."""
         ...
 
+    async def membership(self, guild_id: int, user_id: int) -> bool | None:
+        """Whether the person is in the server, for acting on a departure: ``False`` only when
+        Discord says so (or the complete member cache does), ``None`` when it can't tell now
+        (the server unavailable, Discord failing): never a guess."""
+        ...
+
     async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:
         """A member's display name (or ``fallback``) already escaped to embed in a message
         (``safe_inline``: one line, no markdown, no links, no mentions)."""

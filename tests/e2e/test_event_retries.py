@@ -112,3 +112,22 @@ async def test_trouble_that_does_not_pass_is_given_up_and_logged(
     given_up = [r for r in caplog.records if "given up" in r.getMessage()]
     assert {r.getMessage().split()[0] for r in given_up} >= {"welcome"}
     assert all(f"user={mei.id}" in r.getMessage() or "join" in r.getMessage() for r in given_up)
+
+
+async def test_a_departure_while_lantern_was_away_is_found_at_start_up(
+    community: Community, bot_factory: Any
+) -> None:
+    """No leave event reached Lantern (it was offline): the start-up catch-up finds that the
+    mentee is no longer a member and ends the pair as the event would have."""
+    w = await pair_world(community)
+    pair = await w.opened()
+    del w.env.backend.guilds[community.guild.id].members[w.mentee.id]  # left, unseen
+    await w.env.restart_bot(bot_factory())
+    await w.bot.run_sweeps(w.env.now())  # the start-up catch-up
+    await w.env.settle()
+    assert (await load_pair(w.bot, pair.id)).status == PairStatus.ENDED
+    told = [m for m in w.mentor.user.dm_channel.history() if "left" in (m.content or "")]
+    assert len(told) == 1
+    await w.bot.run_sweeps(w.env.now())  # again: nothing more
+    await w.env.settle()
+    assert len([m for m in w.mentor.user.dm_channel.history() if "left" in (m.content or "")]) == 1

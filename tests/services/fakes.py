@@ -39,6 +39,7 @@ class FakeMessenger:
     threads: list[tuple[int, int, str]] = field(default_factory=list)
     post_threads: list[tuple[int, int, str, int]] = field(default_factory=list)
     left_guilds: set[int] = field(default_factory=set)
+    unsure_guilds: set[int] = field(default_factory=set)  # Discord can't say who is there
     owners: dict[int, int] = field(default_factory=dict)
     # Failures to return (in order) for a channel's next posts: a SendFailure, or
     # "timeout-after-landing" (the post is created but the answer times out).
@@ -144,6 +145,11 @@ class FakeMessenger:
         return await self.post(channel_id, text, buttons=buttons, ping=(user_id,))
 
     async def present(self, guild_id: int, user_id: int) -> bool:
+        return user_id in self.members.get(guild_id, set())
+
+    async def membership(self, guild_id: int, user_id: int) -> bool | None:
+        if guild_id in self.left_guilds or guild_id in self.unsure_guilds:
+            return None
         return user_id in self.members.get(guild_id, set())
 
     async def name(self, guild_id: int, user_id: int, fallback: str = "A member") -> Safe:

@@ -258,3 +258,29 @@ async def test_erasing_while_the_partner_ends_the_pair_never_errors(world: World
         world.services.pairs.end(pair_id, actor_id=ANN, reason=None, cause="ended"),
     )
     assert await tables_naming(world.database, BEN) == []
+
+
+async def test_who_left_while_lantern_was_away_is_found_and_handled_once(world: World) -> None:
+    pair_id = await _paired_with_a_waiting_mentee(world)
+    departed = world.services.member_data.find_departed
+    assert await departed(world.clock()) == 0  # everyone is still here
+    world.messenger.leave(GUILD, ANN)  # no departure event reached Lantern
+    world.messenger.leave(GUILD, CAL)
+    assert await departed(world.clock()) == 2
+    async with world.database.session() as session:
+        pair = await session.get(Pair, pair_id)
+        request = await get_request(session, guild_id=GUILD, mentee_id=CAL)
+    assert pair is not None and pair.status == PairStatus.ENDED
+    assert request is None or request.status == RequestStatus.CANCELLED
+    assert len([m for m in world.messenger.dms_to(BEN) if "left" in m.text]) == 1
+    assert await departed(world.clock()) == 0  # nothing open for them any more
+
+
+async def test_a_server_discord_cannot_answer_for_decides_nobody_left(world: World) -> None:
+    pair_id = await _paired_with_a_waiting_mentee(world)
+    world.messenger.leave(GUILD, ANN)
+    world.messenger.unsure_guilds.add(GUILD)  # Discord failing, or the server unavailable
+    assert await world.services.member_data.find_departed(world.clock()) == 0
+    async with world.database.session() as session:
+        pair = await session.get(Pair, pair_id)
+    assert pair is not None and pair.status != PairStatus.ENDED

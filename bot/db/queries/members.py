@@ -12,6 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.crypto import Cipher
+from bot.db.models.circles import Circle, CircleMember, CircleStatus, CircleWaiting
+from bot.db.models.matching import (
+    Introduction,
+    IntroStatus,
+    MatchRequest,
+    Pair,
+    PairStatus,
+    RequestStatus,
+)
 from bot.db.models.members import MemberProfile, PromptSubscription, SubscriptionStatus
 from bot.db.queries._rows import lock_or_add
 from bot.domain.onboarding import is_forward
@@ -181,3 +190,33 @@ async def pause_all_subscriptions(
         .returning(col(PromptSubscription.guild_id))
     )
     return sorted(int(g) for g in result.scalars())
+
+
+async def involved_members(session: AsyncSession) -> dict[int, set[int]]:
+    """server id -> the people something is still open for there: a pair, an introduction, a
+    request for a mentor, a circle or its waiting list (whom a departure would close things for)."""
+    P: Any = Pair
+    intro: Any = Introduction
+    request: Any = MatchRequest
+    waiting: Any = CircleWaiting
+    member: Any = CircleMember
+    circle: Any = Circle
+    open_pairs = (PairStatus.OPENING, PairStatus.ACTIVE, PairStatus.PAUSED)
+    open_requests = (RequestStatus.WAITING, RequestStatus.INTRODUCED, RequestStatus.OFFERED)
+    queries = [
+        select(P.guild_id, P.mentee_id).where(P.status.in_(open_pairs)),
+        select(P.guild_id, P.mentor_id).where(P.status.in_(open_pairs)),
+        select(intro.guild_id, intro.mentee_id).where(intro.status == IntroStatus.PENDING),
+        select(intro.guild_id, intro.mentor_id).where(intro.status == IntroStatus.PENDING),
+        select(request.guild_id, request.mentee_id).where(request.status.in_(open_requests)),
+        select(waiting.guild_id, waiting.user_id),
+        select(member.guild_id, member.user_id)
+        .join(circle, circle.id == member.circle_id)
+        .where(circle.status != CircleStatus.CLOSED),
+    ]
+    found: dict[int, set[int]] = {}
+    for query in queries:
+        for guild_id, user_id in (await session.execute(query)).all():
+            if user_id is not None:
+                found.setdefault(int(guild_id), set()).add(int(user_id))
+    return found
