@@ -114,6 +114,11 @@ def _member_tables() -> list[tuple[type[SQLModel], MemberData]]:
     return sorted(found, key=lambda item: order[item[0].__table__.name])  # type: ignore[attr-defined]
 
 
+def _erase_order(cls: type[SQLModel]) -> int:
+    name = cls.__table__.name  # type: ignore[attr-defined]
+    return {"member_profile": 0, "mentor_pool_change": 2}.get(name, 1)
+
+
 def _filter(cls: type[SQLModel], spec: MemberData, user_id: int) -> Any:
     table = cls.__table__  # type: ignore[attr-defined]
     return or_(*(table.c[col] == user_id for col in spec.user_columns))
@@ -201,12 +206,11 @@ async def delete_member(session: AsyncSession, *, user_id: int, cipher: Cipher) 
     set to null, and where the table keeps a pseudonym column, replaced by a keyed hash so the
     record still applies if they come back."""
     counts: dict[str, int] = {}
-    # The mentor-pool change log last: a change to the member's profile committed while this
-    # erase waited for that row is logged by then, and removed here with the rest.
-    tables = sorted(
-        reversed(_member_tables()),
-        key=lambda item: item[0].__table__.name == "mentor_pool_change",  # type: ignore[attr-defined]
-    )
+    # The profiles first: work that writes about a member locks their profile row (a feedback
+    # card, a mentor's slot), so what it committed while this erase waited for that row is
+    # there by the time the other tables are cleared; the mentor-pool change log last, for
+    # the same reason.
+    tables = sorted(reversed(_member_tables()), key=lambda item: _erase_order(item[0]))
     for cls, spec in tables:
         table = cls.__table__  # type: ignore[attr-defined]
         owned = [c for c in spec.user_columns if spec.on_erase.get(c, DELETE_ROW) == DELETE_ROW]

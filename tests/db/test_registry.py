@@ -3,6 +3,7 @@ free text is never stored in plaintext, and key rotation keeps everything readab
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from sqlmodel import SQLModel
 from bot.crypto import Cipher
 from bot.db.engine import Database
 from bot.db.models import AuditEntry, Block, Introduction, Pair, PairReport
+from bot.db.queries.insights import claim_feedback
 from bot.db.queries.matching import blocked_between, forbidden_mentors, forbidden_pairs
 from bot.db.queries.members import load_profile, set_prompt_subscription
 from bot.db.registry import delete_member, export_member, guilds_of_member, reencrypt_all
-from tests.factories import add_member, tables_naming
+from tests.factories import accepted_pair, add_member, onboarded, tables_naming
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GUILD = 900000000000000001
@@ -244,3 +246,50 @@ async def test_erasing_the_author_erases_their_blocks_and_reports(
             a for a in (await session.execute(select(AuditEntry))).scalars() if a.action == "setup"
         ]
         assert audit.actor_id == BO and audit.target_user_id is None  # the moderator's entry stays
+
+
+async def _pair_of_ann_and_bo(database: Database, cipher: Cipher) -> int:
+    for user_id, mentor in ((ANN, False), (BO, True)):
+        await onboarded(database, cipher, guild_id=GUILD, user_id=user_id, now=NOW, mentor=mentor)
+    return await accepted_pair(
+        database, cipher, guild_id=GUILD, mentee_id=ANN, mentor_id=BO, now=NOW, reasons=[]
+    )
+
+
+async def test_no_feedback_card_is_claimed_for_someone_who_erased_their_data(
+    database: Database, cipher: Cipher
+) -> None:
+    pair_id = await _pair_of_ann_and_bo(database, cipher)
+    async with database.session() as session:
+        await delete_member(session, user_id=BO, cipher=cipher)
+    async with database.session() as session:
+        assert (
+            await claim_feedback(session, guild_id=GUILD, pair_id=pair_id, user_id=BO, now=NOW)
+            is None
+        )
+    assert await tables_naming(database, BO) == []
+
+
+async def test_an_erase_waiting_on_a_feedback_claim_removes_the_card_too(
+    database: Database, cipher: Cipher
+) -> None:
+    """The pair ended just as its mentor erased their data: the card claimed for them while
+    the erase waited is gone with the rest (the profile row orders the two)."""
+    pair_id = await _pair_of_ann_and_bo(database, cipher)
+    claimed, erasing = asyncio.Event(), asyncio.Event()
+
+    async def claim() -> None:
+        async with database.session() as session:
+            await claim_feedback(session, guild_id=GUILD, pair_id=pair_id, user_id=BO, now=NOW)
+            claimed.set()
+            await erasing.wait()
+            await asyncio.sleep(0.3)  # the erase is now waiting for this transaction
+
+    async def erase() -> None:
+        await claimed.wait()
+        erasing.set()
+        async with database.session() as session:
+            await delete_member(session, user_id=BO, cipher=cipher)
+
+    await asyncio.gather(claim(), erase())
+    assert await tables_naming(database, BO) == []

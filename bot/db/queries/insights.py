@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -230,18 +230,30 @@ async def claim_feedback(
     session: AsyncSession, *, guild_id: int, pair_id: int, user_id: int, now: datetime
 ) -> int | None:
     """Claim the one feedback card of ``user_id`` about ``pair_id``; its id, or ``None`` when
-    it was claimed before (whoever claims first sends it: asked once)."""
+    it was claimed before (whoever claims first sends it: asked once) or the member has no
+    profile here any more (they erased their data meanwhile).
+
+    The profile row is share-locked while the card is claimed, so an erase running at the same
+    time either finishes first (nothing is claimed) or waits and then removes the card too."""
     table = MentorshipFeedback.__table__  # type: ignore[attr-defined]
+    profile = MemberProfile.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {
+        "guild_id": literal(guild_id),
+        "pair_id": literal(pair_id),
+        "user_id": literal(user_id),
+        "status": literal(FeedbackStatus.ASKED),
+        "share_words": literal(False),
+        "asked_at": literal(now, type_=table.c.asked_at.type),
+    }
+    still_here = (
+        select(*(value.label(name) for name, value in values.items()))
+        .select_from(profile)
+        .where(profile.c.guild_id == guild_id, profile.c.user_id == user_id)
+        .with_for_update(read=True)
+    )
     stmt = (
         dialect_insert(session, table)
-        .values(
-            guild_id=guild_id,
-            pair_id=pair_id,
-            user_id=user_id,
-            status=FeedbackStatus.ASKED,
-            share_words=False,
-            asked_at=now,
-        )
+        .from_select(list(values), still_here)
         .on_conflict_do_nothing(index_elements=[table.c.pair_id, table.c.user_id])
         .returning(table.c.id)
     )
