@@ -6,6 +6,7 @@ Create Date: 2026-12-03 13:30:00.000000
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,9 +25,16 @@ def upgrade() -> None:
             batch_op.add_column(
                 sa.Column(name, bot.db.types.UTCDateTime(timezone=True), nullable=True)
             )
-    # No activity was recorded before this revision: an open circle counts from its opening
-    # (a quiet one is still warned a week ahead, and any message keeps it open).
-    op.execute("UPDATE circle SET last_activity_at = opened_at WHERE status = 'open'")
+    # No activity was recorded before this revision, so an open circle counts from the upgrade:
+    # none closes (or is warned) only because Lantern started looking.
+    circle = sa.table(
+        "circle",
+        sa.column("status", sa.String()),
+        sa.column("last_activity_at", bot.db.types.UTCDateTime(timezone=True)),
+    )
+    op.execute(
+        circle.update().where(circle.c.status == "open").values(last_activity_at=datetime.now(UTC))
+    )
 
 
 def downgrade() -> None:
