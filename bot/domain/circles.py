@@ -481,7 +481,10 @@ def quiet_warning(people: Sequence[int], *, quiet_since: datetime, closes_at: da
     )
 
 
-def _read_until(delete_on: datetime) -> str:
+def _read_until(delete_on: datetime | None) -> str:
+    """``None``: the circle never had a space to read."""
+    if delete_on is None:
+        return "You can join a new circle any time with `/circle join`. 🌱"
     return (
         f"You can still read its space until {discord_date(delete_on)}, and join a new circle "
         "any time with `/circle join`. 🌱"
@@ -498,9 +501,9 @@ def quiet_closed_text(area: str, server: str, *, quiet_since: datetime, delete_o
     )
 
 
-def moderator_closed_text(area: str, server: str, *, delete_on: datetime) -> str:
+def moderator_closed_text(area: str, server: str, *, delete_on: datetime | None) -> str:
     """The private, kind word to each member when a moderator closed their circle (never the
-    moderator's note: that is for moderators)."""
+    moderator's note: that is for moderators); ``delete_on`` is ``None`` when it had no space."""
     return (
         f"A moderator has closed your circle around **{area_label(area)}** in "
         f"**{safe_inline(server, limit=100)}**. Circles end for many reasons, and this isn't a "

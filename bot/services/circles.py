@@ -446,10 +446,11 @@ class CirclesService(Service):
             return d.circle_had_ended(circle_id)
         people, delete_at = closed
         await self.moderation.audit(guild_id, actor_id, "circle_end", target_id=circle_id)
+        readable = delete_at if circle.channel_id or circle.thread_id else None
         await self._tell(
             circle,
             people,
-            lambda server: d.moderator_closed_text(circle.area, server, delete_on=delete_at),
+            lambda server: d.moderator_closed_text(circle.area, server, delete_on=readable),
         )
         alert = d.closed_alert(circle_id, circle.area, actor_id=actor_id, note=note)
         await self.moderation.alert(guild_id, alert)

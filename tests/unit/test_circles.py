@@ -196,3 +196,11 @@ def test_a_space_deleted_dm_escapes_the_server_name_and_says_what_next() -> None
     assert "`/circle join`" in text
     alert = c.space_deleted_alert(7, "culture", 2, 3)
     assert alert.startswith("Circle **#7** (Cultural connection) closed") and "\n" not in alert
+
+
+def test_a_member_of_a_circle_that_never_had_a_space_is_not_told_to_read_it() -> None:
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    opened = c.moderator_closed_text("identity", "Server", delete_on=when)
+    never = c.moderator_closed_text("identity", "Server", delete_on=None)
+    assert "still read its space" in opened and "/circle join" in opened
+    assert "space" not in never and "/circle join" in never
