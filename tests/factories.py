@@ -3,7 +3,8 @@ matching round or a prompt schedule. The benchmarks in ``bench/`` seed with them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from bot.db.queries.matching import (
     open_request,
 )
 from bot.db.queries.members import record_consent, save_answers
+from bot.db.registry import delete_member
 
 MENTEE_DEFAULTS: dict[str, Any] = {
     "role": "mentee",
@@ -295,3 +297,29 @@ async def tables_naming(database: Database, user_id: int, *, as_text: bool = Fal
                 if user_id in tuple(row) or (as_text and str(user_id) in repr(tuple(row))):
                     found.append(table.name)
     return found
+
+
+async def erase_while_writing(
+    database: Database,
+    cipher: Cipher,
+    user_id: int,
+    write: Callable[[AsyncSession], Awaitable[object]],
+) -> None:
+    """``write`` runs in a transaction that stays open while ``user_id``'s erase starts (on
+    PostgreSQL the erase then waits for it), and commits; then the erase finishes."""
+    wrote, erasing = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with database.session() as session:
+            await write(session)
+            wrote.set()
+            await erasing.wait()
+            await asyncio.sleep(0.3)  # the erase is now waiting for this transaction
+
+    async def erase() -> None:
+        await wrote.wait()
+        erasing.set()
+        async with database.session() as session:
+            await delete_member(session, user_id=user_id, cipher=cipher)
+
+    await asyncio.gather(writer(), erase())

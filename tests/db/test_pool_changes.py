@@ -18,7 +18,7 @@ from bot.db.queries.matching import set_mentor_paused, take_mentor_slot
 from bot.db.queries.onboarding import set_step
 from bot.db.queries.pool import changed_since, pool_generation
 from bot.db.registry import delete_member
-from tests.factories import onboarded
+from tests.factories import erase_while_writing, onboarded
 
 GUILD, OTHER_GUILD = 10, 11
 MENTOR, MENTOR_2 = 100, 101
@@ -120,22 +120,14 @@ async def test_an_erase_waiting_on_a_mentor_change_still_removes_its_log_entry(
     """The other order: the change holds the profile row when the erase starts; the erase
     waits for it and then removes what it logged (tests/services/test_member_data.py races
     the two through the services)."""
-    changed, erasing = asyncio.Event(), asyncio.Event()
-
-    async def change() -> None:
-        async with mentors.session() as session:
-            await set_mentor_paused(session, guild_id=GUILD, mentor_id=MENTOR, paused=True, now=NOW)
-            changed.set()
-            await erasing.wait()
-            await asyncio.sleep(0.3)  # the erase is now waiting for this transaction
-
-    async def erase() -> None:
-        await changed.wait()
-        erasing.set()
-        async with mentors.session() as session:
-            await delete_member(session, user_id=MENTOR, cipher=cipher)
-
-    await asyncio.gather(change(), erase())
+    await erase_while_writing(
+        mentors,
+        cipher,
+        MENTOR,
+        lambda session: set_mentor_paused(
+            session, guild_id=GUILD, mentor_id=MENTOR, paused=True, now=NOW
+        ),
+    )
     for guild in (GUILD, OTHER_GUILD):
         assert MENTOR not in {m for _, m in await _log(mentors, guild)}
 

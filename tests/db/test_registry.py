@@ -3,7 +3,6 @@ free text is never stored in plaintext, and key rotation keeps everything readab
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,13 @@ from bot.db.queries.insights import claim_feedback
 from bot.db.queries.matching import blocked_between, forbidden_mentors, forbidden_pairs
 from bot.db.queries.members import load_profile, set_prompt_subscription
 from bot.db.registry import delete_member, export_member, guilds_of_member, reencrypt_all
-from tests.factories import accepted_pair, add_member, onboarded, tables_naming
+from tests.factories import (
+    accepted_pair,
+    add_member,
+    erase_while_writing,
+    onboarded,
+    tables_naming,
+)
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GUILD = 900000000000000001
@@ -276,20 +281,12 @@ async def test_an_erase_waiting_on_a_feedback_claim_removes_the_card_too(
     """The pair ended just as its mentor erased their data: the card claimed for them while
     the erase waited is gone with the rest (the profile row orders the two)."""
     pair_id = await _pair_of_ann_and_bo(database, cipher)
-    claimed, erasing = asyncio.Event(), asyncio.Event()
-
-    async def claim() -> None:
-        async with database.session() as session:
-            await claim_feedback(session, guild_id=GUILD, pair_id=pair_id, user_id=BO, now=NOW)
-            claimed.set()
-            await erasing.wait()
-            await asyncio.sleep(0.3)  # the erase is now waiting for this transaction
-
-    async def erase() -> None:
-        await claimed.wait()
-        erasing.set()
-        async with database.session() as session:
-            await delete_member(session, user_id=BO, cipher=cipher)
-
-    await asyncio.gather(claim(), erase())
+    await erase_while_writing(
+        database,
+        cipher,
+        BO,
+        lambda session: claim_feedback(
+            session, guild_id=GUILD, pair_id=pair_id, user_id=BO, now=NOW
+        ),
+    )
     assert await tables_naming(database, BO) == []
