@@ -222,23 +222,24 @@ class LanternBot(commands.AutoShardedBot):
         return discord.utils.utcnow()
 
     async def setup_hook(self) -> None:
-        matching = self.services.matching
-        self.register_sweep("introductions-expire", matching.expire_due, every_seconds=300)
-        self.register_sweep("introductions-remind", matching.remind_due, every_seconds=300)
-        pairs = self.services.pairs
-        self.register_sweep("pairs-open", pairs.open_pending, every_seconds=300)
-        self.register_sweep("pairs-checkins", pairs.checkins_due, every_seconds=300)
-        self.register_sweep("pairs-silence", pairs.nudge_quiet, every_seconds=3600)
-        self.register_sweep("pairs-close-quiet", pairs.close_quiet, every_seconds=3600)
-        self.register_sweep("pairs-retention", pairs.delete_due, every_seconds=3600)
-        circles = self.services.circles
-        self.register_sweep("circles-open", circles.open_pending, every_seconds=300)
-        self.register_sweep("circles-spaces", circles.find_vanished, every_seconds=3600)
-        self.register_sweep("circles-close-quiet", circles.close_quiet, every_seconds=3600)
-        departed = self.services.member_data.find_departed
-        self.register_sweep("members-departed", departed, every_seconds=6 * 3600)
-        moderation = self.services.moderation
-        self.register_sweep("alerts-retry", moderation.deliver_pending, every_seconds=60)
+        services, minute, hour = self.services, 60, 3600
+        matching, pairs, circles = services.matching, services.pairs, services.circles
+        sweeps: list[tuple[str, Callable[[datetime], Awaitable[Any]], int]] = [
+            ("introductions-expire", matching.expire_due, 5 * minute),
+            ("introductions-remind", matching.remind_due, 5 * minute),
+            ("pairs-open", pairs.open_pending, 5 * minute),
+            ("pairs-checkins", pairs.checkins_due, 5 * minute),
+            ("pairs-silence", pairs.nudge_quiet, hour),
+            ("pairs-close-quiet", pairs.close_quiet, hour),
+            ("pairs-retention", pairs.delete_due, hour),
+            ("circles-open", circles.open_pending, 5 * minute),
+            ("circles-spaces", circles.find_vanished, hour),
+            ("circles-close-quiet", circles.close_quiet, hour),
+            ("members-departed", services.member_data.find_departed, 6 * hour),
+            ("alerts-retry", services.moderation.deliver_pending, minute),
+        ]
+        for name, run, every in sweeps:
+            self.register_sweep(name, run, every_seconds=every)
         await self.start_health()
         for name in self.extensions_to_load:
             await self.load_extension(name)
