@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 import pytest
 import pytest_asyncio
 import simcord
+from sqlalchemy.exc import OperationalError
 
 
 @dataclass
@@ -55,6 +60,31 @@ def close_dms(env: simcord.Env, user: simcord.UserHandle) -> None:
         code=50007,
         message="Cannot send messages to this user",
     )
+
+
+def troubled_database(
+    bot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    failures: int = 0,
+    delay: float = 0.0,
+) -> None:
+    """From now on every database session first waits ``delay`` seconds (simcord's virtual
+    time), and the next ``failures`` of them then fail as a locked or unreachable database does."""
+    database, original = bot.database, bot.database.session
+    left = [failures]
+
+    @asynccontextmanager
+    async def session() -> AsyncIterator[Any]:
+        if delay:
+            await asyncio.sleep(delay)
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        async with original() as opened:
+            yield opened
+
+    monkeypatch.setattr(database, "session", session)
 
 
 def set_bot_permission(community: Community, flag: str, allowed: bool) -> None:

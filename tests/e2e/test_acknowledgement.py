@@ -16,9 +16,7 @@ time, and pressing it opens the form (the tests at the end).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.client import LanternBot
 from bot.domain.components import FORM_LATE, FORM_STILL_LATE
-from tests.e2e.conftest import Community, set_up_with
+from tests.e2e.conftest import Community, set_up_with, troubled_database
 from tests.e2e.pairs_helpers import PairWorld, in_bot, load_pair, make_pair, pair_world
 from tests.e2e.races import delivered
 from tests.factories import onboarded
@@ -214,18 +212,7 @@ def slow_database(
     bot: LanternBot, monkeypatch: pytest.MonkeyPatch, *, seconds: float = SLOW, fail: bool = False
 ) -> None:
     """From now on every session waits ``seconds`` first (and then fails, with ``fail``)."""
-    database = bot.database
-    original = database.session
-
-    @asynccontextmanager
-    async def session() -> AsyncIterator[Any]:
-        await asyncio.sleep(seconds)
-        if fail:
-            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
-        async with original() as opened:
-            yield opened
-
-    monkeypatch.setattr(database, "session", session)
+    troubled_database(bot, monkeypatch, delay=seconds, failures=10**6 if fail else 0)
 
 
 async def slowly(

@@ -9,17 +9,14 @@ Discord answers 5xx, the listener runs the whole use case again a little later
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from bot.client import LanternBot
 from bot.db.models import JoinTally, PairStatus
-from tests.e2e.conftest import Community
+from tests.e2e.conftest import Community, troubled_database
 from tests.e2e.pairs_helpers import load_pair, pair_world
 
 AFTER_ALL_TRIES = 600  # seconds: past the last of RETRY_AFTER, with its jitter
@@ -27,18 +24,7 @@ AFTER_ALL_TRIES = 600  # seconds: past the last of RETRY_AFTER, with its jitter
 
 def flaky_database(bot: LanternBot, monkeypatch: pytest.MonkeyPatch, failures: int) -> None:
     """The next ``failures`` sessions fail as a locked or unreachable database does."""
-    database, original = bot.database, bot.database.session
-    left = [failures]
-
-    @asynccontextmanager
-    async def session() -> AsyncIterator[Any]:
-        if left[0] > 0:
-            left[0] -= 1
-            raise OperationalError("BEGIN", {}, Exception("database is locked"))
-        async with original() as opened:
-            yield opened
-
-    monkeypatch.setattr(database, "session", session)
+    troubled_database(bot, monkeypatch, failures=failures)
 
 
 def _welcomes(member: Any) -> list[Any]:
